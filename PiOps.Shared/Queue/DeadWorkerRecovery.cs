@@ -1,0 +1,119 @@
+using StackExchange.Redis;
+
+namespace PiOps.Shared.Queue;
+
+/// <summary>
+/// Finds workers whose heartbeat expired and gives their in-flight tasks back to the queue (attempt + 1), or to the
+/// dead letters once a task has used all its attempts. Any live worker runs this, and so can the dashboard; the script
+/// makes sure only one of them acts on a given dead worker.
+/// </summary>
+public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOptions options, string recoveredBy)
+{
+    private readonly QueueKeys _keys = new(options.QueueName);
+
+    /// <summary>Recovers every dead worker except <paramref name="self"/>; returns what it did.</summary>
+    public async Task<IReadOnlyList<Recovered>> RecoverAsync(string? self = null)
+    {
+        var db = redis.GetDatabase();
+        var ids = (await db.SetMembersAsync(_keys.Workers)).Select(v => (string)v!).Where(id => id != self).ToArray();
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
+        var alive = ids.Select(id => db.KeyExistsAsync(_keys.Heartbeat(id))).ToArray();
+        await Task.WhenAll(alive);
+        var recovered = new List<Recovered>();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (!alive[i].Result)
+            {
+                var one = await RecoverWorkerAsync(db, ids[i]);
+                if (one is not null)
+                {
+                    recovered.Add(one);
+                }
+            }
+        }
+
+        return recovered;
+    }
+
+    private async Task<Recovered?> RecoverWorkerAsync(IDatabase db, string deadWorker)
+    {
+        for (int tries = 0; tries < 5; tries++)
+        {
+            var entries = (await db.ListRangeAsync(_keys.InFlight(deadWorker))).Select(v => (string)v!).ToArray();
+            var now = DateTimeOffset.UtcNow;
+            var decisions = entries.Select(raw => Decide(raw, deadWorker, now)).ToArray();
+            var args = new List<RedisValue> { deadWorker, entries.Length };
+            foreach (var d in decisions)
+            {
+                args.Add(d.Original);
+                args.Add(d.Requeue ? "q" : "d");
+                args.Add(d.Payload);
+            }
+
+            long outcome = (long)await db.ScriptEvaluateAsync(QueueScripts.Recover,
+                [_keys.Heartbeat(deadWorker), _keys.InFlight(deadWorker), _keys.Queue, _keys.DeadLetters, _keys.Workers, _keys.Stats],
+                [.. args]);
+            if (outcome == -1)
+            {
+                return null; // it came back: its heartbeat is fresh again
+            }
+
+            if (outcome == -2)
+            {
+                continue; // its list changed under us (another recoverer, or it was still finishing): read again
+            }
+
+            await WriteStatusesAsync(db, decisions, now);
+            return new Recovered(deadWorker, decisions.Count(d => d.Requeue), decisions.Count(d => !d.Requeue));
+        }
+
+        return null;
+    }
+
+    private Decision Decide(string raw, string deadWorker, DateTimeOffset now)
+    {
+        var entry = TaskEntry.Parse(raw, options);
+        if (!entry.IsValid)
+        {
+            var bad = new DeadLetter(raw, entry.Error!, null, 1, deadWorker, now);
+            return new Decision(raw, false, QueueJson.Serialize(bad), null, entry.Error!);
+        }
+
+        var task = entry.Task!;
+        if (task.Attempt >= options.MaxAttempts)
+        {
+            string reason = $"worker {deadWorker} stopped during attempt {task.Attempt} of {options.MaxAttempts}; no attempts left";
+            var dead = new DeadLetter(raw, reason, task.Id, task.Attempt, deadWorker, now);
+            return new Decision(raw, false, QueueJson.Serialize(dead), task, reason);
+        }
+
+        // A plain entry comes back as an envelope: a bare number cannot carry its attempt count.
+        var next = task with { Attempt = task.Attempt + 1, EnqueuedAt = task.EnqueuedAt ?? now };
+        return new Decision(raw, true, QueueJson.Serialize(next), next, null);
+    }
+
+    private async Task WriteStatusesAsync(IDatabase db, Decision[] decisions, DateTimeOffset now)
+    {
+        var writes = new List<Task>();
+        foreach (var d in decisions.Where(d => d.Task is not null))
+        {
+            var key = _keys.TaskStatus(d.Task!.Id);
+            var fields = d.Requeue
+                ? TaskStatusRecord.Queued(d.Task, now)
+                : TaskStatusRecord.Dead(d.Reason!, d.Task.Attempt, recoveredBy, now);
+            writes.Add(db.HashSetAsync(key, fields));
+            writes.Add(db.KeyExpireAsync(key, options.StatusTtl));
+        }
+
+        await Task.WhenAll(writes);
+    }
+
+    private sealed record Decision(string Original, bool Requeue, string Payload, TaskEnvelope? Task, string? Reason);
+}
+
+/// <summary>What was done for one dead worker.</summary>
+public sealed record Recovered(string WorkerId, int Requeued, int DeadLettered);

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PiOps.Shared.Queue;
+
+/// <summary>The JSON envelope PiOps producers write by default.</summary>
+public sealed record TaskEnvelope(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("iterations")] long Iterations,
+    [property: JsonPropertyName("enqueuedAt")] DateTimeOffset? EnqueuedAt,
+    [property: JsonPropertyName("attempt")] int Attempt);
+
+/// <summary>One finished task, pushed to the results list and published on the completions channel.</summary>
+public sealed record TaskResult(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("iterations")] long Iterations,
+    [property: JsonPropertyName("pi")] string Pi,
+    [property: JsonPropertyName("durationMs")] double DurationMs,
+    [property: JsonPropertyName("worker")] string Worker,
+    [property: JsonPropertyName("attempt")] int Attempt,
+    [property: JsonPropertyName("enqueuedAt")] DateTimeOffset? EnqueuedAt,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("finishedAt")] DateTimeOffset FinishedAt);
+
+/// <summary>An entry that will not be run, kept whole with why, so it can be fixed and retried.</summary>
+public sealed record DeadLetter(
+    [property: JsonPropertyName("entry")] string Entry,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("taskId")] string? TaskId,
+    [property: JsonPropertyName("attempts")] int Attempts,
+    [property: JsonPropertyName("worker")] string? Worker,
+    [property: JsonPropertyName("at")] DateTimeOffset At);
+
+public enum TaskState
+{
+    Queued,
+    Processing,
+    Done,
+    Dead,
+}
+
+/// <summary>What a worker says about itself every few seconds, under a key that expires.</summary>
+public sealed record WorkerHeartbeat(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("host")] string Host,
+    [property: JsonPropertyName("pid")] int Pid,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("lastSeen")] DateTimeOffset LastSeen,
+    [property: JsonPropertyName("currentTask")] CurrentTask? CurrentTask,
+    [property: JsonPropertyName("processed")] long Processed,
+    [property: JsonPropertyName("failed")] long Failed,
+    [property: JsonPropertyName("state")] string State);
+
+public sealed record CurrentTask(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("iterations")] long Iterations,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("done")] long Done)
+{
+    [JsonIgnore]
+    public double Progress => Iterations == 0 ? 1 : (double)Done / Iterations;
+}
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(TaskEnvelope))]
+[JsonSerializable(typeof(TaskResult))]
+[JsonSerializable(typeof(DeadLetter))]
+[JsonSerializable(typeof(WorkerHeartbeat))]
+public sealed partial class QueueJson : JsonSerializerContext
+{
+    public static string Serialize<T>(T value) =>
+        JsonSerializer.Serialize(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Default.GetTypeInfo(typeof(T))!);
+
+    public static T? Deserialize<T>(string json) =>
+        JsonSerializer.Deserialize(json, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Default.GetTypeInfo(typeof(T))!);
+}

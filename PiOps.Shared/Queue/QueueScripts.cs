@@ -1,0 +1,103 @@
+namespace PiOps.Shared.Queue;
+
+/// <summary>
+/// The Lua scripts of the protocol: each is one step where several keys must change together, so no crash between
+/// two commands can lose or duplicate an entry. They use only commands Redis 7 and Garnet both run.
+/// </summary>
+internal static class QueueScripts
+{
+    /// <summary>
+    /// A task finished: drop it from the worker's in-flight list, keep the result, mark the status, count it, publish.
+    /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel,
+    /// then the status hash's field/value pairs.
+    /// </summary>
+    public const string Complete = """
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        redis.call('LPUSH', KEYS[2], ARGV[2])
+        redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+        for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
+        redis.call('HINCRBY', KEYS[4], 'done', 1)
+        redis.call('PUBLISH', ARGV[5], ARGV[2])
+        return removed
+        """;
+
+    /// <summary>
+    /// An entry that cannot be run: from the worker's in-flight list to the dead letters, in one step.
+    /// KEYS: inflight, dead letters, stats, status. ARGV: raw entry, dead-letter JSON, status TTL s, status pairs.
+    /// </summary>
+    public const string DeadLetter = """
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        redis.call('RPUSH', KEYS[2], ARGV[2])
+        redis.call('HINCRBY', KEYS[3], 'failed', 1)
+        if #ARGV > 3 then
+          for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
+          redis.call('EXPIRE', KEYS[4], tonumber(ARGV[3]))
+        end
+        return removed
+        """;
+
+    /// <summary>
+    /// Give back everything in a worker's in-flight list to the head of the queue, unchanged (a shutdown, not a
+    /// failure). KEYS: inflight, queue. Returns how many entries went back.
+    /// </summary>
+    public const string ReturnInFlight = """
+        local n = 0
+        while redis.call('RPOPLPUSH', KEYS[1], KEYS[2]) do n = n + 1 end
+        return n
+        """;
+
+    /// <summary>
+    /// Recover a dead worker's in-flight entries, decided by the caller from what it read: each goes back to the head
+    /// of the queue (attempt + 1) or to the dead letters. Refuses when the worker's heartbeat is back (-1) or its
+    /// in-flight list is no longer what the caller read (-2, read again), so two recoverers never both act.
+    /// KEYS: heartbeat, inflight, queue, dead letters, workers, stats.
+    /// ARGV: worker id, count, then per entry: original, action ('q' or 'd'), payload.
+    /// </summary>
+    public const string Recover = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+        local current = redis.call('LRANGE', KEYS[2], 0, -1)
+        local n = tonumber(ARGV[2])
+        if #current ~= n then return -2 end
+        for i = 1, n do
+          if current[i] ~= ARGV[3 + (i - 1) * 3] then return -2 end
+        end
+        local requeued, dead = 0, 0
+        for i = n, 1, -1 do
+          if ARGV[4 + (i - 1) * 3] == 'q' then
+            redis.call('LPUSH', KEYS[3], ARGV[5 + (i - 1) * 3])
+            requeued = requeued + 1
+          end
+        end
+        for i = 1, n do
+          if ARGV[4 + (i - 1) * 3] == 'd' then
+            redis.call('RPUSH', KEYS[4], ARGV[5 + (i - 1) * 3])
+            dead = dead + 1
+          end
+        end
+        redis.call('DEL', KEYS[2])
+        redis.call('SREM', KEYS[5], ARGV[1])
+        if requeued > 0 then redis.call('HINCRBY', KEYS[6], 'recovered', requeued) end
+        if dead > 0 then redis.call('HINCRBY', KEYS[6], 'failed', dead) end
+        return n
+        """;
+
+    /// <summary>
+    /// Producers: push a batch of entries and their 'queued' status records in one step, so a batch is all or nothing.
+    /// KEYS: queue, stats. ARGV: status TTL s, status key prefix, entry count, the entries, then per entry with an id:
+    /// id, iterations, enqueuedAt.
+    /// </summary>
+    public const string Enqueue = """
+        local unpack = table.unpack or unpack
+        local n = tonumber(ARGV[3])
+        local len = redis.call('RPUSH', KEYS[1], unpack(ARGV, 4, 3 + n))
+        local ttl = tonumber(ARGV[1])
+        for i = 4 + n, #ARGV, 3 do
+          local key = ARGV[2] .. ARGV[i]
+          redis.call('HSET', key, 'state', 'queued', 'iterations', ARGV[i + 1], 'attempt', '1', 'enqueuedAt', ARGV[i + 2], 'updatedAt', ARGV[i + 2])
+          redis.call('EXPIRE', key, ttl)
+        end
+        redis.call('HINCRBY', KEYS[2], 'enqueued', n)
+        return len
+        """;
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace PiOps.Shared.Queue;
+
+/// <summary>
+/// A task's last known state, kept in a Redis hash under its id (so each step writes only its own fields) until it
+/// expires. Queued is written by PiOps producers, processing/done/dead by workers.
+/// </summary>
+public sealed record TaskStatusRecord(
+    string Id,
+    TaskState State,
+    long? Iterations,
+    int Attempt,
+    string? Worker,
+    DateTimeOffset? EnqueuedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Pi,
+    double? DurationMs,
+    string? Reason,
+    DateTimeOffset UpdatedAt)
+{
+    public static HashEntry[] Queued(TaskEnvelope task, DateTimeOffset now) =>
+    [
+        new("state", "queued"),
+        new("iterations", task.Iterations),
+        new("attempt", task.Attempt),
+        new("enqueuedAt", Time(task.EnqueuedAt ?? now)),
+        new("updatedAt", Time(now)),
+    ];
+
+    public static HashEntry[] Processing(TaskEnvelope task, string worker, DateTimeOffset now) =>
+    [
+        new("state", "processing"),
+        new("iterations", task.Iterations),
+        new("attempt", task.Attempt),
+        new("worker", worker),
+        new("startedAt", Time(now)),
+        new("updatedAt", Time(now)),
+    ];
+
+    public static HashEntry[] Done(TaskResult result) =>
+    [
+        new("state", "done"),
+        new("iterations", result.Iterations),
+        new("attempt", result.Attempt),
+        new("worker", result.Worker),
+        new("pi", result.Pi),
+        new("durationMs", result.DurationMs.ToString("R", CultureInfo.InvariantCulture)),
+        new("startedAt", Time(result.StartedAt)),
+        new("finishedAt", Time(result.FinishedAt)),
+        new("updatedAt", Time(result.FinishedAt)),
+    ];
+
+    public static HashEntry[] Dead(string reason, int attempts, string? worker, DateTimeOffset now) =>
+    [
+        new("state", "dead"),
+        new("reason", reason),
+        new("attempt", attempts),
+        new("worker", worker ?? ""),
+        new("finishedAt", Time(now)),
+        new("updatedAt", Time(now)),
+    ];
+
+    public static TaskStatusRecord? FromHash(string id, HashEntry[] entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var d = entries.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        return new TaskStatusRecord(
+            id,
+            Enum.TryParse<TaskState>(d.GetValueOrDefault("state"), ignoreCase: true, out var state) ? state : TaskState.Queued,
+            long.TryParse(d.GetValueOrDefault("iterations"), CultureInfo.InvariantCulture, out var n) ? n : null,
+            int.TryParse(d.GetValueOrDefault("attempt"), CultureInfo.InvariantCulture, out var a) ? a : 1,
+            NullIfEmpty(d.GetValueOrDefault("worker")),
+            ParseTime(d.GetValueOrDefault("enqueuedAt")),
+            ParseTime(d.GetValueOrDefault("startedAt")),
+            ParseTime(d.GetValueOrDefault("finishedAt")),
+            NullIfEmpty(d.GetValueOrDefault("pi")),
+            double.TryParse(d.GetValueOrDefault("durationMs"), CultureInfo.InvariantCulture, out var ms) ? ms : null,
+            NullIfEmpty(d.GetValueOrDefault("reason")),
+            ParseTime(d.GetValueOrDefault("updatedAt")) ?? DateTimeOffset.MinValue);
+    }
+
+    internal static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset? ParseTime(string? s) =>
+        DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

@@ -1,0 +1,129 @@
+using StackExchange.Redis;
+
+namespace PiOps.Shared.Queue;
+
+/// <summary>
+/// A worker's side of the protocol. Each step says what holds if the process dies right after it.
+/// Blocking pops go through <paramref name="blocking"/>, a connection of their own, since a blocking command stalls
+/// every other caller of the multiplexer it runs on.
+/// </summary>
+public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultiplexer blocking, QueueOptions options, string workerId)
+{
+    private readonly QueueKeys _keys = new(options.QueueName);
+    private IDatabase Db => redis.GetDatabase();
+
+    public string WorkerId { get; } = workerId;
+
+    public QueueKeys Keys => _keys;
+
+    public QueueOptions Options => options;
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for an entry and moves it, in one atomic step, from the head of the
+    /// queue to this worker's in-flight list. From here on the entry is never only in this process's memory: if the
+    /// process dies, it sits in the in-flight list until a live worker recovers it.
+    /// </summary>
+    public async Task<string?> TakeAsync(TimeSpan timeout)
+    {
+        var result = await blocking.GetDatabase().ExecuteAsync("BLMOVE",
+            _keys.Queue, _keys.InFlight(WorkerId), "LEFT", "RIGHT", Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)));
+        return result.IsNull ? null : (string?)result;
+    }
+
+    /// <summary>
+    /// Stores the result and removes the entry from the in-flight list in one step. Dying before this step means
+    /// the task runs again (at least once); after it, it is done exactly once in the results.
+    /// </summary>
+    public async Task CompleteAsync(string raw, TaskResult result)
+    {
+        string json = QueueJson.Serialize(result);
+        var args = new List<RedisValue>
+        {
+            raw, json, options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, _keys.Completions.ToString(),
+        };
+        foreach (var e in TaskStatusRecord.Done(result))
+        {
+            args.Add(e.Name);
+            args.Add(e.Value);
+        }
+
+        await Db.ScriptEvaluateAsync(QueueScripts.Complete,
+            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]);
+    }
+
+    /// <summary>Moves an entry that cannot be run from the in-flight list to the dead letters, in one step.</summary>
+    public async Task DeadLetterAsync(string raw, DeadLetter letter)
+    {
+        var args = new List<RedisValue> { raw, QueueJson.Serialize(letter), (long)options.StatusTtl.TotalSeconds };
+        if (letter.TaskId is not null)
+        {
+            foreach (var e in TaskStatusRecord.Dead(letter.Reason, letter.Attempts, letter.Worker, letter.At))
+            {
+                args.Add(e.Name);
+                args.Add(e.Value);
+            }
+        }
+
+        await Db.ScriptEvaluateAsync(QueueScripts.DeadLetter,
+            [_keys.InFlight(WorkerId), _keys.DeadLetters, _keys.Stats, _keys.TaskStatus(letter.TaskId ?? "-")], [.. args]);
+    }
+
+    /// <summary>Marks a task as being worked on. Best effort: losing this write loses no task.</summary>
+    public Task MarkProcessingAsync(TaskEnvelope task) =>
+        MarkProcessingCoreAsync(_keys.TaskStatus(task.Id), TaskStatusRecord.Processing(task, WorkerId, DateTimeOffset.UtcNow));
+
+    private async Task MarkProcessingCoreAsync(RedisKey key, HashEntry[] fields)
+    {
+        var batch = Db.CreateBatch();
+        var set = batch.HashSetAsync(key, fields);
+        var expire = batch.KeyExpireAsync(key, options.StatusTtl);
+        batch.Execute();
+        await Task.WhenAll(set, expire);
+    }
+
+    /// <summary>Puts every in-flight entry back at the head of the queue unchanged: used when shutting down.</summary>
+    public async Task<int> ReturnInFlightAsync() =>
+        (int)await Db.ScriptEvaluateAsync(QueueScripts.ReturnInFlight, [_keys.InFlight(WorkerId), _keys.Queue]);
+
+    /// <summary>
+    /// Refreshes the heartbeat with its expiry, then registers the id. In that order, so a registered worker
+    /// without a heartbeat is always one that stopped beating, never one that has not started yet.
+    /// </summary>
+    public async Task BeatAsync(WorkerHeartbeat heartbeat)
+    {
+        var db = Db;
+        await db.StringSetAsync(_keys.Heartbeat(WorkerId), QueueJson.Serialize(heartbeat), options.HeartbeatTtl);
+        await db.SetAddAsync(_keys.Workers, WorkerId);
+    }
+
+    /// <summary>Leaves cleanly: no heartbeat, not registered. Call only with an empty in-flight list.</summary>
+    public async Task UnregisterAsync()
+    {
+        var db = Db;
+        await db.KeyDeleteAsync(_keys.Heartbeat(WorkerId));
+        if (await db.ListLengthAsync(_keys.InFlight(WorkerId)) == 0)
+        {
+            await db.SetRemoveAsync(_keys.Workers, WorkerId);
+        }
+    }
+
+    public async Task<bool> IsPausedAsync() => await Db.KeyExistsAsync(_keys.Paused);
+
+    /// <summary>How much work is left that a queue-draining worker must wait for.</summary>
+    public async Task<DrainState> GetDrainStateAsync()
+    {
+        var db = Db;
+        long queued = await db.ListLengthAsync(_keys.Queue);
+        var others = (await db.SetMembersAsync(_keys.Workers)).Select(v => (string)v!).Where(id => id != WorkerId).ToArray();
+        var lengths = others.Select(id => db.ListLengthAsync(_keys.InFlight(id))).ToArray();
+        await Task.WhenAll(lengths);
+        return new DrainState(queued, lengths.Sum(t => t.Result));
+    }
+}
+
+/// <param name="Queued">Entries waiting in the queue.</param>
+/// <param name="OthersInFlight">Entries in other workers' in-flight lists: running, or waiting to be recovered.</param>
+public readonly record struct DrainState(long Queued, long OthersInFlight)
+{
+    public bool IsDrained => Queued == 0 && OthersInFlight == 0;
+}

@@ -1,0 +1,40 @@
+namespace PiOps.Tests.Infrastructure;
+
+/// <summary>Bounded waits: poll a condition until it holds or the time is up, then fail with a message.</summary>
+public static class Eventually
+{
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        int delay = 10;
+        while (true)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for: {what}");
+            }
+
+            await Task.Delay(delay);
+            delay = Math.Min(200, delay * 2);
+        }
+    }
+
+    public static Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        WaitAsync(() => Task.FromResult(condition()), timeout, what);
+
+    /// <summary>Awaits a task, failing with <paramref name="what"/> if it takes longer than <paramref name="timeout"/>.</summary>
+    public static async Task<T> Within<T>(this Task<T> task, TimeSpan timeout, string what)
+    {
+        if (await Task.WhenAny(task, Task.Delay(timeout)) != task)
+        {
+            throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s: {what}");
+        }
+
+        return await task;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Text.Json;
+using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+using GarnetServer = PiOps.Tests.Infrastructure.GarnetServer;
+
+namespace PiOps.Tests.Queue;
+
+public sealed class QueueProtocolFacts_Redis(RedisServer server) : QueueProtocolFacts<RedisServer>(server);
+
+public sealed class QueueProtocolFacts_Garnet(GarnetServer server) : QueueProtocolFacts<GarnetServer>(server);
+
+/// <summary>The protocol's steps against a real server; the same facts run on redis-server and on Garnet.</summary>
+public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixture<TServer>
+    where TServer : TestRedisServer
+{
+    private readonly string _queue = TestRedisServer.NewQueueName();
+
+    private QueueOptions Options => new() { QueueName = _queue, HeartbeatTtl = TimeSpan.FromSeconds(3), MaxAttempts = 3 };
+
+    private QueueKeys Keys => new(_queue);
+
+    private WorkerQueue Worker(string id) => new(server.Client, server.Client, Options, id);
+
+    [Fact]
+    public async Task Enqueue_ThenTake_IsFifo_AndMovesToInFlight()
+    {
+        var producer = new TaskProducer(server.Client, Options);
+        var ids = await producer.EnqueueAsync([10, 20, 30]);
+        var worker = Worker("w1");
+
+        var first = await worker.TakeAsync(TimeSpan.FromSeconds(1));
+
+        var envelope = JsonSerializer.Deserialize<TaskEnvelope>(first!);
+        Assert.Equal(ids[0], envelope!.Id);
+        Assert.Equal(10, envelope.Iterations);
+        Assert.Equal(2, await server.Db.ListLengthAsync(Keys.Queue));
+        Assert.Equal(first, (string?)await server.Db.ListGetByIndexAsync(Keys.InFlight("w1"), 0));
+        var status = TaskStatusRecord.FromHash(ids[1], await server.Db.HashGetAllAsync(Keys.TaskStatus(ids[1])));
+        Assert.Equal(TaskState.Queued, status!.State);
+        Assert.Equal(20, status.Iterations);
+        Assert.Equal(3, (long)await server.Db.HashGetAsync(Keys.Stats, "enqueued"));
+    }
+
+    [Fact]
+    public async Task Enqueue_Plain_WritesBareIntegers_TheBooksWorkerCanRead()
+    {
+        var producer = new TaskProducer(server.Client, Options);
+        await producer.EnqueueAsync([5000000, 7], EntryFormat.Plain);
+
+        var all = await server.Db.ListRangeAsync(Keys.Queue);
+        Assert.Equal(["5000000", "7"], all.Select(v => (string)v!));
+    }
+
+    [Fact]
+    public async Task Enqueue_RejectsWholeBatch_WhenOneCountIsOutOfRange()
+    {
+        var producer = new TaskProducer(server.Client, Options);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => producer.EnqueueAsync([1, 2, -1]));
+        Assert.Equal(0, await server.Db.ListLengthAsync(Keys.Queue));
+    }
+
+    [Fact]
+    public async Task Take_ReturnsNull_WhenQueueStaysEmpty()
+    {
+        Assert.Null(await Worker("w1").TakeAsync(TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task Complete_StoresResultStatusAndCount_PublishesIt_AndEmptiesInFlight()
+    {
+        var received = new TaskCompletionSource<string>();
+        var sub = server.Client.GetSubscriber();
+        await sub.SubscribeAsync(Keys.Completions, (_, v) => received.TrySetResult(v!));
+        await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
+        var worker = Worker("w1");
+        var raw = await worker.TakeAsync(TimeSpan.FromSeconds(1));
+        var task = TaskEntry.Parse(raw!, Options).Task!;
+        var now = DateTimeOffset.UtcNow;
+        var result = new TaskResult(task.Id, 100, "3.1514934010709918126", 1.5, "w1", 1, task.EnqueuedAt, now, now);
+
+        await worker.CompleteAsync(raw!, result);
+
+        Assert.Equal(0, await server.Db.ListLengthAsync(Keys.InFlight("w1")));
+        var stored = JsonSerializer.Deserialize<TaskResult>((string)(await server.Db.ListGetByIndexAsync(Keys.Results, 0))!);
+        Assert.Equal(result, stored);
+        var status = TaskStatusRecord.FromHash(task.Id, await server.Db.HashGetAllAsync(Keys.TaskStatus(task.Id)));
+        Assert.Equal(TaskState.Done, status!.State);
+        Assert.Equal("3.1514934010709918126", status.Pi);
+        Assert.True(await server.Db.KeyTimeToLiveAsync(Keys.TaskStatus(task.Id)) > TimeSpan.FromHours(23));
+        Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
+        var published = await received.Task.Within(TimeSpan.FromSeconds(5), "completion message");
+        Assert.Contains(task.Id, published);
+    }
+
+    [Fact]
+    public async Task Results_AreBounded()
+    {
+        var options = Options;
+        options.ResultsToKeep = 3;
+        var worker = new WorkerQueue(server.Client, server.Client, options, "w1");
+        var now = DateTimeOffset.UtcNow;
+        for (int i = 0; i < 5; i++)
+        {
+            await worker.CompleteAsync("x", new TaskResult($"t{i}", i, "4", 0, "w1", 1, null, now, now));
+        }
+
+        var kept = await server.Db.ListRangeAsync(Keys.Results);
+        Assert.Equal(3, kept.Length);
+        Assert.Contains("\"t4\"", (string)kept[0]!);
+    }
+
+    [Fact]
+    public async Task DeadLetter_MovesEntryFromInFlight_WithReason()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, "garbage");
+        var worker = Worker("w1");
+        var raw = await worker.TakeAsync(TimeSpan.FromSeconds(1));
+
+        await worker.DeadLetterAsync(raw!, new DeadLetter(raw!, "not a number", null, 1, "w1", DateTimeOffset.UtcNow));
+
+        Assert.Equal(0, await server.Db.ListLengthAsync(Keys.InFlight("w1")));
+        var dead = JsonSerializer.Deserialize<DeadLetter>((string)(await server.Db.ListGetByIndexAsync(Keys.DeadLetters, 0))!);
+        Assert.Equal("garbage", dead!.Entry);
+        Assert.Equal("not a number", dead.Reason);
+        Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "failed"));
+    }
+
+    [Fact]
+    public async Task Recover_RequeuesDeadWorkersTask_AtHead_WithNextAttempt()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, ["5000000", "6"]);
+        var dead = Worker("dead");
+        await dead.BeatAsync(Beat("dead"));
+        await dead.TakeAsync(TimeSpan.FromSeconds(1));
+        await server.Db.KeyDeleteAsync(Keys.Heartbeat("dead")); // its heartbeat expires
+
+        var recovered = await new DeadWorkerRecovery(server.Client, Options, "live").RecoverAsync("live");
+
+        Assert.Equal([new Recovered("dead", 1, 0)], recovered);
+        var head = TaskEntry.Parse((string)(await server.Db.ListGetByIndexAsync(Keys.Queue, 0))!, Options);
+        Assert.Equal(5000000, head.Task!.Iterations);
+        Assert.Equal(2, head.Task.Attempt);
+        Assert.Equal(2, await server.Db.ListLengthAsync(Keys.Queue));
+        Assert.False(await server.Db.KeyExistsAsync(Keys.InFlight("dead")));
+        Assert.False(await server.Db.SetContainsAsync(Keys.Workers, "dead"));
+        Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "recovered"));
+    }
+
+    [Fact]
+    public async Task Recover_DeadLetters_WhenAttemptsAreUsedUp()
+    {
+        string id = "poison-1";
+        await server.Db.ListRightPushAsync(Keys.Queue, $$"""{"id":"{{id}}","iterations":9,"attempt":3}""");
+        var dead = Worker("dead");
+        await dead.BeatAsync(Beat("dead"));
+        await dead.TakeAsync(TimeSpan.FromSeconds(1));
+        await server.Db.KeyDeleteAsync(Keys.Heartbeat("dead"));
+
+        await new DeadWorkerRecovery(server.Client, Options, "live").RecoverAsync();
+
+        Assert.Equal(0, await server.Db.ListLengthAsync(Keys.Queue));
+        var letter = JsonSerializer.Deserialize<DeadLetter>((string)(await server.Db.ListGetByIndexAsync(Keys.DeadLetters, 0))!);
+        Assert.Equal(id, letter!.TaskId);
+        Assert.Contains("no attempts left", letter.Reason);
+        var status = TaskStatusRecord.FromHash(id, await server.Db.HashGetAllAsync(Keys.TaskStatus(id)));
+        Assert.Equal(TaskState.Dead, status!.State);
+    }
+
+    [Fact]
+    public async Task Recover_LeavesLiveWorkersAlone()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, "5");
+        var alive = Worker("alive");
+        await alive.BeatAsync(Beat("alive"));
+        await alive.TakeAsync(TimeSpan.FromSeconds(1));
+
+        var recovered = await new DeadWorkerRecovery(server.Client, Options, "other").RecoverAsync("other");
+
+        Assert.Empty(recovered);
+        Assert.Equal(1, await server.Db.ListLengthAsync(Keys.InFlight("alive")));
+    }
+
+    [Fact]
+    public async Task Recover_ByManyAtOnce_RequeuesEachTaskOnce()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, "77");
+        var dead = Worker("dead");
+        await dead.BeatAsync(Beat("dead"));
+        await dead.TakeAsync(TimeSpan.FromSeconds(1));
+        await server.Db.KeyDeleteAsync(Keys.Heartbeat("dead"));
+
+        var all = await Task.WhenAll(Enumerable.Range(0, 8)
+            .Select(i => new DeadWorkerRecovery(server.Client, Options, $"r{i}").RecoverAsync($"r{i}")));
+
+        Assert.Equal(1, all.Sum(r => r.Sum(x => x.Requeued)));
+        Assert.Equal(1, await server.Db.ListLengthAsync(Keys.Queue));
+    }
+
+    [Fact]
+    public async Task ReturnInFlight_PutsEntriesBackAtHead_Unchanged()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, ["1", "2", "3"]);
+        var worker = Worker("w1");
+        await worker.TakeAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, await worker.ReturnInFlightAsync());
+        Assert.Equal(["1", "2", "3"], (await server.Db.ListRangeAsync(Keys.Queue)).Select(v => (string)v!));
+    }
+
+    [Fact]
+    public async Task Heartbeat_Expires_AndRegistersWorker()
+    {
+        var options = Options;
+        options.HeartbeatTtl = TimeSpan.FromSeconds(2);
+        var worker = new WorkerQueue(server.Client, server.Client, options, "w1");
+        await worker.BeatAsync(Beat("w1"));
+
+        Assert.True(await server.Db.SetContainsAsync(Keys.Workers, "w1"));
+        var ttl = await server.Db.KeyTimeToLiveAsync(Keys.Heartbeat("w1"));
+        Assert.InRange(ttl!.Value.TotalSeconds, 0.5, 2);
+        await Eventually.WaitAsync(async () => !await server.Db.KeyExistsAsync(Keys.Heartbeat("w1")),
+            TimeSpan.FromSeconds(10), "heartbeat expiry");
+    }
+
+    [Fact]
+    public async Task DrainState_CountsOtherWorkersInFlight()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, "1");
+        var other = Worker("other");
+        await other.BeatAsync(Beat("other"));
+        await other.TakeAsync(TimeSpan.FromSeconds(1));
+
+        var state = await Worker("me").GetDrainStateAsync();
+
+        Assert.Equal(new DrainState(0, 1), state);
+        Assert.False(state.IsDrained);
+    }
+
+    private static WorkerHeartbeat Beat(string id) =>
+        new(id, "host", 1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, null, 0, 0, "idle");
+}

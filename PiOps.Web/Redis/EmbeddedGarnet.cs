@@ -1,0 +1,66 @@
+using Garnet;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace PiOps.Web.Redis;
+
+/// <summary>
+/// An in-process Garnet server on loopback, the embedded default when no Redis is configured. With a data folder it
+/// keeps every write in an append-only file committed on each write, and replays it on start, so a restart or a crash
+/// loses no queued task. The RandomAccess device avoids the native one, which needs libaio (absent on Debian 12).
+/// </summary>
+public sealed class EmbeddedGarnet : IDisposable
+{
+    private readonly GarnetServer _server;
+
+    private EmbeddedGarnet(GarnetServer server, int port, string? dataDirectory)
+    {
+        _server = server;
+        Port = port;
+        DataDirectory = dataDirectory;
+    }
+
+    public int Port { get; }
+
+    public string? DataDirectory { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    public static EmbeddedGarnet Start(int port, string? dataDirectory, ILoggerFactory? loggerFactory = null)
+    {
+        var args = new List<string>
+        {
+            "--bind", "127.0.0.1",
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--lua", "true",
+            "--memory", "256m",
+            "--index", "16m",
+        };
+        if (dataDirectory is not null)
+        {
+            string dir = Path.GetFullPath(dataDirectory);
+            Directory.CreateDirectory(dir);
+            args.AddRange([
+                "--aof", "--aof-commit-freq", "0",
+                "--checkpointdir", Path.Combine(dir, "checkpoints"),
+                "--recover",
+                "--device-type", "RandomAccess",
+            ]);
+        }
+
+        var server = new GarnetServer([.. args], loggerFactory ?? NullLoggerFactory.Instance);
+        try
+        {
+            server.Start();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+
+        return new EmbeddedGarnet(server, port, dataDirectory);
+    }
+
+    public void Dispose() => _server.Dispose();
+}

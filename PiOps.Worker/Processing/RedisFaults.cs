@@ -1,0 +1,24 @@
+using StackExchange.Redis;
+
+namespace PiOps.Worker.Processing;
+
+/// <summary>Which Redis errors mean "Redis is away for now" (wait and retry) rather than a bug.</summary>
+public static class RedisFaults
+{
+    public static bool IsTransient(Exception ex) => ex switch
+    {
+        RedisConnectionException or RedisTimeoutException => true,
+        RedisServerException s => s.Message.StartsWith("LOADING", StringComparison.Ordinal)
+            || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
+            || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+            || s.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+            || s.Message.StartsWith("READONLY", StringComparison.Ordinal),
+        ObjectDisposedException => false,
+        AggregateException a => a.InnerExceptions.All(IsTransient),
+        _ => false,
+    };
+
+    /// <summary>0.5 s, 1 s, 2 s ... up to 10 s.</summary>
+    public static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(10_000, 500 * Math.Pow(2, Math.Min(attempt - 1, 10))));
+}

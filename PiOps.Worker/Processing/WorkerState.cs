@@ -1,0 +1,53 @@
+using PiOps.Shared.Queue;
+
+namespace PiOps.Worker.Processing;
+
+/// <summary>What this worker is doing right now: written by the task loop, read by the heartbeat.</summary>
+public sealed class WorkerState(string id, string host, TimeProvider time)
+{
+    private long _processed;
+    private long _failed;
+    private long _done;
+    private volatile CurrentTask? _current;
+    private volatile string _phase = "starting";
+
+    public string Id { get; } = id;
+
+    public string Host { get; } = host;
+
+    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
+
+    public long Processed => Interlocked.Read(ref _processed);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public string Phase { get => _phase; set => _phase = value; }
+
+    public void Started(TaskEnvelope task)
+    {
+        Interlocked.Exchange(ref _done, 0);
+        _current = new CurrentTask(task.Id, task.Iterations, time.GetUtcNow(), 0);
+        _phase = "busy";
+    }
+
+    public void Progress(long done) => Interlocked.Exchange(ref _done, done);
+
+    public void Finished(bool succeeded)
+    {
+        Interlocked.Increment(ref succeeded ? ref _processed : ref _failed);
+        _current = null;
+        _phase = "idle";
+    }
+
+    public void Abandoned()
+    {
+        _current = null;
+    }
+
+    public void CountFailure() => Interlocked.Increment(ref _failed);
+
+    public WorkerHeartbeat Snapshot() => new(
+        Id, Host, Environment.ProcessId, StartedAt, time.GetUtcNow(),
+        _current is { } c ? c with { Done = Interlocked.Read(ref _done) } : null,
+        Processed, Failed, _phase);
+}
