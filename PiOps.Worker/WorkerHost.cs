@@ -50,6 +50,7 @@ public static class WorkerHost
         });
         builder.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = o.ShutdownTimeout + TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(Options.Create(o));
         builder.Services.AddSingleton(TimeProvider.System);

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs a benchmark in Release: ./bench/run.sh pi [n] [naive-n]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build bench/PiOps.Bench/PiOps.Bench.csproj -c Release --nologo -v q >/dev/null
+exec dotnet bench/PiOps.Bench/bin/Release/net10.0/PiOps.Bench.dll "$@"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The one test command (README): installs what the tests need, restores, builds, runs every test against a real
+# redis-server, the embedded Garnet, real worker processes and headless Chromium, and prints
+# "tests: N passed, N failed" last. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing: ${need[*]}"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || { echo "apt-get install ${need[*]} failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+  else
+    echo "missing: ${need[*]}. Install them with: sudo apt-get install ${need[*]}"
+    echo "tests: 0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+if ! dotnet restore PiOps.sln --nologo -v q; then echo "restore failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
+if ! dotnet build PiOps.sln -c Release --no-restore --nologo -v q; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
+
+results=.test-results
+rm -rf "$results"
+dotnet test PiOps.Tests/PiOps.Tests.csproj -c Release --no-build --nologo \
+  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m
+status=$?
+
+trx=$(ls "$results"/*.trx 2>/dev/null | head -1)
+if [ -n "$trx" ]; then
+  passed=$(grep -o '<Counters [^>]*' "$trx" | grep -o 'passed="[0-9]*"' | grep -o '[0-9]*')
+  failed=$(grep -o '<Counters [^>]*' "$trx" | grep -o 'failed="[0-9]*"' | grep -o '[0-9]*')
+  errors=$(grep -o '<Counters [^>]*' "$trx" | grep -o ' error="[0-9]*"' | grep -o '[0-9]*')
+  failed=$(( ${failed:-0} + ${errors:-0} ))
+else
+  passed=0; failed=1
+fi
+if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
+echo "tests: ${passed:-0} passed, ${failed} failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
