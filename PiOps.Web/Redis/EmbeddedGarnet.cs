@@ -48,15 +48,23 @@ public sealed class EmbeddedGarnet : IDisposable
             ]);
         }
 
-        var server = new GarnetServer([.. args], loggerFactory ?? NullLoggerFactory.Instance);
+        // Garnet prints a logo to standard output while it starts; PiOps prints its own one-line summary instead.
+        var stdout = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        GarnetServer? server = null;
         try
         {
+            server = new GarnetServer([.. args], loggerFactory ?? NullLoggerFactory.Instance);
             server.Start();
         }
         catch
         {
-            server.Dispose();
+            server?.Dispose();
             throw;
+        }
+        finally
+        {
+            Console.SetOut(stdout);
         }
 
         return new EmbeddedGarnet(server, port, dataDirectory);

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Text.Json;
+using PiOps.Shared.Queue;
+using PiOps.Web.Queue;
+
+namespace PiOps.Web.Api;
+
+/// <summary>
+/// The HTTP API for producers and scripts. Errors are RFC 7807 problem details; a bad request enqueues nothing.
+/// </summary>
+public static class QueueApi
+{
+    public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Queue");
+
+        api.MapPost("/tasks", EnqueueAsync)
+            .WithName("Enqueue")
+            .WithSummary("Enqueue tasks")
+            .WithDescription("Body: {\"iterations\": 5000000, \"count\": 1, \"format\": \"envelope\"|\"plain\"} or {\"tasks\": [5000000, 100]}. " +
+                             "All tasks are checked first; a bad one rejects the whole request.")
+            .Accepts<EnqueueRequest>("application/json")
+            .Produces<EnqueueOutcome>(StatusCodes.Status201Created)
+            .ProducesValidationProblem();
+
+        api.MapGet("/queue", (QueueMonitor monitor) => TypedResults.Ok(QueueStats.From(monitor.Current)))
+            .WithName("QueueStats").WithSummary("Queue statistics from the latest sample");
+
+        api.MapGet("/tasks/{id}", GetTaskAsync)
+            .WithName("TaskStatus").WithSummary("A task's status by id")
+            .Produces<TaskStatusRecord>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/results", async (QueueOperations ops, int? limit) => TypedResults.Ok(await ops.RecentResultsAsync(limit ?? 50)))
+            .WithName("RecentResults").WithSummary("Recent results, newest first");
+
+        api.MapGet("/dead-letters", async (QueueOperations ops, int? offset, int? limit) =>
+                TypedResults.Ok(await ops.DeadLettersAsync(offset ?? 0, limit ?? 50)))
+            .WithName("DeadLetters").WithSummary("A page of dead letters, oldest first");
+
+        api.MapPost("/dead-letters/retry", async (QueueOperations ops) =>
+            {
+                var (retried, left) = await ops.RetryAllDeadLettersAsync();
+                return TypedResults.Ok(new { retried, left });
+            })
+            .WithName("RetryAllDeadLetters").WithSummary("Put every retryable dead letter back on the queue");
+
+        return app;
+    }
+
+    private static async Task<IResult> EnqueueAsync(HttpContext http, QueueOperations ops)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = 8 }, http.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return Problem("The body is not valid JSON: " + ex.Message);
+        }
+
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Problem("The body must be a JSON object such as {\"iterations\": 5000000, \"count\": 10}.");
+            }
+
+            var errors = new Dictionary<string, string[]>();
+            var root = doc.RootElement;
+            var format = ops.Queue.ProducerFormat;
+            if (root.TryGetProperty("format", out var f))
+            {
+                if (f.ValueKind == JsonValueKind.String && Enum.TryParse<EntryFormat>(f.GetString(), ignoreCase: true, out var parsed)
+                    && Enum.IsDefined(parsed) && !int.TryParse(f.GetString(), out _))
+                {
+                    format = parsed;
+                }
+                else
+                {
+                    errors["format"] = ["Format must be \"envelope\" or \"plain\"."];
+                }
+            }
+
+            long[] tasks = [];
+            if (root.TryGetProperty("tasks", out var list))
+            {
+                if (list.ValueKind != JsonValueKind.Array)
+                {
+                    errors["tasks"] = ["Tasks must be an array of iteration counts."];
+                }
+                else if (list.GetArrayLength() == 0 || list.GetArrayLength() > ops.MaxBatch)
+                {
+                    errors["tasks"] = [$"Tasks must hold from 1 to {ops.MaxBatch:N0} iteration counts (got {list.GetArrayLength():N0})."];
+                }
+                else
+                {
+                    tasks = new long[list.GetArrayLength()];
+                    int i = 0;
+                    foreach (var item in list.EnumerateArray())
+                    {
+                        var (n, error) = ReadIterations(item, ops.Queue.MaxIterations);
+                        if (error is not null)
+                        {
+                            errors[$"tasks[{i}]"] = [error];
+                            if (errors.Count >= 20)
+                            {
+                                break;
+                            }
+                        }
+
+                        tasks[i++] = n;
+                    }
+                }
+            }
+            else
+            {
+                if (!root.TryGetProperty("iterations", out var it))
+                {
+                    errors["iterations"] = ["Iterations is required: a whole number, e.g. {\"iterations\": 5000000}."];
+                }
+
+                var (n, error) = root.TryGetProperty("iterations", out it) ? ReadIterations(it, ops.Queue.MaxIterations) : (0, null);
+                if (error is not null)
+                {
+                    errors["iterations"] = [error];
+                }
+
+                long count = 1;
+                if (root.TryGetProperty("count", out var c))
+                {
+                    var (k, countError) = ReadIterations(c, ops.MaxBatch);
+                    if (countError is not null || k < 1)
+                    {
+                        errors["count"] = [$"Count must be a whole number from 1 to {ops.MaxBatch:N0}."];
+                    }
+
+                    count = k;
+                }
+
+                if (errors.Count == 0)
+                {
+                    tasks = Enumerable.Repeat(n, (int)count).ToArray();
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                return TypedResults.ValidationProblem(errors, title: "The request was not valid; nothing was enqueued.");
+            }
+
+            var outcome = await ops.EnqueueManyAsync(tasks, format, cancellationToken: http.RequestAborted);
+            return TypedResults.Created("/api/queue", outcome with { Iterations = outcome.Iterations.Count <= 1000 ? outcome.Iterations : [] });
+        }
+    }
+
+    private static (long Value, string? Error) ReadIterations(JsonElement e, long max)
+    {
+        string text = e.ValueKind switch
+        {
+            JsonValueKind.Number => e.GetRawText(),
+            JsonValueKind.String => e.GetString() ?? "",
+            _ => "\u0000",
+        };
+        if (text == "\u0000")
+        {
+            return (0, $"Expected a whole number, not {e.ValueKind.ToString().ToLowerInvariant()}.");
+        }
+
+        var (n, error) = TaskEntry.ParseIterations(text, max);
+        return error is null ? (n, null) : (0, $"Must be a whole number from 0 to {max.ToString("N0", CultureInfo.InvariantCulture)}: {error}.");
+    }
+
+    private static async Task<IResult> GetTaskAsync(string id, QueueOperations ops)
+    {
+        if (!TaskIds.IsValid(id))
+        {
+            return Problem("A task id is 1 to 100 letters, digits, '-', '_', '.' or ':'.");
+        }
+
+        var status = await ops.GetTaskAsync(id);
+        return status is null
+            ? TypedResults.Problem($"No task {id} is known: it never existed, or its status expired.", statusCode: 404, title: "Task not found")
+            : TypedResults.Ok(status);
+    }
+
+    private static IResult Problem(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "The request was not valid; nothing was enqueued.");
+}
+
+/// <summary>The enqueue request, for the OpenAPI document; the endpoint reads the JSON itself to explain every error.</summary>
+public sealed record EnqueueRequest(long? Iterations, int? Count, string? Format, long[]? Tasks);
+
+/// <summary>Queue statistics as the API and the hub publish them.</summary>
+public sealed record QueueStats(
+    DateTimeOffset At, bool RedisAvailable, string? RedisError, long Depth, long InFlight, long DeadLetters,
+    long Enqueued, long Done, long Failed, long Recovered, double DonePerSecond, double FailedPerSecond,
+    double? OldestAgeSeconds, int WorkersAlive, bool Paused, double? DrainEstimateSeconds)
+{
+    public static QueueStats From(QueueSnapshot s) => new(s.At, s.RedisAvailable, s.RedisError, s.Depth, s.InFlight,
+        s.DeadLetters, s.Totals.Enqueued, s.Totals.Done, s.Totals.Failed, s.Totals.Recovered, s.DonePerSecond,
+        s.FailedPerSecond, s.OldestAge?.TotalSeconds, s.WorkersAlive, s.Paused, s.DrainEstimate?.TotalSeconds);
+}

@@ -1,0 +1,56 @@
+using PiOps.Web.Queue;
+using Prometheus;
+
+namespace PiOps.Web.Observability;
+
+/// <summary>Prometheus metrics at /metrics, fed from the shared monitor (no Redis reads of their own).</summary>
+public sealed class QueueMetrics(QueueMonitor monitor) : IHostedService
+{
+    private static readonly Gauge Depth = Metrics.CreateGauge("piops_queue_depth", "Tasks waiting in the queue.");
+    private static readonly Gauge InFlight = Metrics.CreateGauge("piops_queue_in_flight", "Tasks taken by workers and not finished.");
+    private static readonly Gauge DeadLetters = Metrics.CreateGauge("piops_queue_dead_letters", "Entries in the dead-letter list.");
+    private static readonly Gauge WorkersAlive = Metrics.CreateGauge("piops_workers_alive", "Workers with a live heartbeat.");
+    private static readonly Gauge RedisUp = Metrics.CreateGauge("piops_redis_up", "1 when the last sample reached Redis.");
+    private static readonly Counter Done = Metrics.CreateCounter("piops_tasks_done_total", "Tasks completed (all workers, from Redis).");
+    private static readonly Counter Failed = Metrics.CreateCounter("piops_tasks_failed_total", "Entries dead-lettered (from Redis).");
+    private static readonly Counter Enqueued = Metrics.CreateCounter("piops_tasks_enqueued_total", "Tasks enqueued by PiOps producers.");
+    private static readonly Histogram Duration = Metrics.CreateHistogram("piops_task_duration_seconds",
+        "Time workers spent computing a task, from completions seen by this dashboard.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 4, 10) });
+
+    private IDisposable? _snapshots;
+    private IDisposable? _completions;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _snapshots = monitor.Subscribe(s =>
+        {
+            RedisUp.Set(s.RedisAvailable ? 1 : 0);
+            if (s.RedisAvailable)
+            {
+                Depth.Set(s.Depth);
+                InFlight.Set(s.InFlight);
+                DeadLetters.Set(s.DeadLetters);
+                WorkersAlive.Set(s.WorkersAlive);
+                Done.IncTo(s.Totals.Done);
+                Failed.IncTo(s.Totals.Failed);
+                Enqueued.IncTo(s.Totals.Enqueued);
+            }
+
+            return Task.CompletedTask;
+        });
+        _completions = monitor.SubscribeCompletions(r =>
+        {
+            Duration.Observe(r.DurationMs / 1000.0);
+            return Task.CompletedTask;
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _snapshots?.Dispose();
+        _completions?.Dispose();
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,385 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using PiOps.Shared.Queue;
+using PiOps.Web.Configuration;
+using PiOps.Web.Redis;
+using StackExchange.Redis;
+
+namespace PiOps.Web.Queue;
+
+/// <summary>
+/// The one background reader per server process: samples Redis a few times a second, listens to completions, and
+/// recovers dead workers' tasks. Pages, the hub and the metrics all render from its snapshot, so the Redis load
+/// does not grow with the number of viewers.
+/// </summary>
+public sealed class QueueMonitor(
+    RedisConnection redis,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<DashboardOptions> dashboardOptions,
+    TimeProvider time,
+    ILogger<QueueMonitor> log) : BackgroundService
+{
+    private readonly QueueOptions _queue = queueOptions.Value;
+    private readonly DashboardOptions _options = dashboardOptions.Value;
+    private readonly QueueKeys _keys = new(queueOptions.Value.QueueName);
+    private readonly Subscribers<QueueSnapshot> _snapshotSubscribers = new();
+    private readonly Subscribers<TaskResult> _completionSubscribers = new();
+    private readonly LinkedList<HistoryPoint> _history = new();
+    private readonly Queue<(DateTimeOffset At, long Done, long Failed)> _rateWindow = new();
+    private readonly Dictionary<string, WorkerView> _lost = new();
+    private readonly Dictionary<string, DateTimeOffset> _headFirstSeen = new();
+    private readonly object _gate = new();
+    private readonly TaskResult[] _recent = new TaskResult[200];
+    private int _recentCount;
+    private int _recentNext;
+    private volatile QueueSnapshot _current = QueueSnapshot.Empty;
+    private DateTimeOffset _lastHistory = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastRecovery = DateTimeOffset.MinValue;
+    private long _samples;
+
+    public QueueSnapshot Current => _current;
+
+    /// <summary>Samples taken so far; tests and benchmarks read it to relate Redis load to sampling.</summary>
+    public long Samples => Interlocked.Read(ref _samples);
+
+    /// <summary>Called after each sample with the new snapshot. Dispose to stop. Handlers must be quick.</summary>
+    public IDisposable Subscribe(Func<QueueSnapshot, Task> onSnapshot) => _snapshotSubscribers.Add(onSnapshot);
+
+    /// <summary>Called for each completed task, as published by the workers.</summary>
+    public IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted) => _completionSubscribers.Add(onCompleted);
+
+    /// <summary>Completions seen by this process, newest first (bounded).</summary>
+    public IReadOnlyList<TaskResult> RecentCompletions()
+    {
+        lock (_gate)
+        {
+            var list = new List<TaskResult>(_recentCount);
+            for (int i = 1; i <= _recentCount; i++)
+            {
+                list.Add(_recent[(_recentNext - i + _recent.Length) % _recent.Length]);
+            }
+
+            return list;
+        }
+    }
+
+    /// <summary>Takes a sample now instead of at the next tick, e.g. right after an action, so pages show its effect.</summary>
+    public void Poke() => _poke.Release();
+
+    private readonly SemaphoreSlim _poke = new(0, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await SubscribeToCompletionsAsync();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var snapshot = await SampleAsync();
+            _current = snapshot;
+            Interlocked.Increment(ref _samples);
+            await _snapshotSubscribers.NotifyAsync(snapshot, log);
+            try
+            {
+                await _poke.WaitAsync(_options.SampleInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task SubscribeToCompletionsAsync()
+    {
+        try
+        {
+            await redis.Multiplexer.GetSubscriber().SubscribeAsync(_keys.Completions, (channel, message) =>
+            {
+                if (message.IsNullOrEmpty)
+                {
+                    return;
+                }
+
+                TaskResult? result;
+                try
+                {
+                    result = QueueJson.Deserialize<TaskResult>(message!);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    return;
+                }
+
+                if (result is null)
+                {
+                    return;
+                }
+
+                lock (_gate)
+                {
+                    _recent[_recentNext] = result;
+                    _recentNext = (_recentNext + 1) % _recent.Length;
+                    _recentCount = Math.Min(_recentCount + 1, _recent.Length);
+                }
+
+                _ = _completionSubscribers.NotifyAsync(result, log);
+            });
+        }
+        catch (RedisException ex)
+        {
+            // The multiplexer re-subscribes by itself once Redis is back.
+            log.LogWarning("Could not subscribe to completions yet: {Message}", ex.Message);
+        }
+    }
+
+    private async Task<QueueSnapshot> SampleAsync()
+    {
+        var now = time.GetUtcNow();
+        try
+        {
+            var db = redis.Multiplexer.GetDatabase();
+            var depthTask = db.ListLengthAsync(_keys.Queue);
+            var deadTask = db.ListLengthAsync(_keys.DeadLetters);
+            var statsTask = db.HashGetAllAsync(_keys.Stats);
+            var pausedTask = db.KeyExistsAsync(_keys.Paused);
+            var headTask = db.ListRangeAsync(_keys.Queue, 0, QueueSnapshot.HeadSize - 1);
+            var membersTask = db.SetMembersAsync(_keys.Workers);
+            await Task.WhenAll(depthTask, deadTask, statsTask, pausedTask, headTask, membersTask);
+
+            var ids = membersTask.Result.Select(v => (string)v!).Order(StringComparer.Ordinal).ToArray();
+            var beatsTask = ids.Length == 0 ? Task.FromResult(Array.Empty<RedisValue>())
+                : db.StringGetAsync(ids.Select(id => (RedisKey)_keys.Heartbeat(id)).ToArray());
+            var inFlightTasks = ids.Select(id => db.ListLengthAsync(_keys.InFlight(id))).ToArray();
+            await Task.WhenAll(inFlightTasks.Cast<Task>().Append(beatsTask));
+
+            var totals = ReadTotals(statsTask.Result);
+            var workers = ReadWorkers(ids, beatsTask.Result, now);
+            if (now - _lastRecovery >= _options.RecoveryInterval && workers.Any(w => w.Lost))
+            {
+                _lastRecovery = now;
+                await RecoverAsync(workers.Where(w => w.Lost).ToList(), now);
+            }
+
+            var (done, failed) = Rates(now, totals);
+            var snapshot = new QueueSnapshot(now, true, null, depthTask.Result, inFlightTasks.Sum(t => t.Result),
+                deadTask.Result, totals, done, failed, OldestAge(headTask.Result.FirstOrDefault(), now), pausedTask.Result,
+                MergeLost(workers, now), AddHistory(now, depthTask.Result, done, failed, inFlightTasks.Sum(t => t.Result)),
+                SameOrNew(headTask.Result));
+            return snapshot;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            var last = _current;
+            return last with
+            {
+                At = now,
+                RedisAvailable = false,
+                RedisError = $"Redis at {redis.Endpoint} is not answering: {FirstLine(ex.Message)}",
+            };
+        }
+    }
+
+    // Keeps the previous list when the head did not change, so comparisons stay cheap.
+    private IReadOnlyList<string> SameOrNew(RedisValue[] head)
+    {
+        var previous = _current.Head;
+        if (previous.Count == head.Length && head.Select((v, i) => previous[i] == (string?)v).All(x => x))
+        {
+            return previous;
+        }
+
+        return head.Select(v => (string)v!).ToArray();
+    }
+
+    private static QueueTotals ReadTotals(HashEntry[] stats)
+    {
+        long Get(string name) => stats.FirstOrDefault(e => e.Name == name).Value is { IsNull: false } v && long.TryParse(v.ToString(),
+            NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 0;
+        return new QueueTotals(Get("enqueued"), Get("done"), Get("failed"), Get("recovered"));
+    }
+
+    private List<WorkerView> ReadWorkers(string[] ids, RedisValue[] beats, DateTimeOffset now)
+    {
+        var workers = new List<WorkerView>(ids.Length);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            WorkerHeartbeat? beat = null;
+            if (!beats[i].IsNullOrEmpty)
+            {
+                try
+                {
+                    beat = QueueJson.Deserialize<WorkerHeartbeat>(beats[i]!);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    beat = null;
+                }
+            }
+
+            workers.Add(beat is null
+                ? _lost.TryGetValue(ids[i], out var known) ? known : new WorkerView(ids[i], "", 0, "lost", null, 0, 0, now, now, true,
+                    "stopped beating; its tasks are being recovered")
+                : new WorkerView(beat.Id, beat.Host, beat.Pid, beat.State, beat.CurrentTask, beat.Processed, beat.Failed,
+                    beat.StartedAt, beat.LastSeen, false, null));
+        }
+
+        // Remember what live workers looked like, so a lost one is shown with its last known details.
+        foreach (var w in workers.Where(w => !w.Lost))
+        {
+            _lastKnown[w.Id] = w;
+        }
+
+        return workers;
+    }
+
+    private readonly Dictionary<string, WorkerView> _lastKnown = new();
+
+    private async Task RecoverAsync(List<WorkerView> lost, DateTimeOffset now)
+    {
+        try
+        {
+            var recovered = await new DeadWorkerRecovery(redis.Multiplexer, _queue, "dashboard").RecoverAsync();
+            foreach (var r in recovered)
+            {
+                var seen = _lastKnown.GetValueOrDefault(r.WorkerId) ?? lost.FirstOrDefault(w => w.Id == r.WorkerId);
+                string note = $"stopped beating; {r.Requeued} task(s) put back on the queue, {r.DeadLettered} dead-lettered";
+                _lost[r.WorkerId] = (seen ?? new WorkerView(r.WorkerId, "", 0, "lost", null, 0, 0, now, now, true, note)) with
+                {
+                    State = "lost", Lost = true, LostNote = note, CurrentTask = null,
+                };
+                _lastKnown.Remove(r.WorkerId);
+                if (r.Requeued + r.DeadLettered > 0)
+                {
+                    log.LogWarning("Worker {Worker} stopped beating: {Requeued} task(s) requeued, {Dead} dead-lettered",
+                        r.WorkerId, r.Requeued, r.DeadLettered);
+                }
+            }
+        }
+        catch (RedisException ex)
+        {
+            log.LogWarning("Recovery of dead workers failed: {Message}", ex.Message);
+        }
+    }
+
+    private List<WorkerView> MergeLost(List<WorkerView> workers, DateTimeOffset now)
+    {
+        foreach (var id in _lost.Where(kv => now - kv.Value.LastSeen > _options.LostWorkerRetention).Select(kv => kv.Key).ToList())
+        {
+            _lost.Remove(id);
+        }
+
+        var present = workers.Select(w => w.Id).ToHashSet();
+        return [.. workers, .. _lost.Values.Where(w => !present.Contains(w.Id)).OrderBy(w => w.Id, StringComparer.Ordinal)];
+    }
+
+    private (double Done, double Failed) Rates(DateTimeOffset now, QueueTotals totals)
+    {
+        _rateWindow.Enqueue((now, totals.Done, totals.Failed));
+        while (_rateWindow.Count > 2 && now - _rateWindow.Peek().At > TimeSpan.FromSeconds(5))
+        {
+            _rateWindow.Dequeue();
+        }
+
+        var first = _rateWindow.Peek();
+        double seconds = (now - first.At).TotalSeconds;
+        if (seconds < 0.2)
+        {
+            return (0, 0);
+        }
+
+        return (Math.Max(0, totals.Done - first.Done) / seconds, Math.Max(0, totals.Failed - first.Failed) / seconds);
+    }
+
+    private TimeSpan? OldestAge(RedisValue head, DateTimeOffset now)
+    {
+        if (head.IsNullOrEmpty)
+        {
+            _headFirstSeen.Clear();
+            return null;
+        }
+
+        string raw = head!;
+        if (raw.Length < 4096 && raw.TrimStart().StartsWith('{'))
+        {
+            var entry = TaskEntry.Parse(raw, _queue);
+            if (entry.Task?.EnqueuedAt is { } at)
+            {
+                return now - at > TimeSpan.Zero ? now - at : TimeSpan.Zero;
+            }
+        }
+
+        // A plain entry carries no time: count from when this process first saw it at the head.
+        if (!_headFirstSeen.TryGetValue(raw, out var first))
+        {
+            _headFirstSeen.Clear();
+            _headFirstSeen[raw] = first = now;
+        }
+
+        return now - first;
+    }
+
+    private IReadOnlyList<HistoryPoint> AddHistory(DateTimeOffset now, long depth, double done, double failed, long inFlight)
+    {
+        if (now - _lastHistory >= TimeSpan.FromSeconds(1))
+        {
+            _lastHistory = now;
+            _history.AddLast(new HistoryPoint(now, depth, done, failed, inFlight));
+            while (_history.Count > 0 && now - _history.First!.Value.At > _options.History)
+            {
+                _history.RemoveFirst();
+            }
+
+            return [.. _history];
+        }
+
+        return _current.History;
+    }
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+}
+
+/// <summary>A thread-safe list of async callbacks; one failing or slow subscriber never stops the others.</summary>
+internal sealed class Subscribers<T>
+{
+    private readonly object _gate = new();
+    private Func<T, Task>[] _handlers = [];
+
+    public IDisposable Add(Func<T, Task> handler)
+    {
+        lock (_gate)
+        {
+            _handlers = [.. _handlers, handler];
+        }
+
+        return new Unsubscriber(() =>
+        {
+            lock (_gate)
+            {
+                _handlers = _handlers.Where(h => h != handler).ToArray();
+            }
+        });
+    }
+
+    public int Count => _handlers.Length;
+
+    public async Task NotifyAsync(T value, ILogger log)
+    {
+        foreach (var handler in _handlers)
+        {
+            try
+            {
+                await handler(value);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "A subscriber failed");
+            }
+        }
+    }
+
+    private sealed class Unsubscriber(Action dispose) : IDisposable
+    {
+        private Action? _dispose = dispose;
+
+        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
+    }
+}

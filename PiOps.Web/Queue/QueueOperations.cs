@@ -1,0 +1,317 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using PiOps.Shared.Queue;
+using PiOps.Web.Configuration;
+using PiOps.Web.Redis;
+using StackExchange.Redis;
+
+namespace PiOps.Web.Queue;
+
+/// <summary>
+/// Every operator action on the queue, for the pages, the HTTP API and the hub alike. Validates before it changes
+/// anything, and explains failures in sentences (<see cref="QueueActionException"/>).
+/// </summary>
+public sealed class QueueOperations(
+    RedisConnection redis,
+    QueueMonitor monitor,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<DashboardOptions> dashboardOptions)
+{
+    public const int MaxPageSize = 100;
+
+    private readonly QueueOptions _queue = queueOptions.Value;
+    private readonly QueueKeys _keys = new(queueOptions.Value.QueueName);
+
+    private IDatabase Db => redis.Multiplexer.GetDatabase();
+
+    public QueueOptions Queue => _queue;
+
+    public int MaxBatch => dashboardOptions.Value.MaxBatch;
+
+    /// <summary>Checks an enqueue request; returns the errors by field (empty when it is good).</summary>
+    public Dictionary<string, string[]> Validate(string? iterations, string? count)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var (_, itError) = TaskEntry.ParseIterations(iterations ?? "", _queue.MaxIterations);
+        if (itError is not null)
+        {
+            errors["iterations"] = [$"Iterations must be a whole number from 0 to {_queue.MaxIterations.ToString("N0", CultureInfo.InvariantCulture)}: {itError}."];
+        }
+
+        if (count is not null)
+        {
+            var (k, countError) = TaskEntry.ParseIterations(count, MaxBatch);
+            if (countError is not null || k < 1)
+            {
+                errors["count"] = [$"Count must be a whole number from 1 to {MaxBatch.ToString("N0", CultureInfo.InvariantCulture)}."];
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Enqueues <paramref name="count"/> tasks of <paramref name="iterations"/>; all or nothing per batch of 1,000.</summary>
+    public async Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format,
+        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (count < 1 || count > MaxBatch)
+        {
+            throw new QueueActionException($"Count must be from 1 to {MaxBatch:N0}; nothing was enqueued.");
+        }
+
+        return await EnqueueManyAsync(Enumerable.Repeat(iterations, count).ToArray(), format, progress, cancellationToken);
+    }
+
+    /// <summary>The book's add_tasks.py: 10 tasks of random (10..100) x 100,000 iterations.</summary>
+    public Task<EnqueueOutcome> EnqueueLikeTheBookAsync(EntryFormat format) =>
+        EnqueueManyAsync(Enumerable.Range(0, 10).Select(_ => Random.Shared.Next(10, 101) * 100_000L).ToArray(), format);
+
+    public async Task<EnqueueOutcome> EnqueueManyAsync(IReadOnlyList<long> tasks, EntryFormat format,
+        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (tasks.Count == 0 || tasks.Count > MaxBatch)
+        {
+            throw new QueueActionException($"A request must hold from 1 to {MaxBatch:N0} tasks (got {tasks.Count:N0}); nothing was enqueued.");
+        }
+
+        var ids = await Do(() => new TaskProducer(redis.Multiplexer, _queue).EnqueueAsync(tasks, format, progress, cancellationToken));
+        long depth = await Do(() => Db.ListLengthAsync(_keys.Queue));
+        monitor.Poke();
+        return new EnqueueOutcome(tasks.Count, format == EntryFormat.Envelope ? ids : [], depth, tasks);
+    }
+
+    /// <summary>A bounded page of the queue from its head (oldest) or its tail (newest); never reads the whole list.</summary>
+    public async Task<QueuePage> PeekAsync(QueueEnd end, int offset, int count)
+    {
+        count = Math.Clamp(count, 1, MaxPageSize);
+        offset = Math.Max(0, offset);
+        var db = Db;
+        var lengthTask = db.ListLengthAsync(_keys.Queue);
+        var rangeTask = end == QueueEnd.Head
+            ? db.ListRangeAsync(_keys.Queue, offset, offset + count - 1)
+            : db.ListRangeAsync(_keys.Queue, -offset - count, -offset - 1);
+        await Do(() => Task.WhenAll(lengthTask, rangeTask));
+        long length = lengthTask.Result;
+        var values = rangeTask.Result.Select(v => (string)v!).ToList();
+        long firstIndex = end == QueueEnd.Head ? offset : Math.Max(0, length - offset - values.Count);
+        var items = values.Select((raw, i) => QueueItem.From(firstIndex + i, raw, _queue)).ToList();
+        return new QueuePage(end, offset, length, items);
+    }
+
+    /// <summary>
+    /// Removes the <paramref name="expected"/> oldest waiting tasks: the ones counted when the operator confirmed.
+    /// Tasks enqueued since then stay. Returns how many were removed.
+    /// </summary>
+    public async Task<long> PurgeAsync(long expected)
+    {
+        if (expected < 0)
+        {
+            throw new QueueActionException("The number of tasks to purge must be 0 or more.");
+        }
+
+        long removed = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.TrimHead, [_keys.Queue], [expected]));
+        monitor.Poke();
+        return removed;
+    }
+
+    public async Task SetPausedAsync(bool paused)
+    {
+        await Do(() => paused ? Db.StringSetAsync(_keys.Paused, DateTimeOffset.UtcNow.ToString("O")) : Db.KeyDeleteAsync(_keys.Paused));
+        monitor.Poke();
+    }
+
+    public async Task<TaskStatusRecord?> GetTaskAsync(string id)
+    {
+        if (!TaskIds.IsValid(id))
+        {
+            throw new QueueActionException("A task id is 1 to 100 letters, digits, '-', '_', '.' or ':'.");
+        }
+
+        return TaskStatusRecord.FromHash(id, await Do(() => Db.HashGetAllAsync(_keys.TaskStatus(id))));
+    }
+
+    public async Task<IReadOnlyList<TaskResult>> RecentResultsAsync(int count)
+    {
+        var values = await Do(() => Db.ListRangeAsync(_keys.Results, 0, Math.Clamp(count, 1, 1000) - 1));
+        return values.Select(v => SafeDeserialize<TaskResult>(v)).OfType<TaskResult>().ToList();
+    }
+
+    public async Task<DeadLetterPage> DeadLettersAsync(int offset, int count)
+    {
+        count = Math.Clamp(count, 1, MaxPageSize);
+        var db = Db;
+        var totalTask = db.ListLengthAsync(_keys.DeadLetters);
+        var rangeTask = db.ListRangeAsync(_keys.DeadLetters, Math.Max(0, offset), Math.Max(0, offset) + count - 1);
+        await Do(() => Task.WhenAll(totalTask, rangeTask));
+        var items = rangeTask.Result.Select(v => DeadLetterItem.From(v!, _queue)).ToList();
+        return new DeadLetterPage(Math.Max(0, offset), totalTask.Result, items);
+    }
+
+    /// <summary>Puts one dead letter back on the queue (attempts start again) and removes it from the dead letters.</summary>
+    public async Task RetryDeadLetterAsync(string record)
+    {
+        var item = DeadLetterItem.From(record, _queue);
+        if (item.RetryEntry is null)
+        {
+            throw new QueueActionException($"This entry cannot be retried: {item.WhyNotRetryable}. Delete it, or enqueue a corrected task.");
+        }
+
+        long moved = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.RetryDead, [_keys.DeadLetters, _keys.Queue],
+            [record, item.RetryEntry]));
+        monitor.Poke();
+        if (moved == 0)
+        {
+            throw new QueueActionException("That dead letter is no longer there: someone else retried or deleted it.");
+        }
+    }
+
+    /// <summary>Retries every dead letter that can run; the ones that cannot stay. Returns (retried, left).</summary>
+    public async Task<(int Retried, int Left)> RetryAllDeadLettersAsync()
+    {
+        int retried = 0, left = 0;
+        long offset = 0;
+        while (true)
+        {
+            var batch = await Do(() => Db.ListRangeAsync(_keys.DeadLetters, offset, offset + 499));
+            if (batch.Length == 0)
+            {
+                break;
+            }
+
+            var args = new List<RedisValue>();
+            foreach (var v in batch)
+            {
+                var item = DeadLetterItem.From(v!, _queue);
+                if (item.RetryEntry is null)
+                {
+                    left++;
+                    continue;
+                }
+
+                args.Add(v);
+                args.Add(item.RetryEntry);
+            }
+
+            if (args.Count > 0)
+            {
+                retried += (int)(long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.RetryDead, [_keys.DeadLetters, _keys.Queue], [.. args]));
+            }
+
+            offset = left; // the ones left in place are at the front now
+        }
+
+        monitor.Poke();
+        return (retried, left);
+    }
+
+    public async Task DeleteDeadLetterAsync(string record)
+    {
+        long removed = await Do(() => Db.ListRemoveAsync(_keys.DeadLetters, record, 1));
+        monitor.Poke();
+        if (removed == 0)
+        {
+            throw new QueueActionException("That dead letter is no longer there: someone else retried or deleted it.");
+        }
+    }
+
+    /// <summary>Deletes the <paramref name="expected"/> oldest dead letters, the ones the operator confirmed.</summary>
+    public async Task<long> DeleteAllDeadLettersAsync(long expected)
+    {
+        long removed = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.TrimHead, [_keys.DeadLetters], [Math.Max(0, expected)]));
+        monitor.Poke();
+        return removed;
+    }
+
+    private static T? SafeDeserialize<T>(RedisValue v) where T : class
+    {
+        try
+        {
+            return v.IsNullOrEmpty ? null : QueueJson.Deserialize<T>(v!);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Runs a Redis step and turns an outage into a sentence the operator can act on.</summary>
+    private async Task<T> Do<T>(Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            throw new QueueActionException($"Redis at {redis.Endpoint} is not answering, so nothing was changed. Check that it is running and try again. ({ex.Message.Split('\n')[0]})", ex);
+        }
+    }
+
+    private Task Do(Func<Task> step) => Do(async () =>
+    {
+        await step();
+        return true;
+    });
+}
+
+public enum QueueEnd
+{
+    Head,
+    Tail,
+}
+
+public sealed record EnqueueOutcome(int Count, IReadOnlyList<string> Ids, long QueueDepth, IReadOnlyList<long> Iterations);
+
+public sealed record QueuePage(QueueEnd End, int Offset, long Length, IReadOnlyList<QueueItem> Items);
+
+/// <summary>One waiting entry as the queue page shows it.</summary>
+public sealed record QueueItem(long Index, string Raw, string? TaskId, long? Iterations, int Attempt, string? Problem)
+{
+    public static QueueItem From(long index, string raw, QueueOptions options)
+    {
+        var entry = TaskEntry.Parse(raw, options);
+        string shown = raw.Length > 200 ? raw[..200] + "…" : raw;
+        return entry.IsValid
+            ? new QueueItem(index, shown, entry.Format == EntryFormat.Envelope ? entry.Task!.Id : null, entry.Task!.Iterations, entry.Task.Attempt, null)
+            : new QueueItem(index, shown, null, null, 0, entry.Error);
+    }
+}
+
+public sealed record DeadLetterPage(int Offset, long Total, IReadOnlyList<DeadLetterItem> Items);
+
+/// <summary>A dead letter as stored (the exact record, needed to retry or delete it) and what it says.</summary>
+public sealed record DeadLetterItem(string Record, DeadLetter? Letter, string? RetryEntry, string? WhyNotRetryable)
+{
+    public static DeadLetterItem From(string record, QueueOptions options)
+    {
+        DeadLetter? letter;
+        try
+        {
+            letter = QueueJson.Deserialize<DeadLetter>(record);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            letter = null;
+        }
+
+        if (letter is null)
+        {
+            return new DeadLetterItem(record, null, null, "the dead-letter record itself is unreadable");
+        }
+
+        var entry = TaskEntry.Parse(letter.Entry, options);
+        if (!entry.IsValid)
+        {
+            return new DeadLetterItem(record, letter, null, entry.Error);
+        }
+
+        // Attempts start again, so a task that ran out of attempts gets its full count back.
+        var retry = entry.Format == EntryFormat.Plain
+            ? letter.Entry.Trim()
+            : QueueJson.Serialize(entry.Task! with { Attempt = 1 });
+        return new DeadLetterItem(record, letter, retry, null);
+    }
+}
+
+/// <summary>An action that could not be done, with a sentence that says why and what to do.</summary>
+public sealed class QueueActionException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,61 @@
+using PiOps.Shared.Queue;
+
+namespace PiOps.Web.Queue;
+
+/// <summary>One sample of the queue, shared by every page, the hub and the metrics.</summary>
+public sealed record QueueSnapshot(
+    DateTimeOffset At,
+    bool RedisAvailable,
+    string? RedisError,
+    long Depth,
+    long InFlight,
+    long DeadLetters,
+    QueueTotals Totals,
+    double DonePerSecond,
+    double FailedPerSecond,
+    TimeSpan? OldestAge,
+    bool Paused,
+    IReadOnlyList<WorkerView> Workers,
+    IReadOnlyList<HistoryPoint> History,
+    IReadOnlyList<string> Head)
+{
+    /// <summary>How many entries from the head each sample carries, for the live first page of the queue.</summary>
+    public const int HeadSize = 25;
+
+    public static QueueSnapshot Empty { get; } = new(DateTimeOffset.MinValue, false, "Not sampled yet", 0, 0, 0,
+        new QueueTotals(0, 0, 0, 0), 0, 0, null, false, [], [], []);
+
+    public int WorkersAlive => Workers.Count(w => !w.Lost);
+
+    /// <summary>Time to drain the queue at the current rate; null when nothing is being done.</summary>
+    public TimeSpan? DrainEstimate => Depth == 0 ? TimeSpan.Zero
+        : DonePerSecond > 0.01 ? TimeSpan.FromSeconds(Math.Min(Depth / DonePerSecond, TimeSpan.FromDays(365).TotalSeconds)) : null;
+
+    /// <summary>True when what a page shows differs: saves renders of identical frames.</summary>
+    public bool LooksDifferentFrom(QueueSnapshot other) =>
+        RedisAvailable != other.RedisAvailable || RedisError != other.RedisError || Depth != other.Depth
+        || InFlight != other.InFlight || DeadLetters != other.DeadLetters || Totals != other.Totals
+        || Math.Abs(DonePerSecond - other.DonePerSecond) > 1e-9 || Math.Abs(FailedPerSecond - other.FailedPerSecond) > 1e-9
+        || Paused != other.Paused || History.Count != other.History.Count
+        || (History.Count > 0 && History[^1] != other.History[^1])
+        || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
+        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head);
+}
+
+public sealed record QueueTotals(long Enqueued, long Done, long Failed, long Recovered);
+
+public sealed record HistoryPoint(DateTimeOffset At, long Depth, double DonePerSecond, double FailedPerSecond, long InFlight);
+
+/// <summary>A worker as its heartbeat describes it; Lost when it stopped beating (its tasks are being recovered).</summary>
+public sealed record WorkerView(
+    string Id,
+    string Host,
+    int Pid,
+    string State,
+    CurrentTask? CurrentTask,
+    long Processed,
+    long Failed,
+    DateTimeOffset StartedAt,
+    DateTimeOffset LastSeen,
+    bool Lost,
+    string? LostNote);
