@@ -23,21 +23,21 @@ public static class QueueApi
             .Produces<EnqueueOutcome>(StatusCodes.Status201Created)
             .ProducesValidationProblem();
 
-        api.MapGet("/queue", (QueueMonitor monitor) => TypedResults.Ok(QueueStats.From(monitor.Current)))
+        api.MapGet("/queue", (IQueueState monitor) => TypedResults.Ok(QueueStats.From(monitor.Current)))
             .WithName("QueueStats").WithSummary("Queue statistics from the latest sample");
 
         api.MapGet("/tasks/{id}", GetTaskAsync)
             .WithName("TaskStatus").WithSummary("A task's status by id")
             .Produces<TaskStatusRecord>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/results", async (QueueOperations ops, int? limit) => TypedResults.Ok(await ops.RecentResultsAsync(limit ?? 50)))
+        api.MapGet("/results", async (IQueueOperations ops, int? limit) => TypedResults.Ok(await ops.RecentResultsAsync(limit ?? 50)))
             .WithName("RecentResults").WithSummary("Recent results, newest first");
 
-        api.MapGet("/dead-letters", async (QueueOperations ops, int? offset, int? limit) =>
+        api.MapGet("/dead-letters", async (IQueueOperations ops, int? offset, int? limit) =>
                 TypedResults.Ok(await ops.DeadLettersAsync(offset ?? 0, limit ?? 50)))
             .WithName("DeadLetters").WithSummary("A page of dead letters, oldest first");
 
-        api.MapPost("/dead-letters/retry", async (QueueOperations ops) =>
+        api.MapPost("/dead-letters/retry", async (IQueueOperations ops) =>
             {
                 var (retried, left) = await ops.RetryAllDeadLettersAsync();
                 return TypedResults.Ok(new { retried, left });
@@ -47,7 +47,7 @@ public static class QueueApi
         return app;
     }
 
-    private static async Task<IResult> EnqueueAsync(HttpContext http, QueueOperations ops)
+    private static async Task<IResult> EnqueueAsync(HttpContext http, IQueueOperations ops)
     {
         JsonDocument doc;
         try
@@ -171,7 +171,7 @@ public static class QueueApi
         return error is null ? (n, null) : (0, $"Must be a whole number from 0 to {max.ToString("N0", CultureInfo.InvariantCulture)}: {error}.");
     }
 
-    private static async Task<IResult> GetTaskAsync(string id, QueueOperations ops)
+    private static async Task<IResult> GetTaskAsync(string id, IQueueOperations ops)
     {
         if (!TaskIds.IsValid(id))
         {

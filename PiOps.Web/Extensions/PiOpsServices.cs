@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MudBlazor;
@@ -38,8 +40,9 @@ public static class PiOpsServices
         // Singletons own the shared live state; components only render it.
         services.AddSingleton<RedisConnection>();
         services.AddSingleton<QueueMonitor>();
+        services.AddSingleton<IQueueState>(sp => sp.GetRequiredService<QueueMonitor>());
         services.AddHostedService(sp => sp.GetRequiredService<QueueMonitor>());
-        services.AddSingleton<QueueOperations>();
+        services.AddSingleton<IQueueOperations, QueueOperations>();
         services.AddHostedService<QueueMetrics>();
         services.AddHostedService<StartupBanner>();
 
@@ -49,7 +52,9 @@ public static class PiOpsServices
             c.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
             c.SnackbarConfiguration.VisibleStateDuration = 6000;
         });
-        services.AddSignalR();
+        // Enums read as words in the API and the hub ("queued", not 0).
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);

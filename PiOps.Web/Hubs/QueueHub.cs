@@ -11,7 +11,7 @@ namespace PiOps.Web.Hubs;
 /// Real-time feed for external clients: queue statistics after every sample and each task completion, as
 /// SignalR streams. Both come from the shared monitor, so clients add no Redis load.
 /// </summary>
-public sealed class QueueHub(QueueMonitor monitor) : Hub
+public sealed class QueueHub(IQueueState monitor) : Hub
 {
     public const string Path = "/hubs/queue";
 

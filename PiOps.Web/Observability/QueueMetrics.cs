@@ -4,7 +4,7 @@ using Prometheus;
 namespace PiOps.Web.Observability;
 
 /// <summary>Prometheus metrics at /metrics, fed from the shared monitor (no Redis reads of their own).</summary>
-public sealed class QueueMetrics(QueueMonitor monitor) : IHostedService
+public sealed class QueueMetrics(IQueueState monitor) : IHostedService
 {
     private static readonly Gauge Depth = Metrics.CreateGauge("piops_queue_depth", "Tasks waiting in the queue.");
     private static readonly Gauge InFlight = Metrics.CreateGauge("piops_queue_in_flight", "Tasks taken by workers and not finished.");

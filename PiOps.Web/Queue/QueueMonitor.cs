@@ -17,7 +17,7 @@ public sealed class QueueMonitor(
     IOptions<QueueOptions> queueOptions,
     IOptions<DashboardOptions> dashboardOptions,
     TimeProvider time,
-    ILogger<QueueMonitor> log) : BackgroundService
+    ILogger<QueueMonitor> log) : BackgroundService, IQueueState
 {
     private readonly QueueOptions _queue = queueOptions.Value;
     private readonly DashboardOptions _options = dashboardOptions.Value;

@@ -15,7 +15,7 @@ public sealed class QueueOperations(
     RedisConnection redis,
     QueueMonitor monitor,
     IOptions<QueueOptions> queueOptions,
-    IOptions<DashboardOptions> dashboardOptions)
+    IOptions<DashboardOptions> dashboardOptions) : IQueueOperations
 {
     public const int MaxPageSize = 100;
 
@@ -147,17 +147,32 @@ public sealed class QueueOperations(
         return new DeadLetterPage(Math.Max(0, offset), totalTask.Result, items);
     }
 
-    /// <summary>Puts one dead letter back on the queue (attempts start again) and removes it from the dead letters.</summary>
-    public async Task RetryDeadLetterAsync(string record)
+    /// <summary>
+    /// Puts one dead letter back on the queue (attempts start again) and removes it from the dead letters, in one step.
+    /// An entry that cannot run as it is (bad input) is retried with <paramref name="correctedIterations"/>, as an
+    /// envelope that keeps its task id.
+    /// </summary>
+    public async Task RetryDeadLetterAsync(string record, long? correctedIterations = null)
     {
         var item = DeadLetterItem.From(record, _queue);
-        if (item.RetryEntry is null)
+        string? entry = item.RetryEntry;
+        if (correctedIterations is { } n)
         {
-            throw new QueueActionException($"This entry cannot be retried: {item.WhyNotRetryable}. Delete it, or enqueue a corrected task.");
+            if (n < 0 || n > _queue.MaxIterations)
+            {
+                throw new QueueActionException($"Iterations must be a whole number from 0 to {_queue.MaxIterations:N0}; nothing was retried.");
+            }
+
+            entry = QueueJson.Serialize(new TaskEnvelope(item.Letter?.TaskId ?? TaskIds.New(), n, DateTimeOffset.UtcNow, 1));
+        }
+
+        if (entry is null)
+        {
+            throw new QueueActionException($"This entry cannot run as it is ({item.WhyNotRetryable}). Give the corrected number of iterations to retry it, or delete it.");
         }
 
         long moved = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.RetryDead, [_keys.DeadLetters, _keys.Queue],
-            [record, item.RetryEntry]));
+            [record, entry]));
         monitor.Poke();
         if (moved == 0)
         {
@@ -282,6 +297,16 @@ public sealed record DeadLetterPage(int Offset, long Total, IReadOnlyList<DeadLe
 /// <summary>A dead letter as stored (the exact record, needed to retry or delete it) and what it says.</summary>
 public sealed record DeadLetterItem(string Record, DeadLetter? Letter, string? RetryEntry, string? WhyNotRetryable)
 {
+    /// <summary>A guess at the intended iterations of a bad entry (its digits, e.g. 5000 from "5,000"), to start a correction.</summary>
+    public string SuggestedIterations
+    {
+        get
+        {
+            string digits = new((Letter?.Entry ?? "").Where(char.IsAsciiDigit).Take(18).ToArray());
+            return digits.Length > 0 ? digits.TrimStart('0').PadLeft(1, '0') : "";
+        }
+    }
+
     public static DeadLetterItem From(string record, QueueOptions options)
     {
         DeadLetter? letter;

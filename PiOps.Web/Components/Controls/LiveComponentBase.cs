@@ -14,7 +14,7 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     private volatile QueueSnapshot? _pending;
 
     [Inject]
-    protected QueueMonitor Monitor { get; set; } = default!;
+    protected IQueueState Monitor { get; set; } = default!;
 
     [Inject]
     protected TimeProvider Time { get; set; } = default!;

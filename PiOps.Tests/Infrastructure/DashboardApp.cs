@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PiOps.Web.Extensions;
+
+namespace PiOps.Tests.Infrastructure;
+
+/// <summary>The dashboard in this process, on a real Kestrel loopback port, composed exactly as Program.cs does.</summary>
+public sealed class DashboardApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private DashboardApp(WebApplication app, string baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public string BaseAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public HttpClient CreateClient() => new() { BaseAddress = new Uri(BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
+
+    public static async Task<DashboardApp> StartAsync(TestRedisServer server, string queue, IDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = server.Endpoint,
+            ["Queue:QueueName"] = queue,
+            ["Queue:HeartbeatTtl"] = "00:00:03",
+            ["Dashboard:RecoveryInterval"] = "00:00:01",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "PiOps.Web",
+            EnvironmentName = "Production",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddPiOps();
+        var app = builder.Build();
+        app.UsePiOps();
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new DashboardApp(app, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

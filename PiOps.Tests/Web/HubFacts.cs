@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.SignalR.Client;
+using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
+using PiOps.Web.Api;
+using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.Web;
+
+/// <summary>The SignalR hub, through the real SignalR client over HTTP.</summary>
+public sealed class HubFacts(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private readonly string _queue = TestRedisServer.NewQueueName();
+    private DashboardApp _app = default!;
+    private HubConnection _hub = default!;
+
+    public async Task InitializeAsync()
+    {
+        _app = await DashboardApp.StartAsync(server, _queue);
+        _hub = new HubConnectionBuilder().WithUrl(_app.BaseAddress + "/hubs/queue").Build();
+        await _hub.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _hub.DisposeAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task StreamCompletions_DeliversATaskCompletedByAWorker()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var stream = _hub.StreamAsync<TaskResult>("StreamCompletions", cts.Token);
+        var first = ReadFirstAsync(stream);
+        await Task.Delay(200); // let the server start the stream before the completion is published
+
+        // A real worker completes a real task.
+        await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, "1234");
+        await using var worker = WorkerProcess.Start(WorkerProcess.Env(server, _queue));
+
+        var result = await first.Within(TimeSpan.FromSeconds(30), "a completion on the hub");
+        Assert.Equal(1234, result.Iterations);
+        Assert.Equal(PiOps.Shared.Pi.LeibnizPi.Compute(1234).ToString(), result.Pi);
+    }
+
+    [Fact]
+    public async Task StreamStats_FollowsTheQueueDepth()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var seen = new List<long>();
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var s in _hub.StreamAsync<QueueStats>("StreamStats", cts.Token))
+            {
+                seen.Add(s.Depth);
+                if (s.Depth == 3)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        });
+
+        await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, ["1", "2", "3"]);
+
+        Assert.True(await reader.Within(TimeSpan.FromSeconds(30), "depth 3 on the stats stream"));
+        Assert.Equal(0, seen[0]);
+    }
+
+    private static async Task<T> ReadFirstAsync<T>(IAsyncEnumerable<T> stream)
+    {
+        await foreach (var item in stream)
+        {
+            return item;
+        }
+
+        throw new InvalidOperationException("stream ended");
+    }
+}
