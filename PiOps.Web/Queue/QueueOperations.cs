@@ -29,26 +29,8 @@ public sealed class QueueOperations(
     public int MaxBatch => dashboardOptions.Value.MaxBatch;
 
     /// <summary>Checks an enqueue request; returns the errors by field (empty when it is good).</summary>
-    public Dictionary<string, string[]> Validate(string? iterations, string? count)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var (_, itError) = TaskEntry.ParseIterations(iterations ?? "", _queue.MaxIterations);
-        if (itError is not null)
-        {
-            errors["iterations"] = [$"Iterations must be a whole number from 0 to {_queue.MaxIterations.ToString("N0", CultureInfo.InvariantCulture)}: {itError}."];
-        }
-
-        if (count is not null)
-        {
-            var (k, countError) = TaskEntry.ParseIterations(count, MaxBatch);
-            if (countError is not null || k < 1)
-            {
-                errors["count"] = [$"Count must be a whole number from 1 to {MaxBatch.ToString("N0", CultureInfo.InvariantCulture)}."];
-            }
-        }
-
-        return errors;
-    }
+    public Dictionary<string, string[]> Validate(string? iterations, string? count) =>
+        EnqueueValidation.Validate(iterations, count, _queue.MaxIterations, MaxBatch);
 
     /// <summary>Enqueues <paramref name="count"/> tasks of <paramref name="iterations"/>; all or nothing per batch of 1,000.</summary>
     public async Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format,

@@ -1,0 +1,192 @@
+using System.Threading.Channels;
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using PiOps.Shared.Queue;
+using PiOps.Web.Queue;
+
+namespace PiOps.Tests.Components;
+
+public static class ComponentTestServices
+{
+    /// <summary>The one shared setup for component tests: loose JS interop, MudBlazor services, fakes of our interfaces.</summary>
+    public static (FakeQueueState State, FakeQueueOperations Ops) AddTestServices(this BunitContext ctx)
+    {
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        ctx.Services.AddMudServices(o => o.SnackbarConfiguration.ShowTransitionDuration = 0);
+        var state = new FakeQueueState();
+        var ops = new FakeQueueOperations();
+        ctx.Services.AddSingleton<IQueueState>(state);
+        ctx.Services.AddSingleton<IQueueOperations>(ops);
+        ctx.Services.AddSingleton(TimeProvider.System);
+        return (state, ops);
+    }
+
+    /// <summary>Renders <typeparamref name="T"/> with the providers MudBlazor needs for dialogs and popovers.</summary>
+    public static IRenderedComponent<ContainerFragment> RenderWithProviders<T>(this BunitContext ctx) where T : IComponent =>
+        ctx.Render<ContainerFragment>(p => p.AddChildContent(builder =>
+        {
+            builder.OpenComponent<MudPopoverProvider>(0);
+            builder.CloseComponent();
+            builder.OpenComponent<MudDialogProvider>(1);
+            builder.CloseComponent();
+            builder.OpenComponent<MudSnackbarProvider>(2);
+            builder.CloseComponent();
+            builder.OpenComponent<T>(3);
+            builder.CloseComponent();
+        }));
+}
+
+/// <summary>A plain container to render several components side by side.</summary>
+public sealed class ContainerFragment : ComponentBase
+{
+    [Parameter]
+    public RenderFragment? ChildContent { get; set; }
+
+    protected override void BuildRenderTree(Microsoft.AspNetCore.Components.Rendering.RenderTreeBuilder builder) =>
+        builder.AddContent(0, ChildContent);
+}
+
+/// <summary>The live state, driven by a channel: tests push snapshots, a pump delivers them to subscribers.</summary>
+public sealed class FakeQueueState : IQueueState, IDisposable
+{
+    private readonly Channel<QueueSnapshot> _snapshots = Channel.CreateUnbounded<QueueSnapshot>();
+    private readonly List<Func<QueueSnapshot, Task>> _subscribers = [];
+    private readonly List<Func<TaskResult, Task>> _completionSubscribers = [];
+    private readonly CancellationTokenSource _cts = new();
+
+    public FakeQueueState()
+    {
+        _ = Task.Run(async () =>
+        {
+            await foreach (var s in _snapshots.Reader.ReadAllAsync(_cts.Token))
+            {
+                Current = s;
+                foreach (var sub in _subscribers.ToArray())
+                {
+                    await sub(s);
+                }
+            }
+        });
+    }
+
+    public QueueSnapshot Current { get; private set; } = Snapshot(0);
+
+    public int Subscribers => _subscribers.Count;
+
+    public void Push(QueueSnapshot snapshot) => _snapshots.Writer.TryWrite(snapshot);
+
+    public static QueueSnapshot Snapshot(long depth, long dead = 0, bool available = true, bool paused = false) => QueueSnapshot.Empty with
+    {
+        At = DateTimeOffset.UtcNow,
+        RedisAvailable = available,
+        RedisError = available ? null : "Redis at 127.0.0.1:1 is not answering: connection refused",
+        Depth = depth,
+        DeadLetters = dead,
+        Paused = paused,
+    };
+
+    public IDisposable Subscribe(Func<QueueSnapshot, Task> onSnapshot)
+    {
+        _subscribers.Add(onSnapshot);
+        return new Unsub(() => _subscribers.Remove(onSnapshot));
+    }
+
+    public IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted)
+    {
+        _completionSubscribers.Add(onCompleted);
+        return new Unsub(() => _completionSubscribers.Remove(onCompleted));
+    }
+
+    public void Dispose() => _cts.Cancel();
+
+    private sealed class Unsub(Action a) : IDisposable
+    {
+        public void Dispose() => a();
+    }
+}
+
+/// <summary>Records the actions asked for; validation is the real one.</summary>
+public sealed class FakeQueueOperations : IQueueOperations
+{
+    public List<string> Calls { get; } = [];
+
+    public long QueueLength { get; set; }
+
+    public QueueOptions Queue { get; } = new();
+
+    public int MaxBatch => 1_000_000;
+
+    public Dictionary<string, string[]> Validate(string? iterations, string? count) =>
+        EnqueueValidation.Validate(iterations, count, Queue.MaxIterations, MaxBatch);
+
+    public Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        Calls.Add($"enqueue {iterations} x{count} {format}");
+        return Task.FromResult(new EnqueueOutcome(count, ["t-fake"], count, []));
+    }
+
+    public Task<EnqueueOutcome> EnqueueLikeTheBookAsync(EntryFormat format)
+    {
+        Calls.Add("enqueue-book");
+        return Task.FromResult(new EnqueueOutcome(10, [], 10, []));
+    }
+
+    public Task<EnqueueOutcome> EnqueueManyAsync(IReadOnlyList<long> tasks, EntryFormat format, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        Calls.Add($"enqueue-many {tasks.Count}");
+        return Task.FromResult(new EnqueueOutcome(tasks.Count, [], tasks.Count, tasks));
+    }
+
+    public Task<QueuePage> PeekAsync(QueueEnd end, int offset, int count) =>
+        Task.FromResult(new QueuePage(end, offset, QueueLength, []));
+
+    public Task<long> PurgeAsync(long expected)
+    {
+        Calls.Add($"purge {expected}");
+        return Task.FromResult(expected);
+    }
+
+    public Task SetPausedAsync(bool paused)
+    {
+        Calls.Add(paused ? "pause" : "resume");
+        return Task.CompletedTask;
+    }
+
+    public Task<TaskStatusRecord?> GetTaskAsync(string id) => Task.FromResult<TaskStatusRecord?>(null);
+
+    public Task<IReadOnlyList<TaskResult>> RecentResultsAsync(int count) => Task.FromResult<IReadOnlyList<TaskResult>>([]);
+
+    public List<DeadLetterItem> DeadLetters { get; } = [];
+
+    public Task<DeadLetterPage> DeadLettersAsync(int offset, int count) =>
+        Task.FromResult(new DeadLetterPage(offset, DeadLetters.Count, DeadLetters.Skip(offset).Take(count).ToList()));
+
+    public Task RetryDeadLetterAsync(string record, long? correctedIterations = null)
+    {
+        Calls.Add($"retry {record} {correctedIterations}");
+        return Task.CompletedTask;
+    }
+
+    public Task<(int Retried, int Left)> RetryAllDeadLettersAsync()
+    {
+        Calls.Add("retry-all");
+        return Task.FromResult((0, 0));
+    }
+
+    public Task DeleteDeadLetterAsync(string record)
+    {
+        Calls.Add($"delete {record}");
+        return Task.CompletedTask;
+    }
+
+    public Task<long> DeleteAllDeadLettersAsync(long expected)
+    {
+        Calls.Add($"delete-all {expected}");
+        return Task.FromResult(expected);
+    }
+}

@@ -1,0 +1,157 @@
+using Bunit;
+using PiOps.Shared.Queue;
+using PiOps.Web.Components.Controls;
+using PiOps.Web.Components.Pages;
+using PiOps.Web.Queue;
+using Xunit;
+
+namespace PiOps.Tests.Components;
+
+public sealed class PageFacts : BunitContext, IAsyncLifetime
+{
+    private readonly FakeQueueState _state;
+    private readonly FakeQueueOperations _ops;
+
+    public PageFacts()
+    {
+        (_state, _ops) = this.AddTestServices();
+    }
+
+    [Theory]
+    [InlineData("abc", "1", "Iterations must be a whole number")]
+    [InlineData("-5", "1", "must not be negative")]
+    [InlineData("100000000001", "1", "over the maximum")]
+    [InlineData("", "1", "empty")]
+    [InlineData("100", "0", "Count must be a whole number from 1 to 1,000,000")]
+    [InlineData("100", "2000000", "Count must be a whole number from 1 to 1,000,000")]
+    [InlineData("100", "x", "Count must be a whole number")]
+    public void Enqueue_BadValue_IsExplainedNextToTheField_AndNothingIsEnqueued(string iterations, string count, string message)
+    {
+        var page = this.RenderWithProviders<Enqueue>();
+
+        page.Find("input[data-testid=iterations]").Input(iterations);
+        page.Find("input[data-testid=count]").Input(count);
+        page.Find("[data-testid=enqueue]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains(message, page.Markup));
+        Assert.Empty(_ops.Calls);
+    }
+
+    [Fact]
+    public void Enqueue_GoodValues_EnqueueOnce_AndReportTheOutcome()
+    {
+        var page = this.RenderWithProviders<Enqueue>();
+
+        page.Find("input[data-testid=iterations]").Input("250");
+        page.Find("input[data-testid=count]").Input("3");
+        page.Find("[data-testid=enqueue]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("3 task(s) enqueued", page.Find("[data-testid=last-outcome]").TextContent));
+        Assert.Equal(["enqueue 250 x3 Envelope"], _ops.Calls);
+    }
+
+    [Fact]
+    public void Overview_RendersTheSnapshot_AndFollowsChanges()
+    {
+        _state.Push(FakeQueueState.Snapshot(5, dead: 2));
+        var page = Render<Overview>();
+        page.WaitForAssertion(() => Assert.Equal("5", page.Find("[data-testid=depth-value]").TextContent));
+
+        _state.Push(FakeQueueState.Snapshot(9, dead: 2));
+
+        page.WaitForAssertion(() => Assert.Equal("9", page.Find("[data-testid=depth-value]").TextContent));
+        Assert.Equal("2", page.Find("[data-testid=dead-value]").TextContent);
+    }
+
+    [Fact]
+    public async Task Overview_Unsubscribes_WhenDisposed()
+    {
+        Render<Overview>();
+        Assert.Equal(1, _state.Subscribers);
+
+        await DisposeComponentsAsync();
+
+        Assert.Equal(0, _state.Subscribers);
+    }
+
+    [Fact]
+    public void RedisBanner_SaysWhatIsWrong_AndGoesAwayWhenRedisIsBack()
+    {
+        var banner = Render<RedisBanner>();
+        _state.Push(FakeQueueState.Snapshot(0, available: false));
+        banner.WaitForAssertion(() => Assert.Contains("is not answering", banner.Find("[data-testid=redis-banner]").TextContent));
+
+        _state.Push(FakeQueueState.Snapshot(0));
+
+        banner.WaitForAssertion(() => Assert.Empty(banner.FindAll("[data-testid=redis-banner]")));
+    }
+
+    [Fact]
+    public void Purge_AsksForConfirmation_StatingHowMany_ThenPurgesThatMany()
+    {
+        _ops.QueueLength = 7;
+        _state.Push(FakeQueueState.Snapshot(7));
+        var page = this.RenderWithProviders<QueueView>();
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=purge]").HasAttribute("disabled")));
+
+        page.Find("[data-testid=purge]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("removes the 7 task(s) waiting now", page.Markup));
+        Assert.Empty(_ops.Calls);
+        page.FindAll("button").Single(b => b.TextContent.Contains("Remove 7 task(s)")).Click();
+        page.WaitForAssertion(() => Assert.Equal(["purge 7"], _ops.Calls));
+    }
+
+    [Fact]
+    public void Purge_Cancelled_RemovesNothing()
+    {
+        _ops.QueueLength = 4;
+        _state.Push(FakeQueueState.Snapshot(4));
+        var page = this.RenderWithProviders<QueueView>();
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=purge]").HasAttribute("disabled")));
+
+        page.Find("[data-testid=purge]").Click();
+        page.WaitForAssertion(() => Assert.Contains("removes the 4 task(s)", page.Markup));
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+
+        page.WaitForAssertion(() => Assert.DoesNotContain("removes the 4 task(s)", page.Markup));
+        Assert.Empty(_ops.Calls);
+    }
+
+    [Fact]
+    public void DeadLetters_BadEntry_IsCorrectedBeforeRetry()
+    {
+        string record = QueueJson.Serialize(new DeadLetter("5,000", "not a whole number", null, 1, "w", DateTimeOffset.UtcNow));
+        _ops.DeadLetters.Add(DeadLetterItem.From(record, new QueueOptions()));
+        _state.Push(FakeQueueState.Snapshot(0, dead: 1));
+        var page = this.RenderWithProviders<DeadLetters>();
+        page.WaitForAssertion(() => Assert.Contains("Correct and retry", page.Find("[data-testid=retry]").TextContent));
+
+        page.Find("[data-testid=retry]").Click();
+        page.WaitForAssertion(() => Assert.Contains("cannot run as it is", page.Markup));
+        Assert.Equal("5000", page.Find("input[data-testid=corrected-iterations]").GetAttribute("value"));
+        page.Find("input[data-testid=corrected-iterations]").Input("5,5");
+        page.Find("[data-testid=corrected-retry]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Iterations must be a whole number", page.Markup));
+        Assert.Empty(_ops.Calls);
+
+        page.Find("input[data-testid=corrected-iterations]").Input("5500");
+        page.Find("[data-testid=corrected-retry]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal([$"retry {record} 5500"], _ops.Calls));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor's services are only IAsyncDisposable: the context must be disposed asynchronously.
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        _state.Dispose();
+        await DisposeAsync();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        // Disposed through IAsyncLifetime above.
+    }
+}
