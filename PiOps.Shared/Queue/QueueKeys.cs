@@ -37,6 +37,9 @@ public sealed class QueueKeys(string queueName)
     /// <summary>A worker's heartbeat record, which expires unless the worker refreshes it.</summary>
     public RedisKey Heartbeat(string workerId) => QueueName + ":worker:" + workerId;
 
+    /// <summary>The 'queued' record of one enqueued batch (enqueuedAt, count, iterations); task ids name their batch.</summary>
+    public RedisKey Batch(string batchId) => QueueName + ":batch:" + batchId;
+
     /// <summary>A task's status record.</summary>
     public RedisKey TaskStatus(string taskId) => QueueName + ":task:" + taskId;
 }

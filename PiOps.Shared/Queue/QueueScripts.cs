@@ -81,23 +81,4 @@ internal static class QueueScripts
         if dead > 0 then redis.call('HINCRBY', KEYS[6], 'failed', dead) end
         return n
         """;
-
-    /// <summary>
-    /// Producers: push a batch of entries and their 'queued' status records in one step, so a batch is all or nothing.
-    /// KEYS: queue, stats. ARGV: status TTL s, status key prefix, entry count, the entries, then per entry with an id:
-    /// id, iterations, enqueuedAt.
-    /// </summary>
-    public const string Enqueue = """
-        local unpack = table.unpack or unpack
-        local n = tonumber(ARGV[3])
-        local len = redis.call('RPUSH', KEYS[1], unpack(ARGV, 4, 3 + n))
-        local ttl = tonumber(ARGV[1])
-        for i = 4 + n, #ARGV, 3 do
-          local key = ARGV[2] .. ARGV[i]
-          redis.call('HSET', key, 'state', 'queued', 'iterations', ARGV[i + 1], 'attempt', '1', 'enqueuedAt', ARGV[i + 2], 'updatedAt', ARGV[i + 2])
-          redis.call('EXPIRE', key, ttl)
-        end
-        redis.call('HINCRBY', KEYS[2], 'enqueued', n)
-        return len
-        """;
 }

@@ -176,6 +176,18 @@ public static class TaskIds
     // Time-ordered (UUIDv7), so ids sort roughly by creation.
     public static string New() => "t-" + Guid.CreateVersion7().ToString("N");
 
+    /// <summary>A batch id; its tasks are named {batch}-{index}.</summary>
+    public static string NewBatch() => "b" + Guid.CreateVersion7().ToString("N");
+
+    /// <summary>The batch a producer-made id belongs to, e.g. b019ac5…-17 → b019ac5….</summary>
+    public static bool TryGetBatch(string id, out string batchId)
+    {
+        int dash = id.LastIndexOf('-');
+        batchId = dash > 0 ? id[..dash] : "";
+        return dash == 33 && id[0] == 'b' && id.AsSpan(1, 32).ContainsAnyExcept("0123456789abcdef") is false
+            && id.Length > dash + 1 && id.AsSpan(dash + 1).ContainsAnyExcept("0123456789") is false;
+    }
+
     public static bool IsValid(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= 100 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
 }

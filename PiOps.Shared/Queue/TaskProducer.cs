@@ -32,7 +32,7 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         var db = redis.GetDatabase();
         var now = DateTimeOffset.UtcNow;
         string enqueuedAt = TaskStatusRecord.Time(now);
-        string statusPrefix = options.QueueName + ":task:";
+        string envelopeTail = ",\"enqueuedAt\":\"" + enqueuedAt + "\",\"attempt\":1}";
         long ttl = (long)options.StatusTtl.TotalSeconds;
         var inFlight = new Queue<Task>();
         int done = 0;
@@ -40,13 +40,14 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(BatchSize, iterations.Count - start);
-            var args = new RedisValue[3 + count + (fmt == EntryFormat.Envelope ? count * 3 : 0)];
-            args[0] = ttl;
-            args[1] = statusPrefix;
-            args[2] = count;
+            string batch = TaskIds.NewBatch();
+            long first = iterations[start];
+            bool uniform = true;
+            var args = new RedisValue[3 + count]; // entries from index 3
             for (int j = 0; j < count; j++)
             {
                 long n = iterations[start + j];
+                uniform &= n == first;
                 if (fmt == EntryFormat.Plain)
                 {
                     ids[start + j] = "";
@@ -54,19 +55,23 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                 }
                 else
                 {
-                    string id = TaskIds.New();
-                    ids[start + j] = id;
-                    args[3 + j] = QueueJson.Serialize(new TaskEnvelope(id, n, now, 1));
-                    int s = 3 + count + j * 3;
-                    args[s] = id;
-                    args[s + 1] = n;
-                    args[s + 2] = enqueuedAt;
+                    string id = ids[start + j] = batch + "-" + j.ToString(CultureInfo.InvariantCulture);
+                    // The envelope's JSON written directly (ids and numbers need no escaping): a million of them
+                    // serialise in a fraction of the time a serializer takes. Tests read them back as TaskEnvelope.
+                    args[3 + j] = string.Concat("{\"id\":\"", id, "\",\"iterations\":", n.ToString(CultureInfo.InvariantCulture), envelopeTail);
                 }
             }
 
-            inFlight.Enqueue(db.ScriptEvaluateAsync(QueueScripts.Enqueue, [_keys.Queue, _keys.Stats], args));
+            // MULTI/EXEC: the batch, its 'queued' record and the count land together or not at all.
+            var tx = db.CreateTransaction();
+            var batchKey = _keys.Batch(batch);
+            _ = tx.ListRightPushAsync(_keys.Queue, args.AsSpan(3).ToArray());
+            _ = tx.HashSetAsync(batchKey, [new("enqueuedAt", enqueuedAt), new("count", count), new("iterations", uniform ? first : "mixed")]);
+            _ = tx.KeyExpireAsync(batchKey, options.StatusTtl);
+            _ = tx.HashIncrementAsync(_keys.Stats, "enqueued", count);
+            inFlight.Enqueue(tx.ExecuteAsync());
             // Keep a few batches on the wire: pipelining without letting an unbounded backlog build up.
-            while (inFlight.Count >= 8)
+            while (inFlight.Count >= 16)
             {
                 await inFlight.Dequeue();
             }

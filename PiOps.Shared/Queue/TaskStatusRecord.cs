@@ -86,9 +86,30 @@ public sealed record TaskStatusRecord(
             ParseTime(d.GetValueOrDefault("updatedAt")) ?? DateTimeOffset.MinValue);
     }
 
+    /// <summary>
+    /// A task no worker has taken yet, known from its batch's record. If the queue was purged after the batch was
+    /// enqueued, the task may be gone, and the reason says so.
+    /// </summary>
+    public static TaskStatusRecord? FromBatch(string id, HashEntry[] batch, DateTimeOffset? lastPurge)
+    {
+        if (batch.Length == 0)
+        {
+            return null;
+        }
+
+        var d = batch.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        var enqueuedAt = ParseTime(d.GetValueOrDefault("enqueuedAt"));
+        string? reason = lastPurge is { } p && enqueuedAt is { } e && p >= e
+            ? $"the queue was purged at {Time(p)}, after this task was enqueued: it may have been removed"
+            : null;
+        return new TaskStatusRecord(id, TaskState.Queued,
+            long.TryParse(d.GetValueOrDefault("iterations"), CultureInfo.InvariantCulture, out var n) ? n : null,
+            1, null, enqueuedAt, null, null, null, null, reason, enqueuedAt ?? DateTimeOffset.MinValue);
+    }
+
     internal static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset? ParseTime(string? s) =>
+    public static DateTimeOffset? ParseTime(string? s) =>
         DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -38,9 +38,12 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
         Assert.Equal(10, envelope.Iterations);
         Assert.Equal(2, await server.Db.ListLengthAsync(Keys.Queue));
         Assert.Equal(first, (string?)await server.Db.ListGetByIndexAsync(Keys.InFlight("w1"), 0));
-        var status = TaskStatusRecord.FromHash(ids[1], await server.Db.HashGetAllAsync(Keys.TaskStatus(ids[1])));
+        Assert.True(TaskIds.TryGetBatch(ids[1], out string batch));
+        Assert.Equal(ids[1], batch + "-1");
+        var status = TaskStatusRecord.FromBatch(ids[1], await server.Db.HashGetAllAsync(Keys.Batch(batch)), null);
         Assert.Equal(TaskState.Queued, status!.State);
-        Assert.Equal(20, status.Iterations);
+        Assert.Null(status.Iterations); // 10, 20, 30: mixed
+        Assert.True(await server.Db.KeyTimeToLiveAsync(Keys.Batch(batch)) > TimeSpan.FromHours(23));
         Assert.Equal(3, (long)await server.Db.HashGetAsync(Keys.Stats, "enqueued"));
     }
 

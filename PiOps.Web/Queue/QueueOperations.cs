@@ -92,6 +92,12 @@ public sealed class QueueOperations(
         }
 
         long removed = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.TrimHead, [_keys.Queue], [expected]));
+        if (removed > 0)
+        {
+            // Queued tasks are known by their batch; this lets a lookup say that a purge may have removed one.
+            await Do(() => Db.HashSetAsync(_keys.Stats, "lastPurgeAt", DateTimeOffset.UtcNow.ToString("O")));
+        }
+
         monitor.Poke();
         return removed;
     }
@@ -109,7 +115,18 @@ public sealed class QueueOperations(
             throw new QueueActionException("A task id is 1 to 100 letters, digits, '-', '_', '.' or ':'.");
         }
 
-        return TaskStatusRecord.FromHash(id, await Do(() => Db.HashGetAllAsync(_keys.TaskStatus(id))));
+        var own = TaskStatusRecord.FromHash(id, await Do(() => Db.HashGetAllAsync(_keys.TaskStatus(id))));
+        if (own is not null || !TaskIds.TryGetBatch(id, out string batch))
+        {
+            return own;
+        }
+
+        // Not taken by a worker yet: what its batch's record says.
+        var db = Db;
+        var batchTask = db.HashGetAllAsync(_keys.Batch(batch));
+        var purgeTask = db.HashGetAsync(_keys.Stats, "lastPurgeAt");
+        await Do(() => Task.WhenAll(batchTask, purgeTask));
+        return TaskStatusRecord.FromBatch(id, batchTask.Result, TaskStatusRecord.ParseTime(purgeTask.Result));
     }
 
     public async Task<IReadOnlyList<TaskResult>> RecentResultsAsync(int count)

@@ -33,18 +33,25 @@ public sealed class EmbeddedGarnet : IDisposable
             "--bind", "127.0.0.1",
             "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--lua", "true",
-            "--memory", "256m",
+            "--memory", "512m",
             "--index", "16m",
         };
+
+        // Without a storage tier Garnet drops records that no longer fit in memory: a long queue could vanish. With
+        // one they spill to files. Without a data folder (benchmarks) a temporary folder holds them.
+        string dir = Path.GetFullPath(dataDirectory ?? Directory.CreateTempSubdirectory("piops-garnet-").FullName);
+        Directory.CreateDirectory(dir);
+        args.AddRange([
+            "--storage-tier", "true",
+            "--logdir", Path.Combine(dir, "log"),
+            "--device-type", "RandomAccess",
+        ]);
         if (dataDirectory is not null)
         {
-            string dir = Path.GetFullPath(dataDirectory);
-            Directory.CreateDirectory(dir);
             args.AddRange([
                 "--aof", "--aof-commit-freq", "0",
                 "--checkpointdir", Path.Combine(dir, "checkpoints"),
                 "--recover",
-                "--device-type", "RandomAccess",
             ]);
         }
 
