@@ -29,6 +29,39 @@ public sealed class DashboardProcess : IAsyncDisposable
 
     public string Output => string.Join("\n", _output);
 
+    public int Pid => _process.Id;
+
+    /// <summary>Resident memory of the dashboard process, in bytes.</summary>
+    public long WorkingSet
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
+    /// <summary>Total processor time the dashboard process has used.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM, as Kubernetes and Ctrl+C do) and waits for it.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            WorkerProcessSignals.Send(_process.Id, 15);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(cts.Token);
+        }
+    }
+
     public static async Task<DashboardProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? env = null)
     {
         string dll = WebDll();

@@ -28,6 +28,7 @@ public abstract class TestRedisServer : IAsyncLifetime
         var options = ConfigurationOptions.Parse(Endpoint);
         options.AbortOnConnectFail = false;
         options.ConnectRetry = 5;
+        options.AllowAdmin = true; // tests read INFO and restart servers
         _client = await ConnectionMultiplexer.ConnectAsync(options);
         await Eventually.WaitAsync(async () =>
         {

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace PiOps.Tests.Infrastructure;
 
 /// <summary>The real PiOps.Worker as a child process, with its output captured line by line and signals sent for real.</summary>
-public sealed partial class WorkerProcess : IAsyncDisposable
+public sealed class WorkerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
@@ -122,13 +122,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    public void Signal(int signal)
-    {
-        if (Kill(_process.Id, signal) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    public void Signal(int signal) => WorkerProcessSignals.Send(_process.Id, signal);
 
     public void Terminate() => Signal(15);
 
@@ -149,6 +143,19 @@ public sealed partial class WorkerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+}
+
+/// <summary>Real POSIX signals to child processes.</summary>
+public static partial class WorkerProcessSignals
+{
+    public static void Send(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

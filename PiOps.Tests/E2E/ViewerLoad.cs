@@ -1,0 +1,57 @@
+using System.Globalization;
+using Microsoft.Playwright;
+using PiOps.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace PiOps.Tests.E2E;
+
+/// <summary>
+/// Opens dashboard pages in one browser and measures what they cost: Redis commands per second (INFO stats of a
+/// real redis-server), server memory and CPU. Shared by the viewers test and the viewers benchmark.
+/// </summary>
+public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboard, TestRedisServer redis)
+{
+    private static readonly string[] Paths = ["/", "/queue", "/workers", "/dead-letters", "/tasks"];
+    private readonly List<IPage> _pages = [];
+
+    public int Pages => _pages.Count;
+
+    /// <summary>Opens pages until <paramref name="count"/> are open, cycling through the dashboard's pages.</summary>
+    public async Task OpenUntilAsync(int count)
+    {
+        while (_pages.Count < count)
+        {
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(dashboard.BaseAddress + Paths[_pages.Count % Paths.Length]);
+            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            _pages.Add(page);
+        }
+
+        // Let the pages' one-time reads on opening (a page of dead letters, recent results) pass: steady state only.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>Commands per second the server processed over <paramref name="window"/>, and the dashboard's CPU share.</summary>
+    public async Task<Measurement> MeasureAsync(TimeSpan window)
+    {
+        var server = redis.Client.GetServer(redis.Client.GetEndPoints()[0]);
+        long before = await CommandsAsync(server);
+        var cpuBefore = dashboard.CpuTime;
+        var start = DateTime.UtcNow;
+        await Task.Delay(window);
+        long after = await CommandsAsync(server);
+        double seconds = (DateTime.UtcNow - start).TotalSeconds;
+        var cpu = (dashboard.CpuTime - cpuBefore).TotalSeconds / seconds;
+        // Two INFO calls of our own are in the count; leave them out.
+        return new Measurement(_pages.Count, (after - before - 1) / seconds, dashboard.WorkingSet, cpu);
+    }
+
+    private static async Task<long> CommandsAsync(IServer server)
+    {
+        var info = await server.InfoAsync("stats");
+        string value = info.SelectMany(g => g).First(kv => kv.Key == "total_commands_processed").Value;
+        return long.Parse(value, CultureInfo.InvariantCulture);
+    }
+
+    public sealed record Measurement(int Pages, double CommandsPerSecond, long ServerBytes, double CpuCores);
+}
