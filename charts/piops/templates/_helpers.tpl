@@ -1,0 +1,84 @@
+{{/* Names, labels and shared values of the PiOps chart. */}}
+
+{{- define "piops.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "piops.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: piops
+{{- end -}}
+
+{{/* Selector labels of one component: name, instance, component. */}}
+{{- define "piops.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "piops.image" -}}
+{{- $repo := .image.repository -}}
+{{- if .root.Values.imageRegistry -}}{{- $repo = printf "%s/%s" .root.Values.imageRegistry .image.repository -}}{{- end -}}
+{{- printf "%s:%s" $repo (.image.tag | default .root.Chart.AppVersion) -}}
+{{- end -}}
+
+{{- define "piops.redisHost" -}}
+{{- if .Values.redis.deploy -}}
+{{- printf "%s-redis-0.%s-redis" (include "piops.fullname" .) (include "piops.fullname" .) -}}
+{{- else -}}
+{{- required "redis.external.host is required when redis.deploy is false" .Values.redis.external.host -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "piops.redisPort" -}}
+{{- if .Values.redis.deploy -}}6379{{- else -}}{{ .Values.redis.external.port }}{{- end -}}
+{{- end -}}
+
+{{/* The worker container's environment: the book's variables. */}}
+{{- define "piops.redisEnv" -}}
+- name: REDIS_HOST
+  value: {{ include "piops.redisHost" . | quote }}
+- name: REDIS_PORT
+  value: {{ include "piops.redisPort" . | quote }}
+{{- if and (not .Values.redis.deploy) .Values.redis.external.passwordSecret.name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.external.passwordSecret.name }}
+      key: {{ .Values.redis.external.passwordSecret.key }}
+{{- end }}
+- name: QUEUE_NAME
+  value: {{ .Values.queue.name | quote }}
+- name: MAX_ITERATIONS
+  value: {{ .Values.queue.maxIterations | int64 | quote }}
+- name: MAX_ATTEMPTS
+  value: {{ .Values.queue.maxAttempts | quote }}
+{{- end -}}
+
+{{- define "piops.podSecurity" -}}
+runAsNonRoot: true
+runAsUser: 1654
+runAsGroup: 1654
+fsGroup: 1654
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "piops.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{- define "piops.serviceAccountName" -}}
+{{- .Values.dashboard.serviceAccount.name | default (printf "%s-dashboard" (include "piops.fullname" .)) -}}
+{{- end -}}
