@@ -20,6 +20,16 @@ if ((${#need[@]})); then
   fi
 fi
 
+# The chart tests render with helm when it is on PATH, else with the offline helm-render beside the project, which
+# its build.sh builds once from Debian's Go packages (installing them when run as root).
+if ! command -v helm >/dev/null 2>&1; then
+  if [ -x ../shared/tools/helm-render/build.sh ] || [ -f ../shared/tools/helm-render/build.sh ]; then
+    bash ../shared/tools/helm-render/build.sh >/dev/null || { echo "building helm-render failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+  else
+    echo "neither helm nor ../shared/tools/helm-render is available: the chart tests will fail"
+  fi
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 if ! dotnet restore PiOps.sln --nologo -v q; then echo "restore failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
 if ! dotnet build PiOps.sln -c Release --no-restore --nologo -v q; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
