@@ -157,6 +157,42 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
         await Assertions.Expect(page.Locator("[data-testid=queue-table]")).ToContainTextAsync("The queue is empty.");
     }
 
+    [Theory]
+    [InlineData(ColorScheme.Dark, true)]
+    [InlineData(ColorScheme.Light, false)]
+    public async Task Theme_FollowsTheBrowsersColourScheme(ColorScheme scheme, bool dark)
+    {
+        var context = await browser.Browser.NewContextAsync(new() { ColorScheme = scheme });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(_dashboard.BaseAddress + "/");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+
+        // MudBlazor paints the page background from its palette; dark means a dark background.
+        await Eventually.WaitAsync(async () =>
+        {
+            string color = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+            var rgb = color[(color.IndexOf('(') + 1)..color.IndexOf(')')].Split(',').Take(3).Select(v => int.Parse(v.Trim())).ToArray();
+            return (rgb.Average() < 100) == dark;
+        }, TimeSpan.FromSeconds(15), $"a {(dark ? "dark" : "light")} background");
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Layout_WorksOnAPhone()
+    {
+        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(_dashboard.BaseAddress + "/");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+
+        var box = await page.Locator("[data-testid=depth]").BoundingBoxAsync();
+        Assert.NotNull(box);
+        Assert.True(box.X >= 0 && box.X + box.Width <= 390, $"the depth card is off screen: {box.X}+{box.Width}");
+        int scrollWidth = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+        Assert.True(scrollWidth <= 400, $"the page scrolls sideways ({scrollWidth} px wide)");
+        await context.CloseAsync();
+    }
+
     [Fact]
     public async Task Workers_PageShowsALiveWorker_AndPauseStopsIt()
     {

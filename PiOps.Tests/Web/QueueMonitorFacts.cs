@@ -62,6 +62,19 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
     }
 
     [Fact]
+    public async Task RedisGoingAway_IsReported_AndTheMonitorRecoversByItself()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, "1");
+        await WaitForAsync(s => s.RedisAvailable && s.Depth == 1, "a first sample");
+
+        var restart = server.RestartAsync(TimeSpan.FromSeconds(3));
+        await WaitForAsync(s => !s.RedisAvailable && s.RedisError!.Contains("is not answering"), "the outage to be reported");
+        await restart;
+
+        await WaitForAsync(s => s.RedisAvailable && s.Depth == 1, "the monitor to recover, with the queue kept");
+    }
+
+    [Fact]
     public async Task Throughput_IsMeasuredFromCompletions()
     {
         var worker = new WorkerQueue(server.Client, server.Client, new QueueOptions { QueueName = _queue }, "w");

@@ -45,7 +45,11 @@ public sealed class RedisConnection : IAsyncDisposable
         }
 
         Settings = s;
-        Multiplexer = ConnectionMultiplexer.Connect(s.ToConfigurationOptions("piops-dashboard"));
+        var options = s.ToConfigurationOptions("piops-dashboard");
+        // While Redis is away, fail at once instead of queueing commands: pages show the outage within a sample, and
+        // an operator's action gets an immediate, clear error rather than a late surprise.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        Multiplexer = ConnectionMultiplexer.Connect(options);
     }
 
     public IConnectionMultiplexer Multiplexer { get; }
