@@ -35,5 +35,7 @@ public sealed class EmbeddedRestartFacts
         await using var again = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{second.GarnetPort}");
         var kept = await again.GetDatabase().ListRangeAsync(Keys.Queue);
         Assert.Equal(entries, kept.Select(v => (string)v!));
+        await second.KillAsync();
+        Directory.Delete(data, recursive: true);
     }
 }

@@ -67,6 +67,7 @@ public sealed class DashboardProcess : IAsyncDisposable
         string dll = WebDll();
         int httpPort = FreePort.Next();
         int garnetPort = FreePort.Next();
+        bool ownsData = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("piops-dash-").FullName;
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -94,7 +95,7 @@ public sealed class DashboardProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = psi };
-        var dashboard = new DashboardProcess(process, httpPort, garnetPort, dataDirectory);
+        var dashboard = new DashboardProcess(process, httpPort, garnetPort, dataDirectory) { _ownsData = ownsData };
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -144,7 +145,19 @@ public sealed class DashboardProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        if (_ownsData)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
+
+    private bool _ownsData;
 
     /// <summary>PiOps.Web.dll from its own build output, in the configuration the tests were built in.</summary>
     private static string WebDll()

@@ -166,4 +166,15 @@ public sealed class GarnetServer : TestRedisServer
         await Task.Delay(downtime);
         await StartAsync();
     }
+
+    protected override void Cleanup()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
 }

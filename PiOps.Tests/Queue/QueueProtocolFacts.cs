@@ -136,10 +136,7 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     public async Task Recover_RequeuesDeadWorkersTask_AtHead_WithNextAttempt()
     {
         await server.Db.ListRightPushAsync(Keys.Queue, ["5000000", "6"]);
-        var dead = Worker("dead");
-        await dead.BeatAsync(Beat("dead"));
-        await dead.TakeAsync(TimeSpan.FromSeconds(1));
-        await server.Db.KeyDeleteAsync(Keys.Heartbeat("dead")); // its heartbeat expires
+        await TakeAsync("dead", dies: true);
 
         var recovered = await new DeadWorkerRecovery(server.Client, Options, "live").RecoverAsync("live");
 
@@ -158,10 +155,7 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     {
         string id = "poison-1";
         await server.Db.ListRightPushAsync(Keys.Queue, $$"""{"id":"{{id}}","iterations":9,"attempt":3}""");
-        var dead = Worker("dead");
-        await dead.BeatAsync(Beat("dead"));
-        await dead.TakeAsync(TimeSpan.FromSeconds(1));
-        await server.Db.KeyDeleteAsync(Keys.Heartbeat("dead"));
+        await TakeAsync("dead", dies: true);
 
         await new DeadWorkerRecovery(server.Client, Options, "live").RecoverAsync();
 
@@ -177,9 +171,7 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     public async Task Recover_LeavesLiveWorkersAlone()
     {
         await server.Db.ListRightPushAsync(Keys.Queue, "5");
-        var alive = Worker("alive");
-        await alive.BeatAsync(Beat("alive"));
-        await alive.TakeAsync(TimeSpan.FromSeconds(1));
+        await TakeAsync("alive", dies: false);
 
         var recovered = await new DeadWorkerRecovery(server.Client, Options, "other").RecoverAsync("other");
 
@@ -191,10 +183,7 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     public async Task Recover_ByManyAtOnce_RequeuesEachTaskOnce()
     {
         await server.Db.ListRightPushAsync(Keys.Queue, "77");
-        var dead = Worker("dead");
-        await dead.BeatAsync(Beat("dead"));
-        await dead.TakeAsync(TimeSpan.FromSeconds(1));
-        await server.Db.KeyDeleteAsync(Keys.Heartbeat("dead"));
+        await TakeAsync("dead", dies: true);
 
         var all = await Task.WhenAll(Enumerable.Range(0, 8)
             .Select(i => new DeadWorkerRecovery(server.Client, Options, $"r{i}").RecoverAsync($"r{i}")));
@@ -233,14 +222,24 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     public async Task DrainState_CountsOtherWorkersInFlight()
     {
         await server.Db.ListRightPushAsync(Keys.Queue, "1");
-        var other = Worker("other");
-        await other.BeatAsync(Beat("other"));
-        await other.TakeAsync(TimeSpan.FromSeconds(1));
+        await TakeAsync("other", dies: false);
 
         var state = await Worker("me").GetDrainStateAsync();
 
         Assert.Equal(new DrainState(0, 1), state);
         Assert.False(state.IsDrained);
+    }
+
+    /// <summary>A registered, beating worker takes the head of the queue; with <paramref name="dies"/> its heartbeat then expires.</summary>
+    private async Task TakeAsync(string workerId, bool dies)
+    {
+        var worker = Worker(workerId);
+        await worker.BeatAsync(Beat(workerId));
+        Assert.NotNull(await worker.TakeAsync(TimeSpan.FromSeconds(1)));
+        if (dies)
+        {
+            await server.Db.KeyDeleteAsync(Keys.Heartbeat(workerId));
+        }
     }
 
     private static WorkerHeartbeat Beat(string id) =>
