@@ -13,6 +13,7 @@ using PiOps.Web.Hubs;
 using PiOps.Web.Observability;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
+using PiOps.Web.Security;
 using Prometheus;
 
 namespace PiOps.Web.Extensions;
@@ -34,6 +35,7 @@ public static class PiOpsServices
         services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateOnStart();
         services.AddOptions<EmbeddedOptions>().BindConfiguration(EmbeddedOptions.Section).ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateOnStart();
+        services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.Section);
         services.AddOptions<RedisSettings>().BindConfiguration(RedisSettings.Section)
             .Configure<IConfiguration>(MapBookVariables).ValidateOnStart();
 
@@ -87,6 +89,7 @@ public static class PiOpsServices
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        app.UseMiddleware<LoopbackOnlyMiddleware>();
         app.UseStatusCodePages();
         app.UseAntiforgery();
         app.MapStaticAssets();

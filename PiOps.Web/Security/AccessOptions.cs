@@ -1,0 +1,14 @@
+namespace PiOps.Web.Security;
+
+/// <summary>Who may reach the dashboard (section "Access").</summary>
+public sealed class AccessOptions
+{
+    public const string Section = "Access";
+
+    /// <summary>
+    /// Serve requests from other machines. Off by default: until sign-in is configured, the dashboard, which can purge
+    /// queues, answers only this machine (kubectl port-forward counts as this machine). Turn on only behind a proxy
+    /// that authenticates.
+    /// </summary>
+    public bool AllowRemote { get; set; }
+}
