@@ -67,6 +67,11 @@ public static class WorkerHost
         builder.Services.AddSingleton(new WorkerQueue(shared, blocking, o.Queue, id));
         builder.Services.AddSingleton(new DeadWorkerRecovery(shared, o.Queue, id));
         builder.Services.AddHostedService<QueueWorkerService>();
+        if (o.ParentPid is { } parent)
+        {
+            builder.Services.AddHostedService(sp => new ParentWatch(parent, sp.GetRequiredService<IHostApplicationLifetime>(),
+                sp.GetRequiredService<ILogger<ParentWatch>>()));
+        }
 
         using var host = builder.Build();
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => BookConsole.Standard.Line("got signal"));

@@ -35,6 +35,7 @@ public sealed class DashboardApp : IAsyncDisposable
             ["Queue:HeartbeatTtl"] = "00:00:03",
             ["Dashboard:RecoveryInterval"] = "00:00:01",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["LocalRuntime:Enabled"] = "false",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
         {

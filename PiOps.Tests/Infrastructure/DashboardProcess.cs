@@ -89,6 +89,7 @@ public sealed class DashboardProcess : IAsyncDisposable
         psi.Environment["Embedded__DataDirectory"] = dataDirectory;
         psi.Environment["Queue__HeartbeatTtl"] = "00:00:03";
         psi.Environment["Dashboard__RecoveryInterval"] = "00:00:01";
+        psi.Environment["LocalRuntime__InitialReplicas"] = "0"; // tests start the workers they need
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
         {
             psi.Environment[k] = v;

@@ -14,6 +14,8 @@ using PiOps.Web.Observability;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Security;
+using PiOps.Web.Local;
+using PiOps.Web.Workloads;
 using Prometheus;
 
 namespace PiOps.Web.Extensions;
@@ -36,6 +38,9 @@ public static class PiOpsServices
         services.AddOptions<EmbeddedOptions>().BindConfiguration(EmbeddedOptions.Section).ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateOnStart();
         services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.Section);
+        services.AddOptions<LocalRuntimeOptions>().BindConfiguration(LocalRuntimeOptions.Section)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LocalRuntimeOptions>>(sp => sp.GetRequiredService<PiOpsOptionsValidator>());
         services.AddOptions<RedisSettings>().BindConfiguration(RedisSettings.Section)
             .Configure<IConfiguration>(MapBookVariables).ValidateOnStart();
 
@@ -46,6 +51,18 @@ public static class PiOpsServices
         services.AddHostedService(sp => sp.GetRequiredService<QueueMonitor>());
         services.AddSingleton<IQueueOperations, QueueOperations>();
         services.AddHostedService<QueueMetrics>();
+
+        // Workloads: the local runtime runs the workers as processes unless it is turned off.
+        if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
+        {
+            services.AddSingleton<LocalRuntime>();
+            services.AddSingleton<IWorkloadRuntime>(sp => sp.GetRequiredService<LocalRuntime>());
+            services.AddHostedService(sp => sp.GetRequiredService<LocalRuntime>());
+        }
+        else
+        {
+            services.AddSingleton<IWorkloadRuntime, NoWorkloadRuntime>();
+        }
         services.AddHostedService<StartupBanner>();
 
         services.AddRazorComponents().AddInteractiveServerComponents();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
 using PiOps.Web.Redis;
+using PiOps.Web.Utils;
 using StackExchange.Redis;
 
 namespace PiOps.Web.Queue;
@@ -335,51 +336,4 @@ public sealed class QueueMonitor(
     }
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
-}
-
-/// <summary>A thread-safe list of async callbacks; one failing or slow subscriber never stops the others.</summary>
-internal sealed class Subscribers<T>
-{
-    private readonly object _gate = new();
-    private Func<T, Task>[] _handlers = [];
-
-    public IDisposable Add(Func<T, Task> handler)
-    {
-        lock (_gate)
-        {
-            _handlers = [.. _handlers, handler];
-        }
-
-        return new Unsubscriber(() =>
-        {
-            lock (_gate)
-            {
-                _handlers = _handlers.Where(h => h != handler).ToArray();
-            }
-        });
-    }
-
-    public int Count => _handlers.Length;
-
-    public async Task NotifyAsync(T value, ILogger log)
-    {
-        foreach (var handler in _handlers)
-        {
-            try
-            {
-                await handler(value);
-            }
-            catch (Exception ex)
-            {
-                log.LogWarning(ex, "A subscriber failed");
-            }
-        }
-    }
-
-    private sealed class Unsubscriber(Action dispose) : IDisposable
-    {
-        private Action? _dispose = dispose;
-
-        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
-    }
 }

@@ -37,6 +37,9 @@ public sealed class WorkerOptions
     /// <summary>POD_NAME (downward API) or HOSTNAME: the first part of the worker id.</summary>
     public string Host { get; set; } = Environment.MachineName;
 
+    /// <summary>PIOPS_PARENT_PID: set by the dashboard's local runtime; the worker stops when that process is gone.</summary>
+    public int? ParentPid { get; set; }
+
     /// <summary>Errors found while reading the variables, reported with the rest by the validator.</summary>
     internal List<string> BindingErrors { get; } = [];
 
@@ -57,6 +60,11 @@ public sealed class WorkerOptions
         if (NullIfEmpty(c["JOB_COMPLETION_INDEX"]) is { } index)
         {
             o.CompletionIndex = Int(c, "JOB_COMPLETION_INDEX", -1, o.BindingErrors);
+        }
+
+        if (NullIfEmpty(c["PIOPS_PARENT_PID"]) is not null)
+        {
+            o.ParentPid = Int(c, "PIOPS_PARENT_PID", 0, o.BindingErrors);
         }
 
         o.Tasks = NullIfEmpty(c["TASKS"]);

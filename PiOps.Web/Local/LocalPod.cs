@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Local;
+
+/// <summary>One "pod" of the local runtime: a PiOps.Worker child process, its restarts and its bounded output.</summary>
+internal sealed class LocalPod(string name, int logLines, TimeProvider time)
+{
+    private readonly Queue<LogLine> _logs = new();
+    private TimeSpan _lastCpu;
+    private long _lastSample;
+
+    public string Name { get; } = name;
+
+    public Process? Process { get; private set; }
+
+    public DateTimeOffset StartedAt { get; private set; }
+
+    public int Restarts { get; set; }
+
+    /// <summary>When set, the pod is stopping: SIGTERM was sent, SIGKILL follows at this time.</summary>
+    public DateTimeOffset? KillAt { get; set; }
+
+    /// <summary>A crashed pod waits until then before it is started again.</summary>
+    public DateTimeOffset? RestartAt { get; set; }
+
+    public double CpuPercent { get; private set; }
+
+    public long MemoryBytes { get; private set; }
+
+    public bool IsRunning => Process is { HasExited: false };
+
+    public int? ExitCode => Process is { HasExited: true } p ? p.ExitCode : null;
+
+    public void Start(ProcessStartInfo psi)
+    {
+        var old = Process;
+        old?.Dispose();
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Append(e.Data, error: false);
+        process.ErrorDataReceived += (_, e) => Append(e.Data, error: true);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Process = process;
+        StartedAt = time.GetUtcNow();
+        _lastCpu = TimeSpan.Zero;
+        _lastSample = time.GetTimestamp();
+        RestartAt = null;
+    }
+
+    /// <summary>CPU as a share of one core since the last sample, and resident memory.</summary>
+    public void Sample()
+    {
+        if (Process is not { HasExited: false } p)
+        {
+            CpuPercent = 0;
+            return;
+        }
+
+        try
+        {
+            p.Refresh();
+            var cpu = p.TotalProcessorTime;
+            double wall = time.GetElapsedTime(_lastSample).TotalSeconds;
+            if (wall > 0.05)
+            {
+                CpuPercent = Math.Max(0, (cpu - _lastCpu).TotalSeconds / wall * 100);
+                _lastCpu = cpu;
+                _lastSample = time.GetTimestamp();
+            }
+
+            MemoryBytes = p.WorkingSet64;
+        }
+        catch (InvalidOperationException)
+        {
+            CpuPercent = 0;
+        }
+    }
+
+    public IReadOnlyList<LogLine> Logs()
+    {
+        lock (_logs)
+        {
+            return [.. _logs];
+        }
+    }
+
+    private void Append(string? line, bool error)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_logs)
+        {
+            _logs.Enqueue(new LogLine(time.GetUtcNow(), Name, error, line));
+            while (_logs.Count > logLines)
+            {
+                _logs.Dequeue();
+            }
+        }
+    }
+}

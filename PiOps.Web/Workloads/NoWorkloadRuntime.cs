@@ -1,0 +1,25 @@
+namespace PiOps.Web.Workloads;
+
+/// <summary>When no runtime is enabled: workers are started by hand, the queue pages still work.</summary>
+public sealed class NoWorkloadRuntime : IWorkloadRuntime
+{
+    public string Description => "no workload runtime (LocalRuntime:Enabled is off): start workers by hand";
+
+    public bool IsLocal => false;
+
+    public WorkloadSnapshot Current => WorkloadSnapshot.Empty;
+
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
+
+    public Task ScaleAsync(int replicas) =>
+        throw new Local.WorkloadActionException("No workload runtime is enabled, so there is nothing to scale: set LocalRuntime__Enabled=true, or scale your workers where they run.");
+
+    public IReadOnlyList<LogLine> Logs(string podName) => [];
+
+    private sealed class Nothing : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,50 @@
+namespace PiOps.Web.Workloads;
+
+/// <summary>
+/// The workloads PiOps operates, one model for both runtimes: the local runtime (worker processes on this machine)
+/// and, later, the Kubernetes API. Pages render these records only.
+/// </summary>
+public interface IWorkloadRuntime
+{
+    /// <summary>What the UI shows as the place workloads run, e.g. "local runtime (processes on this machine)".</summary>
+    string Description { get; }
+
+    bool IsLocal { get; }
+
+    WorkloadSnapshot Current { get; }
+
+    /// <summary>Called after every change. Dispose to stop. Handlers must return quickly.</summary>
+    IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
+
+    /// <summary>Sets the workers Deployment's desired replicas (kubectl scale deployment/pi-worker --replicas=N).</summary>
+    Task ScaleAsync(int replicas);
+
+    /// <summary>The last lines a pod wrote (stdout and stderr), oldest first, bounded.</summary>
+    IReadOnlyList<LogLine> Logs(string podName);
+}
+
+public sealed record WorkloadSnapshot(DateTimeOffset At, DeploymentView Workers)
+{
+    public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []));
+}
+
+/// <summary>The workers Deployment: desired, ready and available replicas, and its pods.</summary>
+public sealed record DeploymentView(string Name, int Desired, int Ready, int Available, IReadOnlyList<PodView> Pods);
+
+/// <summary>
+/// One pod. Phase follows Kubernetes: Pending, Running, Succeeded, Failed; Terminating while it stops. Ready once its
+/// process has run a moment; Restarts counts crashes restarted in place (with back-off, as kubelet does).
+/// </summary>
+public sealed record PodView(
+    string Name,
+    string Phase,
+    bool Ready,
+    int Restarts,
+    DateTimeOffset StartedAt,
+    double CpuPercent,
+    long MemoryBytes,
+    string Host,
+    int? Pid,
+    string? Note);
+
+public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
