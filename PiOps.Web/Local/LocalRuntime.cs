@@ -266,8 +266,9 @@ public sealed partial class LocalRuntime(
             return _o.WorkerPath;
         }
 
-        string beside = Path.Combine(AppContext.BaseDirectory, "PiOps.Worker.dll");
-        return File.Exists(beside) ? beside : null;
+        // The dashboard's build puts the worker in worker/; a test host may carry it directly beside itself.
+        return new[] { Path.Combine(AppContext.BaseDirectory, "worker", "PiOps.Worker.dll"), Path.Combine(AppContext.BaseDirectory, "PiOps.Worker.dll") }
+            .FirstOrDefault(File.Exists);
     }
 
     private static string DotnetHost() =>
@@ -297,13 +298,21 @@ public sealed partial class LocalRuntime(
             : "CrashLoopBackOff";
         string? note = phase switch
         {
-            "CrashLoopBackOff" => $"exited with {p.ExitCode}; restarting {(p.RestartAt is { } at ? "in " + Math.Max(0, (at - now).TotalSeconds).ToString("0", CultureInfo.InvariantCulture) + " s" : "soon")}",
+            "CrashLoopBackOff" => $"exited with {p.ExitCode}; restarting {(p.RestartAt is { } at ? "in " + Math.Max(0, (at - now).TotalSeconds).ToString("0", CultureInfo.InvariantCulture) + " s" : "soon")}" + LastError(p),
             "Pending" => _problem,
             _ => null,
         };
         bool ready = running && p.KillAt is null && now - p.StartedAt > TimeSpan.FromSeconds(1);
         return new PodView(p.Name, phase, ready, p.Restarts, p.StartedAt, Math.Round(p.CpuPercent, 1), p.MemoryBytes,
             Environment.MachineName, running ? p.Process!.Id : null, note);
+    }
+
+    // The first line of what the pod last wrote to stderr: usually the reason it crashed.
+    private static string LastError(LocalPod p)
+    {
+        var logs = p.Logs();
+        var firstOfLastBurst = logs.Reverse().TakeWhile(l => l.Error).LastOrDefault();
+        return firstOfLastBurst is null ? "" : ": " + (firstOfLastBurst.Text.Length > 200 ? firstOfLastBurst.Text[..200] + "…" : firstOfLastBurst.Text);
     }
 
     private int? LoadState()
