@@ -43,7 +43,7 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
         Assert.Equal(3, pids.Count);
         await dashboard.KillAsync(); // SIGKILL: no chance to stop its children
 
-        await Eventually.WaitAsync(() => pids.All(pid => !PiOps.Worker.Processing.ParentWatch.IsAlive(pid)),
+        await Eventually.WaitAsync(() => pids.All(pid => !PiOps.Shared.Processes.PosixSignals.IsAlive(pid)),
             TimeSpan.FromSeconds(30), "the workers to stop once the dashboard is gone");
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace PiOps.Tests.Infrastructure;
 
@@ -147,17 +146,14 @@ public sealed class WorkerProcess : IAsyncDisposable
 
 }
 
-/// <summary>Real POSIX signals to child processes.</summary>
-public static partial class WorkerProcessSignals
+/// <summary>Real POSIX signals to child processes; a signal that cannot be sent fails the test.</summary>
+public static class WorkerProcessSignals
 {
     public static void Send(int pid, int signal)
     {
-        if (Kill(pid, signal) != 0)
+        if (!PiOps.Shared.Processes.PosixSignals.Send(pid, signal))
         {
-            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: the process is gone");
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

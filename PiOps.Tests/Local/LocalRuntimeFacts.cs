@@ -89,7 +89,7 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
         int pid = Runtime.Current.Workers.Pods.Single().Pid!.Value;
 
         await _app.DisposeAsync();
-        Assert.False(PiOps.Worker.Processing.ParentWatch.IsAlive(pid), "the worker outlived the dashboard");
+        Assert.False(PiOps.Shared.Processes.PosixSignals.IsAlive(pid), "the worker outlived the dashboard");
 
         _app = await StartAppAsync(initialReplicas: 0);
         await WaitForAsync(d => d.Desired == 1 && d.Ready == 1, "the saved replica count restored");

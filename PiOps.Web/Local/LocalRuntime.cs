@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using PiOps.Shared.Processes;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
 using PiOps.Web.Redis;
@@ -18,7 +18,7 @@ namespace PiOps.Web.Local;
 /// down with SIGTERM, the grace period, then SIGKILL. The desired count survives a restart of the dashboard; the
 /// processes do not (each worker also stops by itself once the dashboard is gone).
 /// </summary>
-public sealed partial class LocalRuntime(
+public sealed class LocalRuntime(
     IOptions<LocalRuntimeOptions> options,
     IOptions<EmbeddedOptions> embedded,
     IOptions<QueueOptions> queue,
@@ -119,7 +119,7 @@ public sealed partial class LocalRuntime(
 
         foreach (var pod in pods.Where(p => p.IsRunning))
         {
-            Signal(pod, 15);
+            Signal(pod, PosixSignals.Term);
         }
 
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(Math.Min(15, _o.GracePeriod.TotalSeconds));
@@ -177,7 +177,7 @@ public sealed partial class LocalRuntime(
                 pod.KillAt = now + _o.GracePeriod;
                 if (pod.IsRunning)
                 {
-                    Signal(pod, 15);
+                    Signal(pod, PosixSignals.Term);
                 }
             }
 
@@ -355,12 +355,9 @@ public sealed partial class LocalRuntime(
     {
         if (pod.Process is { HasExited: false } p)
         {
-            _ = Kill(p.Id, signal);
+            PosixSignals.Send(p.Id, signal);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
 
 /// <summary>A workload action that could not be done, with a sentence that says why.</summary>

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PiOps.Shared.Processes;
 
 namespace PiOps.Worker.Processing;
 
@@ -8,7 +8,7 @@ namespace PiOps.Worker.Processing;
 /// For workers started by the dashboard's local runtime (PIOPS_PARENT_PID): when that process is gone, stop as on
 /// SIGTERM, so no worker outlives the dashboard even if the dashboard was killed.
 /// </summary>
-public sealed partial class ParentWatch(int parentPid, IHostApplicationLifetime lifetime, ILogger<ParentWatch> log) : BackgroundService
+public sealed class ParentWatch(int parentPid, IHostApplicationLifetime lifetime, ILogger<ParentWatch> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,7 +17,7 @@ public sealed partial class ParentWatch(int parentPid, IHostApplicationLifetime 
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                if (!IsAlive(parentPid))
+                if (!PosixSignals.IsAlive(parentPid))
                 {
                     log.LogWarning("The process that started this worker (pid {Pid}) is gone; stopping", parentPid);
                     BookConsole.Standard.Line("parent gone: stopping");
@@ -30,10 +30,4 @@ public sealed partial class ParentWatch(int parentPid, IHostApplicationLifetime 
         {
         }
     }
-
-    /// <summary>kill(pid, 0): 0 when the process exists (EPERM also means it exists).</summary>
-    public static bool IsAlive(int pid) => Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
