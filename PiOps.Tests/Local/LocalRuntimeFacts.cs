@@ -124,3 +124,127 @@ public sealed class ParentWatchFacts(RedisServer server) : IClassFixture<RedisSe
         Assert.Contains("parent gone: stopping", worker.Lines);
     }
 }
+
+/// <summary>Jobs on the local runtime, with real worker processes against a real redis-server.</summary>
+public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private readonly string _queue = TestRedisServer.NewQueueName();
+    private readonly string _data = Directory.CreateTempSubdirectory("piops-jobs-").FullName;
+    private DashboardApp _app = default!;
+
+    private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+
+    private QueueKeys Keys => new(_queue);
+
+    public async Task InitializeAsync() => _app = await DashboardApp.StartAsync(server, _queue, new Dictionary<string, string?>
+    {
+        ["LocalRuntime:Enabled"] = "true",
+        ["LocalRuntime:InitialReplicas"] = "0",
+        ["LocalRuntime:RestartDelay"] = "00:00:00.2",
+        ["LocalRuntime:GracePeriod"] = "00:00:15",
+        ["Embedded:DataDirectory"] = _data,
+    });
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    private static JobSpec Template(string name) => JobSpec.Templates.Single(t => t.Spec.Name == name).Spec;
+
+    private Task<JobView> WaitForJobAsync(string name, Func<JobView, bool> condition, string what) =>
+        Task.Run(async () =>
+        {
+            JobView? found = null;
+            await Eventually.WaitAsync(() => (found = Runtime.Current.Jobs.FirstOrDefault(j => j.Name == name)) is { } j && condition(j), Wait,
+                $"{what} (job now: {Runtime.Current.Jobs.FirstOrDefault(j => j.Name == name)})");
+            return found!;
+        });
+
+    [Fact]
+    public async Task QueueDrainingJob_CompletesWhenTheQueueIsEmpty()
+    {
+        await server.Db.ListRightPushAsync(Keys.Queue, ["1000", "2000", "3000", "4000", "5000"]);
+
+        await Runtime.CreateJobAsync(Template("jobworker"));
+
+        var job = await WaitForJobAsync("jobworker", j => j.Condition == "Complete", "the Job to complete");
+        Assert.True(job.Succeeded >= 1);
+        Assert.Equal(5, await server.Db.ListLengthAsync(Keys.Results));
+        Assert.Equal(0, await server.Db.ListLengthAsync(Keys.Queue));
+        Assert.NotNull(job.CompletionTime);
+    }
+
+    [Fact]
+    public async Task IndexedJob_RunsEachIndexOnce()
+    {
+        await Runtime.CreateJobAsync(Template("indexed") with { Env = new Dictionary<string, string> { ["TASKS"] = "100,200,300,400,500" } });
+
+        var job = await WaitForJobAsync("indexed", j => j.Condition == "Complete", "the Indexed Job to complete");
+        Assert.Equal(5, job.Succeeded);
+        var ran = job.Pods.Where(p => p.Phase == "Succeeded")
+            .SelectMany(p => Runtime.Logs(p.Name)).Where(l => l.Text.StartsWith("got task: ")).Select(l => l.Text).Order().ToList();
+        Assert.Equal(["got task: 100 (index 0)", "got task: 200 (index 1)", "got task: 300 (index 2)", "got task: 400 (index 3)", "got task: 500 (index 4)"], ran);
+    }
+
+    [Fact]
+    public async Task BackoffLimit_FailsAJobWhosePodsKeepFailing()
+    {
+        var spec = Template("indexed") with
+        {
+            Name = "broken", Completions = 1, Parallelism = 1, BackoffLimit = 1,
+            Env = new Dictionary<string, string> { ["TASKS"] = "not-a-number" },
+        };
+
+        await Runtime.CreateJobAsync(spec);
+
+        var job = await WaitForJobAsync("broken", j => j.Condition == "Failed", "the Job to fail");
+        Assert.Equal(2, job.Failed);
+        Assert.StartsWith("BackoffLimitExceeded", job.Reason);
+        Assert.Equal(0, job.Succeeded);
+    }
+
+    [Fact]
+    public async Task Rerun_CreatesAFreshJobWithTheSameSpec()
+    {
+        await Runtime.CreateJobAsync(Template("addwork"));
+        var first = await WaitForJobAsync("addwork", j => j.Condition == "Complete", "addwork to complete");
+        Assert.Equal(10, await server.Db.ListLengthAsync(Keys.Queue));
+
+        await Runtime.RerunJobAsync("addwork");
+
+        var second = await WaitForJobAsync("addwork", j => j.Condition == "Complete" && j.StartTime > first.StartTime, "the re-run to complete");
+        Assert.Equal(first.Spec, second.Spec);
+        Assert.Equal(1, second.Succeeded);
+        Assert.Equal(20, await server.Db.ListLengthAsync(Keys.Queue));
+    }
+
+    [Fact]
+    public async Task Create_RefusesADuplicateOrABadName_AndChangesNothing()
+    {
+        await Runtime.CreateJobAsync(Template("addwork") with { Name = "once" });
+
+        var duplicate = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "once" }));
+        Assert.Contains("already exists", duplicate.Message);
+        var bad = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "Bad_Name" }));
+        Assert.Contains("DNS-1123", bad.Message);
+        await WaitForJobAsync("once", _ => true, "the first Job in the snapshot");
+        Assert.Single(Runtime.Current.Jobs, j => j.Name == "once");
+        Assert.DoesNotContain(Runtime.Current.Jobs, j => j.Name == "Bad_Name");
+    }
+
+    [Fact]
+    public async Task Delete_RemovesTheJobAndStopsItsPods()
+    {
+        await Runtime.CreateJobAsync(Template("jobworker") with { Env = new Dictionary<string, string>() }); // never drains: runs until deleted
+        var running = await WaitForJobAsync("jobworker", j => j.Active == 2, "two running pods");
+        var pids = running.Pods.Select(p => p.Pid!.Value).ToList();
+
+        await Runtime.DeleteJobAsync("jobworker");
+
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.All(j => j.Name != "jobworker"), Wait, "the Job to be gone");
+        Assert.All(pids, pid => Assert.False(PiOps.Shared.Processes.PosixSignals.IsAlive(pid)));
+    }
+}

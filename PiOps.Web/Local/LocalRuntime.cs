@@ -32,6 +32,7 @@ public sealed class LocalRuntime(
     private readonly LocalRuntimeOptions _o = options.Value;
     private readonly object _gate = new();
     private readonly List<LocalPod> _pods = [];
+    private readonly List<LocalJob> _jobs = [];
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
     private readonly string _templateHash = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..10];
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -70,8 +71,77 @@ public sealed class LocalRuntime(
     {
         lock (_gate)
         {
-            return _pods.FirstOrDefault(p => p.Name == podName)?.Logs() ?? [];
+            return _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod))).FirstOrDefault(p => p.Name == podName)?.Logs() ?? [];
         }
+    }
+
+    public Task CreateJobAsync(JobSpec spec)
+    {
+        var problems = spec.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was created.");
+        }
+
+        lock (_gate)
+        {
+            if (_jobs.Any(j => j.Spec.Name == spec.Name))
+            {
+                throw new WorkloadActionException($"A Job named {spec.Name} already exists: re-run it, delete it first, or choose another name.");
+            }
+
+            _jobs.Add(new LocalJob(spec, time.GetUtcNow()));
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteJobAsync(string name)
+    {
+        lock (_gate)
+        {
+            var job = _jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
+                ?? throw new WorkloadActionException($"There is no Job named {name}: it may have been deleted already.");
+            job.Deleting = true;
+        }
+
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public async Task RerunJobAsync(string name)
+    {
+        JobSpec spec;
+        lock (_gate)
+        {
+            spec = (_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
+                ?? throw new WorkloadActionException($"There is no Job named {name} to re-run.")).Spec;
+        }
+
+        await DeleteJobAsync(name);
+        // As kubectl delete then create: wait until the old Job and its pods are really gone.
+        var deadline = time.GetUtcNow() + _o.GracePeriod + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (!_jobs.Any(j => j.Spec.Name == name))
+                {
+                    break;
+                }
+            }
+
+            if (time.GetUtcNow() > deadline)
+            {
+                throw new WorkloadActionException($"The old Job {name} did not go away in time; it was not created again.");
+            }
+
+            await Task.Delay(100);
+        }
+
+        await CreateJobAsync(spec);
     }
 
     private void Wake()
@@ -114,7 +184,7 @@ public sealed class LocalRuntime(
         List<LocalPod> pods;
         lock (_gate)
         {
-            pods = [.. _pods];
+            pods = [.. _pods, .. _jobs.SelectMany(j => j.Pods.Select(p => p.Pod))];
         }
 
         foreach (var pod in pods.Where(p => p.IsRunning))
@@ -181,14 +251,163 @@ public sealed class LocalRuntime(
                 }
             }
 
-            foreach (var pod in _pods)
+            ReconcileJobs(now);
+            foreach (var pod in _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod))))
             {
                 pod.Sample();
             }
         }
     }
 
-    private void TryStart(LocalPod pod)
+    // Job semantics, as the Job controller applies them. Called under the lock.
+    private void ReconcileJobs(DateTimeOffset now)
+    {
+        bool changed = false;
+        foreach (var job in _jobs.ToList())
+        {
+            if (job.Deleting)
+            {
+                // Its pods go with it: SIGTERM, the grace period, SIGKILL; then the Job is gone.
+                foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning && p.Pod.KillAt is null))
+                {
+                    pod.KillAt = now + _o.GracePeriod;
+                    Signal(pod, PosixSignals.Term);
+                }
+
+                foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning && p.Pod.KillAt <= now))
+                {
+                    pod.Process!.Kill(entireProcessTree: true);
+                }
+
+                if (!job.Pods.Any(p => p.Pod.IsRunning))
+                {
+                    _jobs.Remove(job);
+                    changed = true;
+                }
+
+                continue;
+            }
+
+            if (job.Condition is not null)
+            {
+                continue;
+            }
+
+            var spec = job.Spec;
+            foreach (var (pod, index) in job.Pods.Where(p => !job.Accounted.Contains(p.Pod) && p.Pod.Process is not null && !p.Pod.IsRunning && p.Pod.RestartAt is null).ToList())
+            {
+                if (pod.ExitCode == 0)
+                {
+                    job.Accounted.Add(pod);
+                    job.Succeeded++;
+                    if (index is { } i)
+                    {
+                        job.SucceededIndexes.Add(i);
+                    }
+                }
+                else
+                {
+                    job.Failed++;
+                    if (spec.RestartPolicy == JobRestartPolicy.OnFailure)
+                    {
+                        // The kubelet restarts the container in place, with back-off; each restart counts against the limit.
+                        pod.RestartAt = now + TimeSpan.FromTicks(Math.Min(_o.MaxRestartDelay.Ticks, _o.RestartDelay.Ticks * (1L << Math.Min(pod.Restarts, 20))));
+                    }
+                    else
+                    {
+                        job.Accounted.Add(pod);
+                    }
+                }
+
+                changed = true;
+            }
+
+            if (job.Failed > spec.BackoffLimit)
+            {
+                Finish(job, "Failed", $"BackoffLimitExceeded: {job.Failed} failed pod run(s), more than the backoff limit of {spec.BackoffLimit}", now);
+                continue;
+            }
+
+            var active = job.Active.ToList();
+            bool complete = spec.Indexed
+                ? job.SucceededIndexes.Count >= spec.Completions
+                : spec.Completions is { } c ? job.Succeeded >= c : job.Succeeded >= 1 && active.All(p => !p.Pod.IsRunning && p.Pod.RestartAt is null);
+            if (complete)
+            {
+                Finish(job, "Complete", null, now);
+                continue;
+            }
+
+            foreach (var (pod, _) in active.Where(p => p.Pod.RestartAt is { } at && at <= now))
+            {
+                pod.Restarts++;
+                TryStart(pod, JobEnvironment(spec, job.Pods.First(p => p.Pod == pod).Index), JobArgs(spec));
+            }
+
+            int room = spec.Parallelism - active.Count;
+            var toStart = new List<int?>();
+            if (spec.Indexed)
+            {
+                var busy = active.Select(p => p.Index).ToHashSet();
+                toStart.AddRange(Enumerable.Range(0, spec.Completions!.Value).Where(i => !job.SucceededIndexes.Contains(i) && !busy.Contains(i))
+                    .Take(Math.Max(0, room)).Select(i => (int?)i));
+            }
+            else if (spec.Completions is { } completions)
+            {
+                toStart.AddRange(Enumerable.Repeat<int?>(null, Math.Max(0, Math.Min(room, completions - job.Succeeded - active.Count))));
+            }
+            else if (job.Succeeded == 0)
+            {
+                // Work queue: parallelism pods until one has finished the queue.
+                toStart.AddRange(Enumerable.Repeat<int?>(null, Math.Max(0, room)));
+            }
+
+            foreach (var index in toStart)
+            {
+                string name = index is { } i ? $"{spec.Name}-{i}-{RandomSuffix()}" : $"{spec.Name}-{RandomSuffix()}";
+                var pod = new LocalPod(name, _o.LogLinesPerPod, time);
+                job.Pods.Add((pod, index));
+                TryStart(pod, JobEnvironment(spec, index), JobArgs(spec));
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            SaveState();
+        }
+    }
+
+    private void Finish(LocalJob job, string condition, string? reason, DateTimeOffset now)
+    {
+        job.Condition = condition;
+        job.Reason = reason;
+        job.CompletionTime = now;
+        foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning))
+        {
+            pod.KillAt = now + _o.GracePeriod;
+            Signal(pod, PosixSignals.Term);
+        }
+
+        log.LogInformation("Job {Job} {Condition}{Reason}", job.Spec.Name, condition, reason is null ? "" : ": " + reason);
+        SaveState();
+    }
+
+    private static Dictionary<string, string> JobEnvironment(JobSpec spec, int? index)
+    {
+        var env = new Dictionary<string, string>(spec.Env);
+        if (index is { } i)
+        {
+            env["JOB_COMPLETION_INDEX"] = i.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return env;
+    }
+
+    private static string[] JobArgs(JobSpec spec) =>
+        spec.Command == JobCommand.AddTasks ? ["add-tasks", "--count", spec.AddTasksCount.ToString(CultureInfo.InvariantCulture)] : [];
+
+    private void TryStart(LocalPod pod, IReadOnlyDictionary<string, string>? env = null, string[]? args = null)
     {
         string? worker = WorkerPath();
         if (worker is null)
@@ -200,7 +419,7 @@ public sealed class LocalRuntime(
 
         try
         {
-            pod.Start(StartInfo(worker, pod.Name));
+            pod.Start(StartInfo(worker, pod.Name, env, args));
             _problem = null;
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
@@ -210,7 +429,7 @@ public sealed class LocalRuntime(
         }
     }
 
-    private ProcessStartInfo StartInfo(string worker, string podName)
+    private ProcessStartInfo StartInfo(string worker, string podName, IReadOnlyDictionary<string, string>? env, string[]? args)
     {
         var (host, port, password) = WorkerRedis();
         string podDir = Path.Combine(environment.ContentRootPath, embedded.Value.DataDirectory, "pods", podName);
@@ -244,6 +463,16 @@ public sealed class LocalRuntime(
         psi.Environment["LIVENESS_FILE"] = Path.Combine(podDir, "lastrun.date");
         psi.Environment["SHUTDOWN_TIMEOUT_SECONDS"] = Math.Max(1, _o.GracePeriod.TotalSeconds - 10).ToString(CultureInfo.InvariantCulture);
         psi.Environment["PIOPS_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        foreach (var a in args ?? [])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         return psi;
     }
 
@@ -282,7 +511,12 @@ public sealed class LocalRuntime(
         {
             var pods = _pods.Select(p => View(p, now)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
             int ready = pods.Count(p => p.Ready);
-            snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods));
+            var jobs = _jobs.Where(j => !j.Deleting || j.Pods.Any(p => p.Pod.IsRunning)).Select(j => new JobView(j.Spec,
+                    j.Pods.Count(p => p.Pod.IsRunning && p.Pod.KillAt is null), j.Succeeded, j.Failed,
+                    j.Deleting ? "Deleting" : j.Condition, j.Reason, j.StartTime, j.CompletionTime,
+                    j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList()))
+                .OrderByDescending(j => j.StartTime).ToList();
+            snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods), jobs);
         }
 
         _current = snapshot;
@@ -307,6 +541,12 @@ public sealed class LocalRuntime(
             Environment.MachineName, running ? p.Process!.Id : null, note);
     }
 
+    private static string JobPodPhase(LocalJob job, LocalPod pod) =>
+        pod.IsRunning ? (pod.KillAt is null ? "Running" : "Terminating")
+        : pod.Process is null ? "Pending"
+        : pod.ExitCode == 0 ? "Succeeded"
+        : job.Accounted.Contains(pod) || job.Condition is not null ? "Failed" : "CrashLoopBackOff";
+
     // The first line of what the pod last wrote to stderr: usually the reason it crashed.
     private static string LastError(LocalPod p)
     {
@@ -321,11 +561,20 @@ public sealed class LocalRuntime(
         {
             if (File.Exists(StateFile))
             {
-                using var doc = JsonDocument.Parse(File.ReadAllText(StateFile));
-                return doc.RootElement.GetProperty("workers").GetProperty("replicas").GetInt32();
+                var state = JsonSerializer.Deserialize<SavedState>(File.ReadAllText(StateFile), StateJson);
+                foreach (var j in state?.Jobs ?? [])
+                {
+                    // Finished Jobs keep their outcome; unfinished ones start their pods again.
+                    _jobs.Add(new LocalJob(j.Spec, j.StartTime)
+                    {
+                        Succeeded = j.Succeeded, Failed = j.Failed, Condition = j.Condition, Reason = j.Reason, CompletionTime = j.CompletionTime,
+                    });
+                }
+
+                return state?.Workers.Replicas;
             }
         }
-        catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException or NotSupportedException)
         {
             log.LogWarning("Could not read {File} ({Message}); starting with {Replicas} replicas", StateFile, ex.Message, _o.InitialReplicas);
         }
@@ -333,13 +582,31 @@ public sealed class LocalRuntime(
         return null;
     }
 
-    private void SaveState(int replicas)
+    private void SaveState(int? replicas = null)
     {
+        SavedState state;
+        lock (_gate)
+        {
+            state = new SavedState(new SavedWorkers(replicas ?? Math.Max(0, _desired)),
+                _jobs.Where(j => !j.Deleting).Select(j => new SavedJob(j.Spec, j.StartTime, j.Succeeded, j.Failed, j.Condition, j.Reason, j.CompletionTime)).ToList());
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(StateFile)!);
         string tmp = StateFile + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(new { workers = new { replicas } }));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(state, StateJson));
         File.Move(tmp, StateFile, overwrite: true);
     }
+
+    private static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    private sealed record SavedState(SavedWorkers Workers, List<SavedJob>? Jobs);
+
+    private sealed record SavedWorkers(int Replicas);
+
+    private sealed record SavedJob(JobSpec Spec, DateTimeOffset StartTime, int Succeeded, int Failed, string? Condition, string? Reason, DateTimeOffset? CompletionTime);
 
     private static string RandomSuffix() =>
         string.Create(5, Random.Shared, (span, r) =>

@@ -14,7 +14,16 @@ public sealed class NoWorkloadRuntime : IWorkloadRuntime
     public Task ScaleAsync(int replicas) =>
         throw new Local.WorkloadActionException("No workload runtime is enabled, so there is nothing to scale: set LocalRuntime__Enabled=true, or scale your workers where they run.");
 
+    public Task CreateJobAsync(JobSpec spec) => Refuse();
+
+    public Task DeleteJobAsync(string name) => Refuse();
+
+    public Task RerunJobAsync(string name) => Refuse();
+
     public IReadOnlyList<LogLine> Logs(string podName) => [];
+
+    private static Task Refuse() =>
+        throw new Local.WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs here.");
 
     private sealed class Nothing : IDisposable
     {

@@ -19,13 +19,22 @@ public interface IWorkloadRuntime
     /// <summary>Sets the workers Deployment's desired replicas (kubectl scale deployment/pi-worker --replicas=N).</summary>
     Task ScaleAsync(int replicas);
 
+    /// <summary>Creates a Job (kubectl create -f job.yaml); a Job of that name must not exist.</summary>
+    Task CreateJobAsync(JobSpec spec);
+
+    /// <summary>Deletes a Job and its pods (kubectl delete job NAME; its pods go too).</summary>
+    Task DeleteJobAsync(string name);
+
+    /// <summary>The book's re-run, done safely: delete the Job, wait until it is gone, create it again from its spec.</summary>
+    Task RerunJobAsync(string name);
+
     /// <summary>The last lines a pod wrote (stdout and stderr), oldest first, bounded.</summary>
     IReadOnlyList<LogLine> Logs(string podName);
 }
 
-public sealed record WorkloadSnapshot(DateTimeOffset At, DeploymentView Workers)
+public sealed record WorkloadSnapshot(DateTimeOffset At, DeploymentView Workers, IReadOnlyList<JobView> Jobs)
 {
-    public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []));
+    public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []), []);
 }
 
 /// <summary>The workers Deployment: desired, ready and available replicas, and its pods.</summary>
