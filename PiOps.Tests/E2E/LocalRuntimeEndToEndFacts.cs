@@ -47,3 +47,71 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
             TimeSpan.FromSeconds(30), "the workers to stop once the dashboard is gone");
     }
 }
+
+/// <summary>Jobs from the browser on the local runtime: create from a template, re-run, delete.</summary>
+public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Jobs_CreateFromTemplate_Rerun_AndDelete()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["LocalRuntime__GracePeriod"] = "00:00:10",
+        });
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        var queue = new QueueKeys("queue:task").Queue;
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(dashboard.BaseAddress + "/jobs");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+
+        await page.Locator("[data-testid=job-template]").ClickAsync();
+        await page.GetByText("Add work (listing 10.9)").ClickAsync();
+        await Assertions.Expect(page.Locator("input[data-testid=job-name]")).ToHaveValueAsync("addwork");
+        await Assertions.Expect(page.Locator("[data-testid=job-yaml]")).ToContainTextAsync("args: [\"add-tasks\", \"--count\", \"10\"]");
+        await page.Locator("input[data-testid=job-name]").FillAsync("Add_Work");
+        await page.Locator("[data-testid=job-create]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=job-errors]")).ToContainTextAsync("DNS-1123");
+
+        await page.Locator("input[data-testid=job-name]").FillAsync("addwork");
+        await page.Locator("[data-testid=job-create]").ClickAsync();
+        var row = page.Locator("[data-testid=jobs-table] tbody tr").Filter(new() { HasText = "addwork" });
+        await Assertions.Expect(row.Locator("[data-testid=job-status]")).ToHaveTextAsync("Complete", new() { Timeout = 60_000 });
+        Assert.Equal(10, await redis.GetDatabase().ListLengthAsync(queue));
+
+        await ClickOpeningDialogAsync(page, row.Locator("[data-testid=job-rerun]"), "Re-run addwork?");
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Re-run" }).ClickAsync();
+        await Eventually.WaitAsync(async () => await redis.GetDatabase().ListLengthAsync(queue) == 20, TimeSpan.FromSeconds(60),
+            "the re-run to add ten more tasks");
+        await Assertions.Expect(row.Locator("[data-testid=job-status]")).ToHaveTextAsync("Complete", new() { Timeout = 60_000 });
+
+        await ClickOpeningDialogAsync(page, row.Locator("[data-testid=job-delete]"), "Delete addwork?");
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=jobs-table]")).ToContainTextAsync("No Jobs.", new() { Timeout = 30_000 });
+    }
+
+    /// <summary>
+    /// Clicks a button in a live table (rows re-render every half second) until its confirmation dialog is open: a
+    /// click can land while Playwright sees the row replaced and retries into the dialog's overlay.
+    /// </summary>
+    private static async Task ClickOpeningDialogAsync(IPage page, ILocator button, string dialogTitle)
+    {
+        var dialog = page.GetByText(dialogTitle);
+        await Eventually.WaitAsync(async () =>
+        {
+            if (await dialog.IsVisibleAsync())
+            {
+                return true;
+            }
+
+            try
+            {
+                await button.ClickAsync(new() { Timeout = 2_000 });
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            return await dialog.IsVisibleAsync();
+        }, TimeSpan.FromSeconds(20), $"the dialog \"{dialogTitle}\"");
+    }
+}
