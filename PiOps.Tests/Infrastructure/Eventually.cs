@@ -27,6 +27,19 @@ public static class Eventually
     public static Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what) =>
         WaitAsync(() => Task.FromResult(condition()), timeout, what);
 
+    /// <summary>As above, with a message made when the wait fails, so it can describe the state at that moment.</summary>
+    public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
+    {
+        try
+        {
+            await WaitAsync(condition, timeout, "");
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for: {describe()}");
+        }
+    }
+
     /// <summary>Awaits a task, failing with <paramref name="what"/> if it takes longer than <paramref name="timeout"/>.</summary>
     public static async Task<T> Within<T>(this Task<T> task, TimeSpan timeout, string what)
     {

@@ -152,6 +152,9 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
         Directory.Delete(_data, recursive: true);
     }
 
+    private static string Describe(JobView j) =>
+        $"{j.Name} {j.Condition} active {j.Active} pods " + string.Join(",", j.Pods.Select(p => $"{p.Name}:{p.Phase}:{p.Pid}"));
+
     private static JobSpec Template(string name) => JobSpec.Templates.Single(t => t.Spec.Name == name).Spec;
 
     private Task<JobView> WaitForJobAsync(string name, Func<JobView, bool> condition, string what) =>
@@ -244,7 +247,9 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
 
         await Runtime.DeleteJobAsync("jobworker");
 
-        await Eventually.WaitAsync(() => Runtime.Current.Jobs.All(j => j.Name != "jobworker"), Wait, "the Job to be gone");
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.All(j => j.Name != "jobworker"), Wait,
+            () => $"the Job with pods {string.Join(",", pids)} to be gone (snapshot at {Runtime.Current.At:O}, now {DateTimeOffset.UtcNow:O}: " +
+                  string.Join("; ", Runtime.Current.Jobs.Select(Describe)) + ")");
         Assert.All(pids, pid => Assert.False(PiOps.Shared.Processes.PosixSignals.IsAlive(pid)));
     }
 }

@@ -49,6 +49,19 @@ internal sealed class LocalPod(string name, int logLines, TimeProvider time)
         RestartAt = null;
     }
 
+    /// <summary>SIGKILL, tolerating a process that exits at the same moment.</summary>
+    public void KillNow()
+    {
+        try
+        {
+            Process?.Kill(entireProcessTree: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+
     /// <summary>CPU as a share of one core since the last sample, and resident memory.</summary>
     public void Sample()
     {

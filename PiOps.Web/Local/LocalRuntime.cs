@@ -155,17 +155,34 @@ public sealed class LocalRuntime(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // Before anything can call in: ExecuteAsync starts on a pool thread, and a Job created or a scale set before it
+        // ran would otherwise be overwritten (or duplicated) by the saved state.
         lock (_gate)
         {
             _desired = LoadState() ?? _o.InitialReplicas;
         }
 
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
-            Reconcile();
-            await PublishAsync();
+            try
+            {
+                Reconcile();
+                await PublishAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One bad turn (a process gone between two looks, a file that cannot be written) must not stop the
+                // runtime: log it and reconcile again on the next turn.
+                log.LogError(ex, "Reconciling the local runtime failed; trying again");
+            }
+
             try
             {
                 await _wake.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
@@ -200,7 +217,7 @@ public sealed class LocalRuntime(
 
         foreach (var pod in pods.Where(p => p.IsRunning))
         {
-            pod.Process!.Kill(entireProcessTree: true);
+            pod.KillNow();
         }
     }
 
@@ -214,7 +231,7 @@ public sealed class LocalRuntime(
             foreach (var pod in _pods.Where(p => p.KillAt is { } at && at <= now && p.IsRunning))
             {
                 log.LogWarning("Pod {Pod} did not stop within the grace period: killing it", pod.Name);
-                pod.Process!.Kill(entireProcessTree: true);
+                pod.KillNow();
             }
 
             // Crashed pods restart in place, after a back-off that doubles with each restart (kubelet's CrashLoopBackOff).
@@ -276,7 +293,8 @@ public sealed class LocalRuntime(
 
                 foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning && p.Pod.KillAt <= now))
                 {
-                    pod.Process!.Kill(entireProcessTree: true);
+                    log.LogWarning("Pod {Pod} of deleted Job {Job} did not stop within the grace period: killing it", pod.Name, job.Spec.Name);
+                    pod.KillNow();
                 }
 
                 if (!job.Pods.Any(p => p.Pod.IsRunning))
