@@ -10,6 +10,7 @@ namespace PiOps.Tests.E2E;
 /// <summary>
 /// The dashboard as a user runs it (its own process, embedded Garnet), real workers, and headless Chromium.
 /// </summary>
+[Collection(DashboardProcesses.Name)]
 public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
     private const string Queue = "queue:task";
@@ -62,7 +63,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
     private async Task GoAsync(IPage page, string path)
     {
         await page.GotoAsync(_dashboard.BaseAddress + path);
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
     }
 
     [Fact]

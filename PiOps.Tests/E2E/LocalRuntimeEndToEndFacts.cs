@@ -10,6 +10,7 @@ namespace PiOps.Tests.E2E;
 /// The dashboard as `dotnet run` starts it runs the book's two workers itself; they take tasks, scale from the page,
 /// and do not outlive a killed dashboard.
 /// </summary>
+[Collection(DashboardProcesses.Name)]
 public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
@@ -28,7 +29,7 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
 
         var page = await browser.NewPageAsync();
         await page.GotoAsync(dashboard.BaseAddress + "/workers");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("[data-testid=replicas]")).ToContainTextAsync("2 / 2 ready");
         await page.Locator("input[data-testid=scale-replicas]").FillAsync("3");
         await page.Locator("[data-testid=scale]").ClickAsync();
@@ -49,6 +50,7 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
 }
 
 /// <summary>Jobs from the browser on the local runtime: create from a template, re-run, delete.</summary>
+[Collection(DashboardProcesses.Name)]
 public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
@@ -62,7 +64,7 @@ public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
         await page.GotoAsync(dashboard.BaseAddress + "/jobs");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
 
         await page.Locator("[data-testid=job-template]").ClickAsync();
         await page.GetByText("Add work (listing 10.9)").ClickAsync();

@@ -35,6 +35,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(20_000);
+        // A first load compiles and warms the dashboard; on a busy two-core machine running other tests it can be slow.
+        page.SetDefaultNavigationTimeout(60_000);
         return page;
     }
 
