@@ -46,6 +46,15 @@ public sealed class LocalRuntime(
 
     public WorkloadSnapshot Current => _current;
 
+    public (string Host, string Port) PodRedis
+    {
+        get
+        {
+            var (host, port, _) = WorkerRedis();
+            return (host, port.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
     private string StateFile => Path.Combine(environment.ContentRootPath, embedded.Value.DataDirectory, "workloads.json");
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);

@@ -9,6 +9,8 @@ public sealed class NoWorkloadRuntime : IWorkloadRuntime
 
     public WorkloadSnapshot Current => WorkloadSnapshot.Empty;
 
+    public (string Host, string Port) PodRedis => ("redis", "6379");
+
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
 
     public Task ScaleAsync(int replicas) =>

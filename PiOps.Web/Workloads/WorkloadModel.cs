@@ -13,6 +13,9 @@ public interface IWorkloadRuntime
 
     WorkloadSnapshot Current { get; }
 
+    /// <summary>The Redis host and port pods are given (REDIS_HOST, REDIS_PORT), for YAML previews.</summary>
+    (string Host, string Port) PodRedis { get; }
+
     /// <summary>Called after every change. Dispose to stop. Handlers must return quickly.</summary>
     IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
 

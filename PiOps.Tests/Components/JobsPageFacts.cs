@@ -1,0 +1,118 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web.Components.Pages;
+using PiOps.Web.Local;
+using PiOps.Web.Workloads;
+using Xunit;
+
+namespace PiOps.Tests.Components;
+
+public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
+{
+    private readonly FakeWorkloadRuntime _runtime = new();
+
+    public JobsPageFacts()
+    {
+        this.AddTestServices();
+        Services.AddSingleton<IWorkloadRuntime>(_runtime);
+    }
+
+    [Fact]
+    public void Clone_FillsTheFormWithTheSpecUnderAFreeName_AndCreatesIt()
+    {
+        var spec = JobSpec.Templates[1].Spec with { AddTasksCount = 25 };
+        _runtime.Jobs.Add(new JobView(spec, 0, 1, 0, "Complete", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, []));
+        _runtime.Jobs.Add(new JobView(spec with { Name = "addwork-2" }, 0, 1, 0, "Complete", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, []));
+        var page = this.RenderWithProviders<Jobs>();
+
+        page.FindAll("[data-testid=job-clone]")[0].Click();
+
+        page.WaitForAssertion(() => Assert.Equal("addwork-3", page.Find("input[data-testid=job-name]").GetAttribute("value")));
+        Assert.Contains("\"--count\", \"25\"", page.Find("[data-testid=job-yaml]").TextContent);
+        page.Find("[data-testid=job-create]").Click();
+        page.WaitForAssertion(() => Assert.Equal([spec with { Name = "addwork-3" }], _runtime.Created));
+    }
+
+    [Theory]
+    [InlineData("Bad_Name", "2", "DNS-1123")]
+    [InlineData("ok", "two", "Parallelism must be a whole number")]
+    [InlineData("ok", "99", "Parallelism must be from 1 to 32")]
+    public void Create_WithBadValues_ExplainsAndCreatesNothing(string name, string parallelism, string message)
+    {
+        var page = this.RenderWithProviders<Jobs>();
+
+        page.Find("input[data-testid=job-name]").Input(name);
+        page.FindAll("input").First(i => i.GetAttribute("value") == "2").Input(parallelism);
+        page.Find("[data-testid=job-create]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains(message, page.Find("[data-testid=job-errors]").TextContent));
+        Assert.Empty(_runtime.Created);
+    }
+
+    [Fact]
+    public void Preview_ShowsTheExactJob_AsTheFormChanges()
+    {
+        var page = this.RenderWithProviders<Jobs>();
+
+        page.Find("input[data-testid=job-name]").Input("nightly");
+
+        page.WaitForAssertion(() => Assert.Contains("name: nightly", page.Find("[data-testid=job-yaml]").TextContent));
+        string yaml = page.Find("[data-testid=job-yaml]").TextContent;
+        Assert.Contains("restartPolicy: OnFailure", yaml);
+        Assert.Contains("name: COMPLETE_WHEN_EMPTY", yaml);
+        Assert.Contains("value: \"fake-redis\"", yaml);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
+    }
+
+    private sealed class FakeWorkloadRuntime : IWorkloadRuntime
+    {
+        public List<JobView> Jobs { get; } = [];
+
+        public List<JobSpec> Created { get; } = [];
+
+        public string Description => "fake runtime";
+
+        public bool IsLocal => true;
+
+        public WorkloadSnapshot Current => WorkloadSnapshot.Empty with { At = DateTimeOffset.UtcNow, Jobs = Jobs };
+
+        public (string Host, string Port) PodRedis => ("fake-redis", "6379");
+
+        public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
+
+        public Task ScaleAsync(int replicas) => Task.CompletedTask;
+
+        public Task CreateJobAsync(JobSpec spec)
+        {
+            var problems = spec.Validate().ToList();
+            if (problems.Count > 0)
+            {
+                throw new WorkloadActionException(string.Join(" ", problems));
+            }
+
+            Created.Add(spec);
+            return Task.CompletedTask;
+        }
+
+        public Task DeleteJobAsync(string name) => Task.CompletedTask;
+
+        public Task RerunJobAsync(string name) => Task.CompletedTask;
+
+        public IReadOnlyList<LogLine> Logs(string podName) => [];
+
+        private sealed class Nothing : IDisposable
+        {
+            public void Dispose()
+            {
+            }
+        }
+    }
+}
