@@ -10,8 +10,6 @@ public readonly record struct PiValue(double Hi, double Lo)
     /// <summary>The book prints 20 significant digits (Python's Decimal with precision 20).</summary>
     public const int BookDigits = 20;
 
-    public double ToDouble() => Hi + Lo;
-
     /// <summary>The value correctly rounded (half to even) to <paramref name="significantDigits"/> digits, e.g. 3.1415926535897932385.</summary>
     public string ToString(int significantDigits)
     {

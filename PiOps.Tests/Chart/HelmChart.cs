@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using k8s;
+using PiOps.Tests.Infrastructure;
 
 namespace PiOps.Tests.Chart;
 
@@ -11,7 +12,7 @@ public static class HelmChart
 {
     private static readonly Lazy<string[]> Renderer = new(FindRenderer, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => Repository.Root;
 
     public static string ChartDirectory => Path.Combine(RepositoryRoot, "charts", "piops");
 
@@ -110,16 +111,6 @@ public static class HelmChart
         return [bin, "--name"];
     }
 
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "PiOps.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("PiOps.sln not found above the tests");
-    }
 }
 
 public sealed class ChartRenderException(string message) : Exception(message);

@@ -58,6 +58,18 @@ public sealed class DashboardApp : IAsyncDisposable
         return new DashboardApp(app, address);
     }
 
+    /// <summary>The dashboard with its local runtime on, its state in <paramref name="dataDirectory"/>, short delays for tests.</summary>
+    public static Task<DashboardApp> StartWithLocalRuntimeAsync(TestRedisServer server, string queue, string dataDirectory,
+        int initialReplicas, string restartDelay) =>
+        StartAsync(server, queue, new Dictionary<string, string?>
+        {
+            ["LocalRuntime:Enabled"] = "true",
+            ["LocalRuntime:InitialReplicas"] = initialReplicas.ToString(),
+            ["LocalRuntime:RestartDelay"] = restartDelay,
+            ["LocalRuntime:GracePeriod"] = "00:00:15",
+            ["Embedded:DataDirectory"] = dataDirectory,
+        });
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

@@ -164,14 +164,7 @@ public sealed class DashboardProcess : IAsyncDisposable
     private static string WebDll()
     {
         string configuration = typeof(DashboardProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "PiOps.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        string dll = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("PiOps.sln not found above the tests"),
-            "PiOps.Web", "bin", configuration, "net10.0", "PiOps.Web.dll");
+        string dll = Path.Combine(Repository.Root, "PiOps.Web", "bin", configuration, "net10.0", "PiOps.Web.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build PiOps.Web first (./test.sh does)", dll);
     }
 }

@@ -18,14 +18,8 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
 
     private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
 
-    private Task<DashboardApp> StartAppAsync(int initialReplicas = 0) => DashboardApp.StartAsync(server, _queue, new Dictionary<string, string?>
-    {
-        ["LocalRuntime:Enabled"] = "true",
-        ["LocalRuntime:InitialReplicas"] = initialReplicas.ToString(),
-        ["LocalRuntime:RestartDelay"] = "00:00:00.5",
-        ["LocalRuntime:GracePeriod"] = "00:00:15",
-        ["Embedded:DataDirectory"] = _data,
-    });
+    private Task<DashboardApp> StartAppAsync(int initialReplicas = 0) =>
+        DashboardApp.StartWithLocalRuntimeAsync(server, _queue, _data, initialReplicas, restartDelay: "00:00:00.5");
 
     public async Task InitializeAsync() => _app = await StartAppAsync();
 
@@ -141,14 +135,8 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
 
     private QueueKeys Keys => new(_queue);
 
-    public async Task InitializeAsync() => _app = await DashboardApp.StartAsync(server, _queue, new Dictionary<string, string?>
-    {
-        ["LocalRuntime:Enabled"] = "true",
-        ["LocalRuntime:InitialReplicas"] = "0",
-        ["LocalRuntime:RestartDelay"] = "00:00:00.2",
-        ["LocalRuntime:GracePeriod"] = "00:00:15",
-        ["Embedded:DataDirectory"] = _data,
-    });
+    public async Task InitializeAsync() =>
+        _app = await DashboardApp.StartWithLocalRuntimeAsync(server, _queue, _data, initialReplicas: 0, restartDelay: "00:00:00.2");
 
     public async Task DisposeAsync()
     {

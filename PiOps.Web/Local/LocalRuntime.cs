@@ -55,6 +55,9 @@ public sealed class LocalRuntime(
         }
     }
 
+    /// <summary>The Deployment's pods and every Job's pods. Read under the lock.</summary>
+    private IEnumerable<LocalPod> AllPods => _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod)));
+
     private string StateFile => Path.Combine(environment.ContentRootPath, embedded.Value.DataDirectory, "workloads.json");
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
@@ -80,7 +83,7 @@ public sealed class LocalRuntime(
     {
         lock (_gate)
         {
-            return _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod))).FirstOrDefault(p => p.Name == podName)?.Logs() ?? [];
+            return AllPods.FirstOrDefault(p => p.Name == podName)?.Logs() ?? [];
         }
     }
 
@@ -210,7 +213,7 @@ public sealed class LocalRuntime(
         List<LocalPod> pods;
         lock (_gate)
         {
-            pods = [.. _pods, .. _jobs.SelectMany(j => j.Pods.Select(p => p.Pod))];
+            pods = [.. AllPods];
         }
 
         foreach (var pod in pods.Where(p => p.IsRunning))
@@ -248,7 +251,7 @@ public sealed class LocalRuntime(
             {
                 if (pod.RestartAt is null)
                 {
-                    var delay = TimeSpan.FromTicks(Math.Min(_o.MaxRestartDelay.Ticks, _o.RestartDelay.Ticks * (1L << Math.Min(pod.Restarts, 20))));
+                    var delay = BackOff(pod.Restarts);
                     pod.RestartAt = now + delay;
                     log.LogWarning("Pod {Pod} exited with {Code}; restarting in {Delay:F0} s", pod.Name, pod.ExitCode, delay.TotalSeconds);
                 }
@@ -270,15 +273,11 @@ public sealed class LocalRuntime(
             // Scale down: newest first, as a ReplicaSet does, each with SIGTERM and the grace period.
             foreach (var pod in active.OrderByDescending(p => p.StartedAt).Take(Math.Max(0, active.Count - _desired)))
             {
-                pod.KillAt = now + _o.GracePeriod;
-                if (pod.IsRunning)
-                {
-                    Signal(pod, PosixSignals.Term);
-                }
+                BeginStop(pod, now);
             }
 
             ReconcileJobs(now);
-            foreach (var pod in _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod))))
+            foreach (var pod in AllPods)
             {
                 pod.Sample();
             }
@@ -294,10 +293,9 @@ public sealed class LocalRuntime(
             if (job.Deleting)
             {
                 // Its pods go with it: SIGTERM, the grace period, SIGKILL; then the Job is gone.
-                foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning && p.Pod.KillAt is null))
+                foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning))
                 {
-                    pod.KillAt = now + _o.GracePeriod;
-                    Signal(pod, PosixSignals.Term);
+                    BeginStop(pod, now);
                 }
 
                 foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning && p.Pod.KillAt <= now))
@@ -338,7 +336,7 @@ public sealed class LocalRuntime(
                     if (spec.RestartPolicy == JobRestartPolicy.OnFailure)
                     {
                         // The kubelet restarts the container in place, with back-off; each restart counts against the limit.
-                        pod.RestartAt = now + TimeSpan.FromTicks(Math.Min(_o.MaxRestartDelay.Ticks, _o.RestartDelay.Ticks * (1L << Math.Min(pod.Restarts, 20))));
+                        pod.RestartAt = now + BackOff(pod.Restarts);
                     }
                     else
                     {
@@ -405,6 +403,22 @@ public sealed class LocalRuntime(
         }
     }
 
+    /// <summary>The start of a pod's termination, once: SIGTERM now, SIGKILL when the grace period is over.</summary>
+    private void BeginStop(LocalPod pod, DateTimeOffset now)
+    {
+        if (pod.KillAt is not null)
+        {
+            return;
+        }
+
+        pod.KillAt = now + _o.GracePeriod;
+        Signal(pod, PosixSignals.Term);
+    }
+
+    /// <summary>kubelet's restart back-off: the first delay, doubled with each restart, up to the maximum.</summary>
+    private TimeSpan BackOff(int restarts) =>
+        TimeSpan.FromTicks(Math.Min(_o.MaxRestartDelay.Ticks, _o.RestartDelay.Ticks * (1L << Math.Min(restarts, 20))));
+
     private void Finish(LocalJob job, string condition, string? reason, DateTimeOffset now)
     {
         job.Condition = condition;
@@ -412,8 +426,7 @@ public sealed class LocalRuntime(
         job.CompletionTime = now;
         foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning))
         {
-            pod.KillAt = now + _o.GracePeriod;
-            Signal(pod, PosixSignals.Term);
+            BeginStop(pod, now);
         }
 
         log.LogInformation("Job {Job} {Condition}{Reason}", job.Spec.Name, condition, reason is null ? "" : ": " + reason);

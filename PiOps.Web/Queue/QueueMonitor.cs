@@ -29,40 +29,17 @@ public sealed class QueueMonitor(
     private readonly Queue<(DateTimeOffset At, long Done, long Failed)> _rateWindow = new();
     private readonly Dictionary<string, WorkerView> _lost = new();
     private readonly Dictionary<string, DateTimeOffset> _headFirstSeen = new();
-    private readonly object _gate = new();
-    private readonly TaskResult[] _recent = new TaskResult[200];
-    private int _recentCount;
-    private int _recentNext;
     private volatile QueueSnapshot _current = QueueSnapshot.Empty;
     private DateTimeOffset _lastHistory = DateTimeOffset.MinValue;
     private DateTimeOffset _lastRecovery = DateTimeOffset.MinValue;
-    private long _samples;
 
     public QueueSnapshot Current => _current;
-
-    /// <summary>Samples taken so far; tests and benchmarks read it to relate Redis load to sampling.</summary>
-    public long Samples => Interlocked.Read(ref _samples);
 
     /// <summary>Called after each sample with the new snapshot. Dispose to stop. Handlers must be quick.</summary>
     public IDisposable Subscribe(Func<QueueSnapshot, Task> onSnapshot) => _snapshotSubscribers.Add(onSnapshot);
 
     /// <summary>Called for each completed task, as published by the workers.</summary>
     public IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted) => _completionSubscribers.Add(onCompleted);
-
-    /// <summary>Completions seen by this process, newest first (bounded).</summary>
-    public IReadOnlyList<TaskResult> RecentCompletions()
-    {
-        lock (_gate)
-        {
-            var list = new List<TaskResult>(_recentCount);
-            for (int i = 1; i <= _recentCount; i++)
-            {
-                list.Add(_recent[(_recentNext - i + _recent.Length) % _recent.Length]);
-            }
-
-            return list;
-        }
-    }
 
     /// <summary>Takes a sample now instead of at the next tick, e.g. right after an action, so pages show its effect.</summary>
     public void Poke() => _poke.Release();
@@ -76,7 +53,6 @@ public sealed class QueueMonitor(
         {
             var snapshot = await SampleAsync();
             _current = snapshot;
-            Interlocked.Increment(ref _samples);
             await _snapshotSubscribers.NotifyAsync(snapshot, log);
             try
             {
@@ -113,13 +89,6 @@ public sealed class QueueMonitor(
                 if (result is null)
                 {
                     return;
-                }
-
-                lock (_gate)
-                {
-                    _recent[_recentNext] = result;
-                    _recentNext = (_recentNext + 1) % _recent.Length;
-                    _recentCount = Math.Min(_recentCount + 1, _recent.Length);
                 }
 
                 _ = _completionSubscribers.NotifyAsync(result, log);

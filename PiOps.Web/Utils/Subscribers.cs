@@ -22,8 +22,6 @@ public sealed class Subscribers<T>
         });
     }
 
-    public int Count => _handlers.Length;
-
     public async Task NotifyAsync(T value, ILogger log)
     {
         foreach (var handler in _handlers)
