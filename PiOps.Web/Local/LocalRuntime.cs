@@ -238,13 +238,16 @@ public sealed class LocalRuntime(
         var now = time.GetUtcNow();
         lock (_gate)
         {
-            // Pods that finished stopping go away; pods past their grace period are killed.
-            _pods.RemoveAll(p => p.KillAt is not null && !p.IsRunning);
-            foreach (var pod in _pods.Where(p => p.KillAt is { } at && at <= now && p.IsRunning))
+            // Any pod past its grace period is killed: scaled down, of a deleted Job, or of a Job that finished or
+            // failed while others still ran. One pass for all, so no stop path can forget the SIGKILL.
+            foreach (var pod in AllPods.Where(p => p.KillAt is { } at && at <= now && p.IsRunning))
             {
                 log.LogWarning("Pod {Pod} did not stop within the grace period: killing it", pod.Name);
                 pod.KillNow();
             }
+
+            // Deployment pods that finished stopping go away.
+            _pods.RemoveAll(p => p.KillAt is not null && !p.IsRunning);
 
             // Crashed pods restart in place, after a back-off that doubles with each restart (kubelet's CrashLoopBackOff).
             foreach (var pod in _pods.Where(p => p.KillAt is null && !p.IsRunning))
@@ -296,12 +299,6 @@ public sealed class LocalRuntime(
                 foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning))
                 {
                     BeginStop(pod, now);
-                }
-
-                foreach (var (pod, _) in job.Pods.Where(p => p.Pod.IsRunning && p.Pod.KillAt <= now))
-                {
-                    log.LogWarning("Pod {Pod} of deleted Job {Job} did not stop within the grace period: killing it", pod.Name, job.Spec.Name);
-                    pod.KillNow();
                 }
 
                 if (!job.Pods.Any(p => p.Pod.IsRunning))
