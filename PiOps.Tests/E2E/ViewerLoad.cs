@@ -35,15 +35,32 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
     public async Task<Measurement> MeasureAsync(TimeSpan window)
     {
         var server = redis.Client.GetServer(redis.Client.GetEndPoints()[0]);
+        var statsBefore = await CommandStatsAsync(server);
         long before = await CommandsAsync(server);
         var cpuBefore = dashboard.CpuTime;
         var start = DateTime.UtcNow;
         await Task.Delay(window);
         long after = await CommandsAsync(server);
+        var statsAfter = await CommandStatsAsync(server);
         double seconds = (DateTime.UtcNow - start).TotalSeconds;
         var cpu = (dashboard.CpuTime - cpuBefore).TotalSeconds / seconds;
         // Two INFO calls of our own are in the count; leave them out.
-        return new Measurement(_pages.Count, (after - before - 1) / seconds, dashboard.WorkingSet, cpu);
+        var byCommand = statsAfter
+            .Select(kv => (kv.Key, Calls: kv.Value - statsBefore.GetValueOrDefault(kv.Key)))
+            .Where(c => c.Calls > 0)
+            .OrderByDescending(c => c.Calls)
+            .Select(c => $"{c.Key} {c.Calls}");
+        return new Measurement(_pages.Count, (after - before - 1) / seconds, dashboard.WorkingSet, cpu,
+            string.Join(", ", byCommand));
+    }
+
+    // "cmdstat_llen:calls=12,usec=..." per command, so a failure says which command grew.
+    private static async Task<Dictionary<string, long>> CommandStatsAsync(IServer server)
+    {
+        var info = await server.InfoAsync("commandstats");
+        return info.SelectMany(g => g).ToDictionary(
+            kv => kv.Key.Replace("cmdstat_", "", StringComparison.Ordinal),
+            kv => long.Parse(kv.Value.Split(',')[0].Split('=')[1], CultureInfo.InvariantCulture));
     }
 
     private static async Task<long> CommandsAsync(IServer server)
@@ -53,5 +70,6 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
         return long.Parse(value, CultureInfo.InvariantCulture);
     }
 
-    public sealed record Measurement(int Pages, double CommandsPerSecond, long ServerBytes, double CpuCores);
+    /// <param name="Commands">Calls per command over the window, most frequent first (the INFO calls included).</param>
+    public sealed record Measurement(int Pages, double CommandsPerSecond, long ServerBytes, double CpuCores, string Commands);
 }
