@@ -71,48 +71,4 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
     {
         // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
     }
-
-    private sealed class FakeWorkloadRuntime : IWorkloadRuntime
-    {
-        public List<JobView> Jobs { get; } = [];
-
-        public List<JobSpec> Created { get; } = [];
-
-        public string Description => "fake runtime";
-
-        public bool IsLocal => true;
-
-        public WorkloadSnapshot Current => WorkloadSnapshot.Empty with { At = DateTimeOffset.UtcNow, Jobs = Jobs };
-
-        public (string Host, string Port) PodRedis => ("fake-redis", "6379");
-
-        public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
-
-        public Task ScaleAsync(int replicas) => Task.CompletedTask;
-
-        public Task CreateJobAsync(JobSpec spec)
-        {
-            var problems = spec.Validate().ToList();
-            if (problems.Count > 0)
-            {
-                throw new WorkloadActionException(string.Join(" ", problems));
-            }
-
-            Created.Add(spec);
-            return Task.CompletedTask;
-        }
-
-        public Task DeleteJobAsync(string name) => Task.CompletedTask;
-
-        public Task RerunJobAsync(string name) => Task.CompletedTask;
-
-        public IReadOnlyList<LogLine> Logs(string podName) => [];
-
-        private sealed class Nothing : IDisposable
-        {
-            public void Dispose()
-            {
-            }
-        }
-    }
 }

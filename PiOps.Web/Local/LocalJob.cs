@@ -3,8 +3,11 @@ using PiOps.Web.Workloads;
 namespace PiOps.Web.Local;
 
 /// <summary>A Job of the local runtime: its spec, its pods (with the index they run), and what they achieved.</summary>
-internal sealed class LocalJob(JobSpec spec, DateTimeOffset startTime)
+internal sealed class LocalJob(JobSpec spec, DateTimeOffset startTime, string? cronJob = null)
 {
+    /// <summary>The CronJob that started it, if one did.</summary>
+    public string? CronJob { get; } = cronJob;
+
     public JobSpec Spec { get; } = spec;
 
     public DateTimeOffset StartTime { get; } = startTime;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PiOps.Shared.Processes;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
+using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Utils;
 using PiOps.Web.Workloads;
@@ -13,16 +14,19 @@ using StackExchange.Redis;
 namespace PiOps.Web.Local;
 
 /// <summary>
-/// The embedded default's workloads: PiOps.Worker child processes with the semantics of the book's Deployment. It
-/// keeps the desired number of pods, restarts a crashed one in place with kubelet's doubling back-off, and scales
-/// down with SIGTERM, the grace period, then SIGKILL. The desired count survives a restart of the dashboard; the
-/// processes do not (each worker also stops by itself once the dashboard is gone).
+/// The embedded default's workloads: PiOps.Worker child processes with the semantics of the book's Deployment, Jobs,
+/// CronJobs and HPA. It keeps the desired number of pods, restarts a crashed one in place with kubelet's doubling
+/// back-off, and scales down with SIGTERM, the grace period, then SIGKILL; it runs Jobs as the Job controller does,
+/// starts them on schedule as the CronJob controller does, and scales the Deployment as the HPA does. Definitions
+/// survive a restart of the dashboard; the processes do not (each worker also stops by itself once the dashboard is
+/// gone).
 /// </summary>
 public sealed class LocalRuntime(
     IOptions<LocalRuntimeOptions> options,
     IOptions<EmbeddedOptions> embedded,
     IOptions<QueueOptions> queue,
     RedisConnection redis,
+    IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
     ILogger<LocalRuntime> log) : BackgroundService, IWorkloadRuntime
@@ -33,6 +37,8 @@ public sealed class LocalRuntime(
     private readonly object _gate = new();
     private readonly List<LocalPod> _pods = [];
     private readonly List<LocalJob> _jobs = [];
+    private readonly List<LocalCronJob> _cronJobs = [];
+    private readonly LocalAutoscaler _autoscaler = new(AutoscalerSpec.Book);
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
     private readonly string _templateHash = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..10];
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -71,6 +77,11 @@ public sealed class LocalRuntime(
 
         lock (_gate)
         {
+            if (_autoscaler.Spec.Enabled)
+            {
+                throw new WorkloadActionException($"The autoscaler sets the replicas ({_autoscaler.Spec.MinReplicas} to {_autoscaler.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
+            }
+
             _desired = replicas;
         }
 
@@ -155,6 +166,121 @@ public sealed class LocalRuntime(
 
         await CreateJobAsync(spec);
     }
+
+    public Task CreateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec);
+        lock (_gate)
+        {
+            if (_cronJobs.Any(c => c.Spec.Name == spec.Name))
+            {
+                throw new WorkloadActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
+            }
+
+            _cronJobs.Add(new LocalCronJob(spec, time.GetUtcNow()) { LastEvent = "Created." });
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec);
+        lock (_gate)
+        {
+            var cron = FindCronJob(spec.Name);
+            // The template stays: a CronJob's Jobs are made from the template it was created with.
+            cron.Spec = spec with { JobTemplate = cron.Spec.JobTemplate };
+            cron.LastEvent = $"Schedule set to \"{spec.Schedule}\"{(string.IsNullOrEmpty(spec.TimeZone) ? "" : " in " + spec.TimeZone)}.";
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task SuspendCronJobAsync(string name, bool suspend)
+    {
+        lock (_gate)
+        {
+            var cron = FindCronJob(name);
+            cron.Spec = cron.Spec with { Suspend = suspend };
+            cron.LastEvent = suspend ? "Suspended: no run starts until it is resumed." : "Resumed.";
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteCronJobAsync(string name)
+    {
+        lock (_gate)
+        {
+            var cron = FindCronJob(name);
+            _cronJobs.Remove(cron);
+            // Its Jobs go with it, as with kubectl delete cronjob (propagation through owner references).
+            foreach (var job in _jobs.Where(j => j.CronJob == name))
+            {
+                job.Deleting = true;
+            }
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task<string> RunCronJobNowAsync(string name)
+    {
+        string jobName;
+        lock (_gate)
+        {
+            var cron = FindCronJob(name);
+            // kubectl create job NAME --from=cronjob/CRON: a Job from the template now, whatever the schedule or suspend.
+            jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
+            _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = jobName }, time.GetUtcNow(), name));
+            cron.LastEvent = $"Run now: started Job {jobName}.";
+        }
+
+        SaveState();
+        Wake();
+        return Task.FromResult(jobName);
+    }
+
+    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    {
+        var problems = spec.Validate(_o.MaxReplicas).ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
+        }
+
+        lock (_gate)
+        {
+            _autoscaler.Change(spec);
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    private static void ThrowIfInvalid(CronJobSpec spec)
+    {
+        var problems = spec.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
+        }
+    }
+
+    // Under the lock.
+    private LocalCronJob FindCronJob(string name) =>
+        _cronJobs.FirstOrDefault(c => c.Spec.Name == name)
+        ?? throw new WorkloadActionException($"There is no CronJob named {name}: it may have been deleted.");
 
     private void Wake()
     {
@@ -280,10 +406,13 @@ public sealed class LocalRuntime(
             }
 
             ReconcileJobs(now);
+            ReconcileCronJobs(now);
             foreach (var pod in AllPods)
             {
                 pod.Sample();
             }
+
+            Autoscale(now);
         }
     }
 
@@ -397,6 +526,103 @@ public sealed class LocalRuntime(
         if (changed)
         {
             SaveState();
+        }
+    }
+
+    // The CronJob controller's turn. Called under the lock.
+    private void ReconcileCronJobs(DateTimeOffset now)
+    {
+        bool changed = false;
+        foreach (var cron in _cronJobs)
+        {
+            var owned = _jobs.Where(j => j.CronJob == cron.Spec.Name && !j.Deleting).ToList();
+            if (owned.Where(j => j.Condition == "Complete").Max(j => j.CompletionTime) is { } success && success > cron.LastSuccessfulTime.GetValueOrDefault())
+            {
+                cron.LastSuccessfulTime = success;
+                changed = true;
+            }
+
+            var active = owned.Where(j => j.Condition is null).ToList();
+            switch (CronController.Decide(cron.Spec, cron.CreatedAt, cron.LastScheduleTime, now, active.Count))
+            {
+                case CronDecision.Skip skip:
+                    if (cron.LastEvent != skip.Reason)
+                    {
+                        cron.LastEvent = skip.Reason;
+                        log.LogInformation("CronJob {CronJob}: {Reason}", cron.Spec.Name, skip.Reason);
+                    }
+
+                    if (skip.Consumed)
+                    {
+                        cron.LastScheduleTime = skip.Scheduled;
+                        changed = true;
+                    }
+
+                    break;
+                case CronDecision.Start start:
+                    if (start.ReplaceActive)
+                    {
+                        foreach (var job in active)
+                        {
+                            job.Deleting = true;
+                        }
+                    }
+
+                    string name = CronController.JobName(cron.Spec.Name, start.Scheduled);
+                    if (!_jobs.Any(j => j.Spec.Name == name))
+                    {
+                        _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = name }, now, cron.Spec.Name));
+                        owned.Add(_jobs[^1]);
+                    }
+
+                    cron.LastScheduleTime = start.Scheduled;
+                    cron.LastEvent = $"Started Job {name} for the run of {start.Scheduled:u}{(start.ReplaceActive ? ", replacing the running Job(s)" : "")}." +
+                                     (start.Warning is null ? "" : " " + start.Warning);
+                    log.LogInformation("CronJob {CronJob}: {Event}", cron.Spec.Name, cron.LastEvent);
+                    changed = true;
+                    break;
+            }
+
+            // History limits: the oldest finished Jobs beyond them go, with their pods.
+            foreach (var (condition, limit) in new[] { ("Complete", cron.Spec.SuccessfulJobsHistoryLimit), ("Failed", cron.Spec.FailedJobsHistoryLimit) })
+            {
+                foreach (var old in owned.Where(j => j.Condition == condition && !j.Deleting).OrderByDescending(j => j.StartTime).Skip(limit))
+                {
+                    old.Deleting = true;
+                    changed = true;
+                }
+            }
+        }
+
+        if (changed)
+        {
+            SaveState();
+        }
+    }
+
+    // The HPA's turn: CPU of the Deployment's ready pods against their request, and the queue length. Under the lock.
+    private void Autoscale(DateTimeOffset now)
+    {
+        var running = _pods.Where(p => p.KillAt is null && p.IsRunning).ToList();
+        if (running.Count > 0)
+        {
+            _autoscaler.ObserveCpu(running.Average(p => p.CpuPercent) * 1000 / _o.CpuRequestMillicores);
+        }
+
+        var queue = queueState.Current;
+        long? depth = queue.RedisAvailable && queue.At != DateTimeOffset.MinValue ? queue.Depth : null;
+        _autoscaler.Record(now, Math.Max(0, _desired), depth ?? 0);
+        if (!_autoscaler.Spec.Enabled || now - _autoscaler.LastEvaluation < _o.AutoscalerInterval)
+        {
+            return;
+        }
+
+        int desired = _autoscaler.Evaluate(now, Math.Max(0, _desired), depth);
+        if (desired != _desired && _desired > 0)
+        {
+            log.LogInformation("Autoscaler: {Event}", _autoscaler.LastEvent);
+            _desired = desired;
+            SaveState(desired);
         }
     }
 
@@ -551,9 +777,16 @@ public sealed class LocalRuntime(
             var jobs = _jobs.Where(j => !j.Deleting || j.Pods.Any(p => p.Pod.IsRunning)).Select(j => new JobView(j.Spec,
                     j.Pods.Count(p => p.Pod.IsRunning && p.Pod.KillAt is null), j.Succeeded, j.Failed,
                     j.Deleting ? "Deleting" : j.Condition, j.Reason, j.StartTime, j.CompletionTime,
-                    j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList()))
+                    j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList(), j.CronJob))
                 .OrderByDescending(j => j.StartTime).ToList();
-            snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods), jobs);
+            var cronJobs = _cronJobs.Select(c => new CronJobView(c.Spec, c.CreatedAt, c.LastScheduleTime, c.LastSuccessfulTime,
+                    _jobs.Where(j => j.CronJob == c.Spec.Name && !j.Deleting && j.Condition is null).Select(j => j.Spec.Name).ToList(), c.LastEvent))
+                .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+            var a = _autoscaler;
+            var autoscaler = new AutoscalerView(a.Spec, "local autoscaler", pods.Count(p => p.Phase != "Terminating"),
+                Math.Max(0, _desired), a.CpuPercent, a.QueueLength, a.LastScaleTime,
+                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History);
+            snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods), jobs, cronJobs, autoscaler);
         }
 
         _current = snapshot;
@@ -602,10 +835,23 @@ public sealed class LocalRuntime(
                 foreach (var j in state?.Jobs ?? [])
                 {
                     // Finished Jobs keep their outcome; unfinished ones start their pods again.
-                    _jobs.Add(new LocalJob(j.Spec, j.StartTime)
+                    _jobs.Add(new LocalJob(j.Spec, j.StartTime, j.CronJob)
                     {
                         Succeeded = j.Succeeded, Failed = j.Failed, Condition = j.Condition, Reason = j.Reason, CompletionTime = j.CompletionTime,
                     });
+                }
+
+                foreach (var c in state?.CronJobs ?? [])
+                {
+                    _cronJobs.Add(new LocalCronJob(c.Spec, c.CreatedAt)
+                    {
+                        LastScheduleTime = c.LastScheduleTime, LastSuccessfulTime = c.LastSuccessfulTime, LastEvent = "Loaded after a restart of the dashboard.",
+                    });
+                }
+
+                if (state?.Autoscaler is { } autoscaler)
+                {
+                    _autoscaler.Change(autoscaler);
                 }
 
                 return state?.Workers.Replicas;
@@ -625,7 +871,9 @@ public sealed class LocalRuntime(
         lock (_gate)
         {
             state = new SavedState(new SavedWorkers(replicas ?? Math.Max(0, _desired)),
-                _jobs.Where(j => !j.Deleting).Select(j => new SavedJob(j.Spec, j.StartTime, j.Succeeded, j.Failed, j.Condition, j.Reason, j.CompletionTime)).ToList());
+                _jobs.Where(j => !j.Deleting).Select(j => new SavedJob(j.Spec, j.StartTime, j.Succeeded, j.Failed, j.Condition, j.Reason, j.CompletionTime, j.CronJob)).ToList(),
+                _cronJobs.Select(c => new SavedCronJob(c.Spec, c.CreatedAt, c.LastScheduleTime, c.LastSuccessfulTime)).ToList(),
+                _autoscaler.Spec);
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(StateFile)!);
@@ -639,11 +887,13 @@ public sealed class LocalRuntime(
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    private sealed record SavedState(SavedWorkers Workers, List<SavedJob>? Jobs);
+    private sealed record SavedState(SavedWorkers Workers, List<SavedJob>? Jobs, List<SavedCronJob>? CronJobs, AutoscalerSpec? Autoscaler);
 
     private sealed record SavedWorkers(int Replicas);
 
-    private sealed record SavedJob(JobSpec Spec, DateTimeOffset StartTime, int Succeeded, int Failed, string? Condition, string? Reason, DateTimeOffset? CompletionTime);
+    private sealed record SavedJob(JobSpec Spec, DateTimeOffset StartTime, int Succeeded, int Failed, string? Condition, string? Reason, DateTimeOffset? CompletionTime, string? CronJob);
+
+    private sealed record SavedCronJob(CronJobSpec Spec, DateTimeOffset CreatedAt, DateTimeOffset? LastScheduleTime, DateTimeOffset? LastSuccessfulTime);
 
     private static string RandomSuffix() =>
         string.Create(5, Random.Shared, (span, r) =>

@@ -25,6 +25,12 @@ public sealed class LocalRuntimeOptions
 
     public TimeSpan MaxRestartDelay { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often the autoscaler looks at its metrics (the HPA's sync period is 15 s).</summary>
+    public TimeSpan AutoscalerInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The CPU request of a worker pod in millicores (the book's 250m): CPU utilisation is measured against it.</summary>
+    public int CpuRequestMillicores { get; set; } = 250;
+
     /// <summary>Lines of output kept per pod.</summary>
     public int LogLinesPerPod { get; set; } = 2000;
 
@@ -48,6 +54,16 @@ public sealed class LocalRuntimeOptions
         if (RestartDelay < TimeSpan.FromMilliseconds(100) || MaxRestartDelay < RestartDelay)
         {
             yield return "LocalRuntime:RestartDelay must be at least 100 ms and at most LocalRuntime:MaxRestartDelay.";
+        }
+
+        if (AutoscalerInterval < TimeSpan.FromMilliseconds(100) || AutoscalerInterval > TimeSpan.FromMinutes(10))
+        {
+            yield return $"LocalRuntime:AutoscalerInterval must be from 100 ms to 10 minutes (got {AutoscalerInterval}).";
+        }
+
+        if (CpuRequestMillicores is < 10 or > 64_000)
+        {
+            yield return $"LocalRuntime:CpuRequestMillicores must be from 10 to 64,000 (got {CpuRequestMillicores}).";
         }
 
         if (LogLinesPerPod is < 10 or > 1_000_000)

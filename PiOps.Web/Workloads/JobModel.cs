@@ -80,6 +80,7 @@ public sealed record JobSpec(
 }
 
 /// <summary>A Job and its status, as `kubectl get job` and `describe` show it.</summary>
+/// <param name="CronJob">The CronJob that started it, if one did.</param>
 public sealed record JobView(
     JobSpec Spec,
     int Active,
@@ -89,7 +90,8 @@ public sealed record JobView(
     string? Reason,
     DateTimeOffset StartTime,
     DateTimeOffset? CompletionTime,
-    IReadOnlyList<PodView> Pods)
+    IReadOnlyList<PodView> Pods,
+    string? CronJob = null)
 {
     public string Name => Spec.Name;
 

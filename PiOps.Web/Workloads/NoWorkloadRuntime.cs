@@ -22,10 +22,23 @@ public sealed class NoWorkloadRuntime : IWorkloadRuntime
 
     public Task RerunJobAsync(string name) => Refuse();
 
+    public Task CreateCronJobAsync(CronJobSpec spec) => Refuse();
+
+    public Task UpdateCronJobAsync(CronJobSpec spec) => Refuse();
+
+    public Task SuspendCronJobAsync(string name, bool suspend) => Refuse();
+
+    public Task DeleteCronJobAsync(string name) => Refuse();
+
+    public Task<string> RunCronJobNowAsync(string name) =>
+        throw new Local.WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run CronJobs here.");
+
+    public Task SetAutoscalerAsync(AutoscalerSpec spec) => Refuse();
+
     public IReadOnlyList<LogLine> Logs(string podName) => [];
 
     private static Task Refuse() =>
-        throw new Local.WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs here.");
+        throw new Local.WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs and CronJobs here.");
 
     private sealed class Nothing : IDisposable
     {

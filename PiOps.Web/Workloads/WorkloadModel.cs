@@ -31,13 +31,43 @@ public interface IWorkloadRuntime
     /// <summary>The book's re-run, done safely: delete the Job, wait until it is gone, create it again from its spec.</summary>
     Task RerunJobAsync(string name);
 
+    /// <summary>Creates a CronJob (kubectl create -f cronjob.yaml); a CronJob of that name must not exist.</summary>
+    Task CreateCronJobAsync(CronJobSpec spec);
+
+    /// <summary>
+    /// Changes a CronJob's schedule, time zone, policy, limits and deadline (kubectl patch cronjob NAME); its Jobs and
+    /// status stay. The name and the Job template stay as they were.
+    /// </summary>
+    Task UpdateCronJobAsync(CronJobSpec spec);
+
+    /// <summary>Suspends or resumes a CronJob (kubectl patch cronjob NAME -p '{"spec":{"suspend":true}}').</summary>
+    Task SuspendCronJobAsync(string name, bool suspend);
+
+    /// <summary>Deletes a CronJob and the Jobs it started, with their pods.</summary>
+    Task DeleteCronJobAsync(string name);
+
+    /// <summary>
+    /// Starts a Job from the CronJob's template now (kubectl create job NAME-manual-XXXXX --from=cronjob/NAME), even
+    /// when it is suspended, as kubectl does. Returns the new Job's name.
+    /// </summary>
+    Task<string> RunCronJobNowAsync(string name);
+
+    /// <summary>Sets the autoscaler of the workers Deployment (kubectl autoscale / kubectl apply -f hpa.yaml).</summary>
+    Task SetAutoscalerAsync(AutoscalerSpec spec);
+
     /// <summary>The last lines a pod wrote (stdout and stderr), oldest first, bounded.</summary>
     IReadOnlyList<LogLine> Logs(string podName);
 }
 
-public sealed record WorkloadSnapshot(DateTimeOffset At, DeploymentView Workers, IReadOnlyList<JobView> Jobs)
+/// <param name="Autoscaler">The workers' autoscaler; null when there is none.</param>
+public sealed record WorkloadSnapshot(
+    DateTimeOffset At,
+    DeploymentView Workers,
+    IReadOnlyList<JobView> Jobs,
+    IReadOnlyList<CronJobView> CronJobs,
+    AutoscalerView? Autoscaler)
 {
-    public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []), []);
+    public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []), [], [], null);
 }
 
 /// <summary>The workers Deployment: desired, ready and available replicas, and its pods.</summary>

@@ -1,0 +1,108 @@
+using PiOps.Web.Local;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Tests.Components;
+
+/// <summary>
+/// A workload runtime for component tests: it validates as the real ones do and records what it was asked, so a test
+/// can see what a form sent. Integration tests use the local runtime with real processes.
+/// </summary>
+internal sealed class FakeWorkloadRuntime : IWorkloadRuntime
+{
+    public List<JobView> Jobs { get; } = [];
+
+    public List<CronJobView> CronJobs { get; } = [];
+
+    public AutoscalerView? Autoscaler { get; set; }
+
+    public List<JobSpec> Created { get; } = [];
+
+    public List<CronJobSpec> CreatedCronJobs { get; } = [];
+
+    public List<CronJobSpec> UpdatedCronJobs { get; } = [];
+
+    public List<(string Name, bool Suspend)> Suspended { get; } = [];
+
+    public List<string> RunNow { get; } = [];
+
+    public List<AutoscalerSpec> AutoscalerChanges { get; } = [];
+
+    public string Description => "fake runtime";
+
+    public bool IsLocal => true;
+
+    public WorkloadSnapshot Current => WorkloadSnapshot.Empty with
+    {
+        At = DateTimeOffset.UtcNow, Jobs = Jobs, CronJobs = CronJobs, Autoscaler = Autoscaler,
+    };
+
+    public (string Host, string Port) PodRedis => ("fake-redis", "6379");
+
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
+
+    public Task ScaleAsync(int replicas) => Task.CompletedTask;
+
+    public Task CreateJobAsync(JobSpec spec)
+    {
+        Throw(spec.Validate());
+        Created.Add(spec);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteJobAsync(string name) => Task.CompletedTask;
+
+    public Task RerunJobAsync(string name) => Task.CompletedTask;
+
+    public Task CreateCronJobAsync(CronJobSpec spec)
+    {
+        Throw(spec.Validate());
+        CreatedCronJobs.Add(spec);
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateCronJobAsync(CronJobSpec spec)
+    {
+        Throw(spec.Validate());
+        UpdatedCronJobs.Add(spec);
+        return Task.CompletedTask;
+    }
+
+    public Task SuspendCronJobAsync(string name, bool suspend)
+    {
+        Suspended.Add((name, suspend));
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteCronJobAsync(string name) => Task.CompletedTask;
+
+    public Task<string> RunCronJobNowAsync(string name)
+    {
+        RunNow.Add(name);
+        return Task.FromResult(name + "-manual-abcde");
+    }
+
+    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    {
+        Throw(spec.Validate(32));
+        AutoscalerChanges.Add(spec);
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyList<LogLine> Logs(string podName) => [];
+
+    private static void Throw(IEnumerable<string> problems)
+    {
+        var list = problems.ToList();
+        if (list.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", list));
+        }
+    }
+
+    private sealed class Nothing : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Local;
+
+/// <summary>A CronJob of the local runtime: its spec and the status the CronJob controller keeps.</summary>
+internal sealed class LocalCronJob(CronJobSpec spec, DateTimeOffset createdAt)
+{
+    public CronJobSpec Spec { get; set; } = spec;
+
+    public DateTimeOffset CreatedAt { get; } = createdAt;
+
+    public DateTimeOffset? LastScheduleTime { get; set; }
+
+    public DateTimeOffset? LastSuccessfulTime { get; set; }
+
+    public string? LastEvent { get; set; }
+}
+
+/// <summary>What the CronJob controller does at one look.</summary>
+internal abstract record CronDecision
+{
+    /// <summary>Nothing is due.</summary>
+    public sealed record Wait : CronDecision;
+
+    /// <summary>A run is due and is not started, for the reason given. <paramref name="Consumed"/>: the run is gone for good.</summary>
+    public sealed record Skip(DateTimeOffset Scheduled, string Reason, bool Consumed) : CronDecision;
+
+    /// <summary>Start the run of <paramref name="Scheduled"/>, first deleting the running Jobs when <paramref name="ReplaceActive"/>.</summary>
+    public sealed record Start(DateTimeOffset Scheduled, bool ReplaceActive, string? Warning) : CronDecision;
+}
+
+/// <summary>
+/// The CronJob controller's decision, as Kubernetes' (cronjob_controllerv2) makes it: the most recent missed run since
+/// the last schedule time (or creation), dropped when older than startingDeadlineSeconds; Forbid waits while a Job
+/// runs (the run starts when it ends, if still within the deadline); Replace deletes the running Jobs first; a
+/// suspended CronJob starts nothing. Pure, so the clock is the caller's.
+/// </summary>
+internal static class CronController
+{
+    public const int TooManyMissed = 100;
+
+    public static CronDecision Decide(CronJobSpec spec, DateTimeOffset createdAt, DateTimeOffset? lastSchedule, DateTimeOffset now, int activeJobs)
+    {
+        if (spec.Suspend || !CronSchedule.TryParse(spec.Schedule, spec.TimeZone, out var schedule, out _))
+        {
+            return new CronDecision.Wait();
+        }
+
+        var earliest = lastSchedule ?? createdAt;
+        if (spec.StartingDeadlineSeconds is { } deadline && now.AddSeconds(-deadline) > earliest)
+        {
+            earliest = now.AddSeconds(-deadline);
+        }
+
+        var (latest, missed) = schedule!.LatestRun(earliest, now, TooManyMissed + 1);
+        if (latest is not { } scheduled)
+        {
+            return new CronDecision.Wait();
+        }
+
+        if (spec.StartingDeadlineSeconds is { } d && scheduled.AddSeconds(d) < now)
+        {
+            return new CronDecision.Skip(scheduled, $"Missed the run of {scheduled:u}: more than the starting deadline of {d} s ago.", true);
+        }
+
+        string? warning = missed > TooManyMissed
+            ? $"More than {TooManyMissed} runs were missed (was the dashboard stopped?); only the latest is started. Set a starting deadline to bound this."
+            : null;
+        if (activeJobs > 0 && spec.ConcurrencyPolicy == ConcurrencyPolicy.Forbid)
+        {
+            return new CronDecision.Skip(scheduled, $"The run of {scheduled:u} waits: concurrency policy Forbid and a Job is still running.", false);
+        }
+
+        return new CronDecision.Start(scheduled, activeJobs > 0 && spec.ConcurrencyPolicy == ConcurrencyPolicy.Replace, warning);
+    }
+
+    /// <summary>The Job name the controller gives a run: the CronJob's name and the scheduled time in minutes since 1970.</summary>
+    public static string JobName(string cronJob, DateTimeOffset scheduled) =>
+        $"{cronJob}-{scheduled.ToUnixTimeSeconds() / 60}";
+}

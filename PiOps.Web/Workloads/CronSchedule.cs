@@ -1,0 +1,301 @@
+using System.Globalization;
+using Cronos;
+
+namespace PiOps.Web.Workloads;
+
+/// <summary>
+/// A CronJob schedule as Kubernetes accepts it (five fields, names, ranges, steps, and the macros @yearly, @annually,
+/// @monthly, @weekly, @daily, @midnight, @hourly), with its next run times computed by Cronos in a time zone and
+/// common forms read out in words. Cronos' extensions that Kubernetes refuses (seconds, L, W, #, H) are refused here
+/// too, and a restricted day of month and day of week match either, as in Kubernetes, not both.
+/// </summary>
+public sealed class CronSchedule
+{
+    private static readonly Dictionary<string, string> Macros = new(StringComparer.Ordinal)
+    {
+        ["@yearly"] = "0 0 1 1 *",
+        ["@annually"] = "0 0 1 1 *",
+        ["@monthly"] = "0 0 1 * *",
+        ["@weekly"] = "0 0 * * 0",
+        ["@daily"] = "0 0 * * *",
+        ["@midnight"] = "0 0 * * *",
+        ["@hourly"] = "0 * * * *",
+    };
+
+    private readonly CronExpression[] _expressions;
+
+    private CronSchedule(string text, string[] fields, CronExpression[] expressions, TimeZoneInfo zone)
+    {
+        Text = text;
+        Fields = fields;
+        _expressions = expressions;
+        Zone = zone;
+    }
+
+    /// <summary>The schedule as written.</summary>
+    public string Text { get; }
+
+    /// <summary>Minute, hour, day of month, month, day of week (a macro expanded).</summary>
+    public string[] Fields { get; }
+
+    public TimeZoneInfo Zone { get; }
+
+    /// <summary>Parses a schedule in a time zone (an IANA name; empty is UTC, as the controller's clock is here).</summary>
+    public static bool TryParse(string? schedule, string? timeZone, out CronSchedule? result, out string? error)
+    {
+        result = null;
+        if (!TryFindZone(timeZone, out var zone, out error))
+        {
+            return false;
+        }
+
+        string text = (schedule ?? "").Trim();
+        if (text.Length == 0)
+        {
+            error = "The schedule is empty: write five fields (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\", or a macro such as @hourly.";
+            return false;
+        }
+
+        if (text.StartsWith("TZ=", StringComparison.Ordinal) || text.StartsWith("CRON_TZ=", StringComparison.Ordinal))
+        {
+            error = "Kubernetes does not accept TZ= or CRON_TZ= in the schedule: choose the time zone in the time zone field.";
+            return false;
+        }
+
+        if (text.StartsWith('@'))
+        {
+            if (text.StartsWith("@every", StringComparison.Ordinal))
+            {
+                error = $"\"{text}\" is not supported: write the interval as fields instead, e.g. \"*/5 * * * *\" for every 5 minutes.";
+                return false;
+            }
+
+            if (!Macros.TryGetValue(text, out var expanded))
+            {
+                error = $"\"{text}\" is not a schedule macro Kubernetes knows: use one of {string.Join(", ", Macros.Keys)}.";
+                return false;
+            }
+
+            return Build(text, expanded.Split(' '), zone, out result, out error);
+        }
+
+        var fields = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length != 5)
+        {
+            error = $"\"{text}\" has {fields.Length} field(s); a schedule has five: minute hour day-of-month month day-of-week, e.g. \"*/5 * * * *\".";
+            return false;
+        }
+
+        if (fields.SelectMany(f => f.Split(',', '-', '/')).FirstOrDefault(t => !IsToken(t)) is { } odd)
+        {
+            error = $"\"{text}\" has \"{odd}\", which Kubernetes does not accept: use numbers, names (JAN-DEC, SUN-SAT), '*', '?', ',', '-' and '/' (no L, W, # or H).";
+            return false;
+        }
+
+        return Build(text, fields, zone, out result, out error);
+    }
+
+    // What robfig/cron, the parser Kubernetes uses, accepts between the separators.
+    private static bool IsToken(string token) =>
+        token is "*" or "?"
+        || (token.Length > 0 && token.All(char.IsAsciiDigit))
+        || DayAbbreviations.Contains(token.ToUpperInvariant())
+        || MonthAbbreviations.Contains(token.ToUpperInvariant());
+
+    private static bool Build(string text, string[] fields, TimeZoneInfo zone, out CronSchedule? result, out string? error)
+    {
+        result = null;
+        try
+        {
+            // Kubernetes (like Vixie cron) runs when either a restricted day of month or a restricted day of week
+            // matches; Cronos needs both. Two expressions, each with one of them, give the Kubernetes meaning.
+            bool domRestricted = fields[2] is not ("*" or "?");
+            bool dowRestricted = fields[4] is not ("*" or "?");
+            var expressions = domRestricted && dowRestricted
+                ? new[]
+                {
+                    CronExpression.Parse($"{fields[0]} {fields[1]} {fields[2]} {fields[3]} *"),
+                    CronExpression.Parse($"{fields[0]} {fields[1]} * {fields[3]} {fields[4]}"),
+                }
+                : [CronExpression.Parse(string.Join(' ', fields))];
+            result = new CronSchedule(text, fields, expressions, zone);
+            error = null;
+            return true;
+        }
+        catch (CronFormatException ex)
+        {
+            error = $"\"{text}\" is not a valid schedule: {ex.Message.TrimEnd('.')}. Five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT).";
+            return false;
+        }
+    }
+
+    /// <summary>Finds a time zone by IANA name; empty means UTC.</summary>
+    public static bool TryFindZone(string? timeZone, out TimeZoneInfo zone, out string? error)
+    {
+        zone = TimeZoneInfo.Utc;
+        error = null;
+        if (string.IsNullOrWhiteSpace(timeZone))
+        {
+            return true;
+        }
+
+        try
+        {
+            zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone.Trim());
+            if (!zone.HasIanaId && !TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out _))
+            {
+                error = $"\"{timeZone}\" is not an IANA time zone name: use a name such as Europe/Paris or America/New_York.";
+                return false;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            error = $"\"{timeZone}\" is not a known time zone: use an IANA name such as Europe/Paris, America/New_York or Etc/UTC.";
+            return false;
+        }
+    }
+
+    /// <summary>The first run strictly after <paramref name="after"/>, or null if there is none.</summary>
+    public DateTimeOffset? Next(DateTimeOffset after) =>
+        _expressions.Select(e => e.GetNextOccurrence(after, Zone)).Where(o => o is not null).Min();
+
+    /// <summary>The next <paramref name="count"/> runs after <paramref name="after"/>, in the schedule's time zone.</summary>
+    public IReadOnlyList<DateTimeOffset> NextRuns(DateTimeOffset after, int count)
+    {
+        var runs = new List<DateTimeOffset>(count);
+        var at = after;
+        while (runs.Count < count && Next(at) is { } next)
+        {
+            runs.Add(next);
+            at = next;
+        }
+
+        return runs;
+    }
+
+    /// <summary>
+    /// The most recent run time in (<paramref name="after"/>, <paramref name="now"/>], and how many were missed in that
+    /// span (the controller's "too many missed start times" check), counting at most <paramref name="limit"/>.
+    /// </summary>
+    public (DateTimeOffset? Latest, int Missed) LatestRun(DateTimeOffset after, DateTimeOffset now, int limit = 101)
+    {
+        DateTimeOffset? latest = null;
+        int missed = 0;
+        var at = after;
+        while (missed < limit && Next(at) is { } next && next <= now)
+        {
+            latest = next;
+            missed++;
+            at = next;
+        }
+
+        return (latest, missed);
+    }
+
+    /// <summary>Common forms in words ("every 5 minutes", "every day at 02:30"); null for the rest.</summary>
+    public string? Describe()
+    {
+        string[] f = Fields;
+        string min = f[0], hour = f[1], dom = f[2], month = f[3], dow = f[4];
+        bool AnyDay() => dom is "*" or "?" && month == "*" && dow is "*" or "?";
+        if (Step(min) is { } every && hour == "*" && AnyDay())
+        {
+            return every == 1 ? "every minute" : $"every {every} minutes";
+        }
+
+        if (!IsNumber(min, 59, out int m))
+        {
+            return null;
+        }
+
+        if (hour == "*" && AnyDay())
+        {
+            return m == 0 ? "every hour, on the hour" : $"every hour at minute {m}";
+        }
+
+        if (Step(hour) is { } everyHours && AnyDay())
+        {
+            return $"every {everyHours} hours at minute {m}";
+        }
+
+        if (!IsNumber(hour, 23, out int h))
+        {
+            return null;
+        }
+
+        string at = $"at {h:00}:{m:00}";
+        if (AnyDay())
+        {
+            return $"every day {at}";
+        }
+
+        if (dom is "*" or "?" && month == "*" && DaysOfWeek(dow) is { } days)
+        {
+            return $"{days} {at}";
+        }
+
+        if (IsNumber(dom, 31, out int d) && d >= 1 && dow is "*" or "?")
+        {
+            if (month == "*")
+            {
+                return $"on day {d} of every month {at}";
+            }
+
+            if (MonthName(month) is { } name)
+            {
+                return $"every year on {d} {name} {at}";
+            }
+        }
+
+        return null;
+    }
+
+    private static int? Step(string field) =>
+        field == "*" ? 1
+        : field.StartsWith("*/", StringComparison.Ordinal) && int.TryParse(field.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
+        : null;
+
+    private static bool IsNumber(string field, int max, out int value) =>
+        int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value <= max;
+
+    private static readonly string[] DayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+    private static readonly string[] DayAbbreviations = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    private static readonly string[] MonthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    private static readonly string[] MonthAbbreviations = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+
+    private static string? DaysOfWeek(string field)
+    {
+        int? Day(string s)
+        {
+            if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n <= 7)
+            {
+                return n % 7;
+            }
+
+            int i = Array.IndexOf(DayAbbreviations, s.ToUpperInvariant());
+            return i >= 0 ? i : null;
+        }
+
+        var parts = field.Split('-');
+        if (parts.Length == 2 && Day(parts[0]) == 1 && Day(parts[1]) == 5)
+        {
+            return "every weekday (Monday to Friday)";
+        }
+
+        var days = field.Split(',').Select(Day).ToList();
+        return days.All(d => d is not null) ? "every " + string.Join(" and ", days.Select(d => DayNames[d!.Value])) : null;
+    }
+
+    private static string? MonthName(string field)
+    {
+        if (int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 12)
+        {
+            return MonthNames[n - 1];
+        }
+
+        int i = Array.IndexOf(MonthAbbreviations, field.ToUpperInvariant());
+        return i >= 0 ? MonthNames[i] : null;
+    }
+}
