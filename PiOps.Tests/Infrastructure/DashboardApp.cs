@@ -26,7 +26,9 @@ public sealed class DashboardApp : IAsyncDisposable
 
     public HttpClient CreateClient() => new() { BaseAddress = new Uri(BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
 
-    public static async Task<DashboardApp> StartAsync(TestRedisServer server, string queue, IDictionary<string, string?>? extra = null)
+    /// <param name="services">Replaces services after the app's own registrations, e.g. the clock with a fake one.</param>
+    public static async Task<DashboardApp> StartAsync(TestRedisServer server, string queue, IDictionary<string, string?>? extra = null,
+        Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -51,6 +53,7 @@ public sealed class DashboardApp : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddPiOps();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UsePiOps();
         await app.StartAsync();
@@ -60,15 +63,23 @@ public sealed class DashboardApp : IAsyncDisposable
 
     /// <summary>The dashboard with its local runtime on, its state in <paramref name="dataDirectory"/>, short delays for tests.</summary>
     public static Task<DashboardApp> StartWithLocalRuntimeAsync(TestRedisServer server, string queue, string dataDirectory,
-        int initialReplicas, string restartDelay) =>
-        StartAsync(server, queue, new Dictionary<string, string?>
+        int initialReplicas, string restartDelay, IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["LocalRuntime:Enabled"] = "true",
             ["LocalRuntime:InitialReplicas"] = initialReplicas.ToString(),
             ["LocalRuntime:RestartDelay"] = restartDelay,
             ["LocalRuntime:GracePeriod"] = "00:00:15",
             ["Embedded:DataDirectory"] = dataDirectory,
-        });
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
+
+        return StartAsync(server, queue, settings, services);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -22,8 +22,8 @@ internal abstract record CronDecision
     /// <summary>Nothing is due.</summary>
     public sealed record Wait : CronDecision;
 
-    /// <summary>A run is due and is not started, for the reason given. <paramref name="Consumed"/>: the run is gone for good.</summary>
-    public sealed record Skip(DateTimeOffset Scheduled, string Reason, bool Consumed) : CronDecision;
+    /// <summary>A run is due and is not started, for the reason given.</summary>
+    public sealed record Skip(DateTimeOffset Scheduled, string Reason) : CronDecision;
 
     /// <summary>Start the run of <paramref name="Scheduled"/>, first deleting the running Jobs when <paramref name="ReplaceActive"/>.</summary>
     public sealed record Start(DateTimeOffset Scheduled, bool ReplaceActive, string? Warning) : CronDecision;
@@ -46,29 +46,25 @@ internal static class CronController
             return new CronDecision.Wait();
         }
 
-        var earliest = lastSchedule ?? createdAt;
-        if (spec.StartingDeadlineSeconds is { } deadline && now.AddSeconds(-deadline) > earliest)
-        {
-            earliest = now.AddSeconds(-deadline);
-        }
-
-        var (latest, missed) = schedule!.LatestRun(earliest, now, TooManyMissed + 1);
+        var (latest, missed) = schedule!.LatestRun(lastSchedule ?? createdAt, now, TooManyMissed + 1);
         if (latest is not { } scheduled)
         {
             return new CronDecision.Wait();
         }
 
-        if (spec.StartingDeadlineSeconds is { } d && scheduled.AddSeconds(d) < now)
+        // Too late to start: nothing starts, and the next look finds a newer run (the controller moves its earliest
+        // time to now - deadline; saying so is what an operator needs to see).
+        if (spec.StartingDeadlineSeconds is { } deadline && scheduled.AddSeconds(deadline) < now)
         {
-            return new CronDecision.Skip(scheduled, $"Missed the run of {scheduled:u}: more than the starting deadline of {d} s ago.", true);
+            return new CronDecision.Skip(scheduled, $"Missed the run of {scheduled:u}: it is more than the starting deadline of {deadline} s ago.");
         }
 
-        string? warning = missed > TooManyMissed
+        string? warning = missed > TooManyMissed && spec.StartingDeadlineSeconds is null
             ? $"More than {TooManyMissed} runs were missed (was the dashboard stopped?); only the latest is started. Set a starting deadline to bound this."
             : null;
         if (activeJobs > 0 && spec.ConcurrencyPolicy == ConcurrencyPolicy.Forbid)
         {
-            return new CronDecision.Skip(scheduled, $"The run of {scheduled:u} waits: concurrency policy Forbid and a Job is still running.", false);
+            return new CronDecision.Skip(scheduled, $"The run of {scheduled:u} waits: concurrency policy Forbid and a Job is still running.");
         }
 
         return new CronDecision.Start(scheduled, activeJobs > 0 && spec.ConcurrencyPolicy == ConcurrencyPolicy.Replace, warning);

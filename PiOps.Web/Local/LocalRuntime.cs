@@ -552,12 +552,6 @@ public sealed class LocalRuntime(
                         log.LogInformation("CronJob {CronJob}: {Reason}", cron.Spec.Name, skip.Reason);
                     }
 
-                    if (skip.Consumed)
-                    {
-                        cron.LastScheduleTime = skip.Scheduled;
-                        changed = true;
-                    }
-
                     break;
                 case CronDecision.Start start:
                     if (start.ReplaceActive)

@@ -176,23 +176,44 @@ public sealed class CronSchedule
     }
 
     /// <summary>
-    /// The most recent run time in (<paramref name="after"/>, <paramref name="now"/>], and how many were missed in that
-    /// span (the controller's "too many missed start times" check), counting at most <paramref name="limit"/>.
+    /// The most recent run time in (<paramref name="after"/>, <paramref name="now"/>], and how many runs that span holds,
+    /// counted up to <paramref name="limit"/> (the controller's "too many missed start times" check).
     /// </summary>
     public (DateTimeOffset? Latest, int Missed) LatestRun(DateTimeOffset after, DateTimeOffset now, int limit = 101)
     {
-        DateTimeOffset? latest = null;
         int missed = 0;
-        var at = after;
-        while (missed < limit && Next(at) is { } next && next <= now)
+        for (var at = after; missed < limit && Next(at) is { } next && next <= now; at = next)
         {
-            latest = next;
             missed++;
-            at = next;
         }
 
-        return (latest, missed);
+        if (missed == 0)
+        {
+            return (null, 0);
+        }
+
+        // Cronos has no "previous occurrence": look back over a window that widens until it holds a run, so a
+        // dashboard stopped for a month costs a few steps, not one per missed minute.
+        foreach (var window in LookBack)
+        {
+            var from = now - window > after ? now - window : after;
+            DateTimeOffset? latest = null;
+            for (var at = from; Next(at) is { } next && next <= now; at = next)
+            {
+                latest = next;
+            }
+
+            if (latest is not null)
+            {
+                return (latest, missed);
+            }
+        }
+
+        return (null, 0);
     }
+
+    private static readonly TimeSpan[] LookBack =
+        [TimeSpan.FromMinutes(2), TimeSpan.FromHours(2), TimeSpan.FromDays(2), TimeSpan.FromDays(62), TimeSpan.FromDays(800), TimeSpan.MaxValue / 4];
 
     /// <summary>Common forms in words ("every 5 minutes", "every day at 02:30"); null for the rest.</summary>
     public string? Describe()
