@@ -80,40 +80,14 @@ public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(row.Locator("[data-testid=job-status]")).ToHaveTextAsync("Complete", new() { Timeout = 60_000 });
         Assert.Equal(10, await redis.GetDatabase().ListLengthAsync(queue));
 
-        await ClickOpeningDialogAsync(page, row.Locator("[data-testid=job-rerun]"), "Re-run addwork?");
+        await LivePage.ClickOpeningDialogAsync(page, row.Locator("[data-testid=job-rerun]"), "Re-run addwork?");
         await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Re-run" }).ClickAsync();
         await Eventually.WaitAsync(async () => await redis.GetDatabase().ListLengthAsync(queue) == 20, TimeSpan.FromSeconds(60),
             "the re-run to add ten more tasks");
         await Assertions.Expect(row.Locator("[data-testid=job-status]")).ToHaveTextAsync("Complete", new() { Timeout = 60_000 });
 
-        await ClickOpeningDialogAsync(page, row.Locator("[data-testid=job-delete]"), "Delete addwork?");
+        await LivePage.ClickOpeningDialogAsync(page, row.Locator("[data-testid=job-delete]"), "Delete addwork?");
         await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=jobs-table]")).ToContainTextAsync("No Jobs.", new() { Timeout = 30_000 });
-    }
-
-    /// <summary>
-    /// Clicks a button in a live table (rows re-render every half second) until its confirmation dialog is open: a
-    /// click can land while Playwright sees the row replaced and retries into the dialog's overlay.
-    /// </summary>
-    private static async Task ClickOpeningDialogAsync(IPage page, ILocator button, string dialogTitle)
-    {
-        var dialog = page.GetByText(dialogTitle);
-        await Eventually.WaitAsync(async () =>
-        {
-            if (await dialog.IsVisibleAsync())
-            {
-                return true;
-            }
-
-            try
-            {
-                await button.ClickAsync(new() { Timeout = 2_000 });
-            }
-            catch (TimeoutException)
-            {
-            }
-
-            return await dialog.IsVisibleAsync();
-        }, TimeSpan.FromSeconds(20), $"the dialog \"{dialogTitle}\"");
     }
 }

@@ -48,11 +48,14 @@ public sealed class LocalAutoscalingFacts(RedisServer server) : IClassFixture<Re
         var refused = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.ScaleAsync(5));
         Assert.Contains("autoscaler", refused.Message);
 
+        // The chart's history shows the replicas following the queue.
+        await Eventually.WaitAsync(() => Runtime.Current.Autoscaler!.History.Any(p => p.Replicas == 3 && p.Desired == 3 && p.QueueDepth > 0), Wait,
+            () => "a point of 3 replicas with tasks waiting: " + string.Join(", ", Runtime.Current.Autoscaler!.History.Select(p => $"{p.Replicas}/{p.Desired}/{p.QueueDepth}")));
+
         // The queue empties: after the 2 s window, back to the minimum, each pod stopped with SIGTERM.
         await server.Db.KeyDeleteAsync(new QueueKeys(_queue).Queue);
         await Eventually.WaitAsync(() => Runtime.Current.Workers.Desired == 1 && Runtime.Current.Workers.Pods.Count == 1, Wait, Describe);
         Assert.Contains("Scaled from 3 to 1", Runtime.Current.Autoscaler!.LastEvent);
-        Assert.Contains(Runtime.Current.Autoscaler.History, p => p.Replicas == 3 && p.QueueDepth > 0);
     }
 
     [Fact]

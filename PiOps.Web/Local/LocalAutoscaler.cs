@@ -51,7 +51,8 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
         _cpuSamples++;
     }
 
-    public void Record(DateTimeOffset now, int replicas, long depth)
+    /// <summary>A point of the replicas-against-depth chart: the pods running, the replicas wanted, the tasks waiting.</summary>
+    public void Record(DateTimeOffset now, int replicas, int desired, long depth)
     {
         // One point per 2 s: 900 points are the last half hour.
         if (now - _lastRecorded < TimeSpan.FromSeconds(2))
@@ -60,21 +61,27 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
         }
 
         _lastRecorded = now;
-        _history.Enqueue(new AutoscalerPoint(now, replicas, Desired, depth));
+        _history.Enqueue(new AutoscalerPoint(now, replicas, desired, depth));
         while (_history.Count > HistoryPoints)
         {
             _history.Dequeue();
         }
     }
 
-    /// <summary>Looks at the metrics and returns the replicas the Deployment should have.</summary>
-    public int Evaluate(DateTimeOffset now, int current, long? queueLength)
+    /// <summary>Takes the metrics of this period (the CPU average since the last look, the queue length), shown even when off.</summary>
+    public void Measure(DateTimeOffset now, long? queueLength)
     {
         LastEvaluation = now;
         CpuPercent = _cpuSamples > 0 ? _cpuSum / _cpuSamples : null;
         _cpuSum = 0;
         _cpuSamples = 0;
         QueueLength = queueLength;
+    }
+
+    /// <summary>Measures, then returns the replicas the Deployment should have.</summary>
+    public int Evaluate(DateTimeOffset now, int current, long? queueLength)
+    {
+        Measure(now, queueLength);
         var s = Spec;
         if (current == 0)
         {

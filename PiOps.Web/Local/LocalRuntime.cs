@@ -605,9 +605,15 @@ public sealed class LocalRuntime(
 
         var queue = queueState.Current;
         long? depth = queue.RedisAvailable && queue.At != DateTimeOffset.MinValue ? queue.Depth : null;
-        _autoscaler.Record(now, Math.Max(0, _desired), depth ?? 0);
-        if (!_autoscaler.Spec.Enabled || now - _autoscaler.LastEvaluation < _o.AutoscalerInterval)
+        _autoscaler.Record(now, running.Count, Math.Max(0, _desired), depth ?? 0);
+        if (now - _autoscaler.LastEvaluation < _o.AutoscalerInterval)
         {
+            return;
+        }
+
+        if (!_autoscaler.Spec.Enabled)
+        {
+            _autoscaler.Measure(now, depth);
             return;
         }
 

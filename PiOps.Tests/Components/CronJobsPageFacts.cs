@@ -1,0 +1,190 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web.Components.Controls;
+using PiOps.Web.Components.Pages;
+using PiOps.Web.Workloads;
+using Xunit;
+
+namespace PiOps.Tests.Components;
+
+public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
+{
+    private readonly FakeWorkloadRuntime _runtime = new();
+
+    public CronJobsPageFacts()
+    {
+        this.AddTestServices();
+        Services.AddSingleton<IWorkloadRuntime>(_runtime);
+    }
+
+    [Fact]
+    public void SchedulePreview_ReadsTheScheduleOut_AndListsTheNextFiveRuns()
+    {
+        var page = this.RenderWithProviders<CronJobs>();
+
+        page.Find("input[data-testid=cron-schedule]").Input("0 9 * * MON-FRI");
+        page.Find("input[data-testid=cron-zone]").Input("Asia/Tokyo");
+
+        page.WaitForAssertion(() => Assert.Contains("every weekday (Monday to Friday) at 09:00 (Asia/Tokyo)", page.Find("[data-testid=cron-words]").TextContent));
+        var runs = page.FindAll("[data-testid=cron-next] li").Select(li => li.TextContent).ToList();
+        Assert.Equal(5, runs.Count);
+        Assert.All(runs, r => Assert.Contains("09:00 +09:00", r));
+        Assert.DoesNotContain(runs, r => r.StartsWith("Sat", StringComparison.Ordinal) || r.StartsWith("Sun", StringComparison.Ordinal));
+        Assert.Contains("timeZone: \"Asia/Tokyo\"", page.Find("[data-testid=cron-yaml]").TextContent);
+        Assert.Contains("schedule: \"0 9 * * MON-FRI\"", page.Find("[data-testid=cron-yaml]").TextContent);
+    }
+
+    [Theory]
+    [InlineData("addwork", "* * * *", "", "has 4 field(s)")]
+    [InlineData("addwork", "*/5 * * * *", "Moon/Base", "not a known time zone")]
+    [InlineData("Add_Work", "*/5 * * * *", "", "DNS-1123")]
+    [InlineData("a-name-that-is-far-too-long-for-a-cronjob-of-kubernetes", "*/5 * * * *", "", "use 1 to 52")]
+    public void Create_WithBadValues_ExplainsAndCreatesNothing(string name, string schedule, string zone, string message)
+    {
+        var page = this.RenderWithProviders<CronJobs>();
+
+        page.Find("input[data-testid=cron-name]").Input(name);
+        page.Find("input[data-testid=cron-schedule]").Input(schedule);
+        page.Find("input[data-testid=cron-zone]").Input(zone);
+        page.Find("[data-testid=cron-create]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains(message, page.Find("[data-testid=cron-errors]").TextContent));
+        Assert.Empty(_runtime.CreatedCronJobs);
+    }
+
+    [Fact]
+    public void Create_SendsTheSpecOfTheForm()
+    {
+        var page = this.RenderWithProviders<CronJobs>();
+
+        page.Find("input[data-testid=cron-name]").Input("nightly");
+        page.Find("input[data-testid=cron-schedule]").Input("@daily");
+        page.Find("input[data-testid=cron-deadline]").Input("600");
+        page.Find("[data-testid=cron-create]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(_runtime.CreatedCronJobs));
+        Assert.Equal(CronJobSpec.BookAddWork with { Name = "nightly", Schedule = "@daily", StartingDeadlineSeconds = 600 }, _runtime.CreatedCronJobs[0]);
+    }
+
+    [Fact]
+    public void Row_RunNowSuspendAndEdit_CallTheRuntime()
+    {
+        _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, DateTimeOffset.UtcNow, null, null, [], null));
+        var page = this.RenderWithProviders<CronJobs>();
+
+        page.Find("[data-testid=cron-run-now]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["addwork"], _runtime.RunNow));
+        page.Find("[data-testid=cron-suspend]").Click();
+        page.WaitForAssertion(() => Assert.Equal([("addwork", true)], _runtime.Suspended));
+
+        page.Find("[data-testid=cron-edit]").Click();
+        page.WaitForAssertion(() => Assert.Equal("*/5 * * * *", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
+        page.Find("input[data-testid=cron-schedule]").Input("*/15 * * * *");
+        page.Find("[data-testid=cron-save]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["*/15 * * * *"], _runtime.UpdatedCronJobs.Select(c => c.Schedule)));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
+    }
+}
+
+public sealed class AutoscalingPageFacts : BunitContext, IAsyncLifetime
+{
+    private readonly FakeWorkloadRuntime _runtime = new();
+
+    public AutoscalingPageFacts()
+    {
+        this.AddTestServices();
+        Services.AddSingleton<IWorkloadRuntime>(_runtime);
+    }
+
+    [Theory]
+    [InlineData("0", "10", "20", "", "Min replicas must be from 1")]
+    [InlineData("3", "2", "20", "", "Max replicas must be from min replicas")]
+    [InlineData("1", "10", "", "", "at least one target")]
+    [InlineData("1", "ten", "20", "", "Max replicas must be a whole number")]
+    [InlineData("1", "10", "x", "", "The CPU target must be a whole number, or empty")]
+    public void Save_WithBadValues_ExplainsAndChangesNothing(string min, string max, string cpu, string queue, string message)
+    {
+        var page = this.RenderWithProviders<Autoscaling>();
+
+        page.Find("input[data-testid=hpa-min]").Input(min);
+        page.Find("input[data-testid=hpa-max]").Input(max);
+        page.Find("input[data-testid=hpa-cpu-target]").Input(cpu);
+        page.Find("input[data-testid=hpa-queue-target]").Input(queue);
+        page.Find("[data-testid=hpa-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains(message, page.Find("[data-testid=hpa-errors]").TextContent));
+        Assert.Empty(_runtime.AutoscalerChanges);
+    }
+
+    [Fact]
+    public void Save_SendsTheSettings_AndTheKubectlLineFollowsThem()
+    {
+        var page = this.RenderWithProviders<Autoscaling>();
+
+        page.Find("input[data-testid=hpa-min]").Input("1");
+        page.Find("input[data-testid=hpa-queue-target]").Input("25");
+        page.Find("[data-testid=hpa-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal([AutoscalerSpec.Book with { MinReplicas = 1, TargetQueueLengthPerReplica = 25 }], _runtime.AutoscalerChanges));
+        Assert.Contains("kubectl delete hpa", page.Markup);
+    }
+
+    [Fact]
+    public void State_ShowsReplicasMetricsAndWhy()
+    {
+        _runtime.Autoscaler = new AutoscalerView(new AutoscalerSpec(true, 1, 5, 20, 10, 60), "local autoscaler", 2, 4, 63, 40,
+            DateTimeOffset.UtcNow, "queue length 40 against 10 per replica → 4.", "Scaled from 2 to 4: queue length 40.",
+            [new AutoscalerPoint(DateTimeOffset.UtcNow, 2, 4, 40)]);
+
+        var page = this.RenderWithProviders<Autoscaling>();
+
+        Assert.Contains("2 → 4", page.Find("[data-testid=hpa-replicas]").TextContent);
+        Assert.Contains("63 %", page.Find("[data-testid=hpa-cpu]").TextContent);
+        Assert.Contains("Scaled from 2 to 4", page.Find("[data-testid=hpa-event]").TextContent);
+        Assert.Contains("kubectl autoscale deployment pi-worker --cpu-percent=20 --min=1 --max=5", page.Markup);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
+    }
+}
+
+public sealed class JobTimelineFacts : BunitContext
+{
+    [Fact]
+    public void Timeline_DrawsTheRecentJobs_ByOutcome_NewestFirst()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var spec = JobSpec.Templates[1].Spec;
+        JobView Job(string name, string? condition, int startedMinutesAgo, int? tookMinutes) =>
+            new(spec with { Name = name }, 0, 0, 0, condition, null, now.AddMinutes(-startedMinutesAgo),
+                tookMinutes is { } t ? now.AddMinutes(-startedMinutesAgo + t) : null, []);
+
+        var timeline = Render<JobTimeline>(p => p
+            .Add(t => t.Jobs, [Job("old", "Complete", 30, 5), Job("broken", "Failed", 20, 1), Job("now", null, 5, null)])
+            .Add(t => t.Now, now));
+
+        var rows = timeline.FindAll("[data-testid=timeline-row]");
+        Assert.Equal(["now", "broken", "old"], rows.Select(r => r.GetAttribute("data-job")));
+        Assert.Equal(["Running", "Failed", "Complete"], rows.Select(r => r.GetAttribute("data-outcome")));
+        // The oldest starts at the left edge of the bars (30%); the running one reaches now (100%).
+        Assert.Equal("30", rows[2].QuerySelector("rect")!.GetAttribute("x")!.TrimEnd('%'));
+        var running = rows[0].QuerySelector("rect")!;
+        double x = double.Parse(running.GetAttribute("x")!.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);
+        double width = double.Parse(running.GetAttribute("width")!.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(100, x + width, 1);
+    }
+}

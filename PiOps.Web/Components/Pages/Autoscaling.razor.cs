@@ -1,0 +1,117 @@
+using System.Globalization;
+using MudBlazor;
+using PiOps.Web.Components.Controls;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Components.Pages;
+
+/// <summary>The workers' autoscaler: its state, a chart of replicas against queue depth, and its settings.</summary>
+public sealed partial class Autoscaling : WorkloadComponentBase
+{
+    private readonly LineChartOptions _options = new() { ShowLegend = true };
+    private List<ChartSeries<double>> _replicaSeries = [];
+    private List<ChartSeries<double>> _depthSeries = [];
+    private string[] _labels = [];
+    private bool _enabled;
+    private string? _min;
+    private string? _max;
+    private string? _cpu;
+    private string? _queue;
+    private string? _window;
+    private List<string> _errors = [];
+
+    protected override void OnInitialized()
+    {
+        base.OnInitialized();
+        Fill(Workloads.Autoscaler?.Spec ?? AutoscalerSpec.Book);
+        BuildCharts();
+    }
+
+    protected override void OnWorkloadsChanged() => BuildCharts();
+
+    private void Fill(AutoscalerSpec spec)
+    {
+        _enabled = spec.Enabled;
+        _min = spec.MinReplicas.ToString(CultureInfo.InvariantCulture);
+        _max = spec.MaxReplicas.ToString(CultureInfo.InvariantCulture);
+        _cpu = spec.TargetCpuPercent?.ToString(CultureInfo.InvariantCulture) ?? "";
+        _queue = spec.TargetQueueLengthPerReplica?.ToString(CultureInfo.InvariantCulture) ?? "";
+        _window = spec.ScaleDownStabilizationSeconds.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private void BuildCharts()
+    {
+        // The last 10 minutes at most (one point per 2 s), so the SVG stays small.
+        var points = (Workloads.Autoscaler?.History ?? []).TakeLast(300).ToList();
+        int every = Math.Max(1, points.Count / 5);
+        _labels = points.Select((p, i) => i % every == 0 ? p.At.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) : "").ToArray();
+        _replicaSeries =
+        [
+            new ChartSeries<double> { Name = "replicas", Data = new(points.Select(p => (double)p.Replicas).ToArray()) },
+            new ChartSeries<double> { Name = "desired", Data = new(points.Select(p => (double)p.Desired).ToArray()) },
+        ];
+        _depthSeries = [new ChartSeries<double> { Name = "waiting", Data = new(points.Select(p => (double)p.QueueDepth).ToArray()) }];
+    }
+
+    private string Kubectl
+    {
+        get
+        {
+            string deployment = Workloads.Workers.Name;
+            if (!_enabled)
+            {
+                return $"kubectl delete hpa {deployment}";
+            }
+
+            string cpu = string.IsNullOrWhiteSpace(_cpu) ? "" : $" --cpu-percent={_cpu.Trim()}";
+            string line = $"kubectl autoscale deployment {deployment}{cpu} --min={_min} --max={_max}";
+            return string.IsNullOrWhiteSpace(_queue) ? line : line + $"  (plus an external metric of {_queue.Trim()} tasks per replica, as KEDA's Redis list scaler)";
+        }
+    }
+
+    private AutoscalerSpec? Build(List<string> errors)
+    {
+        int? Number(string? text, string field, bool optional = false)
+        {
+            if (optional && string.IsNullOrWhiteSpace(text))
+            {
+                return null;
+            }
+
+            if (int.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            {
+                return n;
+            }
+
+            errors.Add($"{field} must be a whole number{(optional ? ", or empty" : "")}.");
+            return null;
+        }
+
+        var spec = new AutoscalerSpec(_enabled, Number(_min, "Min replicas") ?? 0, Number(_max, "Max replicas") ?? 0,
+            Number(_cpu, "The CPU target", optional: true), Number(_queue, "The queue length per replica", optional: true),
+            Number(_window, "The scale-down window") ?? 0);
+        return errors.Count == 0 ? spec : null;
+    }
+
+    private async Task SaveAsync()
+    {
+        var errors = new List<string>();
+        var spec = Build(errors);
+        _errors = errors;
+        if (spec is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Runtime.SetAutoscalerAsync(spec);
+            Snackbar.Add(spec.Enabled ? $"Autoscaler on: {spec.MinReplicas} to {spec.MaxReplicas} replicas." : "Autoscaler off: the workers keep their replicas.",
+                Severity.Success);
+        }
+        catch (Local.WorkloadActionException ex)
+        {
+            _errors = [ex.Message];
+        }
+    }
+}

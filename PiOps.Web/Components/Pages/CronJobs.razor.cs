@@ -1,0 +1,203 @@
+using System.Globalization;
+using MudBlazor;
+using PiOps.Web.Components.Controls;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Components.Pages;
+
+/// <summary>CronJobs: create from a template with a live schedule preview, edit, suspend, run now, delete.</summary>
+public sealed partial class CronJobs : WorkloadComponentBase
+{
+    private static readonly string[] CommonZones =
+        ["UTC", "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Asia/Kolkata", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney"];
+
+    private const string ScheduleHelp = "minute hour day-of-month month day-of-week, or @hourly, @daily…";
+
+    private int _template;
+    private CronJobSpec _base = CronJobSpec.Templates[0].Spec;
+    private string? _editing;
+    private string? _name;
+    private string? _schedule;
+    private string? _timeZone;
+    // Empty: the CronJob's own time zone, following the field as it is typed.
+    private string _displayZone = "";
+    private ConcurrencyPolicy _policy;
+    private string? _successLimit;
+    private string? _failedLimit;
+    private string? _deadline;
+    private bool _suspend;
+    private string? _scheduleError;
+    private List<string> _errors = [];
+
+    protected override void OnInitialized()
+    {
+        base.OnInitialized();
+        UseTemplate(0);
+    }
+
+    private IEnumerable<string> DisplayZones => new[] { "", TimeZoneInfo.Local.Id }.Concat(CommonZones).Distinct();
+
+    private string ZoneLabel(string zone) =>
+        zone.Length > 0 ? zone : $"its own time zone ({(string.IsNullOrWhiteSpace(_timeZone) ? "UTC" : _timeZone.Trim())})";
+
+    private CronSchedule? Parsed =>
+        CronSchedule.TryParse(_schedule, _timeZone, out var schedule, out _scheduleError) ? schedule : null;
+
+    private string InDisplayZone(DateTimeOffset run)
+    {
+        var zone = CronSchedule.TryFindZone(_displayZone.Length > 0 ? _displayZone : _timeZone, out var z, out _) ? z : TimeZoneInfo.Utc;
+        var local = TimeZoneInfo.ConvertTime(run, zone);
+        return local.ToString("ddd yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture);
+    }
+
+    private void UseTemplate(int index)
+    {
+        _template = index;
+        _editing = null;
+        Fill(CronJobSpec.Templates[index].Spec);
+    }
+
+    private void Edit(CronJobView cron)
+    {
+        _editing = cron.Name;
+        Fill(cron.Spec);
+    }
+
+    private void Fill(CronJobSpec spec)
+    {
+        _base = spec;
+        _name = spec.Name;
+        _schedule = spec.Schedule;
+        _timeZone = spec.TimeZone ?? "";
+        _policy = spec.ConcurrencyPolicy;
+        _successLimit = spec.SuccessfulJobsHistoryLimit.ToString(CultureInfo.InvariantCulture);
+        _failedLimit = spec.FailedJobsHistoryLimit.ToString(CultureInfo.InvariantCulture);
+        _deadline = spec.StartingDeadlineSeconds?.ToString(CultureInfo.InvariantCulture) ?? "";
+        _suspend = spec.Suspend;
+        _errors = [];
+    }
+
+    private CronJobSpec? Build(List<string> errors)
+    {
+        int? Number(string? text, string field)
+        {
+            if (int.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            {
+                return n;
+            }
+
+            errors.Add($"{field} must be a whole number.");
+            return null;
+        }
+
+        int? success = Number(_successLimit, "Successful Jobs kept");
+        int? failed = Number(_failedLimit, "Failed Jobs kept");
+        long? deadline = null;
+        if (!string.IsNullOrWhiteSpace(_deadline))
+        {
+            deadline = Number(_deadline, "The starting deadline");
+        }
+
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        var spec = _base with
+        {
+            Name = (_editing ?? _name ?? "").Trim(),
+            Schedule = (_schedule ?? "").Trim(),
+            TimeZone = string.IsNullOrWhiteSpace(_timeZone) ? null : _timeZone.Trim(),
+            ConcurrencyPolicy = _policy,
+            SuccessfulJobsHistoryLimit = success!.Value,
+            FailedJobsHistoryLimit = failed!.Value,
+            StartingDeadlineSeconds = deadline,
+            Suspend = _suspend,
+        };
+        errors.AddRange(spec.Validate());
+        return errors.Count == 0 ? spec : null;
+    }
+
+    private string Preview
+    {
+        get
+        {
+            var spec = Build([]) ?? _base;
+            var (host, port) = Runtime.PodRedis;
+            return CronJobYaml.Render(spec, "piops-worker:0.1.0", host, port, Ops.Queue.QueueName);
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        var errors = new List<string>();
+        var spec = Build(errors);
+        _errors = errors;
+        if (spec is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_editing is null)
+            {
+                await Runtime.CreateCronJobAsync(spec);
+                Snackbar.Add($"CronJob {spec.Name} created: {Words(spec)}.", Severity.Success);
+            }
+            else
+            {
+                await Runtime.UpdateCronJobAsync(spec);
+                Snackbar.Add($"CronJob {spec.Name} saved: {Words(spec)}.", Severity.Success);
+                UseTemplate(_template);
+            }
+        }
+        catch (Local.WorkloadActionException ex)
+        {
+            _errors = [ex.Message];
+        }
+    }
+
+    private async Task RunNowAsync(CronJobView cron)
+    {
+        string? job = null;
+        await ActAsync(async () => job = await Runtime.RunCronJobNowAsync(cron.Name), $"Started Job from {cron.Name}.");
+        if (job is not null)
+        {
+            Snackbar.Add($"Job {job} is running; see it on the Jobs page.", Severity.Info);
+        }
+    }
+
+    private Task ToggleSuspendAsync(CronJobView cron) =>
+        ActAsync(() => Runtime.SuspendCronJobAsync(cron.Name, !cron.Spec.Suspend),
+            cron.Spec.Suspend ? $"{cron.Name} resumed." : $"{cron.Name} suspended: no run starts until it is resumed.");
+
+    private Task DeleteAsync(CronJobView cron)
+    {
+        int jobs = Workloads.Jobs.Count(j => j.CronJob == cron.Name);
+        return ActAsync(() => Runtime.DeleteCronJobAsync(cron.Name), $"CronJob {cron.Name} deleted.",
+            ($"Delete {cron.Name}?", $"The CronJob {cron.Name} is deleted with the {jobs} Job(s) it started and their pods (kubectl delete cronjob {cron.Name}).", "Delete"));
+    }
+
+    private static string Words(CronJobSpec spec) =>
+        CronSchedule.TryParse(spec.Schedule, spec.TimeZone, out var s, out _) ? s!.Describe() ?? "a custom schedule" : "an invalid schedule";
+
+    private string NextRun(CronJobView cron)
+    {
+        if (cron.Spec.Suspend)
+        {
+            return "suspended";
+        }
+
+        return CronSchedule.TryParse(cron.Spec.Schedule, cron.Spec.TimeZone, out var s, out _) && s!.Next(Workloads.At) is { } next
+            ? "in " + Format.Duration(next - Workloads.At)
+            : "—";
+    }
+
+    private static Color JobColor(JobView job) => job.Condition switch
+    {
+        "Complete" => Color.Success,
+        "Failed" => Color.Error,
+        _ => Color.Info,
+    };
+}
