@@ -12,9 +12,13 @@ namespace PiOps.Tests.Components;
 public static class ComponentTestServices
 {
     /// <summary>The one shared setup for component tests: loose JS interop, MudBlazor services, fakes of our interfaces.</summary>
-    public static (FakeQueueState State, FakeQueueOperations Ops) AddTestServices(this BunitContext ctx)
+    /// <param name="role">The signed-in user's role: Admin unless a test is about what others may do.</param>
+    public static (FakeQueueState State, FakeQueueOperations Ops) AddTestServices(this BunitContext ctx, string role = PiOps.Web.Security.Roles.Admin)
     {
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        var auth = ctx.AddAuthorization();
+        auth.SetAuthorized("tester");
+        auth.SetRoles(role);
         ctx.Services.AddMudServices(o => o.SnackbarConfiguration.ShowTransitionDuration = 0);
         var state = new FakeQueueState();
         var ops = new FakeQueueOperations();

@@ -84,6 +84,24 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Equal(["*/15 * * * *"], _runtime.UpdatedCronJobs.Select(c => c.Schedule)));
     }
 
+    [Fact]
+    public async Task Viewer_SeesTheCronJobs_ButEveryActionIsDisabled()
+    {
+        await using var viewer = new BunitContext();
+        viewer.AddTestServices(PiOps.Web.Security.Roles.Viewer);
+        var runtime = new FakeWorkloadRuntime();
+        runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, DateTimeOffset.UtcNow, null, null, [], null));
+        viewer.Services.AddSingleton<IWorkloadRuntime>(runtime);
+
+        var page = viewer.RenderWithProviders<CronJobs>();
+
+        Assert.Contains("addwork", page.Find("[data-testid=cronjobs-table]").TextContent);
+        foreach (var id in new[] { "cron-create", "cron-run-now", "cron-suspend", "cron-delete" })
+        {
+            Assert.True(page.Find($"[data-testid={id}]").HasAttribute("disabled"), id);
+        }
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();

@@ -24,6 +24,13 @@ public sealed class DashboardApp : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The workload runtime itself, below the role guard (pages and the API get the guarded one).</summary>
+    public PiOps.Web.Workloads.IWorkloadRuntime Workloads =>
+        Services.GetRequiredKeyedService<PiOps.Web.Workloads.IWorkloadRuntime>(PiOpsServices.WorkloadBackend);
+
+    /// <summary>The queue actions themselves, below the role guard.</summary>
+    public PiOps.Web.Queue.IQueueOperations QueueActions => Services.GetRequiredService<PiOps.Web.Queue.QueueOperations>();
+
     public HttpClient CreateClient() => new() { BaseAddress = new Uri(BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
 
     /// <param name="services">Replaces services after the app's own registrations, e.g. the clock with a fake one.</param>

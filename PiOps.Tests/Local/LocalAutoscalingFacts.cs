@@ -16,7 +16,7 @@ public sealed class LocalAutoscalingFacts(RedisServer server) : IClassFixture<Re
     private readonly string _data = Directory.CreateTempSubdirectory("piops-hpa-").FullName;
     private DashboardApp _app = default!;
 
-    private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+    private IWorkloadRuntime Runtime => _app.Workloads;
 
     public async Task InitializeAsync() =>
         _app = await DashboardApp.StartWithLocalRuntimeAsync(server, _queue, _data, initialReplicas: 1, restartDelay: "00:00:00.2",

@@ -22,7 +22,7 @@ public sealed class LocalCronJobFacts(RedisServer server) : IClassFixture<RedisS
     private readonly FakeTimeProvider _clock = new(Start);
     private DashboardApp _app = default!;
 
-    private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+    private IWorkloadRuntime Runtime => _app.Workloads;
 
     private QueueKeys Keys => new(_queue);
 

@@ -16,7 +16,7 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
     private readonly string _data = Directory.CreateTempSubdirectory("piops-local-").FullName;
     private DashboardApp _app = default!;
 
-    private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+    private IWorkloadRuntime Runtime => _app.Workloads;
 
     private Task<DashboardApp> StartAppAsync(int initialReplicas = 0) =>
         DashboardApp.StartWithLocalRuntimeAsync(server, _queue, _data, initialReplicas, restartDelay: "00:00:00.5");
@@ -131,7 +131,7 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
     private readonly string _data = Directory.CreateTempSubdirectory("piops-jobs-").FullName;
     private DashboardApp _app = default!;
 
-    private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+    private IWorkloadRuntime Runtime => _app.Workloads;
 
     private QueueKeys Keys => new(_queue);
 

@@ -10,14 +10,16 @@ namespace PiOps.Tests.Security;
 /// <summary>The safe default: only this machine is served until access is configured.</summary>
 public class LoopbackOnlyFacts
 {
-    private static async Task<(int Status, string Body, bool Passed)> SendAsync(string remote, string path, bool allowRemote = false)
+    private static async Task<(int Status, string Body, bool Passed)> SendAsync(string remote, string path, bool allowRemote = false,
+        string? adminPassword = null)
     {
         bool passed = false;
         var middleware = new LoopbackOnlyMiddleware(_ =>
         {
             passed = true;
             return Task.CompletedTask;
-        }, Options.Create(new AccessOptions { AllowRemote = allowRemote }), NullLogger<LoopbackOnlyMiddleware>.Instance);
+        }, Options.Create(new AccessOptions { AllowRemote = allowRemote }),
+            Options.Create(new AuthOptions { AdminPassword = adminPassword }), NullLogger<LoopbackOnlyMiddleware>.Instance);
         var context = new DefaultHttpContext();
         context.Connection.RemoteIpAddress = IPAddress.Parse(remote);
         context.Connection.LocalIpAddress = IPAddress.Parse("10.1.2.3");
@@ -43,6 +45,15 @@ public class LoopbackOnlyFacts
         Assert.False(passed);
         Assert.Contains("kubectl port-forward", body);
         Assert.Contains("Access__AllowRemote=true", body);
+        Assert.Contains("Auth__AdminPassword", body);
+    }
+
+    [Fact]
+    public async Task RemoteRequests_AreServed_OnceSignInIsConfigured_SignInDecides()
+    {
+        var (_, _, passed) = await SendAsync("203.0.113.7", "/", adminPassword: "correct horse battery");
+
+        Assert.True(passed);
     }
 
     [Theory]

@@ -20,7 +20,7 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
     private DashboardApp _app = default!;
     private QueueKeys Keys => new(_queue);
     private IQueueState State => _app.Services.GetRequiredService<IQueueState>();
-    private IQueueOperations Ops => _app.Services.GetRequiredService<IQueueOperations>();
+    private IQueueOperations Ops => _app.QueueActions;
 
     public async Task InitializeAsync() => _app = await DashboardApp.StartAsync(server, _queue);
 

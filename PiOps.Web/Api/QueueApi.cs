@@ -12,10 +12,12 @@ public static class QueueApi
 {
     public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Queue");
+        // A producer's request is small: 1 MiB holds 100,000 iteration counts.
+        var api = app.MapGroup("/api").WithTags("Queue").WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(1_048_576));
 
         api.MapPost("/tasks", EnqueueAsync)
             .WithName("Enqueue")
+            .RequireAuthorization(Security.Roles.Operate)
             .WithSummary("Enqueue tasks")
             .WithDescription("Body: {\"iterations\": 5000000, \"count\": 1, \"format\": \"envelope\"|\"plain\"} or {\"tasks\": [5000000, 100]}. " +
                              "All tasks are checked first; a bad one rejects the whole request.")
@@ -42,7 +44,7 @@ public static class QueueApi
                 var (retried, left) = await ops.RetryAllDeadLettersAsync();
                 return TypedResults.Ok(new { retried, left });
             })
-            .WithName("RetryAllDeadLetters").WithSummary("Put every retryable dead letter back on the queue");
+            .WithName("RetryAllDeadLetters").RequireAuthorization(Security.Roles.Operate).WithSummary("Put every retryable dead letter back on the queue");
 
         return app;
     }

@@ -23,6 +23,9 @@ namespace PiOps.Web.Extensions;
 /// <summary>The dashboard's composition, so Program.cs stays a few lines.</summary>
 public static class PiOpsServices
 {
+    /// <summary>The key of the workload runtime itself; <see cref="IWorkloadRuntime"/> is its guarded, audited face.</summary>
+    public const string WorkloadBackend = "backend";
+
     public static WebApplicationBuilder AddPiOps(this WebApplicationBuilder builder)
     {
         // Serve the static assets of referenced packages (MudBlazor) from the build output too, not only in Development.
@@ -49,20 +52,26 @@ public static class PiOpsServices
         services.AddSingleton<QueueMonitor>();
         services.AddSingleton<IQueueState>(sp => sp.GetRequiredService<QueueMonitor>());
         services.AddHostedService(sp => sp.GetRequiredService<QueueMonitor>());
-        services.AddSingleton<IQueueOperations, QueueOperations>();
+        // Pages, the API and the hub get the guarded face of the queue actions: roles checked, every change audited.
+        services.AddSingleton<QueueOperations>();
+        services.AddScoped<IQueueOperations, GuardedQueueOperations>();
         services.AddHostedService<QueueMetrics>();
 
         // Workloads: the local runtime runs the workers as processes unless it is turned off.
         if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {
             services.AddSingleton<LocalRuntime>();
-            services.AddSingleton<IWorkloadRuntime>(sp => sp.GetRequiredService<LocalRuntime>());
+            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<LocalRuntime>());
             services.AddHostedService(sp => sp.GetRequiredService<LocalRuntime>());
         }
         else
         {
-            services.AddSingleton<IWorkloadRuntime, NoWorkloadRuntime>();
+            services.AddKeyedSingleton<IWorkloadRuntime, NoWorkloadRuntime>(WorkloadBackend);
         }
+
+        services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredKeyedService<IWorkloadRuntime>(WorkloadBackend),
+            sp.GetRequiredService<UserContext>(), sp.GetRequiredService<Audit.AuditLog>(), sp.GetRequiredService<TimeProvider>()));
+        builder.AddPiOpsSecurity();
         services.AddHostedService<StartupBanner>();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -106,17 +115,20 @@ public static class PiOpsServices
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
-        app.UseMiddleware<LoopbackOnlyMiddleware>();
+        app.UsePiOpsSecurityHeaders();
         app.UseStatusCodePages();
+        app.UsePiOpsSecurity();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapQueueApi();
         app.MapHub<QueueHub>(QueueHub.Path);
+        app.MapPiOpsSecurity();
         app.MapOpenApi();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
-        app.MapMetrics("/metrics");
+        // Probes and metrics stay open: kubelet and Prometheus do not sign in, and they show no secrets.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapMetrics("/metrics").AllowAnonymous();
         return app;
     }
 }

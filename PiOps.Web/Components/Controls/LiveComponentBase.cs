@@ -7,7 +7,7 @@ namespace PiOps.Web.Components.Controls;
 /// A component that renders the shared queue snapshot: subscribes on init, re-renders at most 10 times a second and
 /// only when something shown changed, unsubscribes on dispose. It never reads Redis itself.
 /// </summary>
-public abstract class LiveComponentBase : ComponentBase, IDisposable
+public abstract class LiveComponentBase : AccessComponentBase, IDisposable
 {
     private IDisposable? _subscription;
     private RenderThrottle? _throttle;

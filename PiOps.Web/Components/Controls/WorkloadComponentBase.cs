@@ -10,7 +10,7 @@ namespace PiOps.Web.Components.Controls;
 /// second, unsubscribes on dispose; and runs actions with the outcome in a snackbar. It never calls the runtime's
 /// backend itself.
 /// </summary>
-public abstract class WorkloadComponentBase : ComponentBase, IDisposable
+public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
 {
     private IDisposable? _subscription;
     private RenderThrottle? _throttle;

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Options;
+using PiOps.Shared.Queue;
+using PiOps.Web.Redis;
+using PiOps.Web.Utils;
+using StackExchange.Redis;
+
+namespace PiOps.Web.Audit;
+
+/// <summary>One change someone asked for: who, when, from where, what, on what, with which parameters, and how it ended.</summary>
+public sealed record AuditEntry(
+    DateTimeOffset At,
+    string User,
+    string Role,
+    string Address,
+    string Via,
+    string Action,
+    string Target,
+    string Parameters,
+    bool Succeeded,
+    string? Error);
+
+/// <summary>
+/// The audit trail: every change, successful or refused, in Redis under QUEUE:audit (newest first, bounded by
+/// Audit:MaxEntries) and in the log. If Redis is unavailable the entry still reaches the log.
+/// </summary>
+public sealed class AuditLog(RedisConnection redis, IOptions<QueueOptions> queue, IOptions<AuditOptions> options, ILogger<AuditLog> log)
+{
+    private readonly RedisKey _key = queue.Value.QueueName + ":audit";
+
+    public async Task WriteAsync(AuditEntry entry)
+    {
+        if (entry.Succeeded)
+        {
+            log.LogInformation("Audit: {User} ({Role}) from {Address} via {Via}: {Action} {Target} {Parameters}: done",
+                entry.User, entry.Role, entry.Address, entry.Via, entry.Action, entry.Target, entry.Parameters);
+        }
+        else
+        {
+            log.LogWarning("Audit: {User} ({Role}) from {Address} via {Via}: {Action} {Target} {Parameters}: refused or failed: {Error}",
+                entry.User, entry.Role, entry.Address, entry.Via, entry.Action, entry.Target, entry.Parameters, entry.Error);
+        }
+
+        try
+        {
+            var db = redis.Multiplexer.GetDatabase();
+            var push = db.ListLeftPushAsync(_key, StoredJson.Serialize(entry));
+            var trim = db.ListTrimAsync(_key, 0, options.Value.MaxEntries - 1);
+            await Task.WhenAll(push, trim);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            log.LogError("Audit entry not stored in Redis ({Message}); it is in this log only", ex.Message);
+        }
+    }
+
+    /// <summary>The newest entries first, at most <paramref name="count"/>.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> ReadAsync(int count)
+    {
+        var values = await redis.Multiplexer.GetDatabase().ListRangeAsync(_key, 0, Math.Clamp(count, 1, options.Value.MaxEntries) - 1);
+        return values.Select(v => StoredJson.Deserialize<AuditEntry>(v!)).OfType<AuditEntry>().ToList();
+    }
+}
+
+/// <summary>Section "Audit".</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "Audit";
+
+    /// <summary>Entries kept in Redis; older ones are dropped (they stay in the log).</summary>
+    public int MaxEntries { get; set; } = 10_000;
+}

@@ -1,0 +1,215 @@
+using System.Net;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using PiOps.Web.Audit;
+using PiOps.Web.Security;
+
+namespace PiOps.Web.Extensions;
+
+/// <summary>
+/// Who may look and who may act: sign-in (configured users, an admin password, OpenID Connect) or, with none
+/// configured, this machine only; API tokens; roles on every path; the audit trail; security headers.
+/// </summary>
+public static class SecurityServices
+{
+    private const string Selector = "PiOps";
+
+    public static WebApplicationBuilder AddPiOpsSecurity(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section);
+        services.AddSingleton<SignInService>();
+        services.AddSingleton<ApiTokens>();
+        services.AddScoped<TokenAdministration>();
+        services.AddSingleton<AuditLog>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<UserContext>();
+        services.AddScoped<CircuitHandler, UserCircuitHandler>();
+
+        var authentication = services.AddAuthentication(Selector)
+            .AddPolicyScheme(Selector, "PiOps", o => o.ForwardDefaultSelector = context =>
+                !auth.Enabled ? LocalAccessHandler.SchemeName
+                : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? ApiTokenHandler.SchemeName
+                : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, LocalAccessHandler>(LocalAccessHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null)
+            .AddCookie(o =>
+            {
+                o.LoginPath = "/signin";
+                o.AccessDeniedPath = "/signin";
+                o.Cookie.Name = "piops.auth";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = auth.SessionLifetime;
+                o.SlidingExpiration = true;
+                // The API and the hub answer 401/403; only pages are sent to the sign-in page.
+                o.Events.OnRedirectToLogin = c => Status(c, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = c => Status(c, StatusCodes.Status403Forbidden);
+            });
+        if (auth.Oidc.Enabled)
+        {
+            authentication.AddOpenIdConnect(OpenIdConnectDefaults.AuthenticationScheme, o =>
+            {
+                o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+                o.Authority = auth.Oidc.Authority;
+                o.ClientId = auth.Oidc.ClientId;
+                o.ClientSecret = auth.Oidc.ClientSecret;
+                o.ResponseType = "code";
+                o.UsePkce = true;
+                o.RequireHttpsMetadata = auth.Oidc.RequireHttpsMetadata;
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters.NameClaimType = "name";
+                o.Scope.Clear();
+                foreach (var scope in auth.Oidc.Scopes)
+                {
+                    o.Scope.Add(scope);
+                }
+
+                o.Events.OnTokenValidated = c =>
+                {
+                    var role = OidcRoles.Map(c.Principal!, auth.Oidc);
+                    if (role is null)
+                    {
+                        c.Fail($"Your account has no PiOps role: none of your {auth.Oidc.RoleClaim} is mapped in Auth:Oidc:Roles.");
+                        return Task.CompletedTask;
+                    }
+
+                    var p = c.Principal!;
+                    string name = p.FindFirstValue("preferred_username") ?? p.FindFirstValue("email")
+                        ?? p.FindFirstValue("name") ?? p.FindFirstValue("sub") ?? "oidc user";
+                    c.Principal = SignInService.Principal(name, role, CookieAuthenticationDefaults.AuthenticationScheme, "oidc");
+                    return Task.CompletedTask;
+                };
+            });
+        }
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Roles.Operate, p => p.RequireRole(Roles.Operator, Roles.Admin))
+            .AddPolicy(Roles.Administer, p => p.RequireRole(Roles.Admin));
+        services.AddCascadingAuthenticationState();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
+        services.AddSignalR(o => o.AddFilter(new UserContextHubFilter()));
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var proxy in auth.KnownProxies)
+            {
+                if (IPAddress.TryParse(proxy, out var address))
+                {
+                    o.KnownProxies.Add(address);
+                }
+            }
+        });
+        return builder;
+    }
+
+    private static Task Status(RedirectContext<CookieAuthenticationOptions> c, int status)
+    {
+        if (c.Request.Path.StartsWithSegments("/api") || c.Request.Path.StartsWithSegments("/hubs"))
+        {
+            c.Response.StatusCode = status;
+        }
+        else
+        {
+            c.Response.Redirect(c.RedirectUri);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard.</summary>
+    public static WebApplication UsePiOpsSecurityHeaders(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<LoopbackOnlyMiddleware>();
+        return app;
+    }
+
+    /// <summary>Authentication, authorization, the user of each request, and the sign-in and sign-out endpoints.</summary>
+    public static WebApplication UsePiOpsSecurity(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<UserContextMiddleware>();
+        return app;
+    }
+
+    public static WebApplication MapPiOpsSecurity(this WebApplication app)
+    {
+        app.MapGet("/signin/oidc", (string? returnUrl) => Results.Challenge(
+                new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme]))
+            .AllowAnonymous();
+        app.MapPost("/signout", async (HttpContext http) =>
+            {
+                await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                return Results.Redirect("/signin");
+            })
+            .AllowAnonymous()
+            .WithMetadata(new RequireAntiforgeryTokenAttribute());
+        app.MapGet("/api/audit.csv", async (AuditLog audit, string? user, string? action, bool? failedOnly) =>
+            {
+                var entries = AuditFilter.Apply(await audit.ReadAsync(int.MaxValue), user, action, failedOnly ?? false);
+                return Results.Text(AuditFilter.ToCsv(entries), "text/csv; charset=utf-8");
+            })
+            .WithTags("Audit");
+        return app;
+    }
+
+    /// <summary>Only a path on this site: an absolute or protocol-relative URL would be an open redirect.</summary>
+    public static string LocalUrl(string? url) =>
+        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
+}
+
+/// <summary>Validates the Auth section at startup, every error at once.</summary>
+public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        var errors = options.Validate().ToList();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>
+/// A change refused by a policy on the HTTP API is audited like one refused by the guards; everything else goes
+/// on as the default handler does.
+/// </summary>
+public sealed class AuditedAuthorizationResultHandler(AuditLog audit, TimeProvider time) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Forbidden && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            var user = context.User;
+            await audit.WriteAsync(new AuditEntry(time.GetUtcNow(), user.Identity?.Name ?? "anonymous", Roles.All.LastOrDefault(user.IsInRole) ?? "none",
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown", "api", $"{context.Request.Method} {context.Request.Path}", "", "",
+                false, "refused: the role may not do this"));
+        }
+
+        await _default.HandleAsync(next, context, policy, result);
+    }
+}

@@ -1,0 +1,95 @@
+using PiOps.Shared.Queue;
+using PiOps.Web.Audit;
+using PiOps.Web.Queue;
+
+namespace PiOps.Web.Security;
+
+/// <summary>
+/// The queue actions as pages, the API and the hub get them: reads pass through; every change is refused unless the
+/// user may operate, and is written to the audit trail with its outcome, whatever path it came by.
+/// </summary>
+public sealed class GuardedQueueOperations(QueueOperations inner, UserContext user, AuditLog audit, TimeProvider time) : IQueueOperations
+{
+    public QueueOptions Queue => inner.Queue;
+
+    public int MaxBatch => inner.MaxBatch;
+
+    public Dictionary<string, string[]> Validate(string? iterations, string? count) => inner.Validate(iterations, count);
+
+    public Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        ActAsync("enqueue", Queue.QueueName, $"{count} task(s) of {iterations} iterations, {format}",
+            () => inner.EnqueueAsync(iterations, count, format, progress, cancellationToken));
+
+    public Task<EnqueueOutcome> EnqueueLikeTheBookAsync(EntryFormat format) =>
+        ActAsync("enqueue", Queue.QueueName, $"like the book, {format}", () => inner.EnqueueLikeTheBookAsync(format));
+
+    public Task<EnqueueOutcome> EnqueueManyAsync(IReadOnlyList<long> tasks, EntryFormat format, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        ActAsync("enqueue", Queue.QueueName, $"{tasks.Count} task(s), {format}", () => inner.EnqueueManyAsync(tasks, format, progress, cancellationToken));
+
+    public Task<QueuePage> PeekAsync(QueueEnd end, int offset, int count) => inner.PeekAsync(end, offset, count);
+
+    public Task<long> PurgeAsync(long expected) =>
+        ActAsync("purge", Queue.QueueName, $"{expected} expected", () => inner.PurgeAsync(expected));
+
+    public Task SetPausedAsync(bool paused) =>
+        ActAsync(paused ? "pause" : "resume", Queue.QueueName, "", async () =>
+        {
+            await inner.SetPausedAsync(paused);
+            return true;
+        });
+
+    public Task<TaskStatusRecord?> GetTaskAsync(string id) => inner.GetTaskAsync(id);
+
+    public Task<IReadOnlyList<TaskResult>> RecentResultsAsync(int count) => inner.RecentResultsAsync(count);
+
+    public Task<DeadLetterPage> DeadLettersAsync(int offset, int count) => inner.DeadLettersAsync(offset, count);
+
+    public Task RetryDeadLetterAsync(string record, long? correctedIterations = null) =>
+        ActAsync("retry dead letter", Shorten(record), correctedIterations is { } n ? $"corrected to {n} iterations" : "", async () =>
+        {
+            await inner.RetryDeadLetterAsync(record, correctedIterations);
+            return true;
+        });
+
+    public Task<(int Retried, int Left)> RetryAllDeadLettersAsync() =>
+        ActAsync("retry all dead letters", Queue.QueueName, "", inner.RetryAllDeadLettersAsync);
+
+    public Task DeleteDeadLetterAsync(string record) =>
+        ActAsync("delete dead letter", Shorten(record), "", async () =>
+        {
+            await inner.DeleteDeadLetterAsync(record);
+            return true;
+        });
+
+    public Task<long> DeleteAllDeadLettersAsync(long expected) =>
+        ActAsync("delete all dead letters", Queue.QueueName, $"{expected} expected", () => inner.DeleteAllDeadLettersAsync(expected));
+
+    private async Task<T> ActAsync<T>(string action, string target, string parameters, Func<Task<T>> act)
+    {
+        if (!user.CanOperate)
+        {
+            string refusal = $"You are signed in as {user.Name} ({user.Role}): only an Operator or an Admin may {action}. Nothing was changed.";
+            await audit.WriteAsync(Entry(action, target, parameters, false, "refused: " + user.Role));
+            throw new QueueActionException(refusal);
+        }
+
+        try
+        {
+            var result = await act();
+            await audit.WriteAsync(Entry(action, target, parameters, true, null));
+            return result;
+        }
+        catch (Exception ex) when (ex is QueueActionException or OperationCanceledException)
+        {
+            await audit.WriteAsync(Entry(action, target, parameters, false, ex.Message));
+            throw;
+        }
+    }
+
+    private AuditEntry Entry(string action, string target, string parameters, bool ok, string? error) =>
+        new(time.GetUtcNow(), user.Name, user.Role, user.Address, user.Via, action, target, parameters, ok, error);
+
+    private static string Shorten(string record) => record.Length <= 120 ? record : record[..120] + "…";
+}
