@@ -60,6 +60,11 @@ public static class QueueApi
         {
             return Problem("The body is not valid JSON: " + ex.Message);
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TypedResults.Problem("The request is over 1 MiB; send at most 100,000 tasks per request. Nothing was enqueued.",
+                statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
 
         using (doc)
         {

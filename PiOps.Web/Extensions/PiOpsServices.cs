@@ -120,7 +120,8 @@ public static class PiOpsServices
         app.UsePiOpsSecurity();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // frame-ancestors is in our own Content-Security-Policy ('none'); no second header.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapQueueApi();
         app.MapHub<QueueHub>(QueueHub.Path);
         app.MapPiOpsSecurity();

@@ -101,6 +101,8 @@ public static class SecurityServices
             .AddPolicy(Roles.Operate, p => p.RequireRole(Roles.Operator, Roles.Admin))
             .AddPolicy(Roles.Administer, p => p.RequireRole(Roles.Admin));
         services.AddCascadingAuthenticationState();
+        // X-Frame-Options is set once, with the other security headers.
+        services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddSignalR(o => o.AddFilter(new UserContextHubFilter()));
         services.Configure<ForwardedHeadersOptions>(o =>

@@ -42,7 +42,7 @@ public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider ti
             return new Outcome(null, $"This account is locked after {_o.MaxFailedSignIns} failed sign-ins: try again in {Math.Ceiling((until - now).TotalMinutes)} minute(s).");
         }
 
-        string? role = Verify(name, password ?? "");
+        var (canonical, role) = Verify(name, password ?? "");
         if (role is null)
         {
             var failures = _failures.AddOrUpdate(name, _ => new Failures(1, null), (_, old) => old with { Count = old.Count + 1 });
@@ -61,28 +61,29 @@ public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider ti
         }
 
         _failures.TryRemove(name, out _);
-        log.LogInformation("User {User} signed in as {Role} from {Address}", name, role, from);
-        return new Outcome(Principal(name, role, CookieAuthenticationDefaults.AuthenticationScheme), null);
+        log.LogInformation("User {User} signed in as {Role} from {Address}", canonical, role, from);
+        return new Outcome(Principal(canonical, role, CookieAuthenticationDefaults.AuthenticationScheme), null);
     }
 
-    private string? Verify(string name, string password)
+    // The name as configured and the role, or a null role.
+    private (string Name, string? Role) Verify(string name, string password)
     {
         var user = _o.Users.FirstOrDefault(u => string.Equals(u.Name, name, StringComparison.OrdinalIgnoreCase));
         if (user is not null)
         {
-            return PasswordHashes.Verify(user.PasswordHash, password) ? Roles.Parse(user.Role) : null;
+            return (user.Name, PasswordHashes.Verify(user.PasswordHash, password) ? Roles.Parse(user.Role) : null);
         }
 
         if (string.Equals(name, AdminUser, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(_o.AdminPassword))
         {
             // Constant time: the admin password is compared as bytes, not as a string that stops at the first difference.
-            return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.UTF8.GetBytes(password), System.Text.Encoding.UTF8.GetBytes(_o.AdminPassword)) ? Roles.Admin : null;
+            return (AdminUser, System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(password), System.Text.Encoding.UTF8.GetBytes(_o.AdminPassword)) ? Roles.Admin : null);
         }
 
         // An unknown user costs a hash like a known one, so timing does not tell which names exist.
         PasswordHashes.Verify(DummyHash, password);
-        return null;
+        return (name, null);
     }
 
     private static readonly string DummyHash = PasswordHashes.Hash(Guid.NewGuid().ToString());
