@@ -62,16 +62,21 @@ public static class PiOpsServices
         {
             services.AddSingleton<LocalRuntime>();
             services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<LocalRuntime>());
+            services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<LocalRuntime>());
             services.AddHostedService(sp => sp.GetRequiredService<LocalRuntime>());
         }
         else
         {
             services.AddKeyedSingleton<IWorkloadRuntime, NoWorkloadRuntime>(WorkloadBackend);
+            services.AddSingleton<Logs.IPodLogSource, NoWorkloadRuntime>();
         }
 
         services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredKeyedService<IWorkloadRuntime>(WorkloadBackend),
             sp.GetRequiredService<UserContext>(), sp.GetRequiredService<Audit.AuditLog>(), sp.GetRequiredService<TimeProvider>()));
         builder.AddPiOpsSecurity();
+        services.AddOptions<Logs.LogOptions>().BindConfiguration(Logs.LogOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Logs.LogOptions>>(sp => sp.GetRequiredService<PiOpsOptionsValidator>());
+        services.AddSingleton<Logs.LogTailer>();
         services.AddHostedService<StartupBanner>();
 
         services.AddRazorComponents().AddInteractiveServerComponents();

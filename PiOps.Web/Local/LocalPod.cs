@@ -35,6 +35,12 @@ internal sealed class LocalPod(string name, int logLines, TimeProvider time)
     public void Start(ProcessStartInfo psi)
     {
         var old = Process;
+        if (old is not null)
+        {
+            // What the previous container wrote stays above this line, as `kubectl logs --previous` would show it.
+            Append($"── restarted (the previous run exited with {(old.HasExited ? old.ExitCode : -1)}) ──", error: false);
+        }
+
         old?.Dispose();
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(e.Data, error: false);
@@ -99,6 +105,21 @@ internal sealed class LocalPod(string name, int logLines, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// The last <paramref name="tail"/> lines and every line after them: <paramref name="onLine"/> is called for each new
+    /// line (under the buffer's lock, so it must only hand the line on). Dispose to stop.
+    /// </summary>
+    public (IReadOnlyList<LogLine> Tail, IDisposable Subscription) Follow(int tail, Action<LogLine> onLine)
+    {
+        lock (_logs)
+        {
+            _written += onLine;
+            return ([.. _logs.Skip(Math.Max(0, _logs.Count - tail))], new Unsubscribe(this, onLine));
+        }
+    }
+
+    private Action<LogLine>? _written;
+
     private void Append(string? line, bool error)
     {
         if (line is null)
@@ -108,10 +129,24 @@ internal sealed class LocalPod(string name, int logLines, TimeProvider time)
 
         lock (_logs)
         {
-            _logs.Enqueue(new LogLine(time.GetUtcNow(), Name, error, line));
+            var entry = new LogLine(time.GetUtcNow(), Name, error, line);
+            _logs.Enqueue(entry);
             while (_logs.Count > logLines)
             {
                 _logs.Dequeue();
+            }
+
+            _written?.Invoke(entry);
+        }
+    }
+
+    private sealed class Unsubscribe(LocalPod pod, Action<LogLine> onLine) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (pod._logs)
+            {
+                pod._written -= onLine;
             }
         }
     }

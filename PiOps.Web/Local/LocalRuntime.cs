@@ -29,7 +29,7 @@ public sealed class LocalRuntime(
     IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadRuntime
+    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadRuntime, Logs.IPodLogSource
 {
     public const string DeploymentName = "pi-worker";
 
@@ -95,6 +95,41 @@ public sealed class LocalRuntime(
         lock (_gate)
         {
             return AllPods.FirstOrDefault(p => p.Name == podName)?.Logs() ?? [];
+        }
+    }
+
+    /// <summary>A pod's output: its last lines, then each new one, until cancelled (the tailer closes it when nobody watches).</summary>
+    public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        LocalPod? found;
+        lock (_gate)
+        {
+            found = AllPods.FirstOrDefault(p => p.Name == pod);
+        }
+
+        if (found is null)
+        {
+            throw new Logs.LogStreamException($"There is no pod {pod}: it ended and was removed, or the name is wrong.");
+        }
+
+        // Bounded: a reader that cannot keep up loses the oldest lines, never the dashboard's memory.
+        var channel = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true,
+        });
+        var (tail, subscription) = found.Follow(tailLines, line => channel.Writer.TryWrite(line));
+        using (subscription)
+        {
+            foreach (var line in tail)
+            {
+                yield return line;
+            }
+
+            await foreach (var line in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return line;
+            }
         }
     }
 

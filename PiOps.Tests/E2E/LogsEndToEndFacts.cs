@@ -1,0 +1,56 @@
+using Microsoft.Playwright;
+using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace PiOps.Tests.E2E;
+
+/// <summary>The Logs page tails the real worker processes of the embedded default while they take tasks.</summary>
+[Collection(DashboardProcesses.Name)]
+public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Logs_TailsBothWorkers_Merged_FiltersAndHighlights()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["LocalRuntime__InitialReplicas"] = "2",
+            ["LocalRuntime__GracePeriod"] = "00:00:10",
+        });
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(dashboard.BaseAddress + "/logs");
+        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
+
+        await redis.GetDatabase().ListRightPushAsync(new QueueKeys("queue:task").Queue,
+            Enumerable.Range(1, 8).Select(i => (RedisValue)(i * 100_000).ToString()).ToArray());
+
+        var lines = page.Locator("[data-testid=log-line]");
+        await Assertions.Expect(lines.Filter(new() { HasText = "got task: 800000" })).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        // Both pods' lines are in the one list, each named.
+        IReadOnlyList<string> texts = [];
+        string[] pods = [];
+        try
+        {
+            await Eventually.WaitAsync(async () =>
+            {
+                texts = await lines.AllInnerTextsAsync();
+                pods = await page.Locator("[data-testid=log-pod]").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.pod)");
+                return pods.All(p => texts.Any(t => t.Contains(p + " ")));
+            }, TimeSpan.FromSeconds(30), "lines from both pods");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}: pods {string.Join(", ", pods)}; lines:\n{string.Join("\n", texts)}");
+        }
+
+        await page.Locator("input[data-testid=log-filter]").FillAsync("got task: [1-3]00000 ");
+        await page.Locator("[data-testid=log-regex]").ClickAsync();
+        await Assertions.Expect(lines).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("[data-testid=log-lines] mark").First).ToContainTextAsync("got task: ");
+        await page.Locator("input[data-testid=log-filter]").FillAsync("got task: (");
+        await Assertions.Expect(page.GetByText("Not a regular expression")).ToBeVisibleAsync();
+    }
+}

@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
+using PiOps.Web.Components.Controls;
+using PiOps.Web.Logs;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Components.Pages;
+
+/// <summary>
+/// Live logs of one pod, the workers Deployment or a Job, merged in time order with a colour per pod; pods that
+/// appear are attached and pods that go are marked. Rendering is virtualised and at most 10 times a second.
+/// </summary>
+public sealed partial class Logs : WorkloadComponentBase
+{
+    private static readonly string[] Palette =
+        ["#80cbc4", "#ffcc80", "#b39ddb", "#90caf9", "#f48fb1", "#c5e1a5", "#ffab91", "#80deea", "#e6ee9c", "#bcaaa4"];
+
+    private LogSession? _session;
+    private RenderThrottle? _throttle;
+    private string? _target;
+    private string _tailText = "200";
+    private string? _filter;
+    private string? _filterError;
+    private Regex? _pattern;
+    private bool _regex;
+    private bool _follow = true;
+    private bool _wrap;
+    private bool _timestamps = true;
+    private long _receivedAtPause;
+    private long _newWhilePaused;
+    private DateTimeOffset? _around;
+    private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
+    private IReadOnlyList<TailedPod> _pods = [];
+    private List<LogLine> _shown = [];
+    private Dictionary<string, int> _colours = new(StringComparer.Ordinal);
+
+    [SupplyParameterFromQuery(Name = "target")]
+    public string? InitialTarget { get; set; }
+
+    [SupplyParameterFromQuery(Name = "around")]
+    public string? InitialAround { get; set; }
+
+    protected override void OnInitialized()
+    {
+        base.OnInitialized();
+        _throttle = new RenderThrottle(() => InvokeAsync(Refresh), TimeSpan.FromMilliseconds(100), Time);
+        _target = LogTarget.Parse(InitialTarget)?.ToString() ?? new LogTarget(LogTargetKind.Deployment, Workloads.Workers.Name).ToString();
+        if (DateTimeOffset.TryParse(InitialAround, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var around))
+        {
+            _around = around;
+        }
+
+        Restart();
+    }
+
+    private IEnumerable<string> TargetOptions =>
+        new[] { new LogTarget(LogTargetKind.Deployment, Workloads.Workers.Name).ToString() }
+            .Concat(Workloads.Jobs.Select(j => new LogTarget(LogTargetKind.Job, j.Name).ToString()))
+            .Concat(Workloads.Workers.Pods.Concat(Workloads.Jobs.SelectMany(j => j.Pods)).Select(p => new LogTarget(LogTargetKind.Pod, p.Name).ToString()))
+            .Append(_target ?? "")
+            .Where(t => t.Length > 0)
+            .Distinct();
+
+    private void TargetChanged(string target)
+    {
+        _target = target;
+        _excluded.Clear();
+        Restart();
+    }
+
+    private void Restart()
+    {
+        _session?.Dispose();
+        _error = null;
+        var target = LogTarget.Parse(_target);
+        if (target is null)
+        {
+            _error = $"\"{_target}\" is not something to tail: choose deployment/NAME, job/NAME or pod/NAME.";
+            return;
+        }
+
+        if (!int.TryParse(_tailText, NumberStyles.None, CultureInfo.InvariantCulture, out int tail) || tail > LogOptions.Value.LinesPerPod)
+        {
+            _error = $"Last lines per pod must be a whole number from 0 to {LogOptions.Value.LinesPerPod:N0} (Logs:LinesPerPod); showing 200.";
+            tail = 200;
+        }
+
+        _session = new LogSession(Runtime, Tailer, target, LogOptions.Value.LinesInPage, tail, () => _throttle?.Request());
+        Refresh();
+    }
+
+    private string? _error;
+
+    private void Refresh()
+    {
+        if (_session is null)
+        {
+            return;
+        }
+
+        _pods = _session.Pods;
+        foreach (var pod in _pods)
+        {
+            _colours[pod.Name] = pod.Colour;
+        }
+
+        if (_follow)
+        {
+            Apply();
+        }
+        else
+        {
+            _newWhilePaused = _session.Received - _receivedAtPause;
+        }
+
+        StateHasChanged();
+    }
+
+    private void Apply()
+    {
+        if (_session is null)
+        {
+            return;
+        }
+
+        _filterError = null;
+        _pattern = null;
+        if (!string.IsNullOrEmpty(_filter))
+        {
+            try
+            {
+                _pattern = new Regex(_regex ? _filter : Regex.Escape(_filter), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(20));
+            }
+            catch (ArgumentException ex)
+            {
+                _filterError = "Not a regular expression: " + ex.Message;
+            }
+        }
+
+        IEnumerable<LogLine> lines = _session.Lines.Where(l => !_excluded.Contains(l.Pod));
+        if (_around is { } around)
+        {
+            lines = lines.Where(l => l.At >= around.AddMinutes(-2) && l.At <= around.AddMinutes(2));
+        }
+
+        if (_pattern is { } pattern)
+        {
+            lines = lines.Where(l => Matches(pattern, l.Text));
+        }
+
+        _shown = lines.ToList();
+    }
+
+    private static bool Matches(Regex pattern, string text)
+    {
+        try
+        {
+            return pattern.IsMatch(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The text cut into plain and matching parts, for highlighting.</summary>
+    private IEnumerable<(string Text, bool Match)> Segments(string text)
+    {
+        if (_pattern is null)
+        {
+            yield return (text, false);
+            yield break;
+        }
+
+        int at = 0;
+        MatchCollection matches;
+        try
+        {
+            matches = _pattern.Matches(text);
+            _ = matches.Count;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            matches = Regex.Matches("", "x");
+        }
+
+        foreach (Match m in matches)
+        {
+            if (m.Length == 0)
+            {
+                continue;
+            }
+
+            if (m.Index > at)
+            {
+                yield return (text[at..m.Index], false);
+            }
+
+            yield return (m.Value, true);
+            at = m.Index + m.Length;
+        }
+
+        if (at < text.Length)
+        {
+            yield return (text[at..], false);
+        }
+    }
+
+    private void RegexChanged(bool value)
+    {
+        _regex = value;
+        Apply();
+    }
+
+    private void FollowChanged(bool value)
+    {
+        _follow = value;
+        _receivedAtPause = _session?.Received ?? 0;
+        _newWhilePaused = 0;
+        if (_follow)
+        {
+            Apply();
+        }
+    }
+
+    private void TimestampsChanged(bool value) => _timestamps = value;
+
+    private void Toggle(string pod)
+    {
+        if (!_excluded.Remove(pod))
+        {
+            _excluded.Add(pod);
+        }
+
+        Apply();
+    }
+
+    private void ClearAround()
+    {
+        _around = null;
+        Apply();
+    }
+
+    private void Clear()
+    {
+        _session?.Clear();
+        _shown = [];
+    }
+
+    private async Task DownloadAsync()
+    {
+        var text = new StringBuilder();
+        foreach (var line in _shown)
+        {
+            text.Append(line.At.ToString("O", CultureInfo.InvariantCulture)).Append(' ').Append(line.Pod).Append(' ').AppendLine(line.Text);
+        }
+
+        string name = $"{(_target ?? "logs").Replace('/', '-')}-{Time.GetUtcNow():yyyyMMdd-HHmmss}.log";
+        await JS.InvokeVoidAsync("piopsDownload", name, text.ToString());
+    }
+
+    private static string Colour(int index) => Palette[index % Palette.Length];
+
+    private string PodColour(string pod) => _colours.TryGetValue(pod, out int i) ? Colour(i) : "#e0e0e0";
+
+    public override void Dispose()
+    {
+        _session?.Dispose();
+        base.Dispose();
+    }
+}
