@@ -14,6 +14,7 @@ using PiOps.Web.Observability;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Security;
+using PiOps.Web.Kubernetes;
 using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 using Prometheus;
@@ -41,6 +42,8 @@ public static class PiOpsServices
         services.AddOptions<LocalRuntimeOptions>().BindConfiguration(LocalRuntimeOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LocalRuntimeOptions>>(sp => sp.GetRequiredService<PiOpsOptionsValidator>());
+        services.AddOptions<KubernetesOptions>().BindConfiguration(KubernetesOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KubernetesOptions>>(sp => sp.GetRequiredService<PiOpsOptionsValidator>());
         services.AddOptions<RedisSettings>().BindConfiguration(RedisSettings.Section)
             .Configure<IConfiguration>(MapBookVariables).ValidateOnStart();
 
@@ -52,8 +55,19 @@ public static class PiOpsServices
         services.AddSingleton<IQueueOperations, QueueOperations>();
         services.AddHostedService<QueueMetrics>();
 
-        // Workloads: the local runtime runs the workers as processes unless it is turned off.
-        if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
+        // Workloads: on a cluster (in a pod, or with a kubeconfig) the Kubernetes API; else the local runtime runs the
+        // workers as processes unless it is turned off.
+        var kubernetes = builder.Configuration.GetSection(KubernetesOptions.Section).Get<KubernetesOptions>() ?? new KubernetesOptions();
+        if (KubernetesConnection.UsesKubernetes(kubernetes))
+        {
+            services.AddSingleton(sp => KubernetesConnection.Connect(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value));
+            services.AddSingleton<k8s.IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesTarget>().Config));
+            services.AddSingleton<ClusterCache>();
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterCache>());
+            services.AddSingleton<KubernetesRuntime>();
+            services.AddSingleton<IWorkloadRuntime>(sp => sp.GetRequiredService<KubernetesRuntime>());
+        }
+        else if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {
             services.AddSingleton<LocalRuntime>();
             services.AddSingleton<IWorkloadRuntime>(sp => sp.GetRequiredService<LocalRuntime>());
@@ -63,6 +77,7 @@ public static class PiOpsServices
         {
             services.AddSingleton<IWorkloadRuntime, NoWorkloadRuntime>();
         }
+
         services.AddHostedService<StartupBanner>();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
