@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using PiOps.Tests.Infrastructure;
+using PiOps.Web.Workloads;
+using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.Contract;
+
+/// <summary>The workload contract on the local runtime: real worker processes against a real redis-server.</summary>
+public sealed class LocalRuntimeContractFacts(RedisServer server) : WorkloadRuntimeContract, IClassFixture<RedisServer>
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("piops-contract-").FullName;
+    private DashboardApp _app = default!;
+
+    protected override IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+
+    public override async Task InitializeAsync() =>
+        _app = await DashboardApp.StartWithLocalRuntimeAsync(server, TestRedisServer.NewQueueName(), _data, initialReplicas: 0, restartDelay: "00:00:00.5");
+
+    public override async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+}
