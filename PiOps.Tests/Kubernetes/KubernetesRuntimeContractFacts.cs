@@ -37,6 +37,8 @@ public sealed class ClusterDashboard : IAsyncDisposable
             ["Kubernetes:Mode"] = "Kubernetes",
             ["Kubernetes:KubeconfigPath"] = api.WriteKubeconfig(dir),
             ["Kubernetes:WatchTimeout"] = "00:01:00",
+            ["Logging:LogLevel:PiOps.Web.Kubernetes"] = "Information",
+            ["Logging:Console:FormatterName"] = "simple",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
         {

@@ -101,8 +101,16 @@ public sealed class ClusterCache(
                 backOff = TimeSpan.FromSeconds(1);
                 Changed();
                 // Watch from the list's version until the version is too old (410), then list again.
-                while (await WatchOnceAsync(cache, watch, timeoutSeconds, stop))
+                try
                 {
+                    while (await WatchOnceAsync(cache, watch, timeoutSeconds, stop))
+                    {
+                    }
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    // A dropped connection or a refused watch: list again at once. Only a failing list is an outage.
+                    log.LogInformation("The {Resource} watch failed ({Message}): listing again", cache.Resource, ex.InnerException?.Message ?? ex.Message);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -171,6 +179,11 @@ public sealed class ClusterCache(
         catch (HttpOperationException ex) when (ex.Response?.StatusCode == System.Net.HttpStatusCode.Gone)
         {
             relist = true;
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is EndOfStreamException)
+        {
+            // The client reports a watch that the server ended before any event this way (it reads the first line
+            // eagerly). Nothing was missed: watch again from the same version.
         }
 
         return !relist;
