@@ -6,7 +6,11 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 
 namespace PiOps.Tests.Contract;
 
-/// <summary>The workload contract on the local runtime: real worker processes against a real redis-server.</summary>
+/// <summary>
+/// The workload contract on the local runtime: real worker processes against a real redis-server. It starts some forty
+/// worker processes, so it takes its turn with the other heavy classes rather than slow the timing tests beside it.
+/// </summary>
+[Collection(PiOps.Tests.E2E.DashboardProcesses.Name)]
 public sealed class LocalRuntimeContractFacts(RedisServer server) : WorkloadRuntimeContract, IClassFixture<RedisServer>
 {
     private readonly string _data = Directory.CreateTempSubdirectory("piops-contract-").FullName;
