@@ -69,7 +69,8 @@ public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         await page.Locator("[data-testid=job-template]").ClickAsync();
         await page.GetByText("Add work (listing 10.9)").ClickAsync();
         await Assertions.Expect(page.Locator("input[data-testid=job-name]")).ToHaveValueAsync("addwork");
-        await Assertions.Expect(page.Locator("[data-testid=job-yaml]")).ToContainTextAsync("args: [\"add-tasks\", \"--count\", \"10\"]");
+        await Assertions.Expect(page.Locator("[data-testid=job-yaml]")).ToContainTextAsync("- add-tasks");
+        await Assertions.Expect(page.Locator("[data-testid=job-yaml]")).ToContainTextAsync("- \"10\"");
         await page.Locator("input[data-testid=job-name]").FillAsync("Add_Work");
         await page.Locator("[data-testid=job-create]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=job-errors]")).ToContainTextAsync("DNS-1123");

@@ -45,6 +45,8 @@ public sealed class DashboardApp : IAsyncDisposable
             ["Dashboard:RecoveryInterval"] = "00:00:01",
             ["Logging:LogLevel:Default"] = "Warning",
             ["LocalRuntime:Enabled"] = "false",
+            // Never a developer's real cluster: Auto would pick up ~/.kube/config. Tests of the cluster mode set it.
+            ["Kubernetes:Mode"] = "Local",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
         {

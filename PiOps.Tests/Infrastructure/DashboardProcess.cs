@@ -90,6 +90,8 @@ public sealed class DashboardProcess : IAsyncDisposable
         psi.Environment["Queue__HeartbeatTtl"] = "00:00:03";
         psi.Environment["Dashboard__RecoveryInterval"] = "00:00:01";
         psi.Environment["LocalRuntime__InitialReplicas"] = "0"; // tests start the workers they need
+        // Never a developer's real cluster: Auto would pick up ~/.kube/config. Tests of the cluster mode set it.
+        psi.Environment["Kubernetes__Mode"] = "Local";
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
         {
             psi.Environment[k] = v;

@@ -40,7 +40,8 @@ public sealed class EmbeddedOptions
 /// <summary>Checks every section at start-up and reports all errors together; the process refuses to start.</summary>
 public sealed class PiOpsOptionsValidator :
     IValidateOptions<DashboardOptions>, IValidateOptions<EmbeddedOptions>, IValidateOptions<QueueOptions>, IValidateOptions<RedisSettings>,
-    IValidateOptions<PiOps.Web.Local.LocalRuntimeOptions>, IValidateOptions<PiOps.Web.Logs.LogOptions>
+    IValidateOptions<PiOps.Web.Local.LocalRuntimeOptions>, IValidateOptions<PiOps.Web.Logs.LogOptions>,
+    IValidateOptions<PiOps.Web.Kubernetes.KubernetesOptions>
 {
     public ValidateOptionsResult Validate(string? name, DashboardOptions o)
     {
@@ -93,6 +94,26 @@ public sealed class PiOpsOptionsValidator :
     public ValidateOptionsResult Validate(string? name, PiOps.Web.Local.LocalRuntimeOptions o) => Result(o.Validate().ToList());
 
     public ValidateOptionsResult Validate(string? name, PiOps.Web.Logs.LogOptions o) => Result(o.Validate().ToList());
+
+    public ValidateOptionsResult Validate(string? name, PiOps.Web.Kubernetes.KubernetesOptions o)
+    {
+        var errors = o.Validate().ToList();
+        if (errors.Count == 0 && PiOps.Web.Kubernetes.KubernetesConnection.UsesKubernetes(o))
+        {
+            // The cluster was chosen: a kubeconfig that cannot be used stops the start, rather than a dashboard that
+            // shows nothing.
+            try
+            {
+                PiOps.Web.Kubernetes.KubernetesConnection.Connect(o);
+            }
+            catch (InvalidOperationException ex)
+            {
+                errors.Add(ex.Message);
+            }
+        }
+
+        return Result(errors);
+    }
 
     private static ValidateOptionsResult Result(List<string> errors) =>
         errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

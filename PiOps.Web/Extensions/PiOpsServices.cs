@@ -14,6 +14,7 @@ using PiOps.Web.Observability;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Security;
+using PiOps.Web.Kubernetes;
 using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 using Prometheus;
@@ -44,6 +45,8 @@ public static class PiOpsServices
         services.AddOptions<LocalRuntimeOptions>().BindConfiguration(LocalRuntimeOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LocalRuntimeOptions>>(sp => sp.GetRequiredService<PiOpsOptionsValidator>());
+        services.AddOptions<KubernetesOptions>().BindConfiguration(KubernetesOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KubernetesOptions>>(sp => sp.GetRequiredService<PiOpsOptionsValidator>());
         services.AddOptions<RedisSettings>().BindConfiguration(RedisSettings.Section)
             .Configure<IConfiguration>(MapBookVariables).ValidateOnStart();
 
@@ -57,8 +60,23 @@ public static class PiOpsServices
         services.AddScoped<IQueueOperations, GuardedQueueOperations>();
         services.AddHostedService<QueueMetrics>();
 
-        // Workloads: the local runtime runs the workers as processes unless it is turned off.
-        if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
+        // Workloads: on a cluster (in a pod, or with a kubeconfig) the Kubernetes API; else the local runtime runs the
+        // workers as processes unless it is turned off.
+        var kubernetes = builder.Configuration.GetSection(KubernetesOptions.Section).Get<KubernetesOptions>() ?? new KubernetesOptions();
+        if (KubernetesConnection.UsesKubernetes(kubernetes))
+        {
+            services.AddSingleton(sp => KubernetesConnection.Connect(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value));
+            bool impersonate = builder.Configuration.GetValue(Security.AuthOptions.Section + ":Impersonate", false);
+            services.AddSingleton<k8s.IKubernetes>(sp => impersonate
+                ? new k8s.Kubernetes(sp.GetRequiredService<KubernetesTarget>().Config, new ImpersonationHandler())
+                : new k8s.Kubernetes(sp.GetRequiredService<KubernetesTarget>().Config));
+            services.AddSingleton<ClusterCache>();
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterCache>());
+            services.AddSingleton<KubernetesRuntime>();
+            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<KubernetesRuntime>());
+            services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<KubernetesRuntime>());
+        }
+        else if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {
             services.AddSingleton<LocalRuntime>();
             services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<LocalRuntime>());

@@ -9,22 +9,21 @@ public static class KubernetesPermissions
 {
     public static IReadOnlyList<PermissionRule> Rules { get; } =
     [
-        // Workers Deployment: see it and its pods, scale it.
-        new("apps", "deployments", ["get", "list", "watch"]),
-        new("apps", "deployments/scale", ["get", "patch", "update"]),
-        new("", "pods", ["get", "list", "watch"]),
+        // Workers Deployment: the cache lists and watches it and its pods; scaling patches the scale subresource.
+        new("apps", "deployments", ["list", "watch"]),
+        new("apps", "deployments/scale", ["patch"]),
+        new("", "pods", ["list", "watch"]),
         new("", "pods/log", ["get"]),
-        new("", "events", ["get", "list", "watch"]),
+        new("", "events", ["list", "watch"]),
 
-        // Jobs: create from templates or YAML, delete with propagation, re-run (delete then create).
+        // Jobs: create from templates or YAML, delete with propagation, re-run (get, delete, get until gone, create).
         new("batch", "jobs", ["get", "list", "watch", "create", "delete"]),
 
-        // CronJobs: create, edit the schedule, suspend/resume, delete; "run now" creates a Job.
+        // CronJobs: create, patch the schedule or suspend, delete; "run now" gets the template and creates a Job.
         new("batch", "cronjobs", ["get", "list", "watch", "create", "patch", "delete"]),
 
-        // Autoscaling: the HPA of the workers, or KEDA's ScaledObject when that API exists.
-        new("autoscaling", "horizontalpodautoscalers", ["get", "list", "watch", "patch"]),
-        new("keda.sh", "scaledobjects", ["get", "list", "watch", "patch"]),
+        // The HPA of the workers: create or patch it; turning the autoscaler off deletes it.
+        new("autoscaling", "horizontalpodautoscalers", ["list", "watch", "create", "patch", "delete"]),
     ];
 }
 

@@ -1,55 +1,18 @@
-using System.Text;
+using k8s;
+using k8s.Models;
+using PiOps.Web.Kubernetes;
 
 namespace PiOps.Web.Workloads;
 
 /// <summary>The batch/v1 Job a spec stands for, as YAML: what `kubectl create -f job.yaml` would be given.</summary>
 public static class JobYaml
 {
-    public static string Render(JobSpec spec, string image, string redisHost, string redisPort, string queueName)
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("apiVersion: batch/v1");
-        sb.AppendLine("kind: Job");
-        sb.AppendLine("metadata:");
-        sb.AppendLine($"  name: {spec.Name}");
-        sb.AppendLine("  labels:");
-        sb.AppendLine("    piops.io/managed: \"true\"");
-        sb.AppendLine("spec:");
-        sb.AppendLine($"  backoffLimit: {spec.BackoffLimit}");
-        sb.AppendLine($"  parallelism: {spec.Parallelism}");
-        if (spec.Completions is { } c)
-        {
-            sb.AppendLine($"  completions: {c}");
-        }
+    /// <summary>The label the local runtime's previews carry: the chart's and the Kubernetes runtime's default.</summary>
+    private static readonly (string Key, string Value) Managed = new KubernetesOptions().ManagedLabelPair;
 
-        if (spec.Indexed)
-        {
-            sb.AppendLine("  completionMode: Indexed");
-        }
+    public static string Render(JobSpec spec, string image, string redisHost, string redisPort, string queueName) =>
+        Render(Manifests.Job(spec, new PodSettings(image, redisHost, redisPort, queueName, Managed.Key, Managed.Value)));
 
-        sb.AppendLine("  template:");
-        sb.AppendLine("    spec:");
-        sb.AppendLine($"      restartPolicy: {spec.RestartPolicy}");
-        sb.AppendLine("      containers:");
-        sb.AppendLine("      - name: pi-container");
-        sb.AppendLine($"        image: {image}");
-        if (spec.Command == JobCommand.AddTasks)
-        {
-            sb.AppendLine($"        args: [\"add-tasks\", \"--count\", \"{spec.AddTasksCount}\"]");
-        }
-
-        sb.AppendLine("        env:");
-        var env = new List<KeyValuePair<string, string>>
-        {
-            new("REDIS_HOST", redisHost), new("REDIS_PORT", redisPort), new("QUEUE_NAME", queueName),
-        };
-        env.AddRange(spec.Env);
-        foreach (var (k, v) in env)
-        {
-            sb.AppendLine($"        - name: {k}");
-            sb.AppendLine($"          value: \"{v.Replace("\\", "\\\\").Replace("\"", "\\\"")}\"");
-        }
-
-        return sb.ToString();
-    }
+    /// <summary>The exact object a runtime creates, serialized by the client library.</summary>
+    public static string Render(V1Job job) => KubernetesYaml.Serialize(job);
 }

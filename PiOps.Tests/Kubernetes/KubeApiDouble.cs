@@ -1,0 +1,1264 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PiOps.Web.Kubernetes;
+
+namespace PiOps.Tests.Kubernetes;
+
+/// <summary>
+/// A Kubernetes API server for tests, on a loopback port: the real paths and JSON of the kinds PiOps uses (Pods,
+/// Events, Deployments with their scale subresource, Jobs, CronJobs, autoscaling/v2 HPAs), resourceVersions, list and
+/// line-by-line watch with label selectors, 409/404/422/403 as Status objects, delete with propagationPolicy, merge and
+/// strategic-merge patch. It plays the Deployment and Job controllers just enough to have pods, and the garbage
+/// collector. It enforces the dashboard's Role (<see cref="KubernetesPermissions"/>): a call outside it is a 403.
+/// Hooks let tests close, drop or spoil watches, expire resourceVersions, and change status. docs/kubernetes.md lists
+/// what it does not do.
+/// </summary>
+public sealed partial class KubeApiDouble : IAsyncDisposable
+{
+    public const string Namespace = "piops-test";
+    public const string ServiceAccount = "system:serviceaccount:piops-test:piops-dashboard";
+
+    private static readonly Dictionary<string, ApiKind> Kinds = new[]
+    {
+        new ApiKind("", "v1", "pods", "Pod"),
+        new ApiKind("", "v1", "events", "Event"),
+        new ApiKind("apps", "v1", "deployments", "Deployment"),
+        new ApiKind("batch", "v1", "jobs", "Job"),
+        new ApiKind("batch", "v1", "cronjobs", "CronJob"),
+        new ApiKind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    }.ToDictionary(k => k.Plural);
+
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Dictionary<string, JsonObject>> _store = Kinds.Keys.ToDictionary(k => k, _ => new Dictionary<string, JsonObject>(StringComparer.Ordinal));
+    private readonly List<Entry> _history = [];
+    private readonly HashSet<string> _role;
+    private readonly ConcurrentDictionary<string, bool> _forbidden = new();
+    private readonly ConcurrentDictionary<HttpContext, bool> _watches = new();
+    private readonly ConcurrentDictionary<string, int> _requests = new();
+    private readonly WebApplication _app;
+    private long _rv = 1000;
+    private long _tooOldBelow;
+    private bool _holdWatches;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource _closeWatches = new();
+
+    private KubeApiDouble(WebApplication app, IEnumerable<PermissionRule> role)
+    {
+        _app = app;
+        _role = role.SelectMany(r => r.Verbs.Select(v => $"{r.ApiGroup}/{r.Resource}:{v}")).ToHashSet();
+    }
+
+    public string Address { get; private set; } = "";
+
+    /// <summary>Starts the server with the workers Deployment (2 replicas) in <see cref="Namespace"/>.</summary>
+    public static async Task<KubeApiDouble> StartAsync(IEnumerable<PermissionRule>? role = null, int workers = 2)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var api = new KubeApiDouble(app, role ?? KubernetesPermissions.Rules);
+        app.Run(api.HandleAsync);
+        await app.StartAsync();
+        api.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        api.Seed("deployments", Deployment("pi-worker", workers));
+        return api;
+    }
+
+    /// <summary>A kubeconfig file that points at this server, with one context "double" in <see cref="Namespace"/>.</summary>
+    public string WriteKubeconfig(string directory)
+    {
+        string path = Path.Combine(directory, "kubeconfig");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: double-cluster
+              cluster:
+                server: {Address}
+            users:
+            - name: dashboard
+              user:
+                token: test-token
+            contexts:
+            - name: double
+              context:
+                cluster: double-cluster
+                user: dashboard
+                namespace: {Namespace}
+            current-context: double
+            """);
+        return path;
+    }
+
+    // ---- Test hooks ---------------------------------------------------------------------------------------------
+
+    /// <summary>Requests so far, by "verb resource" (e.g. "watch jobs", "list pods", "create jobs").</summary>
+    public int Requests(string verbAndResource) => _requests.GetValueOrDefault(verbAndResource);
+
+    public int TotalRequests => _requests.Values.Sum();
+
+    public int OpenWatches => _watches.Count;
+
+    /// <summary>From now on, VERB on RESOURCE is refused with 403, as if the Role lacked it.</summary>
+    public void Forbid(string verb, string resource) => _forbidden[$"{verb} {resource}"] = true;
+
+    public void Allow(string verb, string resource) => _forbidden.TryRemove($"{verb} {resource}", out _);
+
+    /// <summary>The server ends every open watch normally (as at its timeout).</summary>
+    public void CloseWatches()
+    {
+        var old = Interlocked.Exchange(ref _closeWatches, new CancellationTokenSource());
+        old.Cancel();
+    }
+
+    /// <summary>Every open watch connection is cut without an end (a dropped connection).</summary>
+    public void DropWatches()
+    {
+        foreach (var ctx in _watches.Keys)
+        {
+            ctx.Abort();
+        }
+    }
+
+    /// <summary>Every open watch gets a line that is not a watch event.</summary>
+    public void SendMalformedLine() => Record(new Entry(NextRv(), null, null, null, "{\"type\":\"ADDED\",\"object\":{ this is not json"));
+
+    /// <summary>
+    /// A compaction gap: open watches see none of <paramref name="changes"/>, then end; every resourceVersion given out
+    /// so far is too old, so a client that watches again gets 410 Gone and must list again to see the changes.
+    /// </summary>
+    public void ChangeWhileCompacting(Action<KubeApiDouble> changes)
+    {
+        lock (_gate)
+        {
+            _holdWatches = true;
+        }
+
+        changes(this);
+        lock (_gate)
+        {
+            _tooOldBelow = ++_rv;
+            _holdWatches = false;
+        }
+
+        CloseWatches();
+    }
+
+    /// <summary>The Job controller's verdict: every pod succeeded and the Job is Complete.</summary>
+    public void CompleteJob(string name) => Mutate("jobs", name, job =>
+    {
+        int completions = job["spec"]?["completions"]?.GetValue<int>() ?? 1;
+        foreach (var pod in Dependents(job))
+        {
+            Mutate("pods", Name(pod), p => SetPodPhase(p, "Succeeded"));
+        }
+
+        var status = job["status"]!.AsObject();
+        status["active"] = 0;
+        status["ready"] = 0;
+        status["succeeded"] = completions;
+        status["completionTime"] = Now();
+        status["conditions"] = new JsonArray(Condition("SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods"),
+            Condition("Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods"));
+    });
+
+    /// <summary>The Job controller gives up: BackoffLimitExceeded.</summary>
+    public void FailJob(string name) => Mutate("jobs", name, job =>
+    {
+        foreach (var pod in Dependents(job))
+        {
+            Mutate("pods", Name(pod), p => SetPodPhase(p, "Failed"));
+        }
+
+        var status = job["status"]!.AsObject();
+        status["active"] = 0;
+        status["failed"] = (job["spec"]?["backoffLimit"]?.GetValue<int>() ?? 6) + 1;
+        status["conditions"] = new JsonArray(Condition("FailureTarget", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+            Condition("Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit"));
+    });
+
+    /// <summary>The kubelet restarts the pod's container after a crash.</summary>
+    public void RestartPod(string name) => Mutate("pods", name, pod =>
+    {
+        var cs = pod["status"]!["containerStatuses"]![0]!.AsObject();
+        cs["restartCount"] = cs["restartCount"]!.GetValue<int>() + 1;
+        cs["lastState"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["finishedAt"] = Now() } };
+    });
+
+    /// <summary>An event about an object, as a controller records it.</summary>
+    public void AddEvent(string kind, string name, string reason, string message)
+    {
+        string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
+        Seed("events", new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = eventName },
+            ["involvedObject"] = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = Namespace },
+            ["reason"] = reason,
+            ["message"] = message,
+            ["type"] = "Normal",
+            ["count"] = 1,
+            ["firstTimestamp"] = Now(),
+            ["lastTimestamp"] = Now(),
+        });
+    }
+
+    /// <summary>Creates or replaces an object directly, as another client of the cluster would.</summary>
+    public void Seed(string plural, JsonObject obj)
+    {
+        lock (_gate)
+        {
+            var meta = obj["metadata"]!.AsObject();
+            meta["namespace"] = Namespace;
+            meta["uid"] ??= Guid.NewGuid().ToString();
+            meta["creationTimestamp"] ??= Now();
+            bool exists = _store[plural].ContainsKey(Name(obj));
+            if (plural == "deployments")
+            {
+                Put(plural, obj, exists ? "MODIFIED" : "ADDED");
+                ReconcileDeployment(obj);
+            }
+            else
+            {
+                Put(plural, obj, exists ? "MODIFIED" : "ADDED");
+            }
+        }
+    }
+
+    /// <summary>The server's objects of a kind: name → resourceVersion.</summary>
+    public IReadOnlyDictionary<string, string> Versions(string plural)
+    {
+        lock (_gate)
+        {
+            return _store[plural].ToDictionary(o => o.Key, o => o.Value["metadata"]!["resourceVersion"]!.GetValue<string>());
+        }
+    }
+
+    public JsonObject? Get(string plural, string name)
+    {
+        lock (_gate)
+        {
+            return _store[plural].GetValueOrDefault(name)?.DeepClone().AsObject();
+        }
+    }
+
+    /// <summary>Changes an object under the lock and records the change (MODIFIED, a new resourceVersion).</summary>
+    public void Mutate(string plural, string name, Action<JsonObject> change)
+    {
+        lock (_gate)
+        {
+            if (_store[plural].GetValueOrDefault(name) is not { } obj)
+            {
+                throw new InvalidOperationException($"{plural}/{name} does not exist on the double");
+            }
+
+            var copy = obj.DeepClone().AsObject();
+            change(copy);
+            Put(plural, copy, "MODIFIED");
+        }
+    }
+
+    public void Delete(string plural, string name)
+    {
+        lock (_gate)
+        {
+            if (_store[plural].GetValueOrDefault(name) is { } obj)
+            {
+                Remove(plural, obj, "Background");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        CloseWatches();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    // ---- HTTP ---------------------------------------------------------------------------------------------------
+
+    private async Task HandleAsync(HttpContext ctx)
+    {
+        var path = ParsePath(ctx.Request.Path.Value ?? "");
+        if (path is null || !Kinds.TryGetValue(path.Plural, out var kind) || kind.Group != path.Group || kind.Version != path.Version)
+        {
+            await WriteStatus(ctx, 404, "NotFound", "the server could not find the requested resource");
+            return;
+        }
+
+        bool watch = ctx.Request.Query["watch"] is var w && (w == "true" || w == "1");
+        string verb = ctx.Request.Method switch
+        {
+            "GET" when path.Name is null => watch ? "watch" : "list",
+            "GET" => "get",
+            "POST" => "create",
+            "DELETE" => "delete",
+            "PATCH" => "patch",
+            "PUT" => "update",
+            _ => "unknown",
+        };
+        string resource = path.Plural + (path.Sub is null ? "" : "/" + path.Sub);
+        _requests.AddOrUpdate($"{verb} {resource}", 1, (_, n) => n + 1);
+        if (!_role.Contains($"{kind.Group}/{resource}:{verb}") || _forbidden.ContainsKey($"{verb} {resource}"))
+        {
+            string target = path.Name is null ? $"{resource}{(kind.Group == "" ? "" : "." + kind.Group)}" : $"{path.Plural}{(kind.Group == "" ? "" : "." + kind.Group)} \"{path.Name}\"";
+            await WriteStatus(ctx, 403, "Forbidden",
+                $"{target} is forbidden: User \"{ServiceAccount}\" cannot {verb} resource \"{resource}\" in API group \"{kind.Group}\" in the namespace \"{path.Namespace}\"",
+                new JsonObject { ["name"] = path.Name, ["group"] = kind.Group, ["kind"] = resource });
+            return;
+        }
+
+        if (path.Namespace != Namespace)
+        {
+            // One namespace exists; elsewhere is empty (lists) or absent (objects).
+            if (verb == "list")
+            {
+                await WriteJson(ctx, 200, ListOf(kind, []));
+                return;
+            }
+
+            await WriteStatus(ctx, 404, "NotFound", $"namespaces \"{path.Namespace}\" not found");
+            return;
+        }
+
+        switch (verb)
+        {
+            case "list":
+                await ListAsync(ctx, kind);
+                break;
+            case "watch":
+                await WatchAsync(ctx, kind);
+                break;
+            case "get" when path.Sub == "scale":
+                await RespondLocked(ctx, () => ScaleOf(kind, path.Name!));
+                break;
+            case "get" when path.Sub == "log":
+                await LogAsync(ctx, path.Name!);
+                break;
+            case "get":
+                await RespondLocked(ctx, () => _store[kind.Plural].GetValueOrDefault(path.Name!) is { } o ? (200, o.DeepClone()) : NotFound(kind, path.Name!));
+                break;
+            case "create":
+                await CreateAsync(ctx, kind);
+                break;
+            case "delete":
+                await DeleteAsync(ctx, kind, path.Name!);
+                break;
+            case "patch" or "update" when path.Sub == "scale":
+                await ScaleAsync(ctx, kind, path.Name!, verb);
+                break;
+            case "patch":
+                await PatchAsync(ctx, kind, path.Name!);
+                break;
+            default:
+                await WriteStatus(ctx, 405, "MethodNotAllowed", $"{verb} is not supported by the test double on {resource}");
+                break;
+        }
+    }
+
+    private async Task ListAsync(HttpContext ctx, ApiKind kind)
+    {
+        var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
+        JsonObject list;
+        lock (_gate)
+        {
+            list = ListOf(kind, _store[kind.Plural].Values.Where(o => selector.Matches(o)).OrderBy(Name, StringComparer.Ordinal).Select(o => o.DeepClone()));
+        }
+
+        await WriteJson(ctx, 200, list);
+    }
+
+    private JsonObject ListOf(ApiKind kind, IEnumerable<JsonNode> items) => new()
+    {
+        ["kind"] = kind.Kind + "List",
+        ["apiVersion"] = kind.ApiVersion,
+        ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _rv).ToString(CultureInfo.InvariantCulture) },
+        ["items"] = new JsonArray([.. items]),
+    };
+
+    private async Task WatchAsync(HttpContext ctx, ApiKind kind)
+    {
+        var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
+        string? rvText = ctx.Request.Query["resourceVersion"];
+        int timeout = int.TryParse(ctx.Request.Query["timeoutSeconds"], out var t) ? t : 1800;
+        var close = _closeWatches.Token;
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.StartAsync();
+        _watches[ctx] = true;
+        try
+        {
+            long from;
+            var initial = new List<string>();
+            lock (_gate)
+            {
+                if (string.IsNullOrEmpty(rvText) || rvText == "0")
+                {
+                    // No version: the current state as ADDED events, then changes.
+                    from = _rv;
+                    initial.AddRange(_store[kind.Plural].Values.Where(o => selector.Matches(o)).Select(o => EventLine("ADDED", o)));
+                }
+                else if (!long.TryParse(rvText, out from) || from < _tooOldBelow)
+                {
+                    // As the API server does after compaction: 200, one ERROR event with 410 Expired, then the end.
+                    initial.Add(EventLine("ERROR", StatusObject(410, "Expired", $"too old resource version: {rvText} ({_tooOldBelow})")));
+                    from = long.MaxValue;
+                }
+            }
+
+            foreach (var line in initial)
+            {
+                await ctx.Response.WriteAsync(line, ctx.RequestAborted);
+            }
+
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            if (from == long.MaxValue)
+            {
+                return;
+            }
+
+            // One token for every way the watch ends: its timeout, the test closing watches, the client going away.
+            using var ends = CancellationTokenSource.CreateLinkedTokenSource(close, ctx.RequestAborted);
+            ends.CancelAfter(TimeSpan.FromSeconds(timeout));
+            var ended = Task.Delay(Timeout.Infinite, ends.Token);
+            while (!ends.IsCancellationRequested)
+            {
+                var lines = new List<string>();
+                Task changed;
+                lock (_gate)
+                {
+                    changed = _changed.Task;
+                    if (!_holdWatches)
+                    {
+                        foreach (var e in _history.Where(e => e.Rv > from))
+                        {
+                            if (e.Raw is not null)
+                            {
+                                lines.Add(e.Raw + "\n");
+                            }
+                            else if (e.Plural == kind.Plural && selector.Matches(e.Object!))
+                            {
+                                lines.Add(EventLine(e.Type!, e.Object!));
+                            }
+
+                            from = e.Rv;
+                        }
+                    }
+                }
+
+                foreach (var line in lines)
+                {
+                    await ctx.Response.WriteAsync(line, ctx.RequestAborted);
+                }
+
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                await Task.WhenAny(changed, ended);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The client went away, or the test dropped the connection.
+        }
+        finally
+        {
+            _watches.TryRemove(ctx, out _);
+        }
+    }
+
+    private async Task CreateAsync(HttpContext ctx, ApiKind kind)
+    {
+        JsonObject obj;
+        try
+        {
+            obj = (await JsonNode.ParseAsync(ctx.Request.Body))!.AsObject();
+        }
+        catch (JsonException ex)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", $"the body of the request was in an unknown format: {ex.Message}");
+            return;
+        }
+
+        if (obj["kind"]?.GetValue<string>() is { } k && k != kind.Kind)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", $"the API version in the data ({obj["apiVersion"]}) does not match the expected API version ({kind.ApiVersion})");
+            return;
+        }
+
+        await RespondLocked(ctx, () => Create(kind, obj));
+    }
+
+    private (int, JsonNode) Create(ApiKind kind, JsonObject obj)
+    {
+        obj["apiVersion"] = kind.ApiVersion;
+        obj["kind"] = kind.Kind;
+        var meta = (obj["metadata"] ??= new JsonObject()).AsObject();
+        string name = meta["name"]?.GetValue<string>() ?? "";
+        var causes = new List<(string Field, string Message)>();
+        int max = kind.Plural switch { "jobs" => 63, "cronjobs" => 52, _ => 253 };
+        if (name.Length == 0)
+        {
+            causes.Add(("metadata.name", "Required value: name or generateName is required"));
+        }
+        else if (!Dns1123Subdomain().IsMatch(name))
+        {
+            causes.Add(("metadata.name", $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
+        }
+        else if (name.Length > max)
+        {
+            causes.Add(("metadata.name", $"Invalid value: \"{name}\": must be no more than {max} characters"));
+        }
+
+        if (meta["resourceVersion"] is not null)
+        {
+            causes.Add(("metadata.resourceVersion", "Invalid value: must be empty on create"));
+        }
+
+        string uid = Guid.NewGuid().ToString();
+        if (kind.Plural == "jobs")
+        {
+            ValidateJob(obj, uid, causes);
+        }
+        else if (kind.Plural == "cronjobs")
+        {
+            ValidateCronJob(obj, causes);
+        }
+        else if (kind.Plural == "horizontalpodautoscalers")
+        {
+            ValidateAutoscaler(obj, causes);
+        }
+
+        if (causes.Count > 0)
+        {
+            return Invalid(kind, name, causes);
+        }
+
+        if (_store[kind.Plural].ContainsKey(name))
+        {
+            return (409, StatusObject(409, "AlreadyExists", $"{kind.Resource} \"{name}\" already exists",
+                new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural }));
+        }
+
+        meta["namespace"] = Namespace;
+        meta["uid"] = uid;
+        meta["creationTimestamp"] = Now();
+        meta["generation"] = 1;
+        switch (kind.Plural)
+        {
+            case "jobs":
+                DefaultJob(obj, uid);
+                Put("jobs", obj, "ADDED");
+                StartJobPods(obj);
+                break;
+            case "cronjobs":
+                var spec = obj["spec"]!.AsObject();
+                spec["suspend"] ??= false;
+                spec["concurrencyPolicy"] ??= "Allow";
+                spec["successfulJobsHistoryLimit"] ??= 3;
+                spec["failedJobsHistoryLimit"] ??= 1;
+                obj["status"] = new JsonObject();
+                Put("cronjobs", obj, "ADDED");
+                break;
+            case "horizontalpodautoscalers":
+                obj["status"] = new JsonObject
+                {
+                    ["currentReplicas"] = 0,
+                    ["desiredReplicas"] = 0,
+                    ["conditions"] = new JsonArray(Condition("AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale")),
+                };
+                Put("horizontalpodautoscalers", obj, "ADDED");
+                break;
+            case "deployments":
+                Put("deployments", obj, "ADDED");
+                ReconcileDeployment(obj);
+                break;
+            default:
+                Put(kind.Plural, obj, "ADDED");
+                break;
+        }
+
+        return (201, _store[kind.Plural][name].DeepClone());
+    }
+
+    private static void ValidateJob(JsonObject job, string uid, List<(string, string)> causes)
+    {
+        var spec = job["spec"]?.AsObject();
+        if (spec?["template"]?["spec"]?["containers"] is not JsonArray { Count: > 0 })
+        {
+            causes.Add(("spec.template.spec.containers", "Required value"));
+        }
+
+        string? restart = spec?["template"]?["spec"]?["restartPolicy"]?.GetValue<string>();
+        if (restart is not ("OnFailure" or "Never"))
+        {
+            causes.Add(("spec.template.spec.restartPolicy", $"Required value: valid values: \"OnFailure\", \"Never\""));
+        }
+
+        bool manual = spec?["manualSelector"]?.GetValue<bool>() == true;
+        if (spec?["selector"] is not null && !manual)
+        {
+            causes.Add(("spec.selector", "Invalid value: `selector` will be auto-generated"));
+        }
+
+        // The generated selector matches the new uid: a template still carrying an old Job's uid cannot match it.
+        var labels = spec?["template"]?["metadata"]?["labels"]?.AsObject();
+        foreach (var key in new[] { "controller-uid", "batch.kubernetes.io/controller-uid" })
+        {
+            if (!manual && labels?[key]?.GetValue<string>() is { } old && old != uid)
+            {
+                causes.Add(("spec.template.metadata.labels", $"Invalid value: {{\"{key}\":\"{old}\"}}: `selector` does not match template `labels`"));
+            }
+        }
+
+        if (spec?["parallelism"]?.GetValue<int>() is < 0)
+        {
+            causes.Add(("spec.parallelism", "Invalid value: must be greater than or equal to 0"));
+        }
+    }
+
+    private static void ValidateCronJob(JsonObject cron, List<(string, string)> causes)
+    {
+        string schedule = cron["spec"]?["schedule"]?.GetValue<string>() ?? "";
+        if (!ValidSchedule(schedule))
+        {
+            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": unparseable schedule"));
+        }
+
+        if (cron["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"]?["containers"] is not JsonArray { Count: > 0 })
+        {
+            causes.Add(("spec.jobTemplate.spec.template.spec.containers", "Required value"));
+        }
+    }
+
+    private static bool ValidSchedule(string schedule)
+    {
+        if (schedule is "@yearly" or "@annually" or "@monthly" or "@weekly" or "@daily" or "@midnight" or "@hourly")
+        {
+            return true;
+        }
+
+        try
+        {
+            Cronos.CronExpression.Parse(schedule);
+            return schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 5;
+        }
+        catch (Cronos.CronFormatException)
+        {
+            return false;
+        }
+    }
+
+    private static void ValidateAutoscaler(JsonObject hpa, List<(string, string)> causes)
+    {
+        var spec = hpa["spec"]?.AsObject();
+        if (spec?["scaleTargetRef"]?["name"] is null)
+        {
+            causes.Add(("spec.scaleTargetRef.name", "Required value"));
+        }
+
+        int max = spec?["maxReplicas"]?.GetValue<int>() ?? 0;
+        int min = spec?["minReplicas"]?.GetValue<int>() ?? 1;
+        if (max < 1)
+        {
+            causes.Add(("spec.maxReplicas", "Invalid value: must be greater than or equal to 1"));
+        }
+        else if (min > max)
+        {
+            causes.Add(("spec.maxReplicas", $"Invalid value: {max}: must be greater than or equal to `minReplicas`"));
+        }
+    }
+
+    private static void DefaultJob(JsonObject job, string uid)
+    {
+        var spec = job["spec"]!.AsObject();
+        string name = Name(job);
+        spec["parallelism"] ??= 1;
+        spec["backoffLimit"] ??= 6;
+        spec["completionMode"] ??= "NonIndexed";
+        spec["suspend"] ??= false;
+        if (spec["manualSelector"]?.GetValue<bool>() != true)
+        {
+            spec["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["batch.kubernetes.io/controller-uid"] = uid } };
+            var template = spec["template"]!.AsObject();
+            var labels = ((template["metadata"] ??= new JsonObject())["labels"] ??= new JsonObject()).AsObject();
+            labels["controller-uid"] = uid;
+            labels["batch.kubernetes.io/controller-uid"] = uid;
+            labels["job-name"] = name;
+            labels["batch.kubernetes.io/job-name"] = name;
+        }
+
+        job["status"] = new JsonObject { ["startTime"] = Now(), ["active"] = 0 };
+    }
+
+    // The Job controller's first step: parallelism pods (no more than completions), running and ready.
+    private void StartJobPods(JsonObject job)
+    {
+        var spec = job["spec"]!;
+        int parallelism = spec["parallelism"]!.GetValue<int>();
+        int count = Math.Min(parallelism, spec["completions"]?.GetValue<int>() ?? parallelism);
+        var template = spec["template"]!.AsObject();
+        for (int i = 0; i < count; i++)
+        {
+            var pod = Pod($"{Name(job)}-{Suffix()}", template, Owner("batch/v1", "Job", job));
+            Put("pods", pod, "ADDED");
+        }
+
+        var copy = job.DeepClone().AsObject();
+        copy["status"]!["active"] = count;
+        copy["status"]!["ready"] = count;
+        Put("jobs", copy, "MODIFIED");
+    }
+
+    private async Task DeleteAsync(HttpContext ctx, ApiKind kind, string name)
+    {
+        string? policy = ctx.Request.Query["propagationPolicy"];
+        if (ctx.Request.ContentLength > 0 || ctx.Request.Headers.ContentType.Count > 0)
+        {
+            try
+            {
+                var body = await JsonNode.ParseAsync(ctx.Request.Body);
+                policy ??= body?["propagationPolicy"]?.GetValue<string>();
+                if (body?["orphanDependents"]?.GetValue<bool>() is { } orphan)
+                {
+                    policy ??= orphan ? "Orphan" : "Background";
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        // The API's default: batch/v1 Jobs orphan their pods (why kubectl asks for Background); the rest cascade.
+        policy ??= kind.Plural == "jobs" ? "Orphan" : "Background";
+        await RespondLocked(ctx, () =>
+        {
+            if (_store[kind.Plural].GetValueOrDefault(name) is not { } obj)
+            {
+                return NotFound(kind, name);
+            }
+
+            Remove(kind.Plural, obj, policy);
+            return (200, StatusObject(200, null, null, new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural, ["uid"] = obj["metadata"]!["uid"]!.GetValue<string>() }, "Success"));
+        });
+    }
+
+    private async Task PatchAsync(HttpContext ctx, ApiKind kind, string name)
+    {
+        string type = ctx.Request.ContentType?.Split(';')[0].Trim() ?? "";
+        if (type is not ("application/merge-patch+json" or "application/strategic-merge-patch+json"))
+        {
+            await WriteStatus(ctx, 415, "UnsupportedMediaType", $"the test double supports merge and strategic merge patches, not {type}");
+            return;
+        }
+
+        var patch = (await JsonNode.ParseAsync(ctx.Request.Body))!;
+        await RespondLocked(ctx, () =>
+        {
+            if (_store[kind.Plural].GetValueOrDefault(name) is not { } obj)
+            {
+                return NotFound(kind, name);
+            }
+
+            var patched = Merge(obj.DeepClone(), patch, strategic: type.StartsWith("application/strategic", StringComparison.Ordinal))!.AsObject();
+            // Identity and server-set metadata stay; status is not patched through the main resource.
+            patched["metadata"]!["name"] = name;
+            patched["metadata"]!["uid"] = obj["metadata"]!["uid"]!.DeepClone();
+            patched["status"] = obj["status"]?.DeepClone();
+            var causes = new List<(string, string)>();
+            if (kind.Plural == "cronjobs")
+            {
+                ValidateCronJob(patched, causes);
+            }
+            else if (kind.Plural == "horizontalpodautoscalers")
+            {
+                ValidateAutoscaler(patched, causes);
+            }
+            else if (kind.Plural == "jobs" && !JsonNode.DeepEquals(patched["spec"]?["template"], obj["spec"]?["template"]))
+            {
+                causes.Add(("spec.template", "Invalid value: field is immutable"));
+            }
+
+            if (causes.Count > 0)
+            {
+                return Invalid(kind, name, causes);
+            }
+
+            patched["metadata"]!["generation"] = (obj["metadata"]!["generation"]?.GetValue<int>() ?? 1) + (JsonNode.DeepEquals(patched["spec"], obj["spec"]) ? 0 : 1);
+            Put(kind.Plural, patched, "MODIFIED");
+            if (kind.Plural == "deployments")
+            {
+                ReconcileDeployment(patched);
+            }
+
+            return (200, _store[kind.Plural][name].DeepClone());
+        });
+    }
+
+    private async Task ScaleAsync(HttpContext ctx, ApiKind kind, string name, string verb)
+    {
+        var body = (await JsonNode.ParseAsync(ctx.Request.Body))!;
+        string type = ctx.Request.ContentType?.Split(';')[0].Trim() ?? "";
+        if (verb == "patch" && type is not ("application/merge-patch+json" or "application/strategic-merge-patch+json"))
+        {
+            await WriteStatus(ctx, 415, "UnsupportedMediaType", $"the test double supports merge and strategic merge patches, not {type}");
+            return;
+        }
+
+        await RespondLocked(ctx, () =>
+        {
+            if (kind.Plural != "deployments" || _store["deployments"].GetValueOrDefault(name) is null)
+            {
+                return NotFound(kind, name);
+            }
+
+            var (_, current) = ScaleOf(kind, name);
+            var wanted = verb == "patch" ? Merge(current.DeepClone(), body, false)! : body;
+            int replicas = wanted["spec"]?["replicas"]?.GetValue<int>() ?? 0;
+            if (replicas < 0)
+            {
+                return Invalid(kind, name, [("spec.replicas", $"Invalid value: {replicas}: must be greater than or equal to 0")]);
+            }
+
+            var dep = _store["deployments"][name].DeepClone().AsObject();
+            dep["spec"]!["replicas"] = replicas;
+            dep["metadata"]!["generation"] = dep["metadata"]!["generation"]!.GetValue<int>() + 1;
+            Put("deployments", dep, "MODIFIED");
+            ReconcileDeployment(dep);
+            return ScaleOf(kind, name);
+        });
+    }
+
+    private (int, JsonNode) ScaleOf(ApiKind kind, string name)
+    {
+        if (kind.Plural != "deployments" || _store["deployments"].GetValueOrDefault(name) is not { } dep)
+        {
+            return NotFound(kind, name);
+        }
+
+        var labels = dep["spec"]!["selector"]!["matchLabels"]!.AsObject();
+        return (200, new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = "autoscaling/v1",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = Namespace, ["uid"] = dep["metadata"]!["uid"]!.DeepClone(), ["resourceVersion"] = dep["metadata"]!["resourceVersion"]!.DeepClone() },
+            ["spec"] = new JsonObject { ["replicas"] = dep["spec"]!["replicas"]!.DeepClone() },
+            ["status"] = new JsonObject { ["replicas"] = dep["status"]?["replicas"]?.DeepClone() ?? 0, ["selector"] = string.Join(",", labels.Select(l => $"{l.Key}={l.Value}")) },
+        });
+    }
+
+    private async Task LogAsync(HttpContext ctx, string name)
+    {
+        bool exists;
+        lock (_gate)
+        {
+            exists = _store["pods"].ContainsKey(name);
+        }
+
+        if (!exists)
+        {
+            await WriteStatus(ctx, 404, "NotFound", $"pods \"{name}\" not found");
+            return;
+        }
+
+        ctx.Response.ContentType = "text/plain";
+        await ctx.Response.WriteAsync($"{Now()} starting {name}\n{Now()} waiting for tasks\n");
+    }
+
+    // ---- Controllers and garbage collection (under the lock) ------------------------------------------------------
+
+    // The Deployment controller, collapsed: pods with the template's labels until there are spec.replicas of them.
+    private void ReconcileDeployment(JsonObject dep)
+    {
+        int desired = dep["spec"]!["replicas"]?.GetValue<int>() ?? 1;
+        var selector = dep["spec"]!["selector"]!.AsObject();
+        var pods = _store["pods"].Values.Where(p => Selector.FromLabelSelector(selector).Matches(p) && Owners(p).Any(o => o["kind"]?.GetValue<string>() == "ReplicaSet"))
+            .OrderBy(p => p["metadata"]!["creationTimestamp"]!.GetValue<string>()).ThenBy(Name, StringComparer.Ordinal).ToList();
+        string hash = "7d9f8b6c5";
+        var template = dep["spec"]!["template"]!.AsObject();
+        var owner = new JsonObject
+        {
+            ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["name"] = $"{Name(dep)}-{hash}",
+            ["uid"] = $"rs-{dep["metadata"]!["uid"]}", ["controller"] = true, ["blockOwnerDeletion"] = true,
+        };
+        for (int i = pods.Count; i < desired; i++)
+        {
+            var pod = Pod($"{Name(dep)}-{hash}-{Suffix()}", template, owner);
+            pod["metadata"]!["labels"]!["pod-template-hash"] = hash;
+            Put("pods", pod, "ADDED");
+        }
+
+        foreach (var extra in pods.Skip(desired).Reverse())
+        {
+            Remove("pods", extra, "Background");
+        }
+
+        int count = Math.Min(desired, Math.Max(pods.Count, desired));
+        var copy = _store["deployments"][Name(dep)].DeepClone().AsObject();
+        copy["status"] = new JsonObject
+        {
+            ["observedGeneration"] = copy["metadata"]!["generation"]?.GetValue<int>() ?? 1,
+            ["replicas"] = count, ["updatedReplicas"] = count, ["readyReplicas"] = count, ["availableReplicas"] = count,
+        };
+        if (!JsonNode.DeepEquals(copy["status"], _store["deployments"][Name(dep)]["status"]))
+        {
+            Put("deployments", copy, "MODIFIED");
+        }
+    }
+
+    // Deletes an object; its dependents go too (Background/Foreground) or lose the owner reference (Orphan).
+    private void Remove(string plural, JsonObject obj, string policy)
+    {
+        _store[plural].Remove(Name(obj));
+        var gone = obj.DeepClone().AsObject();
+        Put(plural, gone, "DELETED");
+        foreach (var (depPlural, dependent) in _store.SelectMany(s => s.Value.Values.Select(v => (s.Key, v))).Where(d => Owners(d.v).Any(o => o["uid"]?.GetValue<string>() == Uid(obj))).ToList())
+        {
+            if (policy == "Orphan")
+            {
+                var copy = dependent.DeepClone().AsObject();
+                var refs = copy["metadata"]!["ownerReferences"]!.AsArray();
+                foreach (var r in refs.Where(r => r?["uid"]?.GetValue<string>() == Uid(obj)).ToList())
+                {
+                    refs.Remove(r);
+                }
+
+                Put(depPlural, copy, "MODIFIED");
+            }
+            else
+            {
+                Remove(depPlural, dependent, "Background");
+            }
+        }
+    }
+
+    private IEnumerable<JsonObject> Dependents(JsonObject owner) =>
+        _store["pods"].Values.Where(p => Owners(p).Any(o => o["uid"]?.GetValue<string>() == Uid(owner))).ToList();
+
+    private static IEnumerable<JsonObject> Owners(JsonObject obj) =>
+        obj["metadata"]?["ownerReferences"] is JsonArray refs ? refs.OfType<JsonObject>() : [];
+
+    private static JsonObject Owner(string apiVersion, string kind, JsonObject owner) => new()
+    {
+        ["apiVersion"] = apiVersion, ["kind"] = kind, ["name"] = Name(owner), ["uid"] = Uid(owner), ["controller"] = true, ["blockOwnerDeletion"] = true,
+    };
+
+    private static JsonObject Pod(string name, JsonObject template, JsonObject owner)
+    {
+        var spec = template["spec"]!.DeepClone().AsObject();
+        spec["nodeName"] = "node-1";
+        var container = spec["containers"]![0]!;
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["namespace"] = Namespace,
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["creationTimestamp"] = Now(),
+                ["labels"] = template["metadata"]?["labels"]?.DeepClone() ?? new JsonObject(),
+                ["ownerReferences"] = new JsonArray(owner.DeepClone()),
+            },
+            ["spec"] = spec,
+            ["status"] = new JsonObject
+            {
+                ["phase"] = "Running",
+                ["startTime"] = Now(),
+                ["conditions"] = new JsonArray(Condition("PodScheduled", "True", null, null), Condition("Ready", "True", null, null)),
+                ["containerStatuses"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = container["name"]!.DeepClone(),
+                    ["image"] = container["image"]?.DeepClone(),
+                    ["imageID"] = "",
+                    ["ready"] = true,
+                    ["started"] = true,
+                    ["restartCount"] = 0,
+                    ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = Now() } },
+                }),
+            },
+        };
+    }
+
+    private static void SetPodPhase(JsonObject pod, string phase)
+    {
+        pod["status"]!["phase"] = phase;
+        pod["status"]!["conditions"] = new JsonArray(Condition("PodScheduled", "True", null, null), Condition("Ready", "False", "PodCompleted", null));
+        var cs = pod["status"]!["containerStatuses"]![0]!.AsObject();
+        cs["ready"] = false;
+        cs["state"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = phase == "Succeeded" ? 0 : 1, ["reason"] = phase == "Succeeded" ? "Completed" : "Error", ["finishedAt"] = Now() } };
+    }
+
+    // ---- Store --------------------------------------------------------------------------------------------------
+
+    private long NextRv() => Interlocked.Increment(ref _rv);
+
+    // Under the lock: stores the object with a new resourceVersion and records the event.
+    private void Put(string plural, JsonObject obj, string type)
+    {
+        long rv = NextRv();
+        obj["metadata"]!["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
+        if (type != "DELETED")
+        {
+            _store[plural][Name(obj)] = obj;
+        }
+
+        Record(new Entry(rv, plural, type, obj.DeepClone().AsObject(), null));
+    }
+
+    private void Record(Entry entry)
+    {
+        lock (_gate)
+        {
+            _history.Add(entry);
+            if (_history.Count > 20_000)
+            {
+                _history.RemoveRange(0, 10_000);
+                _tooOldBelow = Math.Max(_tooOldBelow, _history[0].Rv);
+            }
+
+            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    private async Task RespondLocked(HttpContext ctx, Func<(int Code, JsonNode Body)> handle)
+    {
+        (int code, JsonNode body) result;
+        lock (_gate)
+        {
+            result = handle();
+        }
+
+        await WriteJson(ctx, result.code, result.body);
+    }
+
+    private static (int, JsonNode) NotFound(ApiKind kind, string name) =>
+        (404, StatusObject(404, "NotFound", $"{kind.Resource} \"{name}\" not found", new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural }));
+
+    private static (int, JsonNode) Invalid(ApiKind kind, string name, List<(string Field, string Message)> causes) =>
+        (422, StatusObject(422, "Invalid",
+            $"{kind.Kind}.{(kind.Group == "" ? "" : kind.Group)} \"{name}\" is invalid: " + string.Join(", ", causes.Select(c => $"{c.Field}: {c.Message}")),
+            new JsonObject
+            {
+                ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Kind,
+                ["causes"] = new JsonArray([.. causes.Select(c => (JsonNode)new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = c.Message, ["field"] = c.Field })]),
+            }));
+
+    private static JsonObject StatusObject(int code, string? reason, string? message, JsonObject? details = null, string status = "Failure")
+    {
+        var s = new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = status };
+        if (message is not null)
+        {
+            s["message"] = message;
+        }
+
+        if (reason is not null)
+        {
+            s["reason"] = reason;
+        }
+
+        if (details is not null)
+        {
+            s["details"] = details;
+        }
+
+        s["code"] = code;
+        return s;
+    }
+
+    private static Task WriteStatus(HttpContext ctx, int code, string reason, string message, JsonObject? details = null) =>
+        WriteJson(ctx, code, StatusObject(code, reason, message, details));
+
+    private static async Task WriteJson(HttpContext ctx, int code, JsonNode body)
+    {
+        ctx.Response.StatusCode = code;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(body.ToJsonString());
+    }
+
+    private static string EventLine(string type, JsonNode obj) =>
+        new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n";
+
+    /// <summary>RFC 7386 merge patch; strategic merges lists of named objects (containers, env) by name.</summary>
+    private static JsonNode? Merge(JsonNode? target, JsonNode? patch, bool strategic)
+    {
+        if (patch is JsonArray patchList && strategic && target is JsonArray targetList
+            && patchList.All(p => p?["name"] is not null) && targetList.All(t => t?["name"] is not null))
+        {
+            var merged = targetList.DeepClone().AsArray();
+            foreach (var item in patchList)
+            {
+                string name = item!["name"]!.GetValue<string>();
+                var existing = merged.FirstOrDefault(m => m!["name"]!.GetValue<string>() == name);
+                if (existing is null)
+                {
+                    merged.Add(item.DeepClone());
+                }
+                else
+                {
+                    int at = merged.IndexOf(existing);
+                    merged[at] = Merge(existing.DeepClone(), item, true);
+                }
+            }
+
+            return merged;
+        }
+
+        if (patch is not JsonObject patchObject)
+        {
+            return patch?.DeepClone();
+        }
+
+        var result = target as JsonObject ?? new JsonObject();
+        foreach (var (key, value) in patchObject)
+        {
+            if (value is null)
+            {
+                result.Remove(key);
+            }
+            else
+            {
+                result[key] = Merge(result[key]?.DeepClone(), value, strategic);
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonObject Condition(string type, string status, string? reason, string? message)
+    {
+        var c = new JsonObject { ["type"] = type, ["status"] = status, ["lastTransitionTime"] = Now() };
+        if (reason is not null)
+        {
+            c["reason"] = reason;
+        }
+
+        if (message is not null)
+        {
+            c["message"] = message;
+        }
+
+        return c;
+    }
+
+    private static JsonObject Deployment(string name, int replicas) => new()
+    {
+        ["apiVersion"] = "apps/v1",
+        ["kind"] = "Deployment",
+        ["metadata"] = new JsonObject { ["name"] = name, ["generation"] = 1, ["labels"] = new JsonObject { ["app.kubernetes.io/component"] = "worker" } },
+        ["spec"] = new JsonObject
+        {
+            ["replicas"] = replicas,
+            ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+            ["template"] = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
+                ["spec"] = new JsonObject
+                {
+                    ["containers"] = new JsonArray(new JsonObject { ["name"] = "pi-container", ["image"] = "piops-worker:0.1.0" }),
+                },
+            },
+        },
+    };
+
+    private static string Name(JsonNode obj) => obj["metadata"]!["name"]!.GetValue<string>();
+
+    private static string Uid(JsonNode obj) => obj["metadata"]!["uid"]!.GetValue<string>();
+
+    private static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Suffix() =>
+        string.Create(5, Random.Shared, (span, r) =>
+        {
+            const string chars = "bcdfghjklmnpqrstvwxz2456789";
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = chars[r.Next(chars.Length)];
+            }
+        });
+
+    private static ApiPath? ParsePath(string path)
+    {
+        var s = path.Trim('/').Split('/');
+        // api/v1/namespaces/NS/PLURAL[/NAME[/SUB]] or apis/GROUP/VERSION/namespaces/NS/PLURAL[/NAME[/SUB]]
+        int at = s.Length > 0 && s[0] == "api" ? 2 : s.Length > 0 && s[0] == "apis" ? 3 : -1;
+        if (at < 0 || s.Length < at + 3 || s[at] != "namespaces" || s.Length > at + 5)
+        {
+            return null;
+        }
+
+        return new ApiPath(at == 2 ? "" : s[1], at == 2 ? s[1] : s[2], s[at + 1], s[at + 2],
+            s.Length > at + 3 ? s[at + 3] : null, s.Length > at + 4 ? s[at + 4] : null);
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex Dns1123Subdomain();
+
+    private sealed record ApiKind(string Group, string Version, string Plural, string Kind)
+    {
+        public string ApiVersion => Group == "" ? Version : $"{Group}/{Version}";
+
+        /// <summary>As the API names it in messages: jobs.batch, pods.</summary>
+        public string Resource => Group == "" ? Plural : $"{Plural}.{Group}";
+    }
+
+    private sealed record ApiPath(string Group, string Version, string Namespace, string Plural, string? Name, string? Sub);
+
+    private sealed record Entry(long Rv, string? Plural, string? Type, JsonObject? Object, string? Raw);
+
+    /// <summary>Equality-based label selectors: k=v, k==v, k!=v, k, !k.</summary>
+    private sealed class Selector(List<Func<JsonObject?, bool>> tests)
+    {
+        public static Selector Parse(string? text)
+        {
+            var tests = new List<Func<JsonObject?, bool>>();
+            foreach (var term in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (term.Contains("!=", StringComparison.Ordinal))
+                {
+                    var (k, v) = Split(term, "!=");
+                    tests.Add(l => l?[k]?.GetValue<string>() != v);
+                }
+                else if (term.Contains('=', StringComparison.Ordinal))
+                {
+                    var (k, v) = Split(term, term.Contains("==", StringComparison.Ordinal) ? "==" : "=");
+                    tests.Add(l => l?[k]?.GetValue<string>() == v);
+                }
+                else if (term.StartsWith('!'))
+                {
+                    tests.Add(l => l?[term[1..]] is null);
+                }
+                else
+                {
+                    tests.Add(l => l?[term] is not null);
+                }
+            }
+
+            return new Selector(tests);
+        }
+
+        public static Selector FromLabelSelector(JsonObject selector) =>
+            new((selector["matchLabels"]?.AsObject() ?? []).Select(kv => (Func<JsonObject?, bool>)(l => l?[kv.Key]?.GetValue<string>() == kv.Value!.GetValue<string>())).ToList());
+
+        public bool Matches(JsonNode obj) => tests.All(t => t(obj["metadata"]?["labels"] as JsonObject));
+
+        private static (string, string) Split(string term, string op)
+        {
+            int at = term.IndexOf(op, StringComparison.Ordinal);
+            return (term[..at].Trim(), term[(at + op.Length)..].Trim());
+        }
+    }
+}

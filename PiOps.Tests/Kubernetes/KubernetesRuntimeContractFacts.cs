@@ -1,0 +1,72 @@
+using Microsoft.Extensions.DependencyInjection;
+using PiOps.Tests.Contract;
+using PiOps.Tests.Infrastructure;
+using PiOps.Web.Kubernetes;
+using PiOps.Web.Workloads;
+using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.Kubernetes;
+
+/// <summary>The dashboard configured on the API double through a kubeconfig, composed as Program.cs does.</summary>
+public sealed class ClusterDashboard : IAsyncDisposable
+{
+    private readonly string _dir;
+
+    private ClusterDashboard(KubeApiDouble api, DashboardApp app, string dir)
+    {
+        Api = api;
+        App = app;
+        _dir = dir;
+    }
+
+    public KubeApiDouble Api { get; }
+
+    public DashboardApp App { get; }
+
+    public KubernetesRuntime Runtime => App.Services.GetRequiredService<KubernetesRuntime>();
+
+    public ClusterCache Cache => App.Services.GetRequiredService<ClusterCache>();
+
+    public static async Task<ClusterDashboard> StartAsync(TestRedisServer redis, IDictionary<string, string?>? extra = null, KubeApiDouble? api = null)
+    {
+        api ??= await KubeApiDouble.StartAsync();
+        string dir = Directory.CreateTempSubdirectory("piops-k8s-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kubernetes:Mode"] = "Kubernetes",
+            ["Kubernetes:KubeconfigPath"] = api.WriteKubeconfig(dir),
+            ["Kubernetes:WatchTimeout"] = "00:01:00",
+            ["Logging:LogLevel:PiOps.Web.Kubernetes"] = "Information",
+            ["Logging:Console:FormatterName"] = "simple",
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
+
+        var app = await DashboardApp.StartAsync(redis, TestRedisServer.NewQueueName(), settings);
+        var dashboard = new ClusterDashboard(api, app, dir);
+        await Eventually.WaitAsync(() => dashboard.Cache.State.Synced, TimeSpan.FromSeconds(30), () => $"the cache to list every kind ({dashboard.Cache.State})");
+        return dashboard;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Api.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
+
+/// <summary>The workload contract on the Kubernetes runtime, over the API double.</summary>
+public sealed class KubernetesRuntimeContractFacts(RedisServer server) : WorkloadRuntimeContract, IClassFixture<RedisServer>
+{
+    private ClusterDashboard _cluster = default!;
+
+    protected override IWorkloadRuntime Runtime => _cluster.Runtime;
+
+    public override async Task InitializeAsync() => _cluster = await ClusterDashboard.StartAsync(server);
+
+    public override async Task DisposeAsync() => await _cluster.DisposeAsync();
+}

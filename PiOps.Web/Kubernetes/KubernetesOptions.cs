@@ -1,0 +1,144 @@
+using System.Text.RegularExpressions;
+
+namespace PiOps.Web.Kubernetes;
+
+public enum KubernetesMode
+{
+    /// <summary>In a pod: the service account. Else a kubeconfig if there is one. Else the local runtime.</summary>
+    Auto,
+
+    /// <summary>The local runtime (or none), whatever kubeconfig exists.</summary>
+    Local,
+
+    /// <summary>The Kubernetes API; the process refuses to start without a usable configuration.</summary>
+    Kubernetes,
+}
+
+/// <summary>Where and what PiOps operates on a cluster (section "Kubernetes").</summary>
+public sealed partial class KubernetesOptions
+{
+    public const string Section = "Kubernetes";
+
+    public KubernetesMode Mode { get; set; } = KubernetesMode.Auto;
+
+    /// <summary>A kubeconfig file; empty uses KUBECONFIG, then ~/.kube/config.</summary>
+    public string? KubeconfigPath { get; set; }
+
+    /// <summary>A context of the kubeconfig; empty uses its current context.</summary>
+    public string? Context { get; set; }
+
+    /// <summary>Empty: the pod's own namespace in the cluster, else the context's, else "default".</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>The workers Deployment (the chart names it pi-worker by default).</summary>
+    public string WorkersDeployment { get; set; } = "pi-worker";
+
+    /// <summary>
+    /// The label PiOps puts on the Jobs and CronJobs it creates and shows, as key=value. The chart's own Job templates
+    /// carry the same label, so they show too.
+    /// </summary>
+    public string ManagedLabel { get; set; } = "piops.io/managed=true";
+
+    /// <summary>Show every Job and CronJob of the namespace, not only those with <see cref="ManagedLabel"/>.</summary>
+    public bool ShowAllJobs { get; set; }
+
+    /// <summary>The image of the Jobs PiOps creates from its templates.</summary>
+    public string WorkerImage { get; set; } = "piops-worker:0.1.0";
+
+    /// <summary>REDIS_HOST and REDIS_PORT given to the pods of created Jobs (the chart's Redis Service by default).</summary>
+    public string RedisHost { get; set; } = "redis";
+
+    public int RedisPort { get; set; } = 6379;
+
+    /// <summary>A watch ends after this long (the server closes it) and is started again: no watch hangs forever.</summary>
+    public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most replicas the dashboard sets, by scaling or in the autoscaler.</summary>
+    public int MaxReplicas { get; set; } = 100;
+
+    /// <summary>
+    /// The external metric an HPA made by PiOps reads for the queue length (served by e.g. prometheus-adapter from the
+    /// dashboard's /metrics).
+    /// </summary>
+    public string QueueMetricName { get; set; } = "piops_queue_depth";
+
+    public (string Key, string Value) ManagedLabelPair
+    {
+        get
+        {
+            int eq = ManagedLabel.IndexOf('=', StringComparison.Ordinal);
+            return eq < 0 ? (ManagedLabel, "") : (ManagedLabel[..eq], ManagedLabel[(eq + 1)..]);
+        }
+    }
+
+    public IEnumerable<string> Validate()
+    {
+        if (!Enum.IsDefined(Mode))
+        {
+            yield return $"Kubernetes:Mode must be Auto, Local or Kubernetes (got {Mode}).";
+        }
+
+        if (!string.IsNullOrWhiteSpace(KubeconfigPath) && !File.Exists(KubeconfigPath))
+        {
+            yield return $"Kubernetes:KubeconfigPath {KubeconfigPath} does not exist.";
+        }
+
+        if (!string.IsNullOrEmpty(Namespace) && !Dns1123Label().IsMatch(Namespace))
+        {
+            yield return $"Kubernetes:Namespace \"{Namespace}\" is not a valid namespace name (DNS-1123 label).";
+        }
+
+        if (string.IsNullOrEmpty(WorkersDeployment) || WorkersDeployment.Length > 253 || !Dns1123Subdomain().IsMatch(WorkersDeployment))
+        {
+            yield return $"Kubernetes:WorkersDeployment \"{WorkersDeployment}\" is not a valid Deployment name.";
+        }
+
+        var (key, value) = ManagedLabelPair;
+        if (!ManagedLabel.Contains('=', StringComparison.Ordinal) || !LabelKey().IsMatch(key) || value.Length > 63 || !LabelValue().IsMatch(value))
+        {
+            yield return $"Kubernetes:ManagedLabel must be key=value with a valid label key and value (got \"{ManagedLabel}\").";
+        }
+
+        if (string.IsNullOrWhiteSpace(WorkerImage))
+        {
+            yield return "Kubernetes:WorkerImage must name an image.";
+        }
+
+        if (string.IsNullOrWhiteSpace(RedisHost))
+        {
+            yield return "Kubernetes:RedisHost must name the Redis host the pods use.";
+        }
+
+        if (RedisPort is < 1 or > 65535)
+        {
+            yield return $"Kubernetes:RedisPort must be from 1 to 65535 (got {RedisPort}).";
+        }
+
+        if (WatchTimeout < TimeSpan.FromSeconds(1) || WatchTimeout > TimeSpan.FromHours(1))
+        {
+            yield return $"Kubernetes:WatchTimeout must be from 1 s to 1 hour (got {WatchTimeout}): a watch needs a finite timeout.";
+        }
+
+        if (MaxReplicas is < 1 or > 10_000)
+        {
+            yield return $"Kubernetes:MaxReplicas must be from 1 to 10,000 (got {MaxReplicas}).";
+        }
+
+        if (string.IsNullOrWhiteSpace(QueueMetricName))
+        {
+            yield return "Kubernetes:QueueMetricName must name a metric.";
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex Dns1123Label();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex Dns1123Subdomain();
+
+    [GeneratedRegex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")]
+    private static partial Regex LabelKey();
+
+    [GeneratedRegex("^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")]
+    private static partial Regex LabelValue();
+}

@@ -1,0 +1,544 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Options;
+using PiOps.Shared.Queue;
+using PiOps.Web.Local;
+using PiOps.Web.Queue;
+using PiOps.Web.Utils;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Kubernetes;
+
+/// <summary>
+/// The workload model on the Kubernetes API. Reads come from the shared <see cref="ClusterCache"/>; actions are the
+/// calls kubectl makes, each naming its RBAC rule so a refusal can say what is missing. Refusals are
+/// <see cref="WorkloadActionException"/>s with the local runtime's sentences where the meaning is the same.
+/// </summary>
+public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, IDisposable
+{
+    /// <summary>The annotation naming the signed-in user who asked for an object.</summary>
+    public const string RequestedBy = "piops.io/requested-by";
+
+    private const int HistoryLength = 300;
+
+    private readonly ClusterCache _cache;
+    private readonly IKubernetes _client;
+    private readonly KubernetesTarget _target;
+    private readonly KubernetesOptions _o;
+    private readonly IQueueState _queue;
+    private readonly TimeProvider _time;
+    private readonly ILogger<KubernetesRuntime> _log;
+    private readonly PodSettings _pod;
+    private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
+    private readonly IDisposable _subscription;
+    private readonly object _gate = new();
+    private readonly Queue<AutoscalerPoint> _history = new();
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, IReadOnlyList<LogLine> Lines)> _logs = new();
+    private volatile WorkloadSnapshot _current = WorkloadSnapshot.Empty;
+
+    public KubernetesRuntime(ClusterCache cache, IKubernetes client, KubernetesTarget target, IOptions<KubernetesOptions> options,
+        IOptions<QueueOptions> queueOptions, IQueueState queue, TimeProvider time, ILogger<KubernetesRuntime> log)
+    {
+        _cache = cache;
+        _client = client;
+        _target = target;
+        _o = options.Value;
+        _queue = queue;
+        _time = time;
+        _log = log;
+        var (key, value) = _o.ManagedLabelPair;
+        _pod = new PodSettings(_o.WorkerImage, _o.RedisHost, _o.RedisPort.ToString(CultureInfo.InvariantCulture), queueOptions.Value.QueueName, key, value);
+        _current = Build();
+        _subscription = cache.Subscribe(_ => PublishAsync());
+    }
+
+    public string Description => _target.Description;
+
+    public bool IsLocal => false;
+
+    public WorkloadSnapshot Current => _current;
+
+    public (string Host, string Port) PodRedis => (_pod.RedisHost, _pod.RedisPort);
+
+    public KubernetesTarget Target => _target;
+
+    public ClusterState State => _cache.State;
+
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
+
+    /// <summary>The Job a spec becomes on this cluster: what CreateJobAsync sends and the YAML preview shows.</summary>
+    public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, _pod);
+
+    public async Task ScaleAsync(int replicas)
+    {
+        if (replicas < 0 || replicas > _o.MaxReplicas)
+        {
+            throw new WorkloadActionException($"Replicas must be from 0 to {_o.MaxReplicas} (Kubernetes:MaxReplicas); nothing was changed.");
+        }
+
+        if (WorkersAutoscaler() is { } hpa)
+        {
+            throw new WorkloadActionException($"The autoscaler sets the replicas ({hpa.Spec.MinReplicas ?? 1} to {hpa.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
+        }
+
+        // kubectl scale: a merge patch of the scale subresource, so only the replica count changes.
+        await CallAsync("patch", "deployments/scale", "Deployment", _o.WorkersDeployment, () =>
+            _client.AppsV1.PatchNamespacedDeploymentScaleWithHttpMessagesAsync(
+                new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), _o.WorkersDeployment, _target.Namespace));
+    }
+
+    public Task CreateJobAsync(JobSpec spec)
+    {
+        ThrowIfInvalid(spec.Validate(), "Nothing was created.");
+        return CreateJobAsync(Manifests.Job(spec, _pod));
+    }
+
+    /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
+    public Task<string> CreateJobFromYamlAsync(string yaml)
+    {
+        V1Job job;
+        try
+        {
+            var head = KubernetesYaml.Deserialize<KubernetesObject>(yaml, strict: false);
+            if (head?.Kind != "Job" || head.ApiVersion != "batch/v1")
+            {
+                throw new WorkloadActionException($"This YAML is a {(string.IsNullOrEmpty(head?.Kind) ? "document without a kind" : head.Kind)}{(string.IsNullOrEmpty(head?.ApiVersion) ? "" : " (" + head.ApiVersion + ")")}: only a batch/v1 Job can be created here. Nothing was created.");
+            }
+
+            job = KubernetesYaml.Deserialize<V1Job>(yaml, strict: true);
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            // Strict reading names the first field the Job model does not have (kubectl's "unknown field").
+            string detail = ex.InnerException?.Message ?? ex.Message;
+            throw new WorkloadActionException($"The YAML is not a valid Job ({ex.Start.Line}:{ex.Start.Column}): {detail} Nothing was created.");
+        }
+
+        if (job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != _target.Namespace)
+        {
+            throw new WorkloadActionException($"The Job is for namespace {ns}, but the dashboard works in {_target.Namespace}. Nothing was created.");
+        }
+
+        job.Metadata ??= new V1ObjectMeta();
+        job.Metadata.NamespaceProperty = null;
+        job.Metadata.Labels ??= new Dictionary<string, string>();
+        // Labelled as PiOps' own, or the dashboard would create it and then not show it.
+        job.Metadata.Labels[_pod.LabelKey] = _pod.LabelValue;
+        return CreateJobAsync(job).ContinueWith(t =>
+        {
+            t.GetAwaiter().GetResult();
+            return job.Metadata.Name;
+        }, TaskScheduler.Default);
+    }
+
+    private Task CreateJobAsync(V1Job job)
+    {
+        Annotate(job.Metadata ??= new V1ObjectMeta());
+        return CallAsync("create", "jobs", "Job", job.Metadata.Name, () => _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace));
+    }
+
+    // Who asked, as the audit trail names them: on every object PiOps creates, so the cluster shows it too.
+    private static void Annotate(V1ObjectMeta metadata)
+    {
+        if (Security.ActingUser.Value is { } user)
+        {
+            metadata.Annotations ??= new Dictionary<string, string>();
+            metadata.Annotations[RequestedBy] = user.Name;
+        }
+    }
+
+    public Task DeleteJobAsync(string name) =>
+        // Background, as kubectl does: the Job goes now and the garbage collector removes its pods (the API's default
+        // for Jobs is to orphan them).
+        CallAsync("delete", "jobs", "Job", name, () =>
+            _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
+
+    public async Task RerunJobAsync(string name)
+    {
+        var job = await CallAsync("get", "jobs", "Job", name, () => _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace));
+        var again = Manifests.Recreate(job);
+        await DeleteJobAsync(name);
+        // As kubectl delete then create: the name is free only once the old Job is really gone.
+        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var _ = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace);
+            }
+            catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.NotFound)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
+            {
+                throw new WorkloadActionException(ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target));
+            }
+
+            if (_time.GetUtcNow() > deadline)
+            {
+                throw new WorkloadActionException($"The old Job {name} did not go away in time; it was not created again.");
+            }
+
+            await Task.Delay(200);
+        }
+
+        await CreateJobAsync(again);
+    }
+
+    public Task CreateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
+        var cron = Manifests.CronJob(spec, _pod);
+        Annotate(cron.Metadata);
+        return CallAsync("create", "cronjobs", "CronJob", spec.Name, () => _client.BatchV1.CreateNamespacedCronJobWithHttpMessagesAsync(cron, _target.Namespace));
+    }
+
+    public Task UpdateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
+        return PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec));
+    }
+
+    public Task SuspendCronJobAsync(string name, bool suspend) =>
+        PatchCronJobAsync(name, suspend ? "{\"spec\":{\"suspend\":true}}" : "{\"spec\":{\"suspend\":false}}");
+
+    private Task PatchCronJobAsync(string name, string mergePatch) =>
+        CallAsync("patch", "cronjobs", "CronJob", name, () =>
+            _client.BatchV1.PatchNamespacedCronJobWithHttpMessagesAsync(new V1Patch(mergePatch, V1Patch.PatchType.MergePatch), name, _target.Namespace));
+
+    public Task DeleteCronJobAsync(string name) =>
+        // Its Jobs, and their pods, go with it.
+        CallAsync("delete", "cronjobs", "CronJob", name, () =>
+            _client.BatchV1.DeleteNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
+
+    public async Task<string> RunCronJobNowAsync(string name)
+    {
+        var cron = await CallAsync("get", "cronjobs", "CronJob", name, () => _client.BatchV1.ReadNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace));
+        string jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
+        await CreateJobAsync(Manifests.JobFromCronJob(cron, jobName));
+        return jobName;
+    }
+
+    public async Task SetAutoscalerAsync(AutoscalerSpec spec)
+    {
+        var existing = WorkersAutoscaler();
+        if (!spec.Enabled)
+        {
+            // Off: the Deployment keeps its replicas from now on (kubectl delete hpa).
+            if (existing is not null)
+            {
+                await CallAsync("delete", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, () =>
+                    _client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(existing.Metadata.Name, _target.Namespace));
+            }
+
+            return;
+        }
+
+        ThrowIfInvalid(spec.Validate(_o.MaxReplicas), "Nothing was changed.");
+        if (existing is null)
+        {
+            var hpa = Manifests.Autoscaler(spec, _o.WorkersDeployment, _o.QueueMetricName, _pod);
+            Annotate(hpa.Metadata);
+            await CallAsync("create", "horizontalpodautoscalers", "HorizontalPodAutoscaler", hpa.Metadata.Name, () =>
+                _client.AutoscalingV2.CreateNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(hpa, _target.Namespace));
+        }
+        else
+        {
+            await CallAsync("patch", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, () =>
+                _client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(
+                    new V1Patch(Manifests.AutoscalerPatch(spec, _o.QueueMetricName), V1Patch.PatchType.MergePatch), existing.Metadata.Name, _target.Namespace));
+        }
+    }
+
+    /// <summary>The last lines of the pod's log, as last fetched; asking starts a fresh fetch when that is over 2 s old.</summary>
+    public IReadOnlyList<LogLine> Logs(string podName)
+    {
+        var now = _time.GetUtcNow();
+        var cached = _logs.GetValueOrDefault(podName);
+        if (now - cached.At > TimeSpan.FromSeconds(2))
+        {
+            _logs[podName] = (now, cached.Lines ?? []);
+            _ = FetchLogsAsync(podName);
+        }
+
+        return cached.Lines ?? [];
+    }
+
+    private async Task FetchLogsAsync(string podName)
+    {
+        try
+        {
+            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(podName, _target.Namespace, tailLines: 500, timestamps: true);
+            using var reader = new StreamReader(response.Body);
+            var lines = new List<LogLine>();
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                int space = line.IndexOf(' ', StringComparison.Ordinal);
+                lines.Add(space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+                    ? new LogLine(at, podName, false, line[(space + 1)..])
+                    : new LogLine(_time.GetUtcNow(), podName, false, line));
+            }
+
+            _logs[podName] = (_time.GetUtcNow(), lines);
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
+        {
+            _log.LogDebug("Reading the log of {Pod} failed: {Message}", podName, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// kubectl logs -f: the pod's last lines, then each new one. When the API server ends the stream (a restart, a
+    /// dropped connection), it is opened again from the last line's time, so nothing is shown twice or lost beyond
+    /// the same second; a pod that is gone ends it with a sentence.
+    /// </summary>
+    public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        DateTimeOffset? last = null;
+        int failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var lines = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
+            {
+                FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+            });
+            var reading = ReadLogAsync(pod, last is null ? tailLines : null, last, lines.Writer, cancellationToken);
+            await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
+            {
+                // A resumed stream starts at the last line's second: skip what was already shown.
+                if (last is { } seen && line.At <= seen)
+                {
+                    continue;
+                }
+
+                last = line.At;
+                failures = 0;
+                yield return line;
+            }
+
+            string? ended = await reading;
+            if (ended is not null)
+            {
+                throw new Logs.LogStreamException(ended);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * (1 << Math.Min(failures++, 5)))), cancellationToken)
+                .ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    // One request of pods/log with follow; returns a sentence when the pod cannot be read any more, else null.
+    private async Task<string?> ReadLogAsync(string pod, int? tailLines, DateTimeOffset? since,
+        System.Threading.Channels.ChannelWriter<LogLine> lines, CancellationToken cancellationToken)
+    {
+        try
+        {
+            int? sinceSeconds = since is { } s ? Math.Max(1, (int)Math.Ceiling((_time.GetUtcNow() - s).TotalSeconds) + 1) : null;
+            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, follow: true,
+                tailLines: tailLines, sinceSeconds: sinceSeconds, timestamps: true, cancellationToken: cancellationToken);
+            using var reader = new StreamReader(response.Body);
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                int space = line.IndexOf(' ', StringComparison.Ordinal);
+                lines.TryWrite(space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+                    ? new LogLine(at, pod, false, line[(space + 1)..])
+                    : new LogLine(_time.GetUtcNow(), pod, false, line));
+            }
+
+            return null;
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return $"The pod {pod} is gone.";
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Forbidden)
+        {
+            return $"The dashboard may not read logs here: its Role needs get on pods/log in {_target.Namespace}.";
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogDebug("The log stream of {Pod} broke ({Message}); opening it again", pod, ex.Message);
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        finally
+        {
+            lines.TryComplete();
+        }
+    }
+
+    private V2HorizontalPodAutoscaler? WorkersAutoscaler() =>
+        _cache.Autoscalers.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } r && r.Name == _o.WorkersDeployment);
+
+    private static void ThrowIfInvalid(IEnumerable<string> validation, string nothing)
+    {
+        var problems = validation.ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", problems) + " " + nothing);
+        }
+    }
+
+    private async Task<T> CallAsync<T>(string verb, string resource, string kind, string? name, Func<Task<HttpOperationResponse<T>>> call)
+    {
+        try
+        {
+            using var response = await call();
+            return response.Body;
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
+        {
+            throw new WorkloadActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
+        }
+    }
+
+    private Task PublishAsync()
+    {
+        var snapshot = Build();
+        _current = snapshot;
+        return _subscribers.NotifyAsync(snapshot, _log);
+    }
+
+    private WorkloadSnapshot Build()
+    {
+        var now = _time.GetUtcNow();
+        var pods = _cache.Pods.Items;
+        var deployment = _cache.Deployments.Get(_o.WorkersDeployment);
+        var workers = deployment is null
+            ? new DeploymentView(_o.WorkersDeployment, 0, 0, 0, [])
+            : new DeploymentView(_o.WorkersDeployment, deployment.Spec?.Replicas ?? 1, deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0,
+                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(View).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
+        var jobs = _cache.Jobs.Items;
+        var events = _cache.Events.Items;
+        var jobViews = jobs.Select(j => JobView(j, pods)).OrderByDescending(j => j.StartTime).ToList();
+        var cronJobs = _cache.CronJobs.Items.Select(c => new CronJobView(
+                Manifests.ToCronJobSpec(c),
+                c.Metadata.CreationTimestamp ?? now,
+                c.Status?.LastScheduleTime,
+                c.Status?.LastSuccessfulTime,
+                jobs.Where(j => Controller(j)?.Uid == c.Metadata.Uid && Finished(j) is null).Select(j => j.Metadata.Name).Order(StringComparer.Ordinal).ToList(),
+                LastEvent(events, "CronJob", c.Metadata.Name)))
+            .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events));
+    }
+
+    private AutoscalerView? Autoscaler(DateTimeOffset now, DeploymentView workers, IReadOnlyList<Corev1Event> events)
+    {
+        var hpa = WorkersAutoscaler();
+        var queue = _queue.Current;
+        long depth = queue.RedisAvailable ? queue.Depth : 0;
+        IReadOnlyList<AutoscalerPoint> history;
+        lock (_gate)
+        {
+            if (_history.Count == 0 || now - _history.Last().At >= TimeSpan.FromSeconds(1))
+            {
+                _history.Enqueue(new AutoscalerPoint(now, workers.Pods.Count, workers.Desired, depth));
+                while (_history.Count > HistoryLength)
+                {
+                    _history.Dequeue();
+                }
+            }
+
+            history = [.. _history];
+        }
+
+        if (hpa is null)
+        {
+            return null;
+        }
+
+        var conditions = hpa.Status?.Conditions ?? [];
+        string? status = conditions.Count == 0
+            ? "The HPA has not reported yet."
+            : string.Join(" ", conditions.Select(c => $"{c.Type} {c.Status}{(string.IsNullOrEmpty(c.Reason) ? "" : " (" + c.Reason + ")")}{(string.IsNullOrEmpty(c.Message) ? "." : ": " + c.Message.TrimEnd('.') + ".")}"));
+        return new AutoscalerView(Manifests.ToAutoscalerSpec(hpa), "HorizontalPodAutoscaler", hpa.Status?.CurrentReplicas ?? workers.Pods.Count,
+            hpa.Status?.DesiredReplicas ?? workers.Desired, Manifests.CurrentCpuPercent(hpa), Manifests.CurrentQueueLength(hpa),
+            hpa.Status?.LastScaleTime, status, LastEvent(events, "HorizontalPodAutoscaler", hpa.Metadata.Name), history);
+    }
+
+    private JobView JobView(V1Job job, IReadOnlyList<V1Pod> pods)
+    {
+        var (condition, reason) = Finished(job) is { } done ? done : (job.Metadata.DeletionTimestamp is null ? null : "Deleting", (string?)null);
+        var owned = pods.Where(p => p.Metadata.OwnerReferences?.Any(o => o.Uid == job.Metadata.Uid) == true)
+            .Select(View).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        var cron = Controller(job) is { Kind: "CronJob" } owner ? owner.Name : null;
+        return new JobView(Manifests.ToJobSpec(job.Metadata.Name, job.Spec), job.Status?.Active ?? 0, job.Status?.Succeeded ?? 0, job.Status?.Failed ?? 0,
+            condition, reason, job.Status?.StartTime ?? job.Metadata.CreationTimestamp ?? DateTimeOffset.MinValue.UtcDateTime, job.Status?.CompletionTime, owned, cron);
+    }
+
+    /// <summary>"Complete" or "Failed" with the reason, once the Job controller has decided.</summary>
+    private static (string Condition, string? Reason)? Finished(V1Job job)
+    {
+        var c = job.Status?.Conditions?.FirstOrDefault(c => c.Type is "Complete" or "Failed" && c.Status == "True");
+        return c is null ? null : (c.Type, c.Type == "Failed" ? $"{c.Reason}: {c.Message}".Trim(' ', ':') : null);
+    }
+
+    private static V1OwnerReference? Controller(V1Job job) => job.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
+
+    private static bool OwnedBy(V1Pod pod, string kind) => pod.Metadata.OwnerReferences?.Any(o => o.Kind == kind) == true;
+
+    private static string? LastEvent(IReadOnlyList<Corev1Event> events, string kind, string name) =>
+        events.Where(e => e.InvolvedObject?.Kind == kind && e.InvolvedObject.Name == name)
+            .OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp).LastOrDefault() is { } last
+            ? $"{last.Reason}: {last.Message}".Trim(' ', ':')
+            : null;
+
+    private static PodView View(V1Pod p)
+    {
+        var statuses = p.Status?.ContainerStatuses ?? [];
+        var waiting = statuses.Select(s => s.State?.Waiting).FirstOrDefault(w => w is not null);
+        var terminated = statuses.Select(s => s.LastState?.Terminated ?? s.State?.Terminated).FirstOrDefault(t => t is not null);
+        string phase = p.Metadata.DeletionTimestamp is not null ? "Terminating"
+            : waiting?.Reason is "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull" ? waiting.Reason
+            : p.Status?.Phase ?? "Pending";
+        string? note = waiting is not null && !string.IsNullOrEmpty(waiting.Reason) ? $"{waiting.Reason}{(string.IsNullOrEmpty(waiting.Message) ? "" : ": " + waiting.Message)}"
+            : terminated is { ExitCode: not 0 } t ? $"last exit {t.ExitCode}{(string.IsNullOrEmpty(t.Reason) ? "" : " (" + t.Reason + ")")}"
+            : p.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False") is { } unscheduled ? $"{unscheduled.Reason}: {unscheduled.Message}"
+            : null;
+        bool ready = p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true && p.Metadata.DeletionTimestamp is null;
+        return new PodView(p.Metadata.Name, phase, ready, statuses.Sum(s => s.RestartCount),
+            p.Status?.StartTime ?? p.Metadata.CreationTimestamp ?? DateTime.MinValue, 0, 0, p.Spec?.NodeName ?? "", null, note);
+    }
+
+    /// <summary>Whether a label selector selects these labels (matchLabels and matchExpressions, as the API applies them).</summary>
+    public static bool Selects(V1LabelSelector? selector, IDictionary<string, string>? labels)
+    {
+        if (selector is null)
+        {
+            return false;
+        }
+
+        labels ??= new Dictionary<string, string>();
+        bool matchLabels = (selector.MatchLabels ?? new Dictionary<string, string>()).All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        bool matchExpressions = (selector.MatchExpressions ?? []).All(e => e.OperatorProperty switch
+        {
+            "In" => labels.TryGetValue(e.Key, out var v) && (e.Values ?? []).Contains(v),
+            "NotIn" => !labels.TryGetValue(e.Key, out var v) || !(e.Values ?? []).Contains(v),
+            "Exists" => labels.ContainsKey(e.Key),
+            "DoesNotExist" => !labels.ContainsKey(e.Key),
+            _ => false,
+        });
+        return matchLabels && matchExpressions && (selector.MatchLabels?.Count > 0 || selector.MatchExpressions?.Count > 0);
+    }
+
+    private static string RandomSuffix() =>
+        string.Create(5, Random.Shared, (span, r) =>
+        {
+            const string chars = "bcdfghjklmnpqrstvwxz2456789";
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = chars[r.Next(chars.Length)];
+            }
+        });
+
+    public void Dispose() => _subscription.Dispose();
+}
