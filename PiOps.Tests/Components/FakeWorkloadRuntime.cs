@@ -15,6 +15,8 @@ internal sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public AutoscalerView? Autoscaler { get; set; }
 
+    public DeploymentView Workers { get; set; } = WorkloadSnapshot.Empty.Workers;
+
     public List<JobSpec> Created { get; } = [];
 
     public List<CronJobSpec> CreatedCronJobs { get; } = [];
@@ -33,7 +35,7 @@ internal sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public WorkloadSnapshot Current => WorkloadSnapshot.Empty with
     {
-        At = DateTimeOffset.UtcNow, Jobs = Jobs, CronJobs = CronJobs, Autoscaler = Autoscaler,
+        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = Jobs, CronJobs = CronJobs, Autoscaler = Autoscaler,
     };
 
     public (string Host, string Port) PodRedis => ("fake-redis", "6379");

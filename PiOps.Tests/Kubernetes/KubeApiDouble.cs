@@ -313,6 +313,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         };
         string resource = path.Plural + (path.Sub is null ? "" : "/" + path.Sub);
         _requests.AddOrUpdate($"{verb} {resource}", 1, (_, n) => n + 1);
+        if (ctx.Request.Headers.TryGetValue("Impersonate-User", out var impersonated))
+        {
+            _impersonations.Enqueue($"{verb} {resource} as {impersonated} ({ctx.Request.Headers["Impersonate-Group"]})");
+        }
+
         if (!_role.Contains($"{kind.Group}/{resource}:{verb}") || _forbidden.ContainsKey($"{verb} {resource}"))
         {
             string target = path.Name is null ? $"{resource}{(kind.Group == "" ? "" : "." + kind.Group)}" : $"{path.Plural}{(kind.Group == "" ? "" : "." + kind.Group)} \"{path.Name}\"";
@@ -873,8 +878,124 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
+        var log = PodLog(name);
+        bool follow = ctx.Request.Query["follow"] == "true";
+        bool timestamps = ctx.Request.Query["timestamps"] == "true";
+        int? tail = int.TryParse(ctx.Request.Query["tailLines"], out int t) ? t : null;
+        int? sinceSeconds = int.TryParse(ctx.Request.Query["sinceSeconds"], out int ss) ? ss : null;
         ctx.Response.ContentType = "text/plain";
-        await ctx.Response.WriteAsync($"{Now()} starting {name}\n{Now()} waiting for tasks\n");
+        using var drop = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _dropLogs.Token);
+        if (follow)
+        {
+            Interlocked.Increment(ref _openLogStreams);
+        }
+
+        try
+        {
+            int sent;
+            List<(DateTime At, string Text)> first;
+            lock (log)
+            {
+                var since = sinceSeconds is { } sec ? DateTime.UtcNow.AddSeconds(-sec) : DateTime.MinValue;
+                first = log.Lines.Where(l => l.At >= since).ToList();
+                sent = log.Lines.Count;
+            }
+
+            if (tail is { } n)
+            {
+                first = first.Skip(Math.Max(0, first.Count - n)).ToList();
+            }
+
+            foreach (var (at, text) in first)
+            {
+                await ctx.Response.WriteAsync(Line(at, text, timestamps), drop.Token);
+            }
+
+            await ctx.Response.Body.FlushAsync(drop.Token);
+            while (follow && !drop.IsCancellationRequested)
+            {
+                Task changed;
+                List<(DateTime At, string Text)> next;
+                lock (log)
+                {
+                    next = log.Lines.Skip(sent).ToList();
+                    sent = log.Lines.Count;
+                    changed = log.Changed.Task;
+                }
+
+                foreach (var (at, text) in next)
+                {
+                    await ctx.Response.WriteAsync(Line(at, text, timestamps), drop.Token);
+                }
+
+                await ctx.Response.Body.FlushAsync(drop.Token);
+                await changed.WaitAsync(drop.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_dropLogs.IsCancellationRequested && !ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The server ends the stream, as an API server restart does: the client sees a clean end of the body.
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (follow)
+            {
+                Interlocked.Decrement(ref _openLogStreams);
+            }
+        }
+    }
+
+    private static string Line(DateTime at, string text, bool timestamps) =>
+        timestamps ? at.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture) + " " + text + "\n" : text + "\n";
+
+    private PodLogState PodLog(string pod) => _podLogs.GetOrAdd(pod, name =>
+    {
+        var state = new PodLogState();
+        state.Lines.Add((DateTime.UtcNow, $"starting {name}"));
+        state.Lines.Add((DateTime.UtcNow, "waiting for tasks"));
+        return state;
+    });
+
+    /// <summary>The pod writes a line to its log; followers get it at once.</summary>
+    public void WriteLog(string pod, string text)
+    {
+        var log = PodLog(pod);
+        lock (log)
+        {
+            log.Lines.Add((DateTime.UtcNow, text));
+            var changed = log.Changed;
+            log.Changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            changed.TrySetResult();
+        }
+    }
+
+    /// <summary>Ends every open pods/log stream from the server's side.</summary>
+    public void EndLogStreams()
+    {
+        var old = _dropLogs;
+        _dropLogs = new CancellationTokenSource();
+        old.Cancel();
+    }
+
+    /// <summary>pods/log requests with follow=true open now.</summary>
+    public int OpenLogStreams => Volatile.Read(ref _openLogStreams);
+
+    /// <summary>Requests made as another user: "verb resource as USER (GROUP)".</summary>
+    public IReadOnlyList<string> Impersonations => [.. _impersonations];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PodLogState> _podLogs = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _impersonations = new();
+    private CancellationTokenSource _dropLogs = new();
+    private int _openLogStreams;
+
+    private sealed class PodLogState
+    {
+        public List<(DateTime At, string Text)> Lines { get; } = [];
+
+        public TaskCompletionSource Changed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     // ---- Controllers and garbage collection (under the lock) ------------------------------------------------------

@@ -9,9 +9,10 @@ namespace PiOps.Web.Hubs;
 
 /// <summary>
 /// Real-time feed for external clients: queue statistics after every sample and each task completion, as
-/// SignalR streams. Both come from the shared monitor, so clients add no Redis load.
+/// SignalR streams. Both come from the shared monitor, so clients add no Redis load. And log lines of a pod, the
+/// workers Deployment or a Job, from the same shared streams as the Logs page.
 /// </summary>
-public sealed class QueueHub(IQueueState monitor) : Hub
+public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Logs.LogTailer tailer) : Hub
 {
     public const string Path = "/hubs/queue";
 
@@ -43,6 +44,34 @@ public sealed class QueueHub(IQueueState monitor) : Hub
         await foreach (var r in channel.Reader.ReadAllAsync(cancellationToken))
         {
             yield return r;
+        }
+    }
+
+    /// <summary>
+    /// Log lines of "pod/NAME", "deployment/NAME" or "job/NAME": the last <paramref name="tail"/> lines of each pod, then
+    /// each new line, with pods that appear attached. A slow client loses the oldest when 10,000 are waiting.
+    /// </summary>
+    public async IAsyncEnumerable<Workloads.LogLine> StreamLogs(string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var parsed = Logs.LogTarget.Parse(target)
+            ?? throw new HubException($"\"{target}\" is not something to tail: use deployment/NAME, job/NAME or pod/NAME.");
+        var channel = Channel.CreateBounded<Workloads.LogLine>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
+        using var session = new Logs.LogSession(runtime, tailer, parsed, capacity: 10_000, tail: Math.Clamp(tail, 0, 10_000),
+            onLine: line => channel.Writer.TryWrite(line));
+        // A line that arrives while the backlog is read is in both: send it once.
+        var backlog = session.Lines;
+        var sent = new HashSet<Workloads.LogLine>(backlog, ReferenceEqualityComparer.Instance);
+        foreach (var line in backlog)
+        {
+            yield return line;
+        }
+
+        await foreach (var line in channel.Reader.ReadAllAsync(cancellationToken))
+        {
+            if (!sent.Remove(line))
+            {
+                yield return line;
+            }
         }
     }
 }

@@ -46,7 +46,8 @@ public sealed class LogTailer(IPodLogSource source, IOptions<LogOptions> options
                 upstream = new Upstream(pod, _o.LinesPerPod);
                 _streams[pod] = upstream;
                 StreamsOpened++;
-                _ = PumpAsync(upstream);
+                // On the thread pool: never on the caller's context (a page's renderer, a test's), whose thread it would hold.
+                _ = Task.Run(() => PumpAsync(upstream));
             }
 
             lock (upstream)
