@@ -52,5 +52,13 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(page.Locator("[data-testid=log-lines] mark").First).ToContainTextAsync("got task: ");
         await page.Locator("input[data-testid=log-filter]").FillAsync("got task: (");
         await Assertions.Expect(page.GetByText("Not a regular expression")).ToBeVisibleAsync();
+
+        // From a task to the lines of the worker that ran it, around that time.
+        string line = texts.First(t => t.Contains("got task: 800000"));
+        string id = System.Text.RegularExpressions.Regex.Match(line, @"\(id (t-[0-9a-f]+)").Groups[1].Value;
+        await page.GotoAsync(dashboard.BaseAddress + "/tasks?id=" + id);
+        await page.Locator("[data-testid=task-logs]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=log-around]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = id })).ToHaveCountAsync(2);
     }
 }
