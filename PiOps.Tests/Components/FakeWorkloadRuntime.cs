@@ -7,7 +7,7 @@ namespace PiOps.Tests.Components;
 /// A workload runtime for component tests: it validates as the real ones do and records what it was asked, so a test
 /// can see what a form sent. Integration tests use the local runtime with real processes.
 /// </summary>
-internal sealed class FakeWorkloadRuntime : IWorkloadRuntime
+public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 {
     public List<JobView> Jobs { get; } = [];
 
