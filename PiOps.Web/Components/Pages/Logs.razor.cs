@@ -32,6 +32,7 @@ public sealed partial class Logs : WorkloadComponentBase
     private long _receivedAtPause;
     private long _newWhilePaused;
     private DateTimeOffset? _around;
+    private int _sinceMinutes;
     private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
     private IReadOnlyList<TailedPod> _pods = [];
     private List<LogLine> _shown = [];
@@ -141,6 +142,12 @@ public sealed partial class Logs : WorkloadComponentBase
         }
 
         IEnumerable<LogLine> lines = _session.Lines.Where(l => !_excluded.Contains(l.Pod));
+        if (_sinceMinutes > 0)
+        {
+            var since = Time.GetUtcNow().AddMinutes(-_sinceMinutes);
+            lines = lines.Where(l => l.At >= since);
+        }
+
         if (_around is { } around)
         {
             lines = lines.Where(l => l.At >= around.AddMinutes(-2) && l.At <= around.AddMinutes(2));
@@ -207,6 +214,12 @@ public sealed partial class Logs : WorkloadComponentBase
         {
             yield return (text[at..], false);
         }
+    }
+
+    private void SinceChanged(int minutes)
+    {
+        _sinceMinutes = minutes;
+        Apply();
     }
 
     private void RegexChanged(bool value)
