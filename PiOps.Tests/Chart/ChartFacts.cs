@@ -127,6 +127,21 @@ public class ChartFacts
     }
 
     [Fact]
+    public void Impersonation_WhenAsked_GrantsOnlyImpersonate_AndTurnsItOn()
+    {
+        var objects = HelmChart.Objects(HelmChart.Render("dashboard.impersonate=true"));
+
+        var role = Assert.Single(objects.OfType<k8s.Models.V1ClusterRole>());
+        var rule = Assert.Single(role.Rules);
+        Assert.Equal(["impersonate"], rule.Verbs);
+        Assert.Equal(["users", "groups"], rule.Resources);
+        Assert.Single(objects.OfType<k8s.Models.V1ClusterRoleBinding>());
+        var env = objects.OfType<k8s.Models.V1Deployment>().Single(d => d.Metadata.Name.EndsWith("dashboard", StringComparison.Ordinal))
+            .Spec.Template.Spec.Containers[0].Env;
+        Assert.Contains(env, e => e.Name == "Auth__Impersonate" && e.Value == "true");
+    }
+
+    [Fact]
     public void Dashboard_ProbesHealth_RunsNonRoot_AndReadsTheGeneratedPassword()
     {
         var dashboard = One<V1Deployment>(Defaults.Value, "-dashboard");
