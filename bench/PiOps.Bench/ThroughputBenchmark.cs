@@ -11,7 +11,7 @@ internal static class ThroughputBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        int tasks = args.Length > 0 ? int.Parse(args[0]) : 20_000;
+        int tasks = args.Length > 0 ? int.Parse(args[0]) : 50_000;
         var redis = new VolatileRedisServer();
         await redis.InitializeAsync();
         try
