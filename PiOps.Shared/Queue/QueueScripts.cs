@@ -94,6 +94,18 @@ internal static class QueueScripts
         """;
 
     /// <summary>
+    /// A task's status written by a recoverer ('queued' for its next attempt, or 'dead'), unless the task is already
+    /// done: a live worker may take the requeued entry and finish it before the recoverer's status write arrives, and
+    /// that write must not turn a done task back into a queued one. KEYS: status. ARGV: TTL s, field/value pairs.
+    /// </summary>
+    public const string SetStatusUnlessDone = """
+        if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
+        for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return 1
+        """;
+
+    /// <summary>
     /// Give back everything in a worker's in-flight list to the head of the queue, unchanged (a shutdown, not a
     /// failure). KEYS: inflight, queue. Returns how many entries went back.
     /// </summary>
