@@ -18,12 +18,32 @@ public sealed class TaskLedger(IConnectionMultiplexer redis, string queue, IRead
     public QueueKeys Keys => _keys;
 
     /// <summary>Enqueues <paramref name="count"/> envelopes through TaskProducer, as the dashboard and the API do.</summary>
-    public static async Task<TaskLedger> EnqueueAsync(IConnectionMultiplexer redis, string queue, int count, long iterations)
+    public static Task<TaskLedger> EnqueueAsync(IConnectionMultiplexer redis, string queue, int count, long iterations) =>
+        EnqueueAsync(redis, queue, Enumerable.Repeat(iterations, count).ToArray());
+
+    public static async Task<TaskLedger> EnqueueAsync(IConnectionMultiplexer redis, string queue, long[] iterations)
     {
         var producer = new TaskProducer(redis, new QueueOptions { QueueName = queue });
-        var ids = await producer.EnqueueAsync(Enumerable.Repeat(iterations, count).ToArray());
+        var ids = await producer.EnqueueAsync(iterations);
         return new TaskLedger(redis, queue, ids);
     }
+
+    /// <summary>The stats hash's done count, or null while Redis is away.</summary>
+    public async Task<long?> CompletionsAsync()
+    {
+        try
+        {
+            return (long)await redis.GetDatabase().HashGetAsync(_keys.Stats, "done");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until the workers have reported at least <paramref name="count"/> completions.</summary>
+    public Task WaitForCompletionsAsync(long count, TimeSpan timeout) =>
+        Eventually.WaitAsync(async () => await CompletionsAsync() >= count, timeout, $"{count:N0} completions on {queue}");
 
     /// <summary>One reading of every task's state, the totals and what is left in the queue and in flight.</summary>
     public async Task<LedgerReport> ReadAsync()

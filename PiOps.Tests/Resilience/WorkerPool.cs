@@ -46,10 +46,22 @@ public sealed class WorkerPool(TestRedisServer server, string queue, int size, p
         }, timeout, $"{count} workers beating on {queue}");
     }
 
-    /// <summary>SIGKILL to one worker chosen by <paramref name="random"/>, then a new one in its place.</summary>
-    public async Task KillOneAndReplaceAsync(Random random)
+    /// <summary>
+    /// SIGKILL to one worker chosen by <paramref name="random"/> among those that are up (connected and registered),
+    /// then a new one in its place. Returns false when every worker is still starting: killing a process before it has
+    /// taken anything tests nothing, and on a busy machine start-up alone could outlast the kill interval.
+    /// </summary>
+    public async Task<bool> KillOneAndReplaceAsync(Random random)
     {
-        int i = random.Next(_running.Count);
+        var up = Enumerable.Range(0, _running.Count)
+            .Where(j => _running[j].HasExited || _running[j].Lines.Any(l => l.StartsWith("starting", StringComparison.Ordinal)))
+            .ToList();
+        if (up.Count == 0)
+        {
+            return false;
+        }
+
+        int i = up[random.Next(up.Count)];
         var victim = _running[i];
         if (victim.HasExited)
         {
@@ -63,6 +75,7 @@ public sealed class WorkerPool(TestRedisServer server, string queue, int size, p
         }
 
         _running[i] = StartOne();
+        return true;
     }
 
     /// <summary>Notes any worker that exited by itself and starts one in its place.</summary>
