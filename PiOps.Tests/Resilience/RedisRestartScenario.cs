@@ -56,8 +56,10 @@ public static class RedisRestartScenario
         var apiReport = await new TaskLedger(server.Client, queue, apiIds).WaitUntilCompleteAsync(TimeSpan.FromSeconds(60));
 
         bool sameWorkers = pool.Running.Select(w => w.Pid).SequenceEqual(pids) && pool.Running.All(w => !w.HasExited);
+        string exited = string.Join("\n---\n", pool.Running.Where(w => w.HasExited)
+            .Select(w => $"worker {w.Pid} exited with {w.ExitCode}:\n{string.Join("\n", w.Output.Split('\n').TakeLast(30))}"));
         return new RestartReport(tasks, workers, restarts, elapsed, report, sawOutage, sameWorkers, apiReport.AllDone,
-            pool.Running.Sum(w => w.ErrorLines.Count(l => l.Contains("Redis unavailable"))));
+            pool.Running.Sum(w => w.ErrorLines.Count(l => l.Contains("Redis unavailable"))), exited);
     }
 }
 
@@ -65,10 +67,10 @@ public static class RedisRestartScenario
 /// <param name="ApiAfterRestart">Tasks enqueued through the dashboard's HTTP API after the restart were all done.</param>
 /// <param name="WorkerRetries">"Redis unavailable" lines the workers logged while waiting for Redis.</param>
 public sealed record RestartReport(int Tasks, int Workers, int Restarts, TimeSpan Elapsed, LedgerReport Ledger,
-    bool DashboardSawOutage, bool SameWorkers, bool ApiAfterRestart, int WorkerRetries)
+    bool DashboardSawOutage, bool SameWorkers, bool ApiAfterRestart, int WorkerRetries, string ExitedWorkers)
 {
     public string Describe() =>
         $"{Tasks:N0} tasks, {Workers} workers, {Restarts} Redis restart(s), {Elapsed.TotalSeconds:F1} s: {Ledger.Describe()}; " +
         $"dashboard saw the outage: {DashboardSawOutage}, same worker processes: {SameWorkers}, API after restart: {ApiAfterRestart}, " +
-        $"{WorkerRetries} worker retry lines";
+        $"{WorkerRetries} worker retry lines" + (ExitedWorkers.Length > 0 ? "\n" + ExitedWorkers : "");
 }
