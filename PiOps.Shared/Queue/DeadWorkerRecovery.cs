@@ -101,12 +101,18 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         var writes = new List<Task>();
         foreach (var d in decisions.Where(d => d.Task is not null))
         {
-            var key = _keys.TaskStatus(d.Task!.Id);
             var fields = d.Requeue
-                ? TaskStatusRecord.Queued(d.Task, now)
-                : TaskStatusRecord.Dead(d.Reason!, d.Task.Attempt, recoveredBy, now);
-            writes.Add(db.HashSetAsync(key, fields));
-            writes.Add(db.KeyExpireAsync(key, options.StatusTtl));
+                ? TaskStatusRecord.Queued(d.Task!, now)
+                : TaskStatusRecord.Dead(d.Reason!, d.Task!.Attempt, recoveredBy, now);
+            var args = new List<RedisValue>(1 + fields.Length * 2) { (long)options.StatusTtl.TotalSeconds };
+            foreach (var e in fields)
+            {
+                args.Add(e.Name);
+                args.Add(e.Value);
+            }
+
+            // After the recovery script, so a live worker may already have finished the requeued task: never undo that.
+            writes.Add(db.ScriptEvaluateAsync(QueueScripts.SetStatusUnlessDone, [_keys.TaskStatus(d.Task!.Id)], [.. args]));
         }
 
         await Task.WhenAll(writes);

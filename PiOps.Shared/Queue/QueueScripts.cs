@@ -23,6 +23,62 @@ internal static class QueueScripts
         """;
 
     /// <summary>
+    /// A worker's one round trip per turn: store the results it finished (as <see cref="Complete"/> does for each), then,
+    /// unless the queue is paused, move up to N more entries from the head of the queue to its in-flight list, and
+    /// return everything that list holds. Returning the whole list, not only what this call moved, lets a worker adopt
+    /// entries moved by an earlier call whose reply was lost in a Redis outage, so none sits there forgotten.
+    /// KEYS: inflight, results, stats, queue, paused, then one status key per result.
+    /// ARGV: results to keep, status TTL s, channel, result count, entries to take, then per result: raw entry,
+    /// result JSON, number of status fields F, then F field/value pairs.
+    /// Returns 'ok' or 'paused', then the in-flight entries in the order they were taken.
+    /// </summary>
+    public const string CompleteAndTake = """
+        local unpack = unpack or table.unpack
+        local keep, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+        local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
+        local a = 6
+        for i = 1, n do
+          local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+          redis.call('LREM', KEYS[1], 1, raw)
+          redis.call('LPUSH', KEYS[2], json)
+          redis.call('HSET', KEYS[5 + i], unpack(ARGV, a + 3, a + 2 + 2 * f))
+          redis.call('EXPIRE', KEYS[5 + i], ttl)
+          redis.call('PUBLISH', channel, json)
+          a = a + 3 + 2 * f
+        end
+        if n > 0 then
+          redis.call('LTRIM', KEYS[2], 0, keep - 1)
+          redis.call('HINCRBY', KEYS[3], 'done', n)
+        end
+        local state = 'ok'
+        if redis.call('EXISTS', KEYS[5]) == 1 then
+          state = 'paused'
+        else
+          for i = 1, take do
+            if not redis.call('LMOVE', KEYS[4], KEYS[1], 'LEFT', 'RIGHT') then break end
+          end
+        end
+        local held = redis.call('LRANGE', KEYS[1], 0, -1)
+        table.insert(held, 1, state)
+        return held
+        """;
+
+    /// <summary>
+    /// Entries a worker took but will not start (a long task came first in its batch): back to the head of the queue,
+    /// in their order, unchanged. KEYS: inflight, queue. ARGV: the entries. Returns how many went back.
+    /// </summary>
+    public const string GiveBack = """
+        local n = 0
+        for i = #ARGV, 1, -1 do
+          if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
+            redis.call('LPUSH', KEYS[2], ARGV[i])
+            n = n + 1
+          end
+        end
+        return n
+        """;
+
+    /// <summary>
     /// An entry that cannot be run: from the worker's in-flight list to the dead letters, in one step.
     /// KEYS: inflight, dead letters, stats, status. ARGV: raw entry, dead-letter JSON, status TTL s, status pairs.
     /// </summary>
@@ -35,6 +91,18 @@ internal static class QueueScripts
           redis.call('EXPIRE', KEYS[4], tonumber(ARGV[3]))
         end
         return removed
+        """;
+
+    /// <summary>
+    /// A task's status written by a recoverer ('queued' for its next attempt, or 'dead'), unless the task is already
+    /// done: a live worker may take the requeued entry and finish it before the recoverer's status write arrives, and
+    /// that write must not turn a done task back into a queued one. KEYS: status. ARGV: TTL s, field/value pairs.
+    /// </summary>
+    public const string SetStatusUnlessDone = """
+        if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
+        for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return 1
         """;
 
     /// <summary>

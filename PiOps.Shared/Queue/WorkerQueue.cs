@@ -51,6 +51,55 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]);
     }
 
+    /// <summary>
+    /// One round trip: stores <paramref name="finished"/> (each as <see cref="CompleteAsync"/> would), then takes up to
+    /// <paramref name="take"/> entries unless the queue is paused, and returns every entry this worker now holds.
+    /// If the process dies before this call, the finished tasks are still in flight and run again (at least once);
+    /// if it dies after, the newly taken entries sit in the in-flight list until a live worker recovers them.
+    /// </summary>
+    public async Task<TakeResult> CompleteAndTakeAsync(IReadOnlyList<FinishedTask> finished, int take)
+    {
+        var keys = new RedisKey[5 + finished.Count];
+        keys[0] = _keys.InFlight(WorkerId);
+        keys[1] = _keys.Results;
+        keys[2] = _keys.Stats;
+        keys[3] = _keys.Queue;
+        keys[4] = _keys.Paused;
+        var args = new List<RedisValue>(5 + finished.Count * 21)
+        {
+            options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, _keys.Completions.ToString(), finished.Count, take,
+        };
+        for (int i = 0; i < finished.Count; i++)
+        {
+            var (raw, result) = finished[i];
+            keys[5 + i] = _keys.TaskStatus(result.Id);
+            var fields = TaskStatusRecord.Done(result);
+            args.Add(raw);
+            args.Add(QueueJson.Serialize(result));
+            args.Add(fields.Length);
+            foreach (var e in fields)
+            {
+                args.Add(e.Name);
+                args.Add(e.Value);
+            }
+        }
+
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]))!;
+        var held = new string[reply.Length - 1];
+        for (int i = 1; i < reply.Length; i++)
+        {
+            held[i - 1] = (string)reply[i]!;
+        }
+
+        return new TakeResult((string?)reply[0] == "paused", held);
+    }
+
+    /// <summary>Puts entries this worker took but will not start back at the head of the queue, in order, unchanged.</summary>
+    public async Task<int> GiveBackAsync(IReadOnlyList<string> entries) =>
+        entries.Count == 0 ? 0
+            : (int)await Db.ScriptEvaluateAsync(QueueScripts.GiveBack, [_keys.InFlight(WorkerId), _keys.Queue],
+                [.. entries.Select(e => (RedisValue)e)]);
+
     /// <summary>Moves an entry that cannot be run from the in-flight list to the dead letters, in one step.</summary>
     public async Task DeadLetterAsync(string raw, DeadLetter letter)
     {
@@ -120,6 +169,13 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         return new DrainState(queued, lengths.Sum(t => t.Result));
     }
 }
+
+/// <summary>A task this worker ran, with the entry it came from, waiting to be stored.</summary>
+public readonly record struct FinishedTask(string Raw, TaskResult Result);
+
+/// <param name="Paused">The queue is paused: nothing new was taken.</param>
+/// <param name="Held">Every entry in this worker's in-flight list, oldest first: the ones it must run or give back.</param>
+public sealed record TakeResult(bool Paused, IReadOnlyList<string> Held);
 
 /// <param name="Queued">Entries waiting in the queue.</param>
 /// <param name="OthersInFlight">Entries in other workers' in-flight lists: running, or waiting to be recovered.</param>

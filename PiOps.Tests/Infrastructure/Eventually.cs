@@ -40,6 +40,19 @@ public static class Eventually
         }
     }
 
+    /// <summary>As above, for an asynchronous condition.</summary>
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    {
+        try
+        {
+            await WaitAsync(condition, timeout, "");
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for: {describe()}");
+        }
+    }
+
     /// <summary>Awaits a task, failing with <paramref name="what"/> if it takes longer than <paramref name="timeout"/>.</summary>
     public static async Task<T> Within<T>(this Task<T> task, TimeSpan timeout, string what)
     {

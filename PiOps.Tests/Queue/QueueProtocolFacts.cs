@@ -151,6 +151,22 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task Recover_NeverTurnsADoneTaskBackToQueued()
+    {
+        // The recoverer writes statuses after its script; a live worker may have taken the requeued entry and finished
+        // it in between. Seen under random SIGKILLs: done tasks whose status said 'queued'.
+        string id = "raced-1";
+        await server.Db.ListRightPushAsync(Keys.Queue, $$"""{"id":"{{id}}","iterations":9}""");
+        await TakeAsync("dead", dies: true);
+        await server.Db.HashSetAsync(Keys.TaskStatus(id), [new("state", "done"), new("pi", "3.1")]);
+
+        await new DeadWorkerRecovery(server.Client, Options, "live").RecoverAsync();
+
+        Assert.Equal("done", (string?)await server.Db.HashGetAsync(Keys.TaskStatus(id), "state"));
+        Assert.Equal(1, await server.Db.ListLengthAsync(Keys.Queue)); // the entry itself is still given back
+    }
+
+    [Fact]
     public async Task Recover_DeadLetters_WhenAttemptsAreUsedUp()
     {
         string id = "poison-1";

@@ -98,6 +98,16 @@ public sealed class ApiFacts(RedisServer server) : IClassFixture<RedisServer>, I
     }
 
     [Fact]
+    public async Task PostTasks_ManyAtOnce_AreAllCreated()
+    {
+        // Each enqueue pokes the sampler; pokes arriving together used to overflow its semaphore and fail the request.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => PostJson("/api/tasks", """{"iterations": 10}""")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        Assert.Equal(40, await server.Db.ListLengthAsync(Keys.Queue));
+    }
+
+    [Fact]
     public async Task GetTask_Unknown_Is404Problem()
     {
         var response = await _http.GetAsync("/api/tasks/t-nope");

@@ -87,6 +87,8 @@ public sealed class CronScheduleFacts
     [InlineData("@often", "not a schedule macro")]
     [InlineData("TZ=Europe/Paris 0 * * * *", "time zone field")]
     [InlineData("CRON_TZ=UTC 0 * * * *", "time zone field")]
+    [InlineData("5-1 * * * *", "starts after it ends")] // Cronos reads a wrap-around; Kubernetes refuses it
+    [InlineData("0 0 * DEC-JAN *", "starts after it ends")]
     public void BadSchedules_AreRefusedWithASentence(string schedule, string expected)
     {
         Assert.False(CronSchedule.TryParse(schedule, null, out var result, out var error));
@@ -111,5 +113,24 @@ public sealed class CronScheduleFacts
         Assert.Equal(Noon.AddMinutes(3), latest);
         Assert.Equal(3, missed);
         Assert.Equal((null, 0), schedule.LatestRun(Noon, Noon.AddSeconds(59)));
+    }
+
+    [Fact]
+    public void ALongBadSchedule_IsShortenedInTheMessage()
+    {
+        string schedule = string.Join(",", Enumerable.Range(0, 3000).Select(i => (i % 60).ToString())) + " * * * * *";
+
+        Assert.False(CronSchedule.TryParse(schedule, null, out _, out var error));
+        Assert.Contains("has 6 field(s)", error);
+        Assert.True(error!.Length < 400, error);
+    }
+
+    [Theory]
+    [InlineData("addwork\n")]
+    [InlineData("Add_Work")]
+    public void Names_EndingInANewLine_OrWithCapitals_AreNotDns1123(string name)
+    {
+        Assert.Contains((JobSpec.Templates[1].Spec with { Name = name }).Validate(), p => p.Contains("DNS-1123"));
+        Assert.Contains((CronJobSpec.BookAddWork with { Name = name }).Validate(), p => p.Contains("DNS-1123"));
     }
 }

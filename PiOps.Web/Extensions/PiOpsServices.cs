@@ -135,7 +135,10 @@ public static class PiOpsServices
     {
         if (!app.Environment.IsDevelopment())
         {
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
+            // The API answers an unexpected error with a 500 problem; re-running a POST as the /error page (GET
+            // only) turned it into a misleading 405 Method Not Allowed.
+            app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseExceptionHandler());
+            app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), ui => ui.UseExceptionHandler("/error", createScopeForErrors: true));
         }
 
         app.UsePiOpsSecurityHeaders();

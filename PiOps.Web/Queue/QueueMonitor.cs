@@ -42,7 +42,18 @@ public sealed class QueueMonitor(
     public IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted) => _completionSubscribers.Add(onCompleted);
 
     /// <summary>Takes a sample now instead of at the next tick, e.g. right after an action, so pages show its effect.</summary>
-    public void Poke() => _poke.Release();
+    /// Many pokes before the next sample are one: the semaphore holds at most one, and a second Release would throw.
+    public void Poke()
+    {
+        try
+        {
+            _poke.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A poke is already pending; the next sample serves both.
+        }
+    }
 
     private readonly SemaphoreSlim _poke = new(0, 1);
 

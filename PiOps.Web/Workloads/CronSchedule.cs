@@ -50,6 +50,7 @@ public sealed class CronSchedule
         }
 
         string text = (schedule ?? "").Trim();
+        string shown = Shown(text);
         if (text.Length == 0)
         {
             error = "The schedule is empty: write five fields (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\", or a macro such as @hourly.";
@@ -66,13 +67,13 @@ public sealed class CronSchedule
         {
             if (text.StartsWith("@every", StringComparison.Ordinal))
             {
-                error = $"\"{text}\" is not supported: write the interval as fields instead, e.g. \"*/5 * * * *\" for every 5 minutes.";
+                error = $"\"{shown}\" is not supported: write the interval as fields instead, e.g. \"*/5 * * * *\" for every 5 minutes.";
                 return false;
             }
 
             if (!Macros.TryGetValue(text, out var expanded))
             {
-                error = $"\"{text}\" is not a schedule macro Kubernetes knows: use one of {string.Join(", ", Macros.Keys)}.";
+                error = $"\"{shown}\" is not a schedule macro Kubernetes knows: use one of {string.Join(", ", Macros.Keys)}.";
                 return false;
             }
 
@@ -82,17 +83,59 @@ public sealed class CronSchedule
         var fields = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length != 5)
         {
-            error = $"\"{text}\" has {fields.Length} field(s); a schedule has five: minute hour day-of-month month day-of-week, e.g. \"*/5 * * * *\".";
+            error = $"\"{shown}\" has {fields.Length} field(s); a schedule has five: minute hour day-of-month month day-of-week, e.g. \"*/5 * * * *\".";
             return false;
         }
 
         if (fields.SelectMany(f => f.Split(',', '-', '/')).FirstOrDefault(t => !IsToken(t)) is { } odd)
         {
-            error = $"\"{text}\" has \"{odd}\", which Kubernetes does not accept: use numbers, names (JAN-DEC, SUN-SAT), '*', '?', ',', '-' and '/' (no L, W, # or H).";
+            error = $"\"{shown}\" has \"{Shown(odd)}\", which Kubernetes does not accept: use numbers, names (JAN-DEC, SUN-SAT), '*', '?', ',', '-' and '/' (no L, W, # or H).";
+            return false;
+        }
+
+        if (ReversedRange(fields) is { } reversed)
+        {
+            error = $"\"{shown}\" has the range \"{reversed}\", which starts after it ends: Kubernetes refuses it. Write the smaller value first, or two ranges (e.g. \"22-23,0-2\").";
             return false;
         }
 
         return Build(text, fields, zone, out result, out error);
+    }
+
+    /// <summary>The input as an error message shows it: a long one cut, so the message stays a sentence.</summary>
+    private static string Shown(string text) => text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 60), "…");
+
+    /// <summary>
+    /// The first range whose start is after its end ("5-1"), which robfig/cron (Kubernetes) refuses and Cronos would
+    /// read as a wrap-around; names count as their numbers (JAN = 1, SUN = 0).
+    /// </summary>
+    private static string? ReversedRange(string[] fields)
+    {
+        for (int f = 0; f < fields.Length; f++)
+        {
+            foreach (var part in fields[f].Split(','))
+            {
+                var range = part.Split('/')[0].Split('-');
+                if (range.Length == 2 && Value(range[0], f) is { } from && Value(range[1], f) is { } to && from > to)
+                {
+                    return Shown(part);
+                }
+            }
+        }
+
+        return null;
+
+        static int? Value(string token, int field)
+        {
+            if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            {
+                return n;
+            }
+
+            int i = field == 3 ? Array.IndexOf(MonthAbbreviations, token.ToUpperInvariant()) + 1
+                : field == 4 ? Array.IndexOf(DayAbbreviations, token.ToUpperInvariant()) : -1;
+            return i >= 0 && !(field == 3 && i == 0) ? i : null;
+        }
     }
 
     // What robfig/cron, the parser Kubernetes uses, accepts between the separators.
@@ -124,7 +167,7 @@ public sealed class CronSchedule
         }
         catch (CronFormatException ex)
         {
-            error = $"\"{text}\" is not a valid schedule: {ex.Message.TrimEnd('.')}. Five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT).";
+            error = $"\"{Shown(text)}\" is not a valid schedule: {ex.Message.TrimEnd('.')}. Five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT).";
             return false;
         }
     }

@@ -31,7 +31,8 @@ public sealed record JobSpec(
     IReadOnlyDictionary<string, string> Env,
     int AddTasksCount = 10)
 {
-    private static readonly Regex Dns1123 = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.Compiled);
+    // \z, not $: '$' also matches before a final new line, and "addwork\n" is no DNS-1123 name.
+    private static readonly Regex Dns1123 = new(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\z", RegexOptions.Compiled);
 
     /// <summary>Every problem with the spec, as sentences; empty when it can be created.</summary>
     public IEnumerable<string> Validate()

@@ -17,9 +17,26 @@ public sealed class BookConsole(TextWriter output)
         }
     }
 
+    /// <summary>A line that waits in the buffer for the next <see cref="Line"/> or <see cref="Flush"/>: for batches of trivial tasks.</summary>
+    public void Buffered(string text)
+    {
+        lock (output)
+        {
+            output.WriteLine(text);
+        }
+    }
+
+    public void Flush()
+    {
+        lock (output)
+        {
+            output.Flush();
+        }
+    }
+
     private static TextWriter CreateStdout()
     {
-        var writer = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        var writer = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
         return TextWriter.Synchronized(writer);
     }
 }

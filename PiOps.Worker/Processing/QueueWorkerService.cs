@@ -64,16 +64,37 @@ public sealed class QueueWorkerService(
         }
     }
 
+    /// <summary>
+    /// A task of at most this many iterations (about a millisecond) runs on the loop's own thread, gets no 'processing'
+    /// record (it would be stale before anyone read it), and may share a round trip with others.
+    /// </summary>
+    internal const long SmallTask = 1_000_000;
+
+    /// <summary>At most this many entries are taken in one round trip, and only while every task is small.</summary>
+    internal const int MaxBatch = 64;
+
+    /// <summary>Tasks run but not yet stored: still in our in-flight list, so they run again if we die now.</summary>
+    private readonly List<FinishedTask> _finished = [];
+
     private async Task RunLoopAsync(CancellationToken stopping, CancellationToken hardStop)
     {
         int failures = 0;
         bool pausedNoted = false;
+        int batch = 1;
         while (!stopping.IsCancellationRequested)
         {
-            liveness.Touch();
+            liveness.TouchIfOlderThan(TimeSpan.FromSeconds(1));
             try
             {
-                if (await queue.IsPausedAsync())
+                // One round trip stores what we finished and takes what comes next. Dying before it returns: the
+                // finished tasks are still in flight and run again (at least once). After it: the taken entries sit in
+                // our in-flight list, recovered by a live worker if we die. It returns everything that list holds, so
+                // an entry taken by a call whose reply an outage swallowed is run now rather than forgotten.
+                var step = await queue.CompleteAndTakeAsync(_finished, batch);
+                _finished.Clear();
+                failures = 0;
+                var held = step.Held;
+                if (step.Paused && held.Count == 0)
                 {
                     if (!pausedNoted)
                     {
@@ -86,39 +107,47 @@ public sealed class QueueWorkerService(
                     continue;
                 }
 
-                if (pausedNoted)
+                if (pausedNoted && !step.Paused)
                 {
                     console.Line("resumed");
                     pausedNoted = false;
                     state.Phase = "idle";
                 }
 
-                // If the process dies during the pop, the entry is either still in the queue or already in our
-                // in-flight list: BLMOVE is one atomic step.
-                string? raw = await queue.TakeAsync(_o.PopTimeout);
-                failures = 0;
-                if (raw is null)
+                if (held.Count == 0)
                 {
-                    state.Phase = "idle";
-                    if (_o.CompleteWhenEmpty && await IsDrainedAsync())
+                    // The queue is empty: wait for one entry. If the process dies during the pop, the entry is either
+                    // still in the queue or already in our in-flight list: BLMOVE is one atomic step.
+                    string? raw = await queue.TakeAsync(_o.PopTimeout);
+                    if (raw is null)
                     {
-                        console.Line("no more work");
-                        return;
+                        state.Phase = "idle";
+                        if (_o.CompleteWhenEmpty && await IsDrainedAsync())
+                        {
+                            console.Line("no more work");
+                            return;
+                        }
+
+                        continue;
                     }
 
-                    continue;
+                    held = [raw];
                 }
 
                 if (stopping.IsCancellationRequested)
                 {
-                    // Taken after SIGTERM: not ours to start. LeaveAsync puts it back at the head of the queue.
+                    // Taken after SIGTERM: not ours to start. LeaveAsync puts them back at the head of the queue.
                     return;
                 }
 
-                if (!await ProcessAsync(raw, hardStop))
+                var (goOn, allSmall) = await RunBatchAsync(held, stopping, hardStop);
+                if (!goOn)
                 {
                     return;
                 }
+
+                // Trivial tasks share round trips, more of them while they stay trivial; any longer task resets to one.
+                batch = allSmall ? Math.Min(MaxBatch, batch * 2) : 1;
             }
             catch (Exception ex) when (RedisFaults.IsTransient(ex))
             {
@@ -131,37 +160,96 @@ public sealed class QueueWorkerService(
         }
     }
 
-    /// <summary>Runs one entry. Returns false when the worker must stop (shutdown timeout reached).</summary>
-    private async Task<bool> ProcessAsync(string raw, CancellationToken hardStop)
+    /// <summary>
+    /// Runs the entries we hold, in order. Returns whether to go on (false once the shutdown timeout is reached), and
+    /// whether every task was small. After SIGTERM it starts no further entry: LeaveAsync gives those back.
+    /// </summary>
+    private async Task<(bool GoOn, bool AllSmall)> RunBatchAsync(IReadOnlyList<string> held, CancellationToken stopping,
+        CancellationToken hardStop)
     {
-        var entry = TaskEntry.Parse(raw, _o.Queue);
-        if (!entry.IsValid)
+        bool allSmall = true;
+        for (int i = 0; i < held.Count && !(i > 0 && stopping.IsCancellationRequested); i++)
         {
-            // Bad input is never retried: it goes to the dead letters whole, with the reason, in one step.
-            console.Line($"dead-lettered entry: {entry.Error}");
-            var letter = new DeadLetter(raw, entry.Error!, null, 1, state.Id, time.GetUtcNow());
-            await RetryRedisAsync(() => queue.DeadLetterAsync(raw, letter), hardStop, "dead-letter");
-            state.CountFailure();
-            return true;
+            string raw = held[i];
+            var entry = TaskEntry.Parse(raw, _o.Queue);
+            if (!entry.IsValid)
+            {
+                // Bad input is never retried: it goes to the dead letters whole, with the reason, in one step.
+                console.Line($"dead-lettered entry: {entry.Error}");
+                var letter = new DeadLetter(raw, entry.Error!, null, 1, state.Id, time.GetUtcNow());
+                await RetryRedisAsync(() => queue.DeadLetterAsync(raw, letter), hardStop, "dead-letter");
+                state.CountFailure();
+                continue;
+            }
+
+            var task = entry.Task!;
+            bool small = task.Iterations <= SmallTask;
+            bool last = false;
+            if (!small)
+            {
+                allSmall = false;
+                if (i < held.Count - 1)
+                {
+                    // A long task must not hold the entries behind it while other workers are free: they go back to
+                    // the head of the queue, unchanged, before it starts. Dying before that: all are recovered.
+                    var rest = held.Skip(i + 1).ToList();
+                    await RetryRedisAsync(() => queue.GiveBackAsync(rest), hardStop, "give back entries");
+                    last = true;
+                }
+            }
+
+            if (!await RunTaskAsync(raw, task, small, hardStop))
+            {
+                console.Flush();
+                return (false, false);
+            }
+
+            if (last)
+            {
+                break;
+            }
         }
 
-        var task = entry.Task!;
-        console.Line($"got task: {task.Iterations} (id {task.Id}, attempt {task.Attempt})");
+        console.Flush();
+        return (true, allSmall);
+    }
+
+    /// <summary>Runs one task. Returns false when the worker must stop (shutdown timeout reached).</summary>
+    private async Task<bool> RunTaskAsync(string raw, TaskEnvelope task, bool small, CancellationToken hardStop)
+    {
+        // The book's lines; a small task's wait in the buffer until its batch ends (one write instead of two per task).
+        string got = $"got task: {task.Iterations} (id {task.Id}, attempt {task.Attempt})";
+        if (small)
+        {
+            console.Buffered(got);
+        }
+        else
+        {
+            console.Line(got);
+        }
+
         state.Started(task);
-        _ = MarkProcessingAsync(task);
+        if (!small)
+        {
+            _ = MarkProcessingAsync(task);
+        }
+
         var startedAt = time.GetUtcNow();
         long start = time.GetTimestamp();
         PiValue value;
         try
         {
             // Dying here: the entry sits in our in-flight list; once our heartbeat expires a live worker requeues it.
-            value = await Task.Factory.StartNew(
-                () => LeibnizPi.Compute(task.Iterations, done =>
-                {
-                    state.Progress(done);
-                    liveness.TouchIfOlderThan(TimeSpan.FromSeconds(5));
-                }, hardStop),
-                hardStop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // A small task runs right here; a long one on a thread of its own, so the loop's pool thread stays free.
+            value = small
+                ? LeibnizPi.Compute(task.Iterations, null, hardStop)
+                : await Task.Factory.StartNew(
+                    () => LeibnizPi.Compute(task.Iterations, done =>
+                    {
+                        state.Progress(done);
+                        liveness.TouchIfOlderThan(TimeSpan.FromSeconds(5));
+                    }, hardStop),
+                    hardStop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
@@ -172,15 +260,15 @@ public sealed class QueueWorkerService(
         }
 
         var elapsed = time.GetElapsedTime(start);
-        console.Line($"{value} (id {task.Id}, {elapsed.TotalSeconds:F3} s)");
-        var result = new TaskResult(task.Id, task.Iterations, value.ToString(), elapsed.TotalMilliseconds, state.Id,
+        string pi = value.ToString();
+        console.Buffered($"{pi} (id {task.Id}, {elapsed.TotalSeconds:F3} s)");
+        var result = new TaskResult(task.Id, task.Iterations, pi, elapsed.TotalMilliseconds, state.Id,
             task.Attempt, task.EnqueuedAt, startedAt, time.GetUtcNow());
 
-        // Dying before this completes runs the task again (at least once); the script stores the result and removes
-        // the entry from the in-flight list together.
-        bool stored = await RetryRedisAsync(() => queue.CompleteAsync(raw, result), hardStop, "store the result");
-        state.Finished(stored);
-        return stored;
+        // Stored with the next round trip (or by LeaveAsync). Dying before that runs the task again (at least once).
+        _finished.Add(new FinishedTask(raw, result));
+        state.Finished(true);
+        return true;
     }
 
     private async Task MarkProcessingAsync(TaskEnvelope task)
@@ -250,12 +338,18 @@ public sealed class QueueWorkerService(
         }
     }
 
-    /// <summary>Gives back whatever is still in flight, then leaves the registry.</summary>
+    /// <summary>Stores what finished, gives back whatever else is still in flight, then leaves the registry.</summary>
     private async Task LeaveAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         bool done = await RetryRedisAsync(async () =>
         {
+            if (_finished.Count > 0)
+            {
+                await queue.CompleteAndTakeAsync(_finished, take: 0);
+                _finished.Clear();
+            }
+
             int returned = await queue.ReturnInFlightAsync();
             if (returned > 0)
             {

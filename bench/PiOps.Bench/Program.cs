@@ -6,11 +6,16 @@ return args.FirstOrDefault() switch
     "enqueue" => await EnqueueBenchmark.RunAsync(args.Skip(1).ToArray()),
     "viewers" => await ViewersBenchmark.RunAsync(args.Skip(1).ToArray()),
     "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "throughput" => await ThroughputBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "kills" => await ResilienceBenchmarks.KillsAsync(args.Skip(1).ToArray()),
+    "redis-restart" => await ResilienceBenchmarks.RedisRestartAsync(args.Skip(1).ToArray()),
+    "scale-down" => await ResilienceBenchmarks.ScaleDownAsync(args.Skip(1).ToArray()),
+    "producers" => await ResilienceBenchmarks.ProducersAsync(args.Skip(1).ToArray()),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, logs");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs");
     return 2;
 }

@@ -1,0 +1,25 @@
+using Xunit;
+using Xunit.Abstractions;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.Resilience;
+
+/// <summary>A Redis crash mid-run: workers and dashboard recover without a restart of their own, and no task is lost.</summary>
+[Collection(ResilienceCollection.Name)]
+public sealed class RedisRestartFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
+{
+    [Fact]
+    public async Task RedisKilledAndRestarted_MidRun_WorkersAndDashboardCarryOn_AndEveryTaskCompletes()
+    {
+        var run = await RedisRestartScenario.RunAsync(server, tasks: 3_000, workers: 3, iterations: 2_000_000, restarts: 1,
+            downtime: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromMinutes(3), output.WriteLine);
+
+        output.WriteLine(run.Describe());
+        Assert.True(run.Ledger.AllDone, run.Describe());
+        Assert.Equal(0, run.Ledger.DeadLetters);
+        Assert.True(run.SameWorkers, run.Describe());
+        Assert.True(run.DashboardSawOutage, run.Describe());
+        Assert.True(run.ApiAfterRestart, run.Describe());
+        Assert.True(run.WorkerRetries > 0, $"the workers should have met the outage: {run.Describe()}");
+    }
+}

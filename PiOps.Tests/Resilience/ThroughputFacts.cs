@@ -1,0 +1,25 @@
+using Xunit;
+using Xunit.Abstractions;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.Resilience;
+
+/// <summary>
+/// The fast path of trivial tasks stays exactly-once when nothing fails: every task done, one completion each, nothing
+/// left in flight. Its speed is the `throughput` benchmark's business, not a test's.
+/// </summary>
+[Collection(ResilienceCollection.Name)]
+public sealed class ThroughputFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
+{
+    [Fact]
+    public async Task TrivialTasks_TwoWorkers_EachDoneExactlyOnce()
+    {
+        var run = await ThroughputScenario.RunAsync(server, workers: 2, tasks: 3_000, TimeSpan.FromMinutes(2));
+
+        output.WriteLine(run.Describe());
+        Assert.True(run.Ledger.AllDone, run.Describe());
+        Assert.Equal(0, run.Ledger.Duplicates);
+        Assert.Equal(0, run.Ledger.DeadLetters);
+        Assert.All(run.ExitCodes, code => Assert.Equal(0, code));
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Globalization;
+using PiOps.Tests.Infrastructure;
+
+namespace PiOps.Tests.Resilience;
+
+/// <summary>
+/// Trivial tasks (n = 1) end to end through the at-least-once path: enqueued as envelopes, taken into in-flight lists,
+/// completed by the Lua script. The workers are started and beating before the clock starts, so their start-up is not
+/// counted. Shared by the throughput test (correctness at a small size) and the `throughput` benchmark (speed).
+/// </summary>
+public static class ThroughputScenario
+{
+    public static async Task<ThroughputReport> RunAsync(TestRedisServer server, int workers, int tasks, TimeSpan timeout)
+    {
+        string queue = TestRedisServer.NewQueueName();
+        await using var pool = new WorkerPool(server, queue, workers, ("HEARTBEAT_TTL_SECONDS", "10"), ("POP_TIMEOUT_SECONDS", "1")).Start();
+        await pool.WaitForHeartbeatsAsync(workers, TimeSpan.FromSeconds(60));
+        var clock = Stopwatch.StartNew();
+        var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, 1);
+        var keys = ledger.Keys;
+        await Eventually.WaitAsync(async () => (long)await server.Db.HashGetAsync(keys.Stats, "done") >= tasks, timeout,
+            $"{tasks:N0} completions with {workers} worker(s)");
+        var elapsed = clock.Elapsed;
+        var report = await ledger.WaitUntilCompleteAsync(timeout);
+        await pool.StopAsync(TimeSpan.FromSeconds(30));
+        return new ThroughputReport(workers, tasks, elapsed, report, pool.Running.Select(w => w.ExitCode).ToList());
+    }
+
+    /// <summary>redis-benchmark's LPUSH rate against the same server: the physical limit on this machine, now.</summary>
+    public static async Task<double> RedisBenchmarkLpushAsync(int port, int requests = 200_000)
+    {
+        var psi = new ProcessStartInfo("redis-benchmark")
+        {
+            ArgumentList = { "-t", "lpush", "-q", "-p", port.ToString(CultureInfo.InvariantCulture), "-n", requests.ToString(CultureInfo.InvariantCulture) },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var p = Process.Start(psi)!;
+        string output = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        // "LPUSH: 123456.79 requests per second, p50=0.223 msec", after progress lines separated by '\r'.
+        string line = output.Split('\r', '\n').Last(l => l.StartsWith("LPUSH: ", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+    }
+}
+
+public sealed record ThroughputReport(int Workers, int Tasks, TimeSpan Elapsed, LedgerReport Ledger, IReadOnlyList<int> ExitCodes)
+{
+    public double TasksPerSecond => Tasks / Elapsed.TotalSeconds;
+
+    public string Describe() =>
+        $"{Workers} worker(s): {Tasks:N0} tasks in {Elapsed.TotalSeconds:F2} s = {TasksPerSecond:N0} tasks/s; {Ledger.Describe()}";
+}
