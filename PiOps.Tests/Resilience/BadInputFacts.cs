@@ -52,7 +52,8 @@ public sealed class BadInputFacts
         ["tasks with null"] = ("""{"tasks": [1, null]}""", "tasks[1]", "not null"),
         ["tasks with unicode digit"] = ("""{"tasks": [1, "٣"]}""", "tasks[1]", "digits 0-9 only"),
         ["tasks object"] = ("""{"tasks": {"a": 1}}""", "tasks", "array"),
-        ["tasks over the batch limit"] = ("{\"tasks\": [" + string.Join(",", Enumerable.Repeat("1", 1_000_001)) + "]}", "tasks", "from 1 to 1,000,000"),
+        // The app under test allows 100,000 tasks a request (Dashboard:MaxBatch), which fits the API's 1 MiB body limit.
+        ["tasks over the batch limit"] = ("{\"tasks\": [" + string.Join(",", Enumerable.Repeat("1", 100_001)) + "]}", "tasks", "from 1 to 100,000"),
         ["nesting too deep"] = ("""{"iterations": [[[[[[[[[[1]]]]]]]]]]}""", null, "not valid JSON"),
         ["body null"] = ("null", null, "JSON object"),
         ["body string"] = ("\"5\"", null, "JSON object"),
@@ -66,7 +67,8 @@ public sealed class BadInputFacts
         private readonly string _queue = TestRedisServer.NewQueueName();
         private DashboardApp _app = default!;
 
-        public async Task InitializeAsync() => _app = await DashboardApp.StartAsync(server, _queue);
+        public async Task InitializeAsync() =>
+            _app = await DashboardApp.StartAsync(server, _queue, new Dictionary<string, string?> { ["Dashboard:MaxBatch"] = "100000" });
 
         public async Task DisposeAsync() => await _app.DisposeAsync();
 
@@ -316,7 +318,7 @@ public sealed class BadInputFacts
         private readonly string _data = Directory.CreateTempSubdirectory("piops-bad-").FullName;
         private DashboardApp _app = default!;
 
-        private IWorkloadRuntime Runtime => _app.Services.GetRequiredService<IWorkloadRuntime>();
+        private IWorkloadRuntime Runtime => _app.Workloads;
 
         public async Task InitializeAsync() =>
             _app = await DashboardApp.StartWithLocalRuntimeAsync(server, TestRedisServer.NewQueueName(), _data, 0, "00:00:00.5");

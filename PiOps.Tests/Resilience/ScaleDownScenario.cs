@@ -23,7 +23,7 @@ public static class ScaleDownScenario
             // would run its task twice and this run is about the SIGTERM path only.
             await using var app = await DashboardApp.StartWithLocalRuntimeAsync(server, queue, data, replicas[0], "00:00:00.5",
                 new Dictionary<string, string?> { ["Queue:HeartbeatTtl"] = "00:00:10" });
-            var runtime = app.Services.GetRequiredService<IWorkloadRuntime>();
+            var runtime = app.Workloads;
             await Eventually.WaitAsync(() => runtime.Current.Workers.Ready == replicas[0], timeout, $"{replicas[0]} ready workers");
             var iterations = Enumerable.Range(0, tasks).Select(i => i % 2 == 0 ? 1_000L : 5_000_000L).ToArray();
             var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, iterations);
