@@ -52,18 +52,46 @@ public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer serv
         await Assertions.Expect(page.Locator("[data-testid=viewer-banner]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-testid=purge]")).ToBeDisabledAsync();
         await Assertions.Expect(page.Locator("[data-testid=pause]")).ToBeDisabledAsync();
-        await page.GotoAsync(_app.BaseAddress + "/enqueue");
-        await Assertions.Expect(page.Locator("[data-testid=enqueue]")).ToBeDisabledAsync();
+        // Every page's actions, disabled for a Viewer (the server refuses them anyway: AccessFacts).
+        foreach (var (path, actions) in PageActions)
+        {
+            await page.GotoAsync(_app.BaseAddress + path);
+            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            foreach (var action in actions)
+            {
+                await Assertions.Expect(page.Locator($"[data-testid={action}]")).ToBeDisabledAsync();
+            }
+        }
+
         // The API tokens page is for Admins: a Viewer is sent to the sign-in page, told why.
         await page.GotoAsync(_app.BaseAddress + "/settings");
         await Assertions.Expect(page.Locator("[data-testid=signin-denied]")).ToContainTextAsync("vera");
         Assert.Empty(_cspViolations);
     }
 
+    // The actions each page offers whatever the queue holds (purge and retry need something to act on).
+    private static readonly (string Path, string[] Actions)[] PageActions =
+    [
+        ("/enqueue", ["enqueue", "enqueue-book"]), ("/queue", ["pause"]), ("/jobs", ["job-create"]),
+        ("/cronjobs", ["cron-create"]), ("/autoscaling", ["hpa-save"]),
+    ];
+
     [Fact]
     public async Task Operator_Enqueues_TheAuditPageShowsWhoDidIt_ThenSignsOut()
     {
         var page = await SignInAsync("/enqueue", "otto", SignedInApp.Password);
+        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        foreach (var (path, actions) in PageActions)
+        {
+            await page.GotoAsync(_app.BaseAddress + path);
+            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            foreach (var action in actions)
+            {
+                await Assertions.Expect(page.Locator($"[data-testid={action}]")).ToBeEnabledAsync();
+            }
+        }
+
+        await page.GotoAsync(_app.BaseAddress + "/enqueue");
         await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
         await page.Locator("input[data-testid=iterations]").FillAsync("1000");
         await page.Locator("input[data-testid=count]").FillAsync("4");
