@@ -44,7 +44,7 @@ public sealed class RoleFacts
         ctx.Services.AddSingleton<IWorkloadRuntime>(new FakeWorkloadRuntime());
         // Something to purge and to retry, so only the role can disable the buttons.
         state.Push(FakeQueueState.Snapshot(depth: 5, dead: 2));
-        await Eventually(() => state.Current.Depth == 5);
+        await PiOps.Tests.Infrastructure.Eventually.WaitAsync(() => state.Current.Depth == 5, TimeSpan.FromSeconds(5), "the fake queue state to take the snapshot");
 
         var rendered = ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
         {
@@ -55,15 +55,5 @@ public sealed class RoleFacts
         }));
 
         return rendered.Find($"[data-testid={action}]").HasAttribute("disabled");
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        for (int i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition(), "the fake queue state did not take the snapshot");
     }
 }
