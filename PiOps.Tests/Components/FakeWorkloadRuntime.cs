@@ -51,6 +51,13 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.CompletedTask;
     }
 
+    public Task<string> CreateJobFromYamlAsync(string yaml)
+    {
+        var job = JobYaml.Parse(yaml);
+        Created.Add(PiOps.Web.Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec));
+        return Task.FromResult(job.Metadata.Name);
+    }
+
     public Task DeleteJobAsync(string name) => Task.CompletedTask;
 
     public Task RerunJobAsync(string name) => Task.CompletedTask;

@@ -100,24 +100,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
     public Task<string> CreateJobFromYamlAsync(string yaml)
     {
-        V1Job job;
-        try
-        {
-            var head = KubernetesYaml.Deserialize<KubernetesObject>(yaml, strict: false);
-            if (head?.Kind != "Job" || head.ApiVersion != "batch/v1")
-            {
-                throw new WorkloadActionException($"This YAML is a {(string.IsNullOrEmpty(head?.Kind) ? "document without a kind" : head.Kind)}{(string.IsNullOrEmpty(head?.ApiVersion) ? "" : " (" + head.ApiVersion + ")")}: only a batch/v1 Job can be created here. Nothing was created.");
-            }
-
-            job = KubernetesYaml.Deserialize<V1Job>(yaml, strict: true);
-        }
-        catch (YamlDotNet.Core.YamlException ex)
-        {
-            // Strict reading names the first field the Job model does not have (kubectl's "unknown field").
-            string detail = ex.InnerException?.Message ?? ex.Message;
-            throw new WorkloadActionException($"The YAML is not a valid Job ({ex.Start.Line}:{ex.Start.Column}): {detail} Nothing was created.");
-        }
-
+        var job = JobYaml.Parse(yaml);
         if (job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != _target.Namespace)
         {
             throw new WorkloadActionException($"The Job is for namespace {ns}, but the dashboard works in {_target.Namespace}. Nothing was created.");

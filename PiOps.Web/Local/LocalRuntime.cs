@@ -156,6 +156,15 @@ public sealed class LocalRuntime(
         return Task.CompletedTask;
     }
 
+    /// <summary>The Job the YAML describes, as far as the local runtime can run it (the worker image's commands).</summary>
+    public async Task<string> CreateJobFromYamlAsync(string yaml)
+    {
+        var job = JobYaml.Parse(yaml);
+        var spec = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
+        await CreateJobAsync(spec);
+        return spec.Name;
+    }
+
     public Task DeleteJobAsync(string name)
     {
         lock (_gate)

@@ -28,6 +28,13 @@ public sealed class GuardedWorkloadRuntime(IWorkloadRuntime inner, UserContext u
 
     public Task CreateJobAsync(JobSpec spec) => ActAsync("create job", spec.Name, Describe(spec), () => inner.CreateJobAsync(spec));
 
+    public async Task<string> CreateJobFromYamlAsync(string yaml)
+    {
+        string name = "";
+        await ActAsync("create job from yaml", "", $"{yaml.Length} characters", async () => name = await inner.CreateJobFromYamlAsync(yaml));
+        return name;
+    }
+
     public Task DeleteJobAsync(string name) => ActAsync("delete job", name, "", () => inner.DeleteJobAsync(name));
 
     public Task RerunJobAsync(string name) => ActAsync("re-run job", name, "", () => inner.RerunJobAsync(name));

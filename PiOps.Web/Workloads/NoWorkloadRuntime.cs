@@ -21,6 +21,9 @@ public sealed class NoWorkloadRuntime : IWorkloadRuntime, Logs.IPodLogSource
 
     public Task CreateJobAsync(JobSpec spec) => Refuse();
 
+    public Task<string> CreateJobFromYamlAsync(string yaml) =>
+        throw new Local.WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs here.");
+
     public Task DeleteJobAsync(string name) => Refuse();
 
     public Task RerunJobAsync(string name) => Refuse();

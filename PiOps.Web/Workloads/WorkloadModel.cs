@@ -25,6 +25,9 @@ public interface IWorkloadRuntime
     /// <summary>Creates a Job (kubectl create -f job.yaml); a Job of that name must not exist.</summary>
     Task CreateJobAsync(JobSpec spec);
 
+    /// <summary>Creates a Job from pasted YAML (kubectl create -f job.yaml): a batch/v1 Job; returns its name.</summary>
+    Task<string> CreateJobFromYamlAsync(string yaml);
+
     /// <summary>Deletes a Job and its pods (kubectl delete job NAME; its pods go too).</summary>
     Task DeleteJobAsync(string name);
 
