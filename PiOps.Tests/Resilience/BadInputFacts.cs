@@ -356,5 +356,33 @@ public sealed class BadInputFacts
             Assert.Contains("Nothing was created", error.Message);
             Assert.Empty(Runtime.Current.Jobs);
         }
+
+        private const string Container = "\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: pi-container\n        image: piops-worker\n";
+
+        public static TheoryData<string, string, string> BadYaml => new()
+        {
+            { "empty", "", "Paste a Job's YAML" },
+            { "a Pod", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n", "only a batch/v1 Job" },
+            { "a CronJob", "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\n", "only a batch/v1 Job" },
+            { "an old Job API", "apiVersion: batch/v1beta1\nkind: Job\nmetadata:\n  name: j\n", "only a batch/v1 Job" },
+            { "no kind", "metadata:\n  name: j\n", "document without a kind" },
+            { "unknown spec field", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  parallelizm: 2" + Container, "parallelizm" },
+            { "unknown metadata field", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  colour: blue\nspec:" + Container, "colour" },
+            { "no name", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  labels: {}\nspec:" + Container, "no metadata.name" },
+            { "invalid name", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: Bad_Name\nspec:" + Container, "DNS-1123" },
+            { "not YAML", "apiVersion: batch/v1\nkind: Job\nmetadata: [unclosed", "not a valid Job" },
+        };
+
+        [Theory]
+        [MemberData(nameof(BadYaml))]
+        public async Task BadYaml_IsRefusedWithASentence_AndNothingIsCreated(string what, string yaml, string says)
+        {
+            var error = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(yaml));
+
+            Assert.Contains(says, error.Message);
+            Assert.Contains("Nothing was created", error.Message);
+            Assert.True(error.Message.Length < 600, $"{what}: a sentence, not an echo ({error.Message.Length} characters)");
+            Assert.Empty(Runtime.Current.Jobs);
+        }
     }
 }
