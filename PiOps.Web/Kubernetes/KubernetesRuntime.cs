@@ -261,10 +261,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             var lines = new List<LogLine>();
             while (await reader.ReadLineAsync() is { } line)
             {
-                int space = line.IndexOf(' ', StringComparison.Ordinal);
-                lines.Add(space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-                    ? new LogLine(at, podName, false, line[(space + 1)..])
-                    : new LogLine(_time.GetUtcNow(), podName, false, line));
+                lines.Add(LogLineOf(podName, line));
             }
 
             _logs[podName] = (_time.GetUtcNow(), lines);
@@ -328,10 +325,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             using var reader = new StreamReader(response.Body);
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
             {
-                int space = line.IndexOf(' ', StringComparison.Ordinal);
-                lines.TryWrite(space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-                    ? new LogLine(at, pod, false, line[(space + 1)..])
-                    : new LogLine(_time.GetUtcNow(), pod, false, line));
+                lines.TryWrite(LogLineOf(pod, line));
             }
 
             return null;
@@ -357,6 +351,15 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         {
             lines.TryComplete();
         }
+    }
+
+    // A line of pods/log with timestamps=true: "RFC3339-time text"; a line without one is stamped now.
+    private LogLine LogLineOf(string pod, string line)
+    {
+        int space = line.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 && DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? new LogLine(at, pod, false, line[(space + 1)..])
+            : new LogLine(_time.GetUtcNow(), pod, false, line);
     }
 
     private V2HorizontalPodAutoscaler? WorkersAutoscaler() =>

@@ -89,7 +89,7 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
     }
 
     private AuditEntry Entry(string action, string target, string parameters, bool ok, string? error) =>
-        new(time.GetUtcNow(), user.Name, user.Role, user.Address, user.Via, action, target, parameters, ok, error);
+        user.Audit(time.GetUtcNow(), action, target, parameters, ok, error);
 
     private static string Shorten(string record) => record.Length <= 120 ? record : record[..120] + "…";
 }

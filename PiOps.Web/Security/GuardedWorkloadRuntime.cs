@@ -79,7 +79,7 @@ public sealed class GuardedWorkloadRuntime(IWorkloadRuntime inner, UserContext u
     }
 
     private AuditEntry Entry(string action, string target, string parameters, bool ok, string? error) =>
-        new(time.GetUtcNow(), user.Name, user.Role, user.Address, user.Via, action, target, parameters, ok, error);
+        user.Audit(time.GetUtcNow(), action, target, parameters, ok, error);
 
     private static string Describe<T>(T value) => JsonSerializer.Serialize(value, Utils.StoredJson.Options);
 }

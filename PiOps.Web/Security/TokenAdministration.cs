@@ -49,7 +49,7 @@ public sealed class TokenAdministration(ApiTokens tokens, UserContext user, Audi
     }
 
     private Task WriteAsync(string action, string target, string parameters, bool ok, string? error) =>
-        audit.WriteAsync(new AuditEntry(time.GetUtcNow(), user.Name, user.Role, user.Address, user.Via, action, target, parameters, ok, error));
+        audit.WriteAsync(user.Audit(time.GetUtcNow(), action, target, parameters, ok, error));
 }
 
 public sealed class TokenActionException(string message) : Exception(message);

@@ -26,6 +26,10 @@ public sealed class UserContext
     public bool CanOperate => User.IsInRole(Roles.Operator) || User.IsInRole(Roles.Admin);
 
     public bool IsAdmin => User.IsInRole(Roles.Admin);
+
+    /// <summary>An audit entry of this user's action, from here and now.</summary>
+    public Audit.AuditEntry Audit(DateTimeOffset at, string action, string target, string parameters, bool succeeded, string? error) =>
+        new(at, Name, Role, Address, Via, action, target, parameters, succeeded, error);
 }
 
 /// <summary>Sets the <see cref="UserContext"/> of each HTTP request after authentication.</summary>
