@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Playwright;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
@@ -97,30 +96,6 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
 
         await Assertions.Expect(page.GetByText("Iterations must be a whole number")).ToBeVisibleAsync();
         Assert.Equal(0, await Db.ListLengthAsync(Keys.Queue));
-    }
-
-    [Fact]
-    public async Task QueueDepthChange_IsVisibleInAnOpenPage_Within500Milliseconds()
-    {
-        var page = await OpenAsync("/");
-        var depth = page.Locator("[data-testid=depth-value]");
-        await Assertions.Expect(depth).ToHaveTextAsync("0");
-        await Db.StringSetAsync(Keys.Paused, "1"); // no worker here anyway; keeps the count still
-
-        var latencies = new List<double>();
-        for (int round = 1; round <= 3; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            await Db.ListRightPushAsync(Keys.Queue, "1");
-            await page.WaitForFunctionAsync(
-                "n => document.querySelector('[data-testid=depth-value]')?.textContent.trim() === String(n)", round,
-                new() { PollingInterval = 10, Timeout = 10_000 });
-            latencies.Add(sw.Elapsed.TotalMilliseconds);
-            await Task.Delay(300);
-        }
-
-        // The best of three rounds: the goal is about the design (sampling + throttled push), not a busy CI machine.
-        Assert.True(latencies.Min() < 500, $"depth change took {string.Join(", ", latencies.Select(l => $"{l:F0} ms"))}");
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PiOps.Shared.Pi;
 using Xunit;
 
@@ -77,26 +76,6 @@ public class LeibnizPiFacts
         Assert.Equal(4, reports.Count);
         Assert.Equal(reports.Order(), reports);
         Assert.Equal(3 * LeibnizPi.ChunkIterations + 17, reports[^1]);
-    }
-
-    [Fact]
-    public async Task Compute_StopsWithin50Milliseconds_WhenCancelled()
-    {
-        var latencies = new List<double>();
-        for (int i = 0; i < 5; i++)
-        {
-            using var cts = new CancellationTokenSource();
-            var started = new TaskCompletionSource();
-            var run = Task.Run(() => LeibnizPi.Compute(100_000_000_000, _ => started.TrySetResult(), cts.Token));
-            await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-            var sw = Stopwatch.StartNew();
-            cts.Cancel();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(10)));
-            latencies.Add(sw.Elapsed.TotalMilliseconds);
-        }
-
-        latencies.Sort();
-        Assert.True(latencies[2] < 50, $"median cancellation latency {latencies[2]:F1} ms");
     }
 
     [Theory]
