@@ -21,7 +21,7 @@ internal static class ThroughputBenchmark
             var runs = new List<ThroughputReport>();
             foreach (int workers in new[] { 1, 2, 4 })
             {
-                var run = await ThroughputScenario.RunAsync(redis, workers, tasks, TimeSpan.FromMinutes(10));
+                var run = await ThroughputScenario.RunAsync(redis, workers, tasks, TimeSpan.FromMinutes(10), warmUp: 20_000);
                 Console.WriteLine(run.Describe());
                 runs.Add(run);
             }
