@@ -109,6 +109,9 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
 
     public int TotalRequests => _requests.Values.Sum();
 
+    /// <summary>A copy of the request counts by "verb resource", to compare two moments.</summary>
+    public IReadOnlyDictionary<string, int> RequestCounts => new Dictionary<string, int>(_requests);
+
     public int OpenWatches => _watches.Count;
 
     /// <summary>From now on, VERB on RESOURCE is refused with 403, as if the Role lacked it.</summary>
