@@ -24,6 +24,17 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
 
+        // The same two pods by label selector, as kubectl logs -l takes it; a bad one is explained and changes nothing.
+        var selector = page.Locator("input[data-testid=log-selector]");
+        await selector.FillAsync("pod in pi");
+        await selector.PressAsync("Enter");
+        await Assertions.Expect(page.GetByText("not a label requirement")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2);
+        await selector.FillAsync("pod=pi");
+        await selector.PressAsync("Enter");
+        await Assertions.Expect(page.GetByText("kubectl logs -f -l 'pod=pi'")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2);
+
         await redis.GetDatabase().ListRightPushAsync(new QueueKeys("queue:task").Queue,
             Enumerable.Range(1, 8).Select(i => (RedisValue)(i * 100_000).ToString()).ToArray());
 

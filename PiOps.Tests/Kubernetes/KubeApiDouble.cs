@@ -166,6 +166,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         foreach (var pod in Dependents(job))
         {
             Mutate("pods", Name(pod), p => SetPodPhase(p, "Succeeded"));
+            EndContainer(Name(pod));
         }
 
         var status = job["status"]!.AsObject();
@@ -183,6 +184,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         foreach (var pod in Dependents(job))
         {
             Mutate("pods", Name(pod), p => SetPodPhase(p, "Failed"));
+            EndContainer(Name(pod));
         }
 
         var status = job["status"]!.AsObject();
@@ -192,13 +194,38 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             Condition("Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit"));
     });
 
-    /// <summary>The kubelet restarts the pod's container after a crash.</summary>
-    public void RestartPod(string name) => Mutate("pods", name, pod =>
+    /// <summary>The pod's container stopped: its log stays readable, follow streams of it end.</summary>
+    private void EndContainer(string pod)
     {
-        var cs = pod["status"]!["containerStatuses"]![0]!.AsObject();
-        cs["restartCount"] = cs["restartCount"]!.GetValue<int>() + 1;
-        cs["lastState"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["finishedAt"] = Now() } };
-    });
+        var log = PodLog(pod);
+        lock (log)
+        {
+            log.Ended.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// The kubelet restarts the pod's container after a crash: the old container's log becomes the previous one
+    /// (pods/log?previous=true), the new container starts an empty log, and follow streams of the old one end.
+    /// </summary>
+    public void RestartPod(string name)
+    {
+        var log = PodLog(name);
+        lock (log)
+        {
+            log.Previous = [.. log.Lines];
+            log.Lines.Clear();
+            log.Ended.Cancel();
+            log.Ended = new CancellationTokenSource();
+        }
+
+        Mutate("pods", name, pod =>
+        {
+            var cs = pod["status"]!["containerStatuses"]![0]!.AsObject();
+            cs["restartCount"] = cs["restartCount"]!.GetValue<int>() + 1;
+            cs["lastState"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["finishedAt"] = Now() } };
+        });
+    }
 
     /// <summary>An event about an object, as a controller records it.</summary>
     public void AddEvent(string kind, string name, string reason, string message)
@@ -883,11 +910,31 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
 
         var log = PodLog(name);
         bool follow = ctx.Request.Query["follow"] == "true";
+        bool previous = ctx.Request.Query["previous"] == "true";
+        if (previous && follow)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", "previous and follow cannot be combined");
+            return;
+        }
+
+        if (previous && log.Previous is null)
+        {
+            // The API server's answer for a container that never restarted.
+            await WriteStatus(ctx, 400, "BadRequest", $"previous terminated container \"pi-container\" in pod \"{name}\" not found");
+            return;
+        }
+
         bool timestamps = ctx.Request.Query["timestamps"] == "true";
         int? tail = int.TryParse(ctx.Request.Query["tailLines"], out int t) ? t : null;
         int? sinceSeconds = int.TryParse(ctx.Request.Query["sinceSeconds"], out int ss) ? ss : null;
         ctx.Response.ContentType = "text/plain";
-        using var drop = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _dropLogs.Token);
+        CancellationToken containerEnded;
+        lock (log)
+        {
+            containerEnded = log.Ended.Token;
+        }
+
+        using var drop = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _dropLogs.Token, containerEnded);
         if (follow)
         {
             Interlocked.Increment(ref _openLogStreams);
@@ -900,7 +947,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             lock (log)
             {
                 var since = sinceSeconds is { } sec ? DateTime.UtcNow.AddSeconds(-sec) : DateTime.MinValue;
-                first = log.Lines.Where(l => l.At >= since).ToList();
+                first = (previous ? log.Previous! : log.Lines).Where(l => l.At >= since).ToList();
                 sent = log.Lines.Count;
             }
 
@@ -909,12 +956,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 first = first.Skip(Math.Max(0, first.Count - n)).ToList();
             }
 
+            // What the container wrote so far is sent even when it has stopped; only following ends with it.
             foreach (var (at, text) in first)
             {
-                await ctx.Response.WriteAsync(Line(at, text, timestamps), drop.Token);
+                await ctx.Response.WriteAsync(Line(at, text, timestamps), ctx.RequestAborted);
             }
 
-            await ctx.Response.Body.FlushAsync(drop.Token);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
             while (follow && !drop.IsCancellationRequested)
             {
                 Task changed;
@@ -935,9 +983,9 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 await changed.WaitAsync(drop.Token);
             }
         }
-        catch (OperationCanceledException) when (_dropLogs.IsCancellationRequested && !ctx.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
         {
-            // The server ends the stream, as an API server restart does: the client sees a clean end of the body.
+            // The server ends the stream (an API server restart, or the container stopped): a clean end of the body.
         }
         catch (OperationCanceledException)
         {
@@ -997,6 +1045,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private sealed class PodLogState
     {
         public List<(DateTime At, string Text)> Lines { get; } = [];
+
+        /// <summary>The log of the container before the last restart; null until the pod restarts.</summary>
+        public List<(DateTime At, string Text)>? Previous { get; set; }
+
+        /// <summary>Cancelled when the current container stops, ending its follow streams.</summary>
+        public CancellationTokenSource Ended { get; set; } = new();
 
         public TaskCompletionSource Changed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -58,6 +58,85 @@ public sealed class KubernetesLogFacts(RedisServer server) : IClassFixture<Redis
     }
 
     [Fact]
+    public async Task ASelector_TailsThePodsItSelects_AndAttachesOnesThatAppear()
+    {
+        await using var cluster = await ClusterDashboard.StartAsync(server);
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Workers.Pods.Count == 2, Wait, "the two worker pods");
+        await cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec);
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Jobs.Any(j => j.Pods.Count > 0), Wait, "the Job's pod");
+        var tailer = cluster.App.Services.GetRequiredService<LogTailer>();
+        using var session = new LogSession(cluster.Runtime, tailer, LogTarget.Parse("selector/app=pi-worker")!, 1_000, 100);
+        string Pods() => string.Join(", ", session.Pods.Select(p => p.Name));
+
+        var before = cluster.Runtime.Current.Workers.Pods.Select(p => p.Name).ToList();
+        Assert.Equal(before.Order(), session.Pods.Select(p => p.Name).Order());
+        await cluster.Runtime.ScaleAsync(3);
+
+        await Eventually.WaitAsync(() => session.Pods.Count == 3, Wait, Pods);
+        string added = cluster.Runtime.Current.Workers.Pods.Select(p => p.Name).Except(before).Single();
+        Assert.Contains(added, session.Pods.Select(p => p.Name));
+        await Eventually.WaitAsync(() => session.Lines.Any(l => l.Text == $"starting {added}"), Wait, () => string.Join(" | ", session.Lines.Select(l => l.Text)));
+        Assert.DoesNotContain(session.Pods, p => p.Name.StartsWith("addwork", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARestartedPod_ShowsItsPreviousContainerFirst_AndARestartWhileFollowing()
+    {
+        await using var cluster = await ClusterDashboard.StartAsync(server);
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Workers.Pods.Count == 2, Wait, "the two worker pods");
+        string pod = cluster.Runtime.Current.Workers.Pods[0].Name;
+        cluster.Api.WriteLog(pod, "got task: 1 (before the crash)");
+        cluster.Api.RestartPod(pod);
+        cluster.Api.WriteLog(pod, "starting again");
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Workers.Pods.Single(p => p.Name == pod).Restarts == 1, Wait, "the restart in the cache");
+        var tailer = cluster.App.Services.GetRequiredService<LogTailer>();
+        using var session = new LogSession(cluster.Runtime, tailer, new LogTarget(LogTargetKind.Pod, pod), 1_000, 100);
+        string Texts() => string.Join(" | ", session.Lines.Select(l => l.Text));
+
+        await Eventually.WaitAsync(() => session.Lines.Any(l => l.Text == "starting again"), Wait, Texts);
+        var texts = session.Lines.Select(l => l.Text).ToList();
+        int previous = texts.FindIndex(t => t.Contains("previous container (restart 1)", StringComparison.Ordinal));
+        int crash = texts.IndexOf("got task: 1 (before the crash)");
+        int current = texts.FindIndex(t => t.Contains("current container", StringComparison.Ordinal));
+        Assert.True(previous >= 0 && previous < crash && crash < current && current < texts.IndexOf("starting again"), Texts());
+        Assert.Equal(1, cluster.Api.Requests("get pods/log") - cluster.Api.OpenLogStreams);
+
+        // It crashes again while we follow: the stream of the old container ends, the new one is followed.
+        cluster.Api.RestartPod(pod);
+        cluster.Api.WriteLog(pod, "third container");
+        await Eventually.WaitAsync(() => session.Lines.Any(l => l.Text == "third container"), Wait, Texts);
+        Assert.Contains(session.Lines, l => l.Text.Contains("container restarted (restart 2)", StringComparison.Ordinal));
+        Assert.Single(session.Lines, l => l.Text == "starting again");
+    }
+
+    [Fact]
+    public async Task ACompletedJobPod_KeepsItsLog_AndItsStreamEnds()
+    {
+        await using var cluster = await ClusterDashboard.StartAsync(server);
+        await cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec);
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Jobs.Any(j => j.Pods.Count > 0), Wait, "the Job's pod");
+        var job = cluster.Runtime.Current.Jobs.Single();
+        string pod = job.Pods[0].Name;
+        var tailer = cluster.App.Services.GetRequiredService<LogTailer>();
+        using var session = new LogSession(cluster.Runtime, tailer, new LogTarget(LogTargetKind.Job, job.Name), 1_000, 100);
+        string Texts() => string.Join(" | ", session.Lines.Select(l => l.Text));
+        cluster.Api.WriteLog(pod, "added 10 tasks");
+        await Eventually.WaitAsync(() => session.Lines.Any(l => l.Text == "added 10 tasks"), Wait, Texts);
+
+        cluster.Api.CompleteJob(job.Name);
+
+        await Eventually.WaitAsync(() => session.Lines.Any(l => l.Text.Contains("pod succeeded: no more lines", StringComparison.Ordinal)), Wait, Texts);
+        await Eventually.WaitAsync(() => cluster.Api.OpenLogStreams == 0, Wait, "no stream left open on the completed pod");
+        int requests = cluster.Api.Requests("get pods/log");
+        Assert.Contains(session.Lines, l => l.Text == $"starting {pod}");
+
+        // A viewer that comes later still reads the whole log of the completed pod, from the shared buffer.
+        using var later = new LogSession(cluster.Runtime, tailer, new LogTarget(LogTargetKind.Pod, pod), 1_000, 100);
+        Assert.Contains(later.Lines, l => l.Text == "added 10 tasks");
+        Assert.Equal(requests, cluster.Api.Requests("get pods/log"));
+    }
+
+    [Fact]
     public async Task Actions_AreAnnotatedWithTheUser_AndMadeAsThemWhenImpersonating()
     {
         await using var cluster = await ClusterDashboard.StartAsync(server, new Dictionary<string, string?>

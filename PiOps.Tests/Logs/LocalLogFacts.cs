@@ -49,7 +49,7 @@ public sealed class LocalLogFacts(RedisServer server) : IClassFixture<RedisServe
     }
 
     [Fact]
-    public async Task Hub_StreamsLogLines_ToASignalRClient()
+    public async Task Hub_StreamsTheLogLinesOfALabelSelector_ToASignalRClient()
     {
         await Eventually.WaitAsync(() => _app.Workloads.Current.Workers.Ready == 1, Wait, "a ready pod");
         await using var hub = new HubConnectionBuilder().WithUrl(_app.BaseAddress + "/hubs/queue").Build();
@@ -59,7 +59,8 @@ public sealed class LocalLogFacts(RedisServer server) : IClassFixture<RedisServe
         var received = new List<LogLine>();
         var reading = Task.Run(async () =>
         {
-            await foreach (var line in hub.StreamAsync<LogLine>("StreamLogs", "deployment/pi-worker", 50, cts.Token))
+            // A label selector, as `kubectl logs -l pod=pi` or stern would take it: the local pods carry the book's labels.
+            await foreach (var line in hub.StreamAsync<LogLine>("StreamLogs", "selector/pod=pi", 50, cts.Token))
             {
                 received.Add(line);
                 if (line.Text.StartsWith("got task: 4321", StringComparison.Ordinal))
@@ -80,5 +81,12 @@ public sealed class LocalLogFacts(RedisServer server) : IClassFixture<RedisServe
             }
         });
         Assert.Contains("is not something to tail", error.Message);
+        error = await Assert.ThrowsAsync<HubException>(async () =>
+        {
+            await foreach (var _ in hub.StreamAsync<LogLine>("StreamLogs", "selector/pod in pi", 10, cts.Token))
+            {
+            }
+        });
+        Assert.Contains("not a label requirement", error.Message);
     }
 }

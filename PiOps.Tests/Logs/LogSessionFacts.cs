@@ -104,5 +104,46 @@ public sealed class LogSessionFacts
     [InlineData("pi-worker")]
     [InlineData("service/redis")]
     [InlineData("pod/")]
+    [InlineData("selector/pod=-x")]
+    [InlineData("selector/=pi")]
     public void BadTargets_AreNone(string text) => Assert.Null(LogTarget.Parse(text));
+
+    [Theory]
+    [InlineData("selector/pod=pi", "pod=pi")]
+    [InlineData("-l pod=pi", "pod=pi")]
+    [InlineData("selector/ job-name in (a,b) ", "job-name in (a,b)")]
+    public void SelectorTargets_ReadAsKubectlsLabelOption(string text, string selector)
+    {
+        var target = LogTarget.TryParse(text, out var error);
+        Assert.True(target is not null, error);
+        Assert.Equal(new LogTarget(LogTargetKind.Selector, selector), target);
+        Assert.Equal($"-l '{selector}'", target.Kubectl);
+    }
+
+    [Fact]
+    public void ABadSelector_IsExplained()
+    {
+        Assert.Null(LogTarget.TryParse("selector/Pod_=x", out var error));
+        Assert.Contains("not a valid label key", error);
+        Assert.Null(LogTarget.TryParse("service/redis", out error));
+        Assert.Contains("selector/LABELS", error);
+    }
+
+    [Fact]
+    public void ASelector_TailsThePodsItSelects_AcrossTheDeploymentAndJobs()
+    {
+        var labelled = Deployment(3).Pods.Select((p, i) => p with { Labels = new Dictionary<string, string> { ["pod"] = i < 2 ? "pi" : "other" } }).ToList();
+        var jobPod = new PodView("pod-7", "Running", true, 0, DateTimeOffset.UtcNow, 0, 0, "host", null, null)
+        {
+            Labels = new Dictionary<string, string> { ["pod"] = "pi", ["job-name"] = "addwork" },
+        };
+        var runtime = new FakeWorkloadRuntime { Workers = new DeploymentView("pi-worker", 3, 3, 3, labelled) };
+        runtime.Jobs.Add(new JobView(JobSpec.Templates[0].Spec with { Name = "addwork" }, 1, 0, 0, null, null, DateTimeOffset.UtcNow, null, [jobPod]));
+        var tailer = Tailer(new FloodSource(perPod: 10));
+
+        using var session = new LogSession(runtime, tailer, LogTarget.Parse("selector/pod=pi")!, 1_000, 100);
+
+        Assert.Equal(["pod-0", "pod-1", "pod-7"], session.Pods.Select(p => p.Name).Order());
+        Assert.Equal(3, tailer.OpenStreams);
+    }
 }

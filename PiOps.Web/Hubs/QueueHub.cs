@@ -48,13 +48,12 @@ public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime run
     }
 
     /// <summary>
-    /// Log lines of "pod/NAME", "deployment/NAME" or "job/NAME": the last <paramref name="tail"/> lines of each pod, then
+    /// Log lines of "pod/NAME", "deployment/NAME", "job/NAME" or "selector/LABELS": the last <paramref name="tail"/> lines of each pod, then
     /// each new line, with pods that appear attached. A slow client loses the oldest when 10,000 are waiting.
     /// </summary>
     public async IAsyncEnumerable<Workloads.LogLine> StreamLogs(string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var parsed = Logs.LogTarget.Parse(target)
-            ?? throw new HubException($"\"{target}\" is not something to tail: use deployment/NAME, job/NAME or pod/NAME.");
+        var parsed = Logs.LogTarget.TryParse(target, out var error) ?? throw new HubException(error);
         var channel = Channel.CreateBounded<Workloads.LogLine>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
         using var session = new Logs.LogSession(runtime, tailer, parsed, capacity: 10_000, tail: Math.Clamp(tail, 0, 10_000),
             onLine: line => channel.Writer.TryWrite(line));

@@ -282,6 +282,23 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         DateTimeOffset? last = null;
         int failures = 0;
+        int restarts = RestartsOf(pod);
+        if (restarts > 0)
+        {
+            // A restarted pod: what its previous container wrote first (kubectl logs --previous), then the current one.
+            var previous = await ReadPreviousLogAsync(pod, tailLines, cancellationToken);
+            if (previous.Count > 0)
+            {
+                yield return Marker(pod, previous[0].At, $"previous container (restart {restarts}), as kubectl logs --previous shows it");
+                foreach (var line in previous)
+                {
+                    yield return line;
+                }
+
+                yield return Marker(pod, previous[^1].At, "current container");
+            }
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             var lines = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
@@ -297,6 +314,13 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                     continue;
                 }
 
+                if (RestartsOf(pod) is var now && now > restarts)
+                {
+                    // The watch saw the restart after the old stream ended: mark it before the new container's lines.
+                    restarts = now;
+                    yield return Marker(pod, line.At, $"container restarted (restart {now})");
+                }
+
                 last = line.At;
                 failures = 0;
                 yield return line;
@@ -308,8 +332,52 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 throw new Logs.LogStreamException(ended);
             }
 
+            // The stream ended: the container stopped, the API server closed it, or the connection broke.
+            if (RestartsOf(pod) is var restarted && restarted > restarts)
+            {
+                restarts = restarted;
+                yield return Marker(pod, _time.GetUtcNow(), $"container restarted (restart {restarted})");
+            }
+
+            if (PhaseOf(pod) is "Succeeded" or "Failed")
+            {
+                // A completed pod writes nothing more: its log stays readable above, and the stream is done.
+                yield return Marker(pod, _time.GetUtcNow(), $"pod {PhaseOf(pod)!.ToLowerInvariant()}: no more lines");
+                yield break;
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * (1 << Math.Min(failures++, 5)))), cancellationToken)
                 .ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private static LogLine Marker(string pod, DateTimeOffset at, string text) => new(at, pod, false, $"── {text} ──");
+
+    private int RestartsOf(string pod) =>
+        _cache.Pods.Items.FirstOrDefault(p => p.Metadata.Name == pod)?.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0;
+
+    private string? PhaseOf(string pod) => _cache.Pods.Items.FirstOrDefault(p => p.Metadata.Name == pod)?.Status?.Phase;
+
+    // The previous container's log (no follow); empty when the API has none (400: no terminated container to read).
+    private async Task<IReadOnlyList<LogLine>> ReadPreviousLogAsync(string pod, int tailLines, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, previous: true,
+                tailLines: tailLines, timestamps: true, cancellationToken: cancellationToken);
+            using var reader = new StreamReader(response.Body);
+            var lines = new List<LogLine>();
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                lines.Add(LogLineOf(pod, line));
+            }
+
+            return lines;
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogDebug("No previous log of {Pod}: {Message}", pod, ex.Message);
+            return [];
         }
     }
 
@@ -492,7 +560,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             : null;
         bool ready = p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true && p.Metadata.DeletionTimestamp is null;
         return new PodView(p.Metadata.Name, phase, ready, statuses.Sum(s => s.RestartCount),
-            p.Status?.StartTime ?? p.Metadata.CreationTimestamp ?? DateTime.MinValue, 0, 0, p.Spec?.NodeName ?? "", null, note);
+            p.Status?.StartTime ?? p.Metadata.CreationTimestamp ?? DateTime.MinValue, 0, 0, p.Spec?.NodeName ?? "", null, note)
+        {
+            Labels = p.Metadata.Labels is { Count: > 0 } labels ? new Dictionary<string, string>(labels) : new Dictionary<string, string>(),
+        };
     }
 
     /// <summary>Whether a label selector selects these labels (matchLabels and matchExpressions, as the API applies them).</summary>

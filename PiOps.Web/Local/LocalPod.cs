@@ -4,13 +4,16 @@ using PiOps.Web.Workloads;
 namespace PiOps.Web.Local;
 
 /// <summary>One "pod" of the local runtime: a PiOps.Worker child process, its restarts and its bounded output.</summary>
-internal sealed class LocalPod(string name, int logLines, TimeProvider time)
+internal sealed class LocalPod(string name, int logLines, TimeProvider time, IReadOnlyDictionary<string, string> labels)
 {
     private readonly Queue<LogLine> _logs = new();
     private TimeSpan _lastCpu;
     private long _lastSample;
 
     public string Name { get; } = name;
+
+    /// <summary>The labels Kubernetes would give this pod (its template's, and the Job controller's).</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; } = labels;
 
     public Process? Process { get; private set; }
 

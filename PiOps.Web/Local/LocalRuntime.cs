@@ -438,7 +438,7 @@ public sealed class LocalRuntime(
             var active = _pods.Where(p => p.KillAt is null).ToList();
             for (int i = active.Count; i < _desired; i++)
             {
-                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{RandomSuffix()}", _o.LogLinesPerPod, time);
+                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
                 _pods.Add(pod);
                 TryStart(pod);
             }
@@ -560,7 +560,7 @@ public sealed class LocalRuntime(
             foreach (var index in toStart)
             {
                 string name = index is { } i ? $"{spec.Name}-{i}-{RandomSuffix()}" : $"{spec.Name}-{RandomSuffix()}";
-                var pod = new LocalPod(name, _o.LogLinesPerPod, time);
+                var pod = new LocalPod(name, _o.LogLinesPerPod, time, JobPodLabels(spec.Name, index));
                 job.Pods.Add((pod, index));
                 TryStart(pod, JobEnvironment(spec, index), JobArgs(spec));
                 changed = true;
@@ -852,7 +852,27 @@ public sealed class LocalRuntime(
         };
         bool ready = running && p.KillAt is null && now - p.StartedAt > TimeSpan.FromSeconds(1);
         return new PodView(p.Name, phase, ready, p.Restarts, p.StartedAt, Math.Round(p.CpuPercent, 1), p.MemoryBytes,
-            Environment.MachineName, running ? p.Process!.Id : null, note);
+            Environment.MachineName, running ? p.Process!.Id : null, note) { Labels = p.Labels };
+    }
+
+    /// <summary>The book's Deployment labels its pods pod=pi; the chart's workers Deployment does the same.</summary>
+    private static readonly IReadOnlyDictionary<string, string> WorkerPodLabels = new Dictionary<string, string> { ["pod"] = "pi", ["app.kubernetes.io/component"] = "worker" };
+
+    /// <summary>The labels the Job controller puts on a Job's pods, beside the template's (PiOps' managed label).</summary>
+    private static Dictionary<string, string> JobPodLabels(string job, int? index)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            ["piops.io/managed"] = "true",
+            ["job-name"] = job,
+            ["batch.kubernetes.io/job-name"] = job,
+        };
+        if (index is { } i)
+        {
+            labels["batch.kubernetes.io/job-completion-index"] = i.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return labels;
     }
 
     private static string JobPodPhase(LocalJob job, LocalPod pod) =>

@@ -20,43 +20,85 @@ public enum LogTargetKind
     Pod,
     Deployment,
     Job,
+    Selector,
 }
 
-/// <summary>What to tail: one pod, every pod of the workers Deployment, or every pod of a Job.</summary>
+/// <summary>
+/// What to tail: one pod, every pod of the workers Deployment, every pod of a Job, or every pod a label selector
+/// selects (as `kubectl logs -l` and stern do, but following pods that appear later).
+/// </summary>
 public sealed record LogTarget(LogTargetKind Kind, string Name)
 {
+    public const string Forms = "deployment/NAME, job/NAME, pod/NAME or selector/LABELS (e.g. selector/pod=pi)";
+
+    // Parsed again on each use: cheap, and it keeps the record's equality to Kind and Name.
+    private LabelSelector Selector => LabelSelector.TryParse(Name, out var error)
+        ?? throw new InvalidOperationException(error);
+
     /// <summary>The pods of this target in <paramref name="snapshot"/>, oldest first.</summary>
     public IReadOnlyList<string> Pods(WorkloadSnapshot snapshot) => Kind switch
     {
         LogTargetKind.Deployment => snapshot.Workers.Pods.OrderBy(p => p.StartedAt).Select(p => p.Name).ToList(),
         LogTargetKind.Job => snapshot.Jobs.Where(j => j.Name == Name).SelectMany(j => j.Pods).OrderBy(p => p.StartedAt).Select(p => p.Name).ToList(),
-        _ => snapshot.Workers.Pods.Concat(snapshot.Jobs.SelectMany(j => j.Pods)).Any(p => p.Name == Name) ? [Name] : [],
+        LogTargetKind.Selector => Selected(snapshot, Selector),
+        _ => AllPods(snapshot).Any(p => p.Name == Name) ? [Name] : [],
     };
+
+    private static List<string> Selected(WorkloadSnapshot snapshot, LabelSelector selector) =>
+        AllPods(snapshot).Where(p => selector.Matches(p.Labels)).OrderBy(p => p.StartedAt).Select(p => p.Name).Distinct().ToList();
+
+    private static IEnumerable<PodView> AllPods(WorkloadSnapshot snapshot) => snapshot.Workers.Pods.Concat(snapshot.Jobs.SelectMany(j => j.Pods));
 
     public override string ToString() => Kind switch
     {
         LogTargetKind.Deployment => $"deployment/{Name}",
         LogTargetKind.Job => $"job/{Name}",
+        LogTargetKind.Selector => $"selector/{Name}",
         _ => $"pod/{Name}",
     };
 
-    /// <summary>"deployment/pi-worker", "job/NAME" or "pod/NAME" (as kubectl writes them); null when it is none of those.</summary>
-    public static LogTarget? Parse(string? text)
+    /// <summary>What kubectl would be asked, for the page's caption.</summary>
+    public string Kubectl => Kind == LogTargetKind.Selector ? $"-l '{Name}'" : ToString();
+
+    /// <summary>"deployment/pi-worker", "job/NAME", "pod/NAME" (as kubectl writes them) or "selector/LABELS"; null when it is none.</summary>
+    public static LogTarget? Parse(string? text) => TryParse(text, out _);
+
+    /// <summary>As <see cref="Parse"/>, with a sentence that says what is wrong.</summary>
+    public static LogTarget? TryParse(string? text, out string? error)
     {
-        var parts = (text ?? "").Split('/', 2);
-        if (parts.Length != 2 || parts[1].Length == 0)
+        text = (text ?? "").Trim();
+        error = null;
+        if (text.StartsWith("-l ", StringComparison.Ordinal))
         {
+            text = "selector/" + text[3..];
+        }
+
+        var parts = text.Split('/', 2);
+        if (parts.Length != 2 || parts[1].Trim().Length == 0)
+        {
+            error = $"\"{Short(text)}\" is not something to tail: use {Forms}.";
             return null;
         }
 
-        return parts[0] switch
+        string name = parts[1].Trim();
+        switch (parts[0])
         {
-            "deployment" or "deploy" => new LogTarget(LogTargetKind.Deployment, parts[1]),
-            "job" => new LogTarget(LogTargetKind.Job, parts[1]),
-            "pod" or "po" => new LogTarget(LogTargetKind.Pod, parts[1]),
-            _ => null,
-        };
+            case "deployment" or "deploy":
+                return new LogTarget(LogTargetKind.Deployment, name);
+            case "job":
+                return new LogTarget(LogTargetKind.Job, name);
+            case "pod" or "po":
+                return new LogTarget(LogTargetKind.Pod, name);
+            case "selector" or "label" or "l":
+                var selector = LabelSelector.TryParse(name, out error);
+                return selector is null ? null : new LogTarget(LogTargetKind.Selector, selector.Text);
+            default:
+                error = $"\"{Short(text)}\" is not something to tail: use {Forms}.";
+                return null;
+        }
     }
+
+    private static string Short(string s) => s.Length <= 80 ? s : s[..77] + "...";
 }
 
 /// <summary>Section "Logs".</summary>

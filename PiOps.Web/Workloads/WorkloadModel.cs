@@ -90,6 +90,12 @@ public sealed record PodView(
     long MemoryBytes,
     string Host,
     int? Pid,
-    string? Note);
+    string? Note)
+{
+    private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
+
+    /// <summary>The pod's labels, for label selectors (e.g. tailing the logs of `-l pod=pi`).</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = NoLabels;
+}
 
 public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);

@@ -65,6 +65,35 @@ public sealed partial class Logs : WorkloadComponentBase
             .Where(t => t.Length > 0)
             .Distinct();
 
+    private string? _selectorText;
+
+    private string? _selectorError;
+
+    /// <summary>Tails what a label selector selects (kubectl's -l); a bad selector is explained and changes nothing.</summary>
+    private void SelectorEntered()
+    {
+        if (string.IsNullOrWhiteSpace(_selectorText))
+        {
+            _selectorError = null;
+            return;
+        }
+
+        _selectorError = LabelSelector.TryParse(_selectorText, out var error) is not null ? null : error;
+        if (_selectorError is null)
+        {
+            TargetChanged(new LogTarget(LogTargetKind.Selector, _selectorText.Trim()).ToString());
+        }
+    }
+
+    private async Task SelectorKeyUp(Microsoft.AspNetCore.Components.Web.KeyboardEventArgs e)
+    {
+        if (e.Key == "Enter")
+        {
+            await Task.Yield();
+            SelectorEntered();
+        }
+    }
+
     private void TargetChanged(string target)
     {
         _target = target;
@@ -76,10 +105,10 @@ public sealed partial class Logs : WorkloadComponentBase
     {
         _session?.Dispose();
         _error = null;
-        var target = LogTarget.Parse(_target);
+        var target = LogTarget.TryParse(_target, out var error);
         if (target is null)
         {
-            _error = $"\"{_target}\" is not something to tail: choose deployment/NAME, job/NAME or pod/NAME.";
+            _error = error;
             return;
         }
 
