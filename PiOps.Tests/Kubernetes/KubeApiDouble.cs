@@ -37,7 +37,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         new ApiKind("batch", "v1", "jobs", "Job"),
         new ApiKind("batch", "v1", "cronjobs", "CronJob"),
         new ApiKind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+        new ApiKind("keda.sh", "v1alpha1", "scaledobjects", "ScaledObject"),
     }.ToDictionary(k => k.Plural);
+
+    /// <summary>Whether KEDA's CRD is installed; without it, keda.sh paths answer 404 as on a cluster without KEDA.</summary>
+    public bool KedaInstalled { get; set; }
 
     private readonly object _gate = new();
     private readonly Dictionary<string, Dictionary<string, JsonObject>> _store = Kinds.Keys.ToDictionary(k => k, _ => new Dictionary<string, JsonObject>(StringComparer.Ordinal));
@@ -354,6 +358,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             await WriteStatus(ctx, 403, "Forbidden",
                 $"{target} is forbidden: User \"{ServiceAccount}\" cannot {verb} resource \"{resource}\" in API group \"{kind.Group}\" in the namespace \"{path.Namespace}\"",
                 new JsonObject { ["name"] = path.Name, ["group"] = kind.Group, ["kind"] = resource });
+            return;
+        }
+
+        if (kind.Group == "keda.sh" && !KedaInstalled)
+        {
+            // After authorization, as the API server does: the group is not served at all.
+            await WriteStatus(ctx, 404, "NotFound", "the server could not find the requested resource");
             return;
         }
 

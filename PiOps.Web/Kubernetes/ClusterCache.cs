@@ -16,7 +16,7 @@ public sealed record ClusterState(string Cluster, string? Context, string Namesp
 /// The one copy of the cluster's state per process, which every page renders from. The C# client has no informer,
 /// so per kind: list, then watch from the list's resourceVersion with a finite timeout; when the server ends the
 /// watch, watch again from the last version seen; on 410 Gone (the version is too old) list again; on any other
-/// failure wait with back-off and list again. The API load is six lists and six watches, whatever the number of pages.
+/// failure wait with back-off and list again. The API load is seven lists and seven watches (KEDA's ScaledObjects where the CRD exists), whatever the number of pages.
 /// </summary>
 public sealed class ClusterCache(
     KubernetesTarget target,
@@ -42,7 +42,10 @@ public sealed class ClusterCache(
 
     public KindCache<Corev1Event> Events { get; } = new("events");
 
-    private IEnumerable<IKindCache> All => [Deployments, Pods, Jobs, CronJobs, Autoscalers, Events];
+    /// <summary>KEDA's ScaledObjects; stays empty (and raises no error) where the CRD is not installed.</summary>
+    public KindCache<ScaledObject> ScaledObjects { get; } = new(ScaledObject.Plural);
+
+    private IEnumerable<IKindCache> All => [Deployments, Pods, Jobs, CronJobs, Autoscalers, Events, ScaledObjects];
 
     public ClusterState State => new(target.Cluster, target.Context, target.Namespace, _synced,
         All.Select(k => _errors.GetValueOrDefault(k.Resource)).FirstOrDefault(e => e is not null));
@@ -76,14 +79,33 @@ public sealed class ClusterCache(
                 (rv, t, e, ct) => client.AutoscalingV2.WatchListNamespacedHorizontalPodAutoscalerAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(Events,
                 ct => client.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: ct),
-                (rv, t, e, ct) => client.CoreV1.WatchListNamespacedEventAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken));
+                (rv, t, e, ct) => client.CoreV1.WatchListNamespacedEventAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+            RunAsync(ScaledObjects,
+                ct => client.CustomObjects.ListNamespacedCustomObjectAsync<ScaledObjectList>(ScaledObject.Group, ScaledObject.Version, ns, ScaledObject.Plural, cancellationToken: ct),
+                (rv, t, e, ct) => WatchScaledObjectsAsync(ns, rv, t, e, ct), stoppingToken, optional: true));
+    }
+
+    // The client hands custom objects of a watch over as JSON elements.
+    private async IAsyncEnumerable<(WatchEventType, ScaledObject)> WatchScaledObjectsAsync(string ns, string? resourceVersion, int timeoutSeconds,
+        Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var (type, item) in client.CustomObjects.WatchListNamespacedCustomObjectAsync(ScaledObject.Group, ScaledObject.Version, ns,
+                           ScaledObject.Plural, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: onError, cancellationToken: ct))
+        {
+            yield return (type, ScaledObjectList.From(item));
+        }
     }
 
     private delegate Task<TList> ListCall<TList>(CancellationToken ct);
 
     private delegate IAsyncEnumerable<(WatchEventType, T)> WatchCall<T>(string? resourceVersion, int timeoutSeconds, Action<Exception> onError, CancellationToken ct);
 
-    private async Task RunAsync<T, TList>(KindCache<T> cache, ListCall<TList> list, WatchCall<T> watch, CancellationToken stop)
+    /// <param name="optional">
+    /// A kind that may not exist on the cluster (a CRD): 404 (not installed) or 403 (the Role does not grant it) leaves
+    /// it empty without an error, and it is looked for again after a watch timeout.
+    /// </param>
+    private async Task RunAsync<T, TList>(KindCache<T> cache, ListCall<TList> list, WatchCall<T> watch, CancellationToken stop,
+        bool optional = false)
         where T : class, IKubernetesObject<V1ObjectMeta>
         where TList : IItems<T>, IMetadata<V1ListMeta>
     {
@@ -116,6 +138,27 @@ public sealed class ClusterCache(
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 break;
+            }
+            catch (HttpOperationException ex) when (optional && ex.Response?.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Forbidden)
+            {
+                if (!cache.Listed)
+                {
+                    log.LogInformation("No {Resource} here ({Code}): {Reason}", cache.Resource, (int)ex.Response!.StatusCode,
+                        ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound ? "the CRD is not installed" : "the dashboard's Role does not grant it");
+                }
+
+                cache.Replace([], null);
+                SetError(cache.Resource, null);
+                _synced = All.All(k => k.Listed);
+                Changed();
+                try
+                {
+                    await Task.Delay(_o.WatchTimeout, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
             catch (Exception ex)
             {

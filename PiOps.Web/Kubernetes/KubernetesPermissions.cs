@@ -24,6 +24,9 @@ public static class KubernetesPermissions
 
         // The HPA of the workers: create or patch it; turning the autoscaler off deletes it.
         new("autoscaling", "horizontalpodautoscalers", ["list", "watch", "create", "patch", "delete"]),
+
+        // KEDA's ScaledObject of the workers, where the CRD is installed: edits go to it, off deletes it.
+        new("keda.sh", "scaledobjects", ["list", "watch", "patch", "delete"]),
     ];
 }
 

@@ -80,6 +80,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             throw new WorkloadActionException($"Replicas must be from 0 to {_o.MaxReplicas} (Kubernetes:MaxReplicas); nothing was changed.");
         }
 
+        if (WorkersScaledObject() is { } scaled)
+        {
+            var keda = scaled.ToAutoscalerSpec();
+            throw new WorkloadActionException($"KEDA's ScaledObject {scaled.Metadata.Name} sets the replicas ({keda.MinReplicas} to {keda.MaxReplicas}) and would undo this at its next look: change its minimum and maximum on the Autoscaling page, or turn it off first. Nothing was changed.");
+        }
+
         if (WorkersAutoscaler() is { } hpa)
         {
             throw new WorkloadActionException($"The autoscaler sets the replicas ({hpa.Spec.MinReplicas ?? 1} to {hpa.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
@@ -209,6 +215,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     public async Task SetAutoscalerAsync(AutoscalerSpec spec)
     {
+        if (WorkersScaledObject() is { } scaled)
+        {
+            await SetScaledObjectAsync(scaled, spec);
+            return;
+        }
+
         var existing = WorkersAutoscaler();
         if (!spec.Enabled)
         {
@@ -236,6 +248,28 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 _client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(
                     new V1Patch(Manifests.AutoscalerPatch(spec, _o.QueueMetricName), V1Patch.PatchType.MergePatch), existing.Metadata.Name, _target.Namespace));
         }
+    }
+
+    /// <summary>
+    /// KEDA owns the HPA it made from a ScaledObject and puts back whatever is edited there, so with KEDA the edits go
+    /// to the ScaledObject (a merge patch), and turning the autoscaler off deletes the ScaledObject (KEDA then removes its
+    /// HPA and the Deployment keeps its replicas).
+    /// </summary>
+    private async Task SetScaledObjectAsync(ScaledObject scaled, AutoscalerSpec spec)
+    {
+        string name = scaled.Metadata.Name;
+        if (!spec.Enabled)
+        {
+            await CallAsync("delete", ScaledObject.Plural, "ScaledObject", name, () =>
+                _client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name));
+            return;
+        }
+
+        ThrowIfInvalid(spec.Validate(_o.MaxReplicas, lowestMin: 0), "Nothing was changed.");
+        string patch = scaled.PatchFor(spec, ($"{_o.RedisHost}:{_o.RedisPort}", _pod.QueueName));
+        await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, () =>
+            _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch),
+                ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name));
     }
 
     /// <summary>The last lines of the pod's log, as last fetched; asking starts a fresh fetch when that is over 2 s old.</summary>
@@ -430,6 +464,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             : new LogLine(_time.GetUtcNow(), pod, false, line);
     }
 
+    private ScaledObject? WorkersScaledObject() => _cache.ScaledObjects.Items.FirstOrDefault(o => o.Targets(_o.WorkersDeployment));
+
     private V2HorizontalPodAutoscaler? WorkersAutoscaler() =>
         _cache.Autoscalers.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } r && r.Name == _o.WorkersDeployment);
 
@@ -503,6 +539,18 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             }
 
             history = [.. _history];
+        }
+
+        if (WorkersScaledObject() is { } scaled)
+        {
+            // KEDA's HPA (named in the ScaledObject's status) does the scaling: its status is the live state.
+            var kedaHpa = _cache.Autoscalers.Items.FirstOrDefault(h => h.Metadata.Name == scaled.HpaName);
+            return new AutoscalerView(scaled.ToAutoscalerSpec(), $"KEDA ScaledObject {scaled.Metadata.Name}",
+                kedaHpa?.Status?.CurrentReplicas ?? workers.Pods.Count, kedaHpa?.Status?.DesiredReplicas ?? workers.Desired,
+                kedaHpa is null ? null : Manifests.CurrentCpuPercent(kedaHpa), depth, kedaHpa?.Status?.LastScaleTime,
+                scaled.Describe() + " KEDA owns its HPA and undoes edits made there, so changes here go to the ScaledObject.",
+                LastEvent(events, "ScaledObject", scaled.Metadata.Name) ?? (kedaHpa is null ? null : LastEvent(events, "HorizontalPodAutoscaler", kedaHpa.Metadata.Name)),
+                history);
         }
 
         if (hpa is null)

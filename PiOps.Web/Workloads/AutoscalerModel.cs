@@ -18,11 +18,12 @@ public sealed record AutoscalerSpec(
     public static AutoscalerSpec Book { get; } = new(false, 2, 10, 20, null, 300);
 
     /// <summary>Every problem with the spec, as sentences; empty when it can be applied.</summary>
-    public IEnumerable<string> Validate(int replicaCap)
+    /// <param name="lowestMin">1 for an HPA; 0 for KEDA, which scales to zero when the queue is empty.</param>
+    public IEnumerable<string> Validate(int replicaCap, int lowestMin = 1)
     {
-        if (MinReplicas < 1 || MinReplicas > replicaCap)
+        if (MinReplicas < lowestMin || MinReplicas > replicaCap)
         {
-            yield return $"Min replicas must be from 1 to {replicaCap} (got {MinReplicas}).";
+            yield return $"Min replicas must be from {lowestMin} to {replicaCap} (got {MinReplicas}).";
         }
 
         if (MaxReplicas < MinReplicas || MaxReplicas > replicaCap)
