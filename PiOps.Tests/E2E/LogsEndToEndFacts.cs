@@ -23,6 +23,8 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         await page.GotoAsync(dashboard.BaseAddress + "/logs");
         await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
+        // What the pods wrote before the page opened is shown at once (each worker's starting line).
+        await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = "starting" })).ToHaveCountAsync(2, new() { Timeout = 30_000 });
 
         // The same two pods by label selector, as kubectl logs -l takes it; a bad one is explained and changes nothing.
         var selector = page.Locator("input[data-testid=log-selector]");

@@ -79,9 +79,11 @@ public sealed partial class Logs : WorkloadComponentBase
         }
 
         _selectorError = LabelSelector.TryParse(_selectorText, out var error) is not null ? null : error;
-        if (_selectorError is null)
+        string target = new LogTarget(LogTargetKind.Selector, _selectorText.Trim()).ToString();
+        if (_selectorError is null && target != _target)
         {
-            TargetChanged(new LogTarget(LogTargetKind.Selector, _selectorText.Trim()).ToString());
+            // Enter, then leaving the field, is one change: tailing again would drop the page's state twice.
+            TargetChanged(target);
         }
     }
 
@@ -248,6 +250,16 @@ public sealed partial class Logs : WorkloadComponentBase
     private void SinceChanged(int minutes)
     {
         _sinceMinutes = minutes;
+        Apply();
+    }
+
+    /// <summary>
+    /// The filter as typed: after the debounce, or at once when the field loses focus (a click on Regex), so every way
+    /// the text changes applies it.
+    /// </summary>
+    private void FilterTyped(string text)
+    {
+        _filter = text;
         Apply();
     }
 
