@@ -197,23 +197,39 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         cs["lastState"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["finishedAt"] = Now() } };
     });
 
-    /// <summary>An event about an object, as a controller records it.</summary>
-    public void AddEvent(string kind, string name, string reason, string message)
+    /// <summary>
+    /// A core/v1 Event about an object, as a controller or the kubelet records it; returns the event's name (for
+    /// <see cref="Delete"/>, as the API server does when the event's TTL is over). The involved object's apiVersion
+    /// and uid are filled in when that object exists, as the recorder does.
+    /// </summary>
+    public string AddEvent(string kind, string name, string reason, string message, string type = "Normal", int count = 1)
     {
         string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
+        var involved = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = Namespace };
+        lock (_gate)
+        {
+            if (Kinds.Values.FirstOrDefault(k => k.Kind == kind) is { } k && _store[k.Plural].GetValueOrDefault(name) is { } obj)
+            {
+                involved["apiVersion"] = k.ApiVersion;
+                involved["uid"] = Uid(obj);
+            }
+        }
+
         Seed("events", new JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Event",
             ["metadata"] = new JsonObject { ["name"] = eventName },
-            ["involvedObject"] = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = Namespace },
+            ["involvedObject"] = involved,
             ["reason"] = reason,
             ["message"] = message,
-            ["type"] = "Normal",
-            ["count"] = 1,
+            ["type"] = type,
+            ["count"] = count,
+            ["source"] = new JsonObject { ["component"] = (kind, reason) switch { ("Job", _) => "job-controller", (_, "FailedScheduling") => "default-scheduler", ("Pod", _) => "kubelet", _ => "controller" } },
             ["firstTimestamp"] = Now(),
             ["lastTimestamp"] = Now(),
         });
+        return eventName;
     }
 
     /// <summary>Creates or replaces an object directly, as another client of the cluster would.</summary>
