@@ -1,6 +1,9 @@
 using System.Security.Claims;
+using Bunit;
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Tests.Components;
 using PiOps.Tests.Infrastructure;
+using PiOps.Web.Components.Controls;
 using PiOps.Web.Audit;
 using PiOps.Web.Kubernetes;
 using PiOps.Web.Local;
@@ -92,6 +95,30 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         var audit = await _cluster.App.Services.GetRequiredService<AuditLog>().ReadAsync(10);
         Assert.Contains(audit, e => e is { Action: "create job", Target: "in-b", Succeeded: true } && e.Parameters.EndsWith($"namespace={Other}", StringComparison.Ordinal));
         Assert.Contains(audit, e => e is { Target: "in-default" } && e.Parameters.EndsWith($"namespace={KubeApiDouble.Namespace}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Banner_ShowsTheChosenNamespacesOutage_AndFollowsASwitch()
+    {
+        await using var ctx = new BunitContext();
+        ctx.AddTestServices();
+        ctx.Services.AddSingleton<IWorkloadBackends>(_cluster.App.Services.GetRequiredService<KubernetesNamespaces>());
+        ctx.Services.AddScoped<WorkloadSelection>();
+        var banner = ctx.Render<ClusterBanner>();
+        Assert.Empty(banner.FindAll("[data-testid=cluster-banner]"));
+
+        Api.Forbid("list", "pods");
+        Api.Forbid("watch", "pods");
+        Api.DropWatches();
+
+        banner.WaitForAssertion(() => Assert.Contains($"namespace {KubeApiDouble.Namespace})", banner.Find("[data-testid=cluster-banner]").TextContent), Wait);
+        Assert.Contains($"may not list and watch pods in namespace {KubeApiDouble.Namespace}", banner.Find("[data-testid=cluster-banner]").TextContent);
+        await ctx.Services.GetRequiredService<WorkloadSelection>().SelectAsync(Other);
+        banner.WaitForAssertion(() => Assert.Contains($"may not list and watch pods in namespace {Other}", banner.Find("[data-testid=cluster-banner]").TextContent), Wait);
+
+        Api.Allow("list", "pods");
+        Api.Allow("watch", "pods");
+        banner.WaitForAssertion(() => Assert.Empty(banner.FindAll("[data-testid=cluster-banner]")), Wait);
     }
 
     [Fact]
