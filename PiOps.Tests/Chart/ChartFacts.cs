@@ -205,6 +205,44 @@ public class ChartFacts
     }
 
     [Fact]
+    public void Namespaces_EachGetTheDashboardsRole_AndTheDashboardIsToldThem_ItsOwnFirst()
+    {
+        var objects = HelmChart.Objects(HelmChart.RenderWithValues("dashboard:\n  namespaces: [team-b, ops, team-c]\n"));
+
+        var used = KubernetesPermissions.Rules.SelectMany(r => r.Verbs.Select(v => $"{r.ApiGroup}/{r.Resource}:{v}")).Order().ToList();
+        var roles = objects.OfType<V1Role>().ToList();
+        Assert.Equal([null, "team-b", "team-c"], roles.Select(r => r.Metadata.NamespaceProperty));
+        Assert.All(roles, r => Assert.Equal(used, r.Rules.SelectMany(x => x.ApiGroups.SelectMany(g => x.Resources.SelectMany(res => x.Verbs.Select(v => $"{g}/{res}:{v}")))).Order()));
+        var bindings = objects.OfType<V1RoleBinding>().ToList();
+        Assert.Equal([null, "team-b", "team-c"], bindings.Select(b => b.Metadata.NamespaceProperty));
+        string account = objects.OfType<V1ServiceAccount>().Single().Metadata.Name;
+        Assert.All(bindings, b => Assert.Equal(("ServiceAccount", account, "ops"), (b.Subjects.Single().Kind, b.Subjects.Single().Name, b.Subjects.Single().NamespaceProperty)));
+        Assert.DoesNotContain(objects, o => o.Kind is "ClusterRole" or "ClusterRoleBinding");
+        var env = One<V1Deployment>(objects, "-dashboard").Spec.Template.Spec.Containers[0].Env;
+        Assert.Equal(["ops", "team-b", "team-c"], env.Where(e => e.Name.StartsWith("Kubernetes__Namespaces__", StringComparison.Ordinal)).OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.Value));
+        Assert.Equal("metadata.namespace", env.Single(e => e.Name == "Kubernetes__Namespace").ValueFrom.FieldRef.FieldPath);
+    }
+
+    [Fact]
+    public void Namespaces_ByDefault_AreOnlyTheReleasesOwn()
+    {
+        var env = One<V1Deployment>(Defaults.Value, "-dashboard").Spec.Template.Spec.Containers[0].Env;
+
+        Assert.DoesNotContain(env, e => e.Name.StartsWith("Kubernetes__Namespaces", StringComparison.Ordinal));
+        Assert.Null(Defaults.Value.OfType<V1Role>().Single().Metadata.NamespaceProperty);
+    }
+
+    [Theory]
+    [InlineData("dashboard:\n  namespaces: [ok, Bad_NS]\n", "dashboard.namespaces[1] \"Bad_NS\" is not a valid namespace name")]
+    [InlineData("dashboard:\n  namespaces: team-b\n", "dashboard.namespaces must be a list of namespace names")]
+    public void Namespaces_ThatAreNotNames_FailWithAClearMessage(string values, string message)
+    {
+        var ex = Assert.Throws<ChartRenderException>(() => HelmChart.RenderWithValues(values));
+
+        Assert.Contains(message, ex.Message);
+    }
+
+    [Fact]
     public void ExternalRedis_WithoutAHost_FailsWithAClearMessage()
     {
         var ex = Assert.Throws<ChartRenderException>(() => HelmChart.Render("redis.deploy=false"));
@@ -327,6 +365,9 @@ public class ChartFacts
     [InlineData("redis.deploy", "\"no\"")]
     [InlineData("networkPolicy", "true")]
     [InlineData("unknownTopLevel", "1")]
+    [InlineData("dashboard.namespaces", "\"team-b\"")]
+    [InlineData("dashboard.namespaces", "[\"Team_B\"]")]
+    [InlineData("dashboard.namespaces", "[\"team-b\", \"team-b\"]")]
     public void Schema_RejectsBadValues(string path, string json)
     {
         var values = DefaultValues();

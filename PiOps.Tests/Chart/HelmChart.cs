@@ -19,7 +19,22 @@ public static class HelmChart
     /// <summary>Renders with --set overrides; throws <see cref="ChartRenderException"/> with helm's message on failure.</summary>
     public static string Render(params string[] sets) => Render(sets, notes: false);
 
-    public static string Render(IEnumerable<string> sets, bool notes)
+    /// <summary>Renders with a values file (for lists, which --set cannot give the offline renderer) and --set overrides.</summary>
+    public static string RenderWithValues(string valuesYaml, params string[] sets)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"piops-values-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, valuesYaml);
+        try
+        {
+            return Render(sets, notes: false, valuesFile: file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    public static string Render(IEnumerable<string> sets, bool notes, string? valuesFile = null)
     {
         var renderer = Renderer.Value;
         var psi = new ProcessStartInfo(renderer[0])
@@ -43,6 +58,11 @@ public static class HelmChart
         if (notes && !helm)
         {
             args.Add("--notes");
+        }
+
+        if (valuesFile is not null)
+        {
+            args.AddRange(["-f", valuesFile]);
         }
 
         foreach (var s in sets)

@@ -34,6 +34,40 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Equal([spec with { Name = "addwork-3" }], _runtime.Created));
     }
 
+    [Fact]
+    public void Job_ShowsItsWarningCount_AndItsAndItsPodsEvents_WhenOpened()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var pod = new PodView("broken-x7k2p", "Failed", false, 0, now, 0, 0, "node-1", null, "last exit 1 (Error)")
+        {
+            Events = [new ObjectEvent(now, ObjectEvent.Warning, "BackOff", "Back-off restarting failed container pi-container", 3)],
+        };
+        _runtime.Jobs.Add(new JobView(JobSpec.Templates[1].Spec with { Name = "broken" }, 0, 0, 3, "Failed", "BackoffLimitExceeded", now, null, [pod])
+        {
+            Events =
+            [
+                new ObjectEvent(now, ObjectEvent.Warning, "BackoffLimitExceeded", "Job has reached the specified backoff limit", 1),
+                new ObjectEvent(now.AddSeconds(-30), ObjectEvent.Normal, "SuccessfulCreate", "Created pod: broken-x7k2p", 1),
+            ],
+        });
+        _runtime.Jobs.Add(new JobView(JobSpec.Templates[1].Spec with { Name = "fine" }, 1, 0, 0, null, null, now, null, []));
+        var page = this.RenderWithProviders<Jobs>();
+
+        Assert.Equal("2", Assert.Single(page.FindAll("[data-testid=warnings]")).TextContent.Trim());
+        Assert.Empty(page.FindAll("[data-testid=job-details]"));
+
+        page.FindAll("[data-testid=job-details-toggle]")[0].Click();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=job-details]")));
+        var details = page.Find("[data-testid=job-details]");
+        Assert.Equal(["BackoffLimitExceeded", "SuccessfulCreate", "BackOff"], details.QuerySelectorAll("[data-testid=event-reason]").Select(e => e.TextContent.Trim()));
+        Assert.Contains("Job has reached the specified backoff limit", details.TextContent);
+        Assert.Contains("Pod broken-x7k2p", details.TextContent);
+
+        page.FindAll("[data-testid=job-details-toggle]")[0].Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=job-details]")));
+    }
+
     [Theory]
     [InlineData("Bad_Name", "2", "DNS-1123")]
     [InlineData("ok", "two", "Parallelism must be a whole number")]

@@ -44,6 +44,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     public bool KedaInstalled { get; set; }
 
     private readonly object _gate = new();
+    private readonly HashSet<string> _namespaces = new(StringComparer.Ordinal) { Namespace };
     private readonly Dictionary<string, Dictionary<string, JsonObject>> _store = Kinds.Keys.ToDictionary(k => k, _ => new Dictionary<string, JsonObject>(StringComparer.Ordinal));
     private readonly List<Entry> _history = [];
     private readonly HashSet<string> _role;
@@ -164,12 +165,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     }
 
     /// <summary>The Job controller's verdict: every pod succeeded and the Job is Complete.</summary>
-    public void CompleteJob(string name) => Mutate("jobs", name, job =>
+    public void CompleteJob(string name, string ns = Namespace) => Mutate("jobs", name, job =>
     {
         int completions = job["spec"]?["completions"]?.GetValue<int>() ?? 1;
         foreach (var pod in Dependents(job))
         {
-            Mutate("pods", Name(pod), p => SetPodPhase(p, "Succeeded"));
+            Mutate("pods", Name(pod), p => SetPodPhase(p, "Succeeded"), ns);
             EndContainer(Name(pod));
         }
 
@@ -180,14 +181,14 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         status["completionTime"] = Now();
         status["conditions"] = new JsonArray(Condition("SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods"),
             Condition("Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods"));
-    });
+    }, ns);
 
     /// <summary>The Job controller gives up: BackoffLimitExceeded.</summary>
-    public void FailJob(string name) => Mutate("jobs", name, job =>
+    public void FailJob(string name, string ns = Namespace) => Mutate("jobs", name, job =>
     {
         foreach (var pod in Dependents(job))
         {
-            Mutate("pods", Name(pod), p => SetPodPhase(p, "Failed"));
+            Mutate("pods", Name(pod), p => SetPodPhase(p, "Failed"), ns);
             EndContainer(Name(pod));
         }
 
@@ -196,7 +197,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         status["failed"] = (job["spec"]?["backoffLimit"]?.GetValue<int>() ?? 6) + 1;
         status["conditions"] = new JsonArray(Condition("FailureTarget", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
             Condition("Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit"));
-    });
+    }, ns);
 
     /// <summary>The pod's container stopped: its log stays readable, follow streams of it end.</summary>
     private void EndContainer(string pod)
@@ -212,7 +213,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     /// The kubelet restarts the pod's container after a crash: the old container's log becomes the previous one
     /// (pods/log?previous=true), the new container starts an empty log, and follow streams of the old one end.
     /// </summary>
-    public void RestartPod(string name)
+    public void RestartPod(string name, string ns = Namespace)
     {
         var log = PodLog(name);
         lock (log)
@@ -228,38 +229,58 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             var cs = pod["status"]!["containerStatuses"]![0]!.AsObject();
             cs["restartCount"] = cs["restartCount"]!.GetValue<int>() + 1;
             cs["lastState"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["finishedAt"] = Now() } };
-        });
+        }, ns);
     }
 
-    /// <summary>An event about an object, as a controller records it.</summary>
-    public void AddEvent(string kind, string name, string reason, string message)
+    /// <summary>
+    /// A core/v1 Event about an object, as a controller or the kubelet records it; returns the event's name (for
+    /// <see cref="Delete"/>, as the API server does when the event's TTL is over). The involved object's apiVersion
+    /// and uid are filled in when that object exists, as the recorder does.
+    /// </summary>
+    public string AddEvent(string kind, string name, string reason, string message, string type = "Normal", int count = 1, string ns = Namespace)
     {
         string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
+        var involved = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = ns };
+        lock (_gate)
+        {
+            if (Kinds.Values.FirstOrDefault(k => k.Kind == kind) is { } k && _store[k.Plural].GetValueOrDefault(Key(ns, name)) is { } obj)
+            {
+                involved["apiVersion"] = k.ApiVersion;
+                involved["uid"] = Uid(obj);
+            }
+        }
+
         Seed("events", new JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Event",
-            ["metadata"] = new JsonObject { ["name"] = eventName },
-            ["involvedObject"] = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = Namespace },
+            ["metadata"] = new JsonObject { ["name"] = eventName, ["namespace"] = ns },
+            ["involvedObject"] = involved,
             ["reason"] = reason,
             ["message"] = message,
-            ["type"] = "Normal",
-            ["count"] = 1,
+            ["type"] = type,
+            ["count"] = count,
+            ["source"] = new JsonObject { ["component"] = (kind, reason) switch { ("Job", _) => "job-controller", (_, "FailedScheduling") => "default-scheduler", ("Pod", _) => "kubelet", _ => "controller" } },
             ["firstTimestamp"] = Now(),
             ["lastTimestamp"] = Now(),
         });
+        return eventName;
     }
 
-    /// <summary>Creates or replaces an object directly, as another client of the cluster would.</summary>
+    /// <summary>
+    /// Creates or replaces an object directly, as another client of the cluster would; in <see cref="Namespace"/> unless
+    /// its metadata names another (which then exists).
+    /// </summary>
     public void Seed(string plural, JsonObject obj)
     {
         lock (_gate)
         {
             var meta = obj["metadata"]!.AsObject();
-            meta["namespace"] = Namespace;
+            meta["namespace"] ??= Namespace;
+            _namespaces.Add(Ns(obj));
             meta["uid"] ??= Guid.NewGuid().ToString();
             meta["creationTimestamp"] ??= Now();
-            bool exists = _store[plural].ContainsKey(Name(obj));
+            bool exists = _store[plural].ContainsKey(Key(obj));
             if (plural == "deployments")
             {
                 Put(plural, obj, exists ? "MODIFIED" : "ADDED");
@@ -272,31 +293,47 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
     }
 
-    /// <summary>The server's objects of a kind: name → resourceVersion.</summary>
-    public IReadOnlyDictionary<string, string> Versions(string plural)
+    /// <summary>The server's objects of a kind in a namespace: name → resourceVersion.</summary>
+    public IReadOnlyDictionary<string, string> Versions(string plural, string ns = Namespace)
     {
         lock (_gate)
         {
-            return _store[plural].ToDictionary(o => o.Key, o => o.Value["metadata"]!["resourceVersion"]!.GetValue<string>());
+            return InNamespace(plural, ns).ToDictionary(Name, o => o["metadata"]!["resourceVersion"]!.GetValue<string>());
         }
     }
 
-    public JsonObject? Get(string plural, string name)
+    public JsonObject? Get(string plural, string name, string ns = Namespace)
     {
         lock (_gate)
         {
-            return _store[plural].GetValueOrDefault(name)?.DeepClone().AsObject();
+            return _store[plural].GetValueOrDefault(Key(ns, name))?.DeepClone().AsObject();
+        }
+    }
+
+    /// <summary>A namespace comes to exist, with the workers Deployment when <paramref name="workers"/> is given.</summary>
+    public void AddNamespace(string ns, int? workers = null)
+    {
+        lock (_gate)
+        {
+            _namespaces.Add(ns);
+        }
+
+        if (workers is { } replicas)
+        {
+            var dep = Deployment("pi-worker", replicas);
+            dep["metadata"]!["namespace"] = ns;
+            Seed("deployments", dep);
         }
     }
 
     /// <summary>Changes an object under the lock and records the change (MODIFIED, a new resourceVersion).</summary>
-    public void Mutate(string plural, string name, Action<JsonObject> change)
+    public void Mutate(string plural, string name, Action<JsonObject> change, string ns = Namespace)
     {
         lock (_gate)
         {
-            if (_store[plural].GetValueOrDefault(name) is not { } obj)
+            if (_store[plural].GetValueOrDefault(Key(ns, name)) is not { } obj)
             {
-                throw new InvalidOperationException($"{plural}/{name} does not exist on the double");
+                throw new InvalidOperationException($"{plural}/{ns}/{name} does not exist on the double");
             }
 
             var copy = obj.DeepClone().AsObject();
@@ -305,11 +342,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
     }
 
-    public void Delete(string plural, string name)
+    public void Delete(string plural, string name, string ns = Namespace)
     {
         lock (_gate)
         {
-            if (_store[plural].GetValueOrDefault(name) is { } obj)
+            if (_store[plural].GetValueOrDefault(Key(ns, name)) is { } obj)
             {
                 Remove(plural, obj, "Background");
             }
@@ -368,9 +405,15 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
-        if (path.Namespace != Namespace)
+        bool exists;
+        lock (_gate)
         {
-            // One namespace exists; elsewhere is empty (lists) or absent (objects).
+            exists = _namespaces.Contains(path.Namespace);
+        }
+
+        if (!exists)
+        {
+            // A namespace that does not exist: its lists are empty, its objects absent.
             if (verb == "list")
             {
                 await WriteJson(ctx, 200, ListOf(kind, []));
@@ -384,31 +427,31 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         switch (verb)
         {
             case "list":
-                await ListAsync(ctx, kind);
+                await ListAsync(ctx, kind, path.Namespace);
                 break;
             case "watch":
-                await WatchAsync(ctx, kind);
+                await WatchAsync(ctx, kind, path.Namespace);
                 break;
             case "get" when path.Sub == "scale":
-                await RespondLocked(ctx, () => ScaleOf(kind, path.Name!));
+                await RespondLocked(ctx, () => ScaleOf(kind, path.Namespace, path.Name!));
                 break;
             case "get" when path.Sub == "log":
-                await LogAsync(ctx, path.Name!);
+                await LogAsync(ctx, path.Namespace, path.Name!);
                 break;
             case "get":
-                await RespondLocked(ctx, () => _store[kind.Plural].GetValueOrDefault(path.Name!) is { } o ? (200, o.DeepClone()) : NotFound(kind, path.Name!));
+                await RespondLocked(ctx, () => _store[kind.Plural].GetValueOrDefault(Key(path.Namespace, path.Name!)) is { } o ? (200, o.DeepClone()) : NotFound(kind, path.Name!));
                 break;
             case "create":
-                await CreateAsync(ctx, kind);
+                await CreateAsync(ctx, kind, path.Namespace);
                 break;
             case "delete":
-                await DeleteAsync(ctx, kind, path.Name!);
+                await DeleteAsync(ctx, kind, path.Namespace, path.Name!);
                 break;
             case "patch" or "update" when path.Sub == "scale":
-                await ScaleAsync(ctx, kind, path.Name!, verb);
+                await ScaleAsync(ctx, kind, path.Namespace, path.Name!, verb);
                 break;
             case "patch":
-                await PatchAsync(ctx, kind, path.Name!);
+                await PatchAsync(ctx, kind, path.Namespace, path.Name!);
                 break;
             default:
                 await WriteStatus(ctx, 405, "MethodNotAllowed", $"{verb} is not supported by the test double on {resource}");
@@ -416,13 +459,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
     }
 
-    private async Task ListAsync(HttpContext ctx, ApiKind kind)
+    private async Task ListAsync(HttpContext ctx, ApiKind kind, string ns)
     {
         var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
         JsonObject list;
         lock (_gate)
         {
-            list = ListOf(kind, _store[kind.Plural].Values.Where(o => selector.Matches(o)).OrderBy(Name, StringComparer.Ordinal).Select(o => o.DeepClone()));
+            list = ListOf(kind, InNamespace(kind.Plural, ns).Where(o => selector.Matches(o)).OrderBy(Name, StringComparer.Ordinal).Select(o => o.DeepClone()));
         }
 
         await WriteJson(ctx, 200, list);
@@ -436,7 +479,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         ["items"] = new JsonArray([.. items]),
     };
 
-    private async Task WatchAsync(HttpContext ctx, ApiKind kind)
+    private async Task WatchAsync(HttpContext ctx, ApiKind kind, string ns)
     {
         var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
         string? rvText = ctx.Request.Query["resourceVersion"];
@@ -456,7 +499,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 {
                     // No version: the current state as ADDED events, then changes.
                     from = _rv;
-                    initial.AddRange(_store[kind.Plural].Values.Where(o => selector.Matches(o)).Select(o => EventLine("ADDED", o)));
+                    initial.AddRange(InNamespace(kind.Plural, ns).Where(o => selector.Matches(o)).Select(o => EventLine("ADDED", o)));
                 }
                 else if (!long.TryParse(rvText, out from) || from < _tooOldBelow)
                 {
@@ -496,7 +539,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                             {
                                 lines.Add(e.Raw + "\n");
                             }
-                            else if (e.Plural == kind.Plural && selector.Matches(e.Object!))
+                            else if (e.Plural == kind.Plural && Ns(e.Object!) == ns && selector.Matches(e.Object!))
                             {
                                 lines.Add(EventLine(e.Type!, e.Object!));
                             }
@@ -525,7 +568,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
     }
 
-    private async Task CreateAsync(HttpContext ctx, ApiKind kind)
+    private async Task CreateAsync(HttpContext ctx, ApiKind kind, string ns)
     {
         JsonObject obj;
         try
@@ -544,10 +587,10 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
-        await RespondLocked(ctx, () => Create(kind, obj));
+        await RespondLocked(ctx, () => Create(kind, ns, obj));
     }
 
-    private (int, JsonNode) Create(ApiKind kind, JsonObject obj)
+    private (int, JsonNode) Create(ApiKind kind, string ns, JsonObject obj)
     {
         obj["apiVersion"] = kind.ApiVersion;
         obj["kind"] = kind.Kind;
@@ -592,13 +635,18 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return Invalid(kind, name, causes);
         }
 
-        if (_store[kind.Plural].ContainsKey(name))
+        if (meta["namespace"]?.GetValue<string>() is { } other && other != ns)
+        {
+            return (400, StatusObject(400, "BadRequest", $"the namespace of the provided object ({other}) does not match the namespace sent on the request ({ns})"));
+        }
+
+        if (_store[kind.Plural].ContainsKey(Key(ns, name)))
         {
             return (409, StatusObject(409, "AlreadyExists", $"{kind.Resource} \"{name}\" already exists",
                 new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural }));
         }
 
-        meta["namespace"] = Namespace;
+        meta["namespace"] = ns;
         meta["uid"] = uid;
         meta["creationTimestamp"] = Now();
         meta["generation"] = 1;
@@ -636,7 +684,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 break;
         }
 
-        return (201, _store[kind.Plural][name].DeepClone());
+        return (201, _store[kind.Plural][Key(ns, name)].DeepClone());
     }
 
     private static void ValidateJob(JsonObject job, string uid, List<(string, string)> causes)
@@ -758,7 +806,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         var template = spec["template"]!.AsObject();
         for (int i = 0; i < count; i++)
         {
-            var pod = Pod($"{Name(job)}-{Suffix()}", template, Owner("batch/v1", "Job", job));
+            var pod = Pod($"{Name(job)}-{Suffix()}", Ns(job), template, Owner("batch/v1", "Job", job));
             Put("pods", pod, "ADDED");
         }
 
@@ -768,7 +816,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         Put("jobs", copy, "MODIFIED");
     }
 
-    private async Task DeleteAsync(HttpContext ctx, ApiKind kind, string name)
+    private async Task DeleteAsync(HttpContext ctx, ApiKind kind, string ns, string name)
     {
         string? policy = ctx.Request.Query["propagationPolicy"];
         if (ctx.Request.ContentLength > 0 || ctx.Request.Headers.ContentType.Count > 0)
@@ -791,7 +839,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         policy ??= kind.Plural == "jobs" ? "Orphan" : "Background";
         await RespondLocked(ctx, () =>
         {
-            if (_store[kind.Plural].GetValueOrDefault(name) is not { } obj)
+            if (_store[kind.Plural].GetValueOrDefault(Key(ns, name)) is not { } obj)
             {
                 return NotFound(kind, name);
             }
@@ -801,7 +849,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         });
     }
 
-    private async Task PatchAsync(HttpContext ctx, ApiKind kind, string name)
+    private async Task PatchAsync(HttpContext ctx, ApiKind kind, string ns, string name)
     {
         string type = ctx.Request.ContentType?.Split(';')[0].Trim() ?? "";
         if (type is not ("application/merge-patch+json" or "application/strategic-merge-patch+json"))
@@ -813,7 +861,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         var patch = (await JsonNode.ParseAsync(ctx.Request.Body))!;
         await RespondLocked(ctx, () =>
         {
-            if (_store[kind.Plural].GetValueOrDefault(name) is not { } obj)
+            if (_store[kind.Plural].GetValueOrDefault(Key(ns, name)) is not { } obj)
             {
                 return NotFound(kind, name);
             }
@@ -822,6 +870,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             // Identity and server-set metadata stay; status is not patched through the main resource.
             patched["metadata"]!["name"] = name;
             patched["metadata"]!["uid"] = obj["metadata"]!["uid"]!.DeepClone();
+            patched["metadata"]!["namespace"] = ns;
             patched["status"] = obj["status"]?.DeepClone();
             var causes = new List<(string, string)>();
             if (kind.Plural == "cronjobs")
@@ -849,11 +898,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ReconcileDeployment(patched);
             }
 
-            return (200, _store[kind.Plural][name].DeepClone());
+            return (200, _store[kind.Plural][Key(ns, name)].DeepClone());
         });
     }
 
-    private async Task ScaleAsync(HttpContext ctx, ApiKind kind, string name, string verb)
+    private async Task ScaleAsync(HttpContext ctx, ApiKind kind, string ns, string name, string verb)
     {
         var body = (await JsonNode.ParseAsync(ctx.Request.Body))!;
         string type = ctx.Request.ContentType?.Split(';')[0].Trim() ?? "";
@@ -865,12 +914,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
 
         await RespondLocked(ctx, () =>
         {
-            if (kind.Plural != "deployments" || _store["deployments"].GetValueOrDefault(name) is null)
+            if (kind.Plural != "deployments" || _store["deployments"].GetValueOrDefault(Key(ns, name)) is null)
             {
                 return NotFound(kind, name);
             }
 
-            var (_, current) = ScaleOf(kind, name);
+            var (_, current) = ScaleOf(kind, ns, name);
             var wanted = verb == "patch" ? Merge(current.DeepClone(), body, false)! : body;
             int replicas = wanted["spec"]?["replicas"]?.GetValue<int>() ?? 0;
             if (replicas < 0)
@@ -878,18 +927,18 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 return Invalid(kind, name, [("spec.replicas", $"Invalid value: {replicas}: must be greater than or equal to 0")]);
             }
 
-            var dep = _store["deployments"][name].DeepClone().AsObject();
+            var dep = _store["deployments"][Key(ns, name)].DeepClone().AsObject();
             dep["spec"]!["replicas"] = replicas;
             dep["metadata"]!["generation"] = dep["metadata"]!["generation"]!.GetValue<int>() + 1;
             Put("deployments", dep, "MODIFIED");
             ReconcileDeployment(dep);
-            return ScaleOf(kind, name);
+            return ScaleOf(kind, ns, name);
         });
     }
 
-    private (int, JsonNode) ScaleOf(ApiKind kind, string name)
+    private (int, JsonNode) ScaleOf(ApiKind kind, string ns, string name)
     {
-        if (kind.Plural != "deployments" || _store["deployments"].GetValueOrDefault(name) is not { } dep)
+        if (kind.Plural != "deployments" || _store["deployments"].GetValueOrDefault(Key(ns, name)) is not { } dep)
         {
             return NotFound(kind, name);
         }
@@ -899,18 +948,18 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         {
             ["kind"] = "Scale",
             ["apiVersion"] = "autoscaling/v1",
-            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = Namespace, ["uid"] = dep["metadata"]!["uid"]!.DeepClone(), ["resourceVersion"] = dep["metadata"]!["resourceVersion"]!.DeepClone() },
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["uid"] = dep["metadata"]!["uid"]!.DeepClone(), ["resourceVersion"] = dep["metadata"]!["resourceVersion"]!.DeepClone() },
             ["spec"] = new JsonObject { ["replicas"] = dep["spec"]!["replicas"]!.DeepClone() },
             ["status"] = new JsonObject { ["replicas"] = dep["status"]?["replicas"]?.DeepClone() ?? 0, ["selector"] = string.Join(",", labels.Select(l => $"{l.Key}={l.Value}")) },
         });
     }
 
-    private async Task LogAsync(HttpContext ctx, string name)
+    private async Task LogAsync(HttpContext ctx, string ns, string name)
     {
         bool exists;
         lock (_gate)
         {
-            exists = _store["pods"].ContainsKey(name);
+            exists = _store["pods"].ContainsKey(Key(ns, name));
         }
 
         if (!exists)
@@ -1073,7 +1122,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     {
         int desired = dep["spec"]!["replicas"]?.GetValue<int>() ?? 1;
         var selector = dep["spec"]!["selector"]!.AsObject();
-        var pods = _store["pods"].Values.Where(p => Selector.FromLabelSelector(selector).Matches(p) && Owners(p).Any(o => o["kind"]?.GetValue<string>() == "ReplicaSet"))
+        var pods = InNamespace("pods", Ns(dep)).Where(p => Selector.FromLabelSelector(selector).Matches(p) && Owners(p).Any(o => o["kind"]?.GetValue<string>() == "ReplicaSet"))
             .OrderBy(p => p["metadata"]!["creationTimestamp"]!.GetValue<string>()).ThenBy(Name, StringComparer.Ordinal).ToList();
         string hash = "7d9f8b6c5";
         var template = dep["spec"]!["template"]!.AsObject();
@@ -1084,7 +1133,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         };
         for (int i = pods.Count; i < desired; i++)
         {
-            var pod = Pod($"{Name(dep)}-{hash}-{Suffix()}", template, owner);
+            var pod = Pod($"{Name(dep)}-{hash}-{Suffix()}", Ns(dep), template, owner);
             pod["metadata"]!["labels"]!["pod-template-hash"] = hash;
             Put("pods", pod, "ADDED");
         }
@@ -1095,13 +1144,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
 
         int count = Math.Min(desired, Math.Max(pods.Count, desired));
-        var copy = _store["deployments"][Name(dep)].DeepClone().AsObject();
+        var copy = _store["deployments"][Key(dep)].DeepClone().AsObject();
         copy["status"] = new JsonObject
         {
             ["observedGeneration"] = copy["metadata"]!["generation"]?.GetValue<int>() ?? 1,
             ["replicas"] = count, ["updatedReplicas"] = count, ["readyReplicas"] = count, ["availableReplicas"] = count,
         };
-        if (!JsonNode.DeepEquals(copy["status"], _store["deployments"][Name(dep)]["status"]))
+        if (!JsonNode.DeepEquals(copy["status"], _store["deployments"][Key(dep)]["status"]))
         {
             Put("deployments", copy, "MODIFIED");
         }
@@ -1110,7 +1159,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     // Deletes an object; its dependents go too (Background/Foreground) or lose the owner reference (Orphan).
     private void Remove(string plural, JsonObject obj, string policy)
     {
-        _store[plural].Remove(Name(obj));
+        _store[plural].Remove(Key(obj));
         var gone = obj.DeepClone().AsObject();
         Put(plural, gone, "DELETED");
         foreach (var (depPlural, dependent) in _store.SelectMany(s => s.Value.Values.Select(v => (s.Key, v))).Where(d => Owners(d.v).Any(o => o["uid"]?.GetValue<string>() == Uid(obj))).ToList())
@@ -1144,7 +1193,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         ["apiVersion"] = apiVersion, ["kind"] = kind, ["name"] = Name(owner), ["uid"] = Uid(owner), ["controller"] = true, ["blockOwnerDeletion"] = true,
     };
 
-    private static JsonObject Pod(string name, JsonObject template, JsonObject owner)
+    private static JsonObject Pod(string name, string ns, JsonObject template, JsonObject owner)
     {
         var spec = template["spec"]!.DeepClone().AsObject();
         spec["nodeName"] = "node-1";
@@ -1156,7 +1205,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             ["metadata"] = new JsonObject
             {
                 ["name"] = name,
-                ["namespace"] = Namespace,
+                ["namespace"] = ns,
                 ["uid"] = Guid.NewGuid().ToString(),
                 ["creationTimestamp"] = Now(),
                 ["labels"] = template["metadata"]?["labels"]?.DeepClone() ?? new JsonObject(),
@@ -1202,7 +1251,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         obj["metadata"]!["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
         if (type != "DELETED")
         {
-            _store[plural][Name(obj)] = obj;
+            _store[plural][Key(obj)] = obj;
         }
 
         Record(new Entry(rv, plural, type, obj.DeepClone().AsObject(), null));
@@ -1364,6 +1413,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     };
 
     private static string Name(JsonNode obj) => obj["metadata"]!["name"]!.GetValue<string>();
+
+    private static string Ns(JsonNode obj) => obj["metadata"]!["namespace"]!.GetValue<string>();
+
+    // Objects are stored by namespace and name, as the API server keys them.
+    private static string Key(string ns, string name) => $"{ns}/{name}";
+
+    private static string Key(JsonNode obj) => Key(Ns(obj), Name(obj));
+
+    // Under the lock.
+    private IEnumerable<JsonObject> InNamespace(string plural, string ns) => _store[plural].Values.Where(o => Ns(o) == ns);
 
     private static string Uid(JsonNode obj) => obj["metadata"]!["uid"]!.GetValue<string>();
 

@@ -177,6 +177,55 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Events_OfAJobAndOfPods_ShowWithThem_AndGoWhenDeleted()
+    {
+        await Runtime.CreateJobAsync(Spec("broken") with { BackoffLimit = 0 });
+        string jobPod = (await WaitForJobAsync("broken", j => j.Pods.Count == 1, "the Job's pod")).Pods[0].Name;
+        string workerPod = Runtime.Current.Workers.Pods[0].Name;
+
+        string failed = Api.AddEvent("Job", "broken", "BackoffLimitExceeded", "Job has reached the specified backoff limit", type: "Warning");
+        string unscheduled = Api.AddEvent("Pod", workerPod, "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.", type: "Warning", count: 4);
+        Api.AddEvent("Pod", jobPod, "Started", "Started container pi-container");
+        Api.AddEvent("Job", "someone-else", "SuccessfulCreate", "Created pod: someone-else-abcde");
+
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.Single(j => j.Name == "broken").Events.Count == 1
+                                         && Runtime.Current.Workers.Pods.Single(p => p.Name == workerPod).Events.Count == 1
+                                         && Runtime.Current.Jobs.Single(j => j.Name == "broken").Pods[0].Events.Count == 1,
+            Wait, () => $"the events in the views (now: {string.Join("; ", Runtime.Current.Jobs.Select(j => $"{j.Name} {j.Events.Count}"))})");
+        var job = Runtime.Current.Jobs.Single(j => j.Name == "broken");
+        var jobEvent = Assert.Single(job.Events);
+        Assert.Equal((ObjectEvent.Warning, "BackoffLimitExceeded", "Job has reached the specified backoff limit", 1), (jobEvent.Type, jobEvent.Reason, jobEvent.Message, jobEvent.Count));
+        Assert.Equal(("Normal", "Started"), (job.Pods[0].Events[0].Type, job.Pods[0].Events[0].Reason));
+        Assert.Equal(1, job.Warnings);
+        var worker = Runtime.Current.Workers.Pods.Single(p => p.Name == workerPod);
+        Assert.Equal(("FailedScheduling", 4, 1), (worker.Events[0].Reason, worker.Events[0].Count, worker.Warnings));
+        Assert.All(Runtime.Current.Workers.Pods.Where(p => p.Name != workerPod), p => Assert.Empty(p.Events));
+
+        Api.Delete("events", failed);
+        Api.Delete("events", unscheduled);
+
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.Single(j => j.Name == "broken").Events.Count == 0
+                                         && Runtime.Current.Workers.Pods.Single(p => p.Name == workerPod).Events.Count == 0,
+            Wait, "the deleted events gone from the views");
+        Assert.Single(Runtime.Current.Jobs.Single(j => j.Name == "broken").Pods[0].Events);
+    }
+
+    [Fact]
+    public async Task Events_OfAnEarlierJobOfTheSameName_AreNotShownOnTheNewOne()
+    {
+        await Runtime.CreateJobAsync(Spec("again"));
+        await WaitForJobAsync("again", _ => true, "the Job");
+        Api.AddEvent("Job", "again", "BackoffLimitExceeded", "Job has reached the specified backoff limit", type: "Warning");
+        await WaitForJobAsync("again", j => j.Warnings == 1, "the first run's warning");
+
+        await Runtime.RerunJobAsync("again");
+
+        string uid = Api.Get("jobs", "again")!["metadata"]!["uid"]!.GetValue<string>();
+        await WaitForJobAsync("again", j => j.Events.Count == 0, $"the new Job ({uid}) without its predecessor's event");
+        Assert.Single(Api.Versions("events"));
+    }
+
+    [Fact]
     public async Task Autoscaler_ShowsItsConditionsAndEvents()
     {
         await Runtime.SetAutoscalerAsync(AutoscalerSpec.Book with { Enabled = true, TargetQueueLengthPerReplica = 5 });

@@ -202,6 +202,34 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
     }
 
     [Fact]
+    public async Task FailingJob_GetsABackoffLimitExceededWarning_AndItsPodsTheirExitCodes()
+    {
+        var spec = Template("indexed") with
+        {
+            Name = "broken", Completions = 1, Parallelism = 1, BackoffLimit = 1, RestartPolicy = JobRestartPolicy.Never,
+            Env = new Dictionary<string, string> { ["TASKS"] = "not-a-number" },
+        };
+
+        await Runtime.CreateJobAsync(spec);
+
+        var job = await WaitForJobAsync("broken", j => j.Condition == "Failed", "the Job to fail");
+        // Said on failure: every event of the Job and of its pods.
+        string seen = string.Join(" | ", new[] { ("job", job.Events) }.Concat(job.Pods.Select(p => (p.Name, p.Events)))
+            .Select(o => o.Item1 + ": " + string.Join(", ", o.Item2.Select(e => $"{e.Type} {e.Reason} '{e.Message}' x{e.Count} {e.At:O}"))));
+        Assert.True(job.Events[0] is { Type: ObjectEvent.Warning, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit" }, seen);
+        // Never: each failed pod is replaced, and the Job controller says so for each.
+        Assert.True(job.Pods.Count == 2, seen);
+        Assert.True(job.Pods.Select(p => $"Created pod: {p.Name}").Order().SequenceEqual(job.Events.Where(e => e.Reason == "SuccessfulCreate").Select(e => e.Message).Order()), seen);
+        Assert.All(job.Pods, p =>
+        {
+            Assert.True(p.Events.Count == 2 && p.Events[1].Reason == "Started", seen);
+            Assert.True(p.Events[0] is { Type: ObjectEvent.Warning, Reason: "Error" } exit
+                        && exit.Message.StartsWith("The worker process exited with code ", StringComparison.Ordinal) && !exit.Message.EndsWith(" 0", StringComparison.Ordinal), seen);
+        });
+        Assert.Equal(3, job.Warnings);
+    }
+
+    [Fact]
     public async Task Rerun_CreatesAFreshJobWithTheSameSpec()
     {
         await Runtime.CreateJobAsync(Template("addwork"));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MudBlazor;
 using MudBlazor.Services;
@@ -70,9 +71,12 @@ public static class PiOpsServices
             services.AddSingleton<k8s.IKubernetes>(sp => impersonate
                 ? new k8s.Kubernetes(sp.GetRequiredService<KubernetesTarget>().Config, new ImpersonationHandler())
                 : new k8s.Kubernetes(sp.GetRequiredService<KubernetesTarget>().Config));
-            services.AddSingleton<ClusterCache>();
-            services.AddHostedService(sp => sp.GetRequiredService<ClusterCache>());
-            services.AddSingleton<KubernetesRuntime>();
+            // A cache and a runtime per namespace operated; the default namespace's are the ones injected directly.
+            services.AddSingleton<KubernetesNamespaces>();
+            services.AddHostedService(sp => sp.GetRequiredService<KubernetesNamespaces>());
+            services.AddSingleton<IWorkloadBackends>(sp => sp.GetRequiredService<KubernetesNamespaces>());
+            services.AddSingleton(sp => sp.GetRequiredService<KubernetesNamespaces>().Default.Cache);
+            services.AddSingleton(sp => sp.GetRequiredService<KubernetesNamespaces>().Default.Runtime);
             services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<KubernetesRuntime>());
             services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<KubernetesRuntime>());
         }
@@ -89,7 +93,10 @@ public static class PiOpsServices
             services.AddSingleton<Logs.IPodLogSource, NoWorkloadRuntime>();
         }
 
-        services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredKeyedService<IWorkloadRuntime>(WorkloadBackend),
+        // Without a cluster there is one backend and nothing to choose (tests and benchmarks may replace the keyed one).
+        services.TryAddSingleton<IWorkloadBackends>(sp => new SingleWorkloadBackend(sp.GetRequiredKeyedService<IWorkloadRuntime>(WorkloadBackend)));
+        services.AddScoped<WorkloadSelection>();
+        services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredService<WorkloadSelection>(),
             sp.GetRequiredService<UserContext>(), sp.GetRequiredService<Audit.AuditLog>(), sp.GetRequiredService<TimeProvider>()));
         builder.AddPiOpsSecurity();
         services.AddOptions<Logs.LogOptions>().BindConfiguration(Logs.LogOptions.Section).ValidateOnStart();

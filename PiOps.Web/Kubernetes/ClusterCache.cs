@@ -13,7 +13,7 @@ namespace PiOps.Web.Kubernetes;
 public sealed record ClusterState(string Cluster, string? Context, string Namespace, bool Synced, string? Error);
 
 /// <summary>
-/// The one copy of the cluster's state per process, which every page renders from. The C# client has no informer,
+/// The one copy of a namespace's state per process, which every page renders from. The C# client has no informer,
 /// so per kind: list, then watch from the list's resourceVersion with a finite timeout; when the server ends the
 /// watch, watch again from the last version seen; on 410 Gone (the version is too old) list again; on any other
 /// failure wait with back-off and list again. The API load is seven lists and seven watches (KEDA's ScaledObjects where the CRD exists), whatever the number of pages.

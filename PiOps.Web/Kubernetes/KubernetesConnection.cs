@@ -79,6 +79,10 @@ public static class KubernetesConnection
         }
     }
 
+    // With a list of namespaces and none named the default, the first listed is the default: the list is explicit, and
+    // the pod's own namespace may not be in it (where the Role would not allow anything).
     private static string Namespace(KubernetesOptions o, string? fromCluster) =>
-        !string.IsNullOrWhiteSpace(o.Namespace) ? o.Namespace : !string.IsNullOrWhiteSpace(fromCluster) ? fromCluster : "default";
+        !string.IsNullOrWhiteSpace(o.Namespace) ? o.Namespace
+        : o.Namespaces.FirstOrDefault(n => !string.IsNullOrWhiteSpace(n)) is { } first ? first
+        : !string.IsNullOrWhiteSpace(fromCluster) ? fromCluster : "default";
 }

@@ -27,8 +27,21 @@ public sealed partial class KubernetesOptions
     /// <summary>A context of the kubeconfig; empty uses its current context.</summary>
     public string? Context { get; set; }
 
-    /// <summary>Empty: the pod's own namespace in the cluster, else the context's, else "default".</summary>
+    /// <summary>
+    /// The default namespace. Empty: the first of <see cref="Namespaces"/> when they are listed, else the pod's own
+    /// namespace in the cluster, else the context's, else "default".
+    /// </summary>
     public string? Namespace { get; set; }
+
+    /// <summary>
+    /// Optional: every namespace the dashboard operates (Kubernetes:Namespaces:0, :1, ...), each with its own cache, and
+    /// a choice in the UI. When <see cref="Namespace"/> is set it must be one of them; when it is empty the first is
+    /// the default.
+    /// </summary>
+    public List<string?> Namespaces { get; set; } = [];
+
+    /// <summary>Each namespace holds six lists and watches open: this bounds the API load.</summary>
+    public const int MaxNamespaces = 10;
 
     /// <summary>The workers Deployment (the chart names it pi-worker by default).</summary>
     public string WorkersDeployment { get; set; } = "pi-worker";
@@ -71,6 +84,10 @@ public sealed partial class KubernetesOptions
         }
     }
 
+    /// <summary>The namespaces operated, the default first: only the default when none are listed.</summary>
+    public IReadOnlyList<string> NamespacesWith(string defaultNamespace) =>
+        [defaultNamespace, .. Namespaces.OfType<string>().Where(n => n != defaultNamespace).Distinct(StringComparer.Ordinal)];
+
     public IEnumerable<string> Validate()
     {
         if (!Enum.IsDefined(Mode))
@@ -83,9 +100,14 @@ public sealed partial class KubernetesOptions
             yield return $"Kubernetes:KubeconfigPath {KubeconfigPath} does not exist.";
         }
 
-        if (!string.IsNullOrEmpty(Namespace) && !Dns1123Label().IsMatch(Namespace))
+        if (!string.IsNullOrEmpty(Namespace) && !IsNamespaceName(Namespace))
         {
-            yield return $"Kubernetes:Namespace \"{Namespace}\" is not a valid namespace name (DNS-1123 label).";
+            yield return $"Kubernetes:Namespace \"{Namespace}\" is not a valid namespace name (DNS-1123 label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit).";
+        }
+
+        foreach (var problem in ValidateNamespaces())
+        {
+            yield return problem;
         }
 
         if (string.IsNullOrEmpty(WorkersDeployment) || WorkersDeployment.Length > 253 || !Dns1123Subdomain().IsMatch(WorkersDeployment))
@@ -130,7 +152,39 @@ public sealed partial class KubernetesOptions
         }
     }
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private IEnumerable<string> ValidateNamespaces()
+    {
+        for (int i = 0; i < Namespaces.Count; i++)
+        {
+            if (string.IsNullOrEmpty(Namespaces[i]))
+            {
+                yield return $"Kubernetes:Namespaces:{i} is empty: name a namespace, or remove the entry.";
+            }
+            else if (!IsNamespaceName(Namespaces[i]!))
+            {
+                yield return $"Kubernetes:Namespaces:{i} \"{Namespaces[i]}\" is not a valid namespace name (DNS-1123 label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit).";
+            }
+        }
+
+        foreach (var twice in Namespaces.Where(n => !string.IsNullOrEmpty(n)).GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            yield return $"Kubernetes:Namespaces lists \"{twice.Key}\" {twice.Count()} times: list each namespace once.";
+        }
+
+        if (Namespaces.Count > MaxNamespaces)
+        {
+            yield return $"Kubernetes:Namespaces lists {Namespaces.Count} namespaces; at most {MaxNamespaces} are operated at once (each one keeps six watches open).";
+        }
+
+        if (Namespaces.Count > 0 && !string.IsNullOrEmpty(Namespace) && !Namespaces.Contains(Namespace, StringComparer.Ordinal))
+        {
+            yield return $"Kubernetes:Namespace \"{Namespace}\" is not one of Kubernetes:Namespaces ({string.Join(", ", Namespaces)}): list it there too, or leave Kubernetes:Namespace empty to make the first listed the default.";
+        }
+    }
+
+    private static bool IsNamespaceName(string name) => name.Length <= 63 && Dns1123Label().IsMatch(name);
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?\\z")]
     private static partial Regex Dns1123Label();
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]

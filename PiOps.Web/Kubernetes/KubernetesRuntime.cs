@@ -502,14 +502,15 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         var now = _time.GetUtcNow();
         var pods = _cache.Pods.Items;
+        var events = _cache.Events.Items;
+        var about = events.Where(e => e.InvolvedObject is { Kind: not null, Name: not null }).ToLookup(e => (e.InvolvedObject.Kind, e.InvolvedObject.Name));
         var deployment = _cache.Deployments.Get(_o.WorkersDeployment);
         var workers = deployment is null
             ? new DeploymentView(_o.WorkersDeployment, 0, 0, 0, [])
             : new DeploymentView(_o.WorkersDeployment, deployment.Spec?.Replicas ?? 1, deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0,
-                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(View).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
+                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(p => View(p, about)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
         var jobs = _cache.Jobs.Items;
-        var events = _cache.Events.Items;
-        var jobViews = jobs.Select(j => JobView(j, pods)).OrderByDescending(j => j.StartTime).ToList();
+        var jobViews = jobs.Select(j => JobView(j, pods, about)).OrderByDescending(j => j.StartTime).ToList();
         var cronJobs = _cache.CronJobs.Items.Select(c => new CronJobView(
                 Manifests.ToCronJobSpec(c),
                 c.Metadata.CreationTimestamp ?? now,
@@ -567,14 +568,17 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             hpa.Status?.LastScaleTime, status, LastEvent(events, "HorizontalPodAutoscaler", hpa.Metadata.Name), history);
     }
 
-    private JobView JobView(V1Job job, IReadOnlyList<V1Pod> pods)
+    private static JobView JobView(V1Job job, IReadOnlyList<V1Pod> pods, ILookup<(string, string), Corev1Event> about)
     {
         var (condition, reason) = Finished(job) is { } done ? done : (job.Metadata.DeletionTimestamp is null ? null : "Deleting", (string?)null);
         var owned = pods.Where(p => p.Metadata.OwnerReferences?.Any(o => o.Uid == job.Metadata.Uid) == true)
-            .Select(View).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+            .Select(p => View(p, about)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
         var cron = Controller(job) is { Kind: "CronJob" } owner ? owner.Name : null;
         return new JobView(Manifests.ToJobSpec(job.Metadata.Name, job.Spec), job.Status?.Active ?? 0, job.Status?.Succeeded ?? 0, job.Status?.Failed ?? 0,
-            condition, reason, job.Status?.StartTime ?? job.Metadata.CreationTimestamp ?? DateTimeOffset.MinValue.UtcDateTime, job.Status?.CompletionTime, owned, cron);
+            condition, reason, job.Status?.StartTime ?? job.Metadata.CreationTimestamp ?? DateTimeOffset.MinValue.UtcDateTime, job.Status?.CompletionTime, owned, cron)
+        {
+            Events = EventsOf(about, "Job", job.Metadata),
+        };
     }
 
     /// <summary>"Complete" or "Failed" with the reason, once the Job controller has decided.</summary>
@@ -594,7 +598,20 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             ? $"{last.Reason}: {last.Message}".Trim(' ', ':')
             : null;
 
-    private static PodView View(V1Pod p)
+    /// <summary>
+    /// The events about one object, as `kubectl describe` finds them: by the involved object's kind and name, and by
+    /// its uid when both carry one, so a re-run Job (same name, new uid) does not show its predecessor's failure.
+    /// </summary>
+    private static IReadOnlyList<ObjectEvent> EventsOf(ILookup<(string, string), Corev1Event> about, string kind, V1ObjectMeta meta) =>
+        ObjectEvent.Recent(about[(kind, meta.Name)]
+            .Where(e => string.IsNullOrEmpty(e.InvolvedObject.Uid) || string.IsNullOrEmpty(meta.Uid) || e.InvolvedObject.Uid == meta.Uid)
+            .Select(e => new ObjectEvent(Utc(e.LastTimestamp ?? e.EventTime ?? e.FirstTimestamp ?? e.Metadata?.CreationTimestamp ?? DateTime.MinValue),
+                string.IsNullOrEmpty(e.Type) ? ObjectEvent.Normal : e.Type, e.Reason ?? "", e.Message ?? "", e.Count ?? e.Series?.Count ?? 1)));
+
+    private static DateTimeOffset Utc(DateTime t) =>
+        t.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(t, TimeSpan.Zero) : new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero);
+
+    private static PodView View(V1Pod p, ILookup<(string, string), Corev1Event> about)
     {
         var statuses = p.Status?.ContainerStatuses ?? [];
         var waiting = statuses.Select(s => s.State?.Waiting).FirstOrDefault(w => w is not null);
@@ -611,6 +628,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             p.Status?.StartTime ?? p.Metadata.CreationTimestamp ?? DateTime.MinValue, 0, 0, p.Spec?.NodeName ?? "", null, note)
         {
             Labels = p.Metadata.Labels is { Count: > 0 } labels ? new Dictionary<string, string>(labels) : new Dictionary<string, string>(),
+            Events = EventsOf(about, "Pod", p.Metadata),
         };
     }
 

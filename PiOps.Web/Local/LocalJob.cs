@@ -31,6 +31,8 @@ internal sealed class LocalJob(JobSpec spec, DateTimeOffset startTime, string? c
 
     public bool Deleting { get; set; }
 
+    public LocalEvents Events { get; } = new();
+
     /// <summary>Pods running, or crashed and waiting to restart in place.</summary>
     public IEnumerable<(LocalPod Pod, int? Index)> Active => Pods.Where(p => !Accounted.Contains(p.Pod) && p.Pod.KillAt is null);
 }

@@ -29,6 +29,9 @@ internal sealed class LocalPod(string name, int logLines, TimeProvider time, IRe
 
     public double CpuPercent { get; private set; }
 
+    /// <summary>What the runtime saw happen to this pod. Used under the runtime's lock.</summary>
+    public LocalEvents Events { get; } = new();
+
     public long MemoryBytes { get; private set; }
 
     public bool IsRunning => Process is { HasExited: false };

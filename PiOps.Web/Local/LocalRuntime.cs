@@ -413,6 +413,7 @@ public sealed class LocalRuntime(
             foreach (var pod in AllPods.Where(p => p.KillAt is { } at && at <= now && p.IsRunning))
             {
                 log.LogWarning("Pod {Pod} did not stop within the grace period: killing it", pod.Name);
+                pod.Events.Warning(now, "Killing", "The worker process did not stop within the grace period: SIGKILL");
                 pod.KillNow();
             }
 
@@ -426,6 +427,7 @@ public sealed class LocalRuntime(
                 {
                     var delay = BackOff(pod.Restarts);
                     pod.RestartAt = now + delay;
+                    pod.Events.Warning(now, "BackOff", $"Back-off restarting the worker process, which exited with code {pod.ExitCode}");
                     log.LogWarning("Pod {Pod} exited with {Code}; restarting in {Delay:F0} s", pod.Name, pod.ExitCode, delay.TotalSeconds);
                 }
                 else if (pod.RestartAt <= now)
@@ -493,6 +495,7 @@ public sealed class LocalRuntime(
             {
                 if (pod.ExitCode == 0)
                 {
+                    pod.Events.Normal(now, "Completed", "The worker process exited with code 0");
                     job.Accounted.Add(pod);
                     job.Succeeded++;
                     if (index is { } i)
@@ -507,9 +510,11 @@ public sealed class LocalRuntime(
                     {
                         // The kubelet restarts the container in place, with back-off; each restart counts against the limit.
                         pod.RestartAt = now + BackOff(pod.Restarts);
+                        pod.Events.Warning(now, "BackOff", $"Back-off restarting the worker process, which exited with code {pod.ExitCode}");
                     }
                     else
                     {
+                        pod.Events.Warning(now, "Error", $"The worker process exited with code {pod.ExitCode}");
                         job.Accounted.Add(pod);
                     }
                 }
@@ -520,6 +525,8 @@ public sealed class LocalRuntime(
             if (job.Failed > spec.BackoffLimit)
             {
                 Finish(job, "Failed", $"BackoffLimitExceeded: {job.Failed} failed pod run(s), more than the backoff limit of {spec.BackoffLimit}", now);
+                // The Job controller's words for it.
+                job.Events.Warning(now, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
                 continue;
             }
 
@@ -530,6 +537,7 @@ public sealed class LocalRuntime(
             if (complete)
             {
                 Finish(job, "Complete", null, now);
+                job.Events.Normal(now, "Completed", "Job completed");
                 continue;
             }
 
@@ -562,6 +570,7 @@ public sealed class LocalRuntime(
                 string name = index is { } i ? $"{spec.Name}-{i}-{RandomSuffix()}" : $"{spec.Name}-{RandomSuffix()}";
                 var pod = new LocalPod(name, _o.LogLinesPerPod, time, JobPodLabels(spec.Name, index));
                 job.Pods.Add((pod, index));
+                job.Events.Normal(now, "SuccessfulCreate", $"Created pod: {name}");
                 TryStart(pod, JobEnvironment(spec, index), JobArgs(spec));
                 changed = true;
             }
@@ -679,6 +688,7 @@ public sealed class LocalRuntime(
         }
 
         pod.KillAt = now + _o.GracePeriod;
+        pod.Events.Normal(now, "Killing", $"Stopping the worker process: SIGTERM, then SIGKILL after {_o.GracePeriod.TotalSeconds:0} s");
         Signal(pod, PosixSignals.Term);
     }
 
@@ -720,6 +730,7 @@ public sealed class LocalRuntime(
         if (worker is null)
         {
             _problem = "PiOps.Worker.dll was not found beside the dashboard: build the solution, or set LocalRuntime__WorkerPath.";
+            pod.Events.Warning(time.GetUtcNow(), "Failed", _problem);
             pod.RestartAt = time.GetUtcNow() + _o.RestartDelay;
             return;
         }
@@ -727,11 +738,13 @@ public sealed class LocalRuntime(
         try
         {
             pod.Start(StartInfo(worker, pod.Name, env, args));
+            pod.Events.Normal(pod.StartedAt, "Started", "Started the worker process");
             _problem = null;
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             _problem = $"Could not start a worker process: {ex.Message}";
+            pod.Events.Warning(time.GetUtcNow(), "Failed", _problem);
             pod.RestartAt = time.GetUtcNow() + _o.RestartDelay;
         }
     }
@@ -821,7 +834,10 @@ public sealed class LocalRuntime(
             var jobs = _jobs.Where(j => !j.Deleting || j.Pods.Any(p => p.Pod.IsRunning)).Select(j => new JobView(j.Spec,
                     j.Pods.Count(p => p.Pod.IsRunning && p.Pod.KillAt is null), j.Succeeded, j.Failed,
                     j.Deleting ? "Deleting" : j.Condition, j.Reason, j.StartTime, j.CompletionTime,
-                    j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList(), j.CronJob))
+                    j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList(), j.CronJob)
+                {
+                    Events = j.Events.Recent(),
+                })
                 .OrderByDescending(j => j.StartTime).ToList();
             var cronJobs = _cronJobs.Select(c => new CronJobView(c.Spec, c.CreatedAt, c.LastScheduleTime, c.LastSuccessfulTime,
                     _jobs.Where(j => j.CronJob == c.Spec.Name && !j.Deleting && j.Condition is null).Select(j => j.Spec.Name).ToList(), c.LastEvent))
@@ -852,7 +868,11 @@ public sealed class LocalRuntime(
         };
         bool ready = running && p.KillAt is null && now - p.StartedAt > TimeSpan.FromSeconds(1);
         return new PodView(p.Name, phase, ready, p.Restarts, p.StartedAt, Math.Round(p.CpuPercent, 1), p.MemoryBytes,
-            Environment.MachineName, running ? p.Process!.Id : null, note) { Labels = p.Labels };
+            Environment.MachineName, running ? p.Process!.Id : null, note)
+        {
+            Labels = p.Labels,
+            Events = p.Events.Recent(),
+        };
     }
 
     /// <summary>The book's Deployment labels its pods pod=pi; the chart's workers Deployment does the same.</summary>

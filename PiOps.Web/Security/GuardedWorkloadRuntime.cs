@@ -6,59 +6,68 @@ using PiOps.Web.Workloads;
 namespace PiOps.Web.Security;
 
 /// <summary>
-/// The workload runtime as pages and the API get it: reads and subscriptions pass through; every change is refused
-/// unless the user may operate, runs with <see cref="ActingUser"/> set (so the Kubernetes runtime can annotate what
-/// it creates and impersonate), and is written to the audit trail with its outcome.
+/// The workload runtime as pages and the API get it: the backend of the namespace selected in this circuit or request
+/// (<see cref="WorkloadSelection"/>). Reads and subscriptions pass through (a subscription follows a switch of
+/// namespace); every change is refused unless the user may operate, runs with <see cref="ActingUser"/> set (so the
+/// Kubernetes runtime can annotate what it creates and impersonate), and is written to the audit trail with its
+/// outcome and, when there is a choice, its namespace.
 /// </summary>
-public sealed class GuardedWorkloadRuntime(IWorkloadRuntime inner, UserContext user, AuditLog audit, TimeProvider time) : IWorkloadRuntime
+public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserContext user, AuditLog audit, TimeProvider time) : IWorkloadRuntime
 {
-    public string Description => inner.Description;
+    private IWorkloadRuntime Inner => selection.Backend;
 
-    public bool IsLocal => inner.IsLocal;
+    public string Description => Inner.Description;
 
-    public WorkloadSnapshot Current => inner.Current;
+    public bool IsLocal => Inner.IsLocal;
 
-    public (string Host, string Port) PodRedis => inner.PodRedis;
+    public WorkloadSnapshot Current => Inner.Current;
 
-    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => inner.Subscribe(onChanged);
+    public (string Host, string Port) PodRedis => Inner.PodRedis;
 
-    public IReadOnlyList<LogLine> Logs(string podName) => inner.Logs(podName);
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new FollowingSubscription(selection, onChanged);
 
-    public Task ScaleAsync(int replicas) => ActAsync("scale", "deployment", $"replicas={replicas}", () => inner.ScaleAsync(replicas));
+    public IReadOnlyList<LogLine> Logs(string podName) => Inner.Logs(podName);
 
-    public Task CreateJobAsync(JobSpec spec) => ActAsync("create job", spec.Name, Describe(spec), () => inner.CreateJobAsync(spec));
+    public Task ScaleAsync(int replicas) => ActAsync("scale", "deployment", $"replicas={replicas}", () => Inner.ScaleAsync(replicas));
+
+    public Task CreateJobAsync(JobSpec spec) => ActAsync("create job", spec.Name, Describe(spec), () => Inner.CreateJobAsync(spec));
 
     public async Task<string> CreateJobFromYamlAsync(string yaml)
     {
         string name = "";
-        await ActAsync("create job from yaml", "", $"{yaml.Length} characters", async () => name = await inner.CreateJobFromYamlAsync(yaml));
+        await ActAsync("create job from yaml", "", $"{yaml.Length} characters", async () => name = await Inner.CreateJobFromYamlAsync(yaml));
         return name;
     }
 
-    public Task DeleteJobAsync(string name) => ActAsync("delete job", name, "", () => inner.DeleteJobAsync(name));
+    public Task DeleteJobAsync(string name) => ActAsync("delete job", name, "", () => Inner.DeleteJobAsync(name));
 
-    public Task RerunJobAsync(string name) => ActAsync("re-run job", name, "", () => inner.RerunJobAsync(name));
+    public Task RerunJobAsync(string name) => ActAsync("re-run job", name, "", () => Inner.RerunJobAsync(name));
 
-    public Task CreateCronJobAsync(CronJobSpec spec) => ActAsync("create cronjob", spec.Name, Describe(spec), () => inner.CreateCronJobAsync(spec));
+    public Task CreateCronJobAsync(CronJobSpec spec) => ActAsync("create cronjob", spec.Name, Describe(spec), () => Inner.CreateCronJobAsync(spec));
 
-    public Task UpdateCronJobAsync(CronJobSpec spec) => ActAsync("edit cronjob", spec.Name, Describe(spec), () => inner.UpdateCronJobAsync(spec));
+    public Task UpdateCronJobAsync(CronJobSpec spec) => ActAsync("edit cronjob", spec.Name, Describe(spec), () => Inner.UpdateCronJobAsync(spec));
 
     public Task SuspendCronJobAsync(string name, bool suspend) =>
-        ActAsync(suspend ? "suspend cronjob" : "resume cronjob", name, "", () => inner.SuspendCronJobAsync(name, suspend));
+        ActAsync(suspend ? "suspend cronjob" : "resume cronjob", name, "", () => Inner.SuspendCronJobAsync(name, suspend));
 
-    public Task DeleteCronJobAsync(string name) => ActAsync("delete cronjob", name, "", () => inner.DeleteCronJobAsync(name));
+    public Task DeleteCronJobAsync(string name) => ActAsync("delete cronjob", name, "", () => Inner.DeleteCronJobAsync(name));
 
     public async Task<string> RunCronJobNowAsync(string name)
     {
         string job = "";
-        await ActAsync("run cronjob now", name, "", async () => job = await inner.RunCronJobNowAsync(name));
+        await ActAsync("run cronjob now", name, "", async () => job = await Inner.RunCronJobNowAsync(name));
         return job;
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec) => ActAsync("set autoscaler", "deployment", Describe(spec), () => inner.SetAutoscalerAsync(spec));
+    public Task SetAutoscalerAsync(AutoscalerSpec spec) => ActAsync("set autoscaler", "deployment", Describe(spec), () => Inner.SetAutoscalerAsync(spec));
 
     private async Task ActAsync(string action, string target, string parameters, Func<Task> act)
     {
+        if (selection.Names.Count > 1)
+        {
+            parameters = (parameters.Length == 0 ? "" : parameters + " ") + $"namespace={selection.Name}";
+        }
+
         if (!user.CanOperate)
         {
             await audit.WriteAsync(Entry(action, target, parameters, false, "refused: " + user.Role));
@@ -82,6 +91,44 @@ public sealed class GuardedWorkloadRuntime(IWorkloadRuntime inner, UserContext u
         user.Audit(time.GetUtcNow(), action, target, parameters, ok, error);
 
     private static string Describe<T>(T value) => JsonSerializer.Serialize(value, Utils.StoredJson.Options);
+
+    /// <summary>A subscription to the selected backend that moves to the new one on a switch, and reports its snapshot.</summary>
+    private sealed class FollowingSubscription : IDisposable
+    {
+        private readonly object _gate = new();
+        private readonly IDisposable _switches;
+        private IDisposable? _current;
+
+        public FollowingSubscription(WorkloadSelection selection, Func<WorkloadSnapshot, Task> onChanged)
+        {
+            _current = selection.Backend.Subscribe(onChanged);
+            _switches = selection.OnChanged(backend =>
+            {
+                lock (_gate)
+                {
+                    if (_current is null)
+                    {
+                        return Task.CompletedTask;
+                    }
+
+                    _current.Dispose();
+                    _current = backend.Subscribe(onChanged);
+                }
+
+                return onChanged(backend.Current);
+            });
+        }
+
+        public void Dispose()
+        {
+            _switches.Dispose();
+            lock (_gate)
+            {
+                _current?.Dispose();
+                _current = null;
+            }
+        }
+    }
 }
 
 /// <summary>The user on whose behalf a workload action runs, for annotations and impersonation; flows with the call.</summary>

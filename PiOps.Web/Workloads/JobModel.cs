@@ -96,5 +96,11 @@ public sealed record JobView(
 {
     public string Name => Spec.Name;
 
+    /// <summary>What the Job controller reported (SuccessfulCreate, Completed, BackoffLimitExceeded, ...), most recent first, bounded.</summary>
+    public IReadOnlyList<ObjectEvent> Events { get; init; } = [];
+
+    /// <summary>Warnings of the Job and of its pods.</summary>
+    public int Warnings => ObjectEvent.WarningsIn(Events) + Pods.Sum(p => p.Warnings);
+
     public string CompletionsText => Spec.Completions is { } c ? $"{Succeeded}/{c}" : $"{Succeeded}/1 of {Spec.Parallelism}";
 }

@@ -96,6 +96,34 @@ public sealed record PodView(
 
     /// <summary>The pod's labels, for label selectors (e.g. tailing the logs of `-l pod=pi`).</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = NoLabels;
+
+    /// <summary>What happened to the pod (scheduling, pulls, restarts, exits), most recent first, bounded.</summary>
+    public IReadOnlyList<ObjectEvent> Events { get; init; } = [];
+
+    public int Warnings => ObjectEvent.WarningsIn(Events);
+}
+
+/// <summary>
+/// An event about one object, as `kubectl describe` lists them: when it last happened, Normal or Warning, the reason
+/// (BackoffLimitExceeded, FailedScheduling, BackOff, ...), the message, and how many times it happened.
+/// </summary>
+public sealed record ObjectEvent(DateTimeOffset At, string Type, string Reason, string Message, int Count)
+{
+    public const string Normal = "Normal";
+
+    public const string Warning = "Warning";
+
+    /// <summary>The most events a view carries: the most recent ones.</summary>
+    public const int Limit = 10;
+
+    public bool IsWarning => Type == Warning;
+
+    /// <summary>The most recent <see cref="Limit"/> events, most recent first.</summary>
+    public static IReadOnlyList<ObjectEvent> Recent(IEnumerable<ObjectEvent> events) =>
+        [.. events.OrderByDescending(e => e.At).Take(Limit)];
+
+    /// <summary>How many of the events shown are Warnings: the badge on a row.</summary>
+    public static int WarningsIn(IReadOnlyList<ObjectEvent> events) => events.Count(e => e.IsWarning);
 }
 
 public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);

@@ -82,3 +82,19 @@ capabilities:
 {{- define "piops.serviceAccountName" -}}
 {{- .Values.dashboard.serviceAccount.name | default (printf "%s-dashboard" (include "piops.fullname" .)) -}}
 {{- end -}}
+
+{{/*
+The namespaces the dashboard operates, comma-separated: the release's own first (its default), then
+dashboard.namespaces, each once.
+*/}}
+{{- define "piops.dashboardNamespaces" -}}
+{{- if not (kindIs "slice" (.Values.dashboard.namespaces | default list)) }}
+{{- fail (printf "dashboard.namespaces must be a list of namespace names, e.g. [team-a, team-b] (got %v)" .Values.dashboard.namespaces) }}
+{{- end }}
+{{- range $i, $ns := .Values.dashboard.namespaces | default list }}
+{{- if not (and (kindIs "string" $ns) (le (len $ns) 63) (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $ns)) }}
+{{- fail (printf "dashboard.namespaces[%d] %q is not a valid namespace name (DNS-1123 label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)" $i (toString $ns)) }}
+{{- end }}
+{{- end }}
+{{- uniq (prepend (.Values.dashboard.namespaces | default list) .Release.Namespace) | join "," -}}
+{{- end }}

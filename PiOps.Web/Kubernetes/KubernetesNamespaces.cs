@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Kubernetes;
+
+/// <summary>One namespace the dashboard operates: its cache of the cluster and the runtime over it.</summary>
+public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime);
+
+/// <summary>
+/// Every namespace the dashboard operates (Kubernetes:Namespace, and Kubernetes:Namespaces when listed), each with
+/// its own <see cref="ClusterCache"/> and <see cref="KubernetesRuntime"/>, made once at start. The API load is six
+/// lists and watches per namespace, whatever the number of open pages; pages choose between the runtimes through
+/// their <see cref="WorkloadSelection"/>.
+/// </summary>
+public sealed class KubernetesNamespaces : IWorkloadBackends, IHostedService, IDisposable
+{
+    private readonly IReadOnlyList<OperatedNamespace> _all;
+
+    public KubernetesNamespaces(IServiceProvider services, KubernetesTarget target, IOptions<KubernetesOptions> options)
+    {
+        _all = options.Value.NamespacesWith(target.Namespace).Select(ns =>
+        {
+            var scoped = target with { Namespace = ns };
+            var cache = ActivatorUtilities.CreateInstance<ClusterCache>(services, scoped);
+            return new OperatedNamespace(ns, cache, ActivatorUtilities.CreateInstance<KubernetesRuntime>(services, cache, scoped));
+        }).ToList();
+    }
+
+    /// <summary>The default namespace: the one the UI opens in, the API and the hub act in, and Logs follow.</summary>
+    public OperatedNamespace Default => _all[0];
+
+    public IReadOnlyList<OperatedNamespace> All => _all;
+
+    public IReadOnlyList<string> Names => [.. _all.Select(n => n.Name)];
+
+    public IWorkloadRuntime Get(string? name) =>
+        (name is null ? Default : _all.FirstOrDefault(n => n.Name == name))?.Runtime
+        ?? throw new ArgumentException($"The dashboard does not operate namespace \"{name}\".", nameof(name));
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(_all.Select(n => n.Cache.StartAsync(cancellationToken)));
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(_all.Select(n => n.Cache.StopAsync(cancellationToken)));
+
+    public void Dispose()
+    {
+        foreach (var n in _all)
+        {
+            n.Runtime.Dispose();
+            n.Cache.Dispose();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using PiOps.Web.Local;
+using PiOps.Web.Utils;
+
+namespace PiOps.Web.Workloads;
+
+/// <summary>
+/// The runtimes a user can choose between: on a cluster one per configured namespace (the default first), else the
+/// only one. Singletons: choosing never starts a watch or a process.
+/// </summary>
+public interface IWorkloadBackends
+{
+    /// <summary>The namespaces to choose from, the default first; fewer than two means there is no choice to offer.</summary>
+    IReadOnlyList<string> Names { get; }
+
+    /// <summary>The runtime of a namespace of <see cref="Names"/>; null: the default.</summary>
+    IWorkloadRuntime Get(string? name);
+}
+
+/// <summary>One runtime and nothing to choose: the local runtime, or none.</summary>
+public sealed class SingleWorkloadBackend(IWorkloadRuntime runtime) : IWorkloadBackends
+{
+    public IReadOnlyList<string> Names => [];
+
+    public IWorkloadRuntime Get(string? name) => runtime;
+}
+
+/// <summary>
+/// Which namespace a circuit (or a request) works in: the default until the user chooses another. Scoped, so each
+/// open page keeps its own choice; the guarded runtime resolves its backend through it.
+/// </summary>
+public sealed class WorkloadSelection(IWorkloadBackends backends)
+{
+    private readonly Subscribers<IWorkloadRuntime> _changed = new();
+
+    public IReadOnlyList<string> Names => backends.Names;
+
+    /// <summary>The namespace chosen; null where there is no choice.</summary>
+    public string? Name { get; private set; } = backends.Names.FirstOrDefault();
+
+    public IWorkloadRuntime Backend => backends.Get(Name);
+
+    /// <summary>Switches to another namespace of <see cref="Names"/>; anything else is refused with a sentence.</summary>
+    public Task SelectAsync(string name)
+    {
+        if (!Names.Contains(name, StringComparer.Ordinal))
+        {
+            throw new WorkloadActionException(Names.Count == 0
+                ? $"There is no namespace to choose here: the dashboard runs on the {Backend.Description}."
+                : $"The dashboard does not operate namespace \"{name}\": choose one of {string.Join(", ", Names)} (Kubernetes:Namespaces).");
+        }
+
+        if (name == Name)
+        {
+            return Task.CompletedTask;
+        }
+
+        Name = name;
+        return _changed.NotifyAsync(Backend, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
+    /// <summary>Called with the new backend after each switch. Dispose to stop.</summary>
+    public IDisposable OnChanged(Func<IWorkloadRuntime, Task> onChanged) => _changed.Add(onChanged);
+}
