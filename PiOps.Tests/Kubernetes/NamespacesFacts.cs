@@ -31,6 +31,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         {
             ["Kubernetes:Namespaces:0"] = KubeApiDouble.Namespace,
             ["Kubernetes:Namespaces:1"] = Other,
+            ["Kubernetes:WorkerImage"] = "registry.example/piops-worker:2.0",
         }, api);
     }
 
@@ -151,6 +152,45 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         subscriptions.ForEach(s => s.Dispose());
         scopes.ForEach(s => s.Dispose());
     }
+
+    [Fact]
+    public async Task TheLogsOfAPodInTheChosenNamespace_AreTailedFromThatNamespace()
+    {
+        var namespaces = _cluster.App.Services.GetRequiredService<KubernetesNamespaces>();
+        await Eventually.WaitAsync(() => namespaces.All.All(n => n.Cache.State.Synced), Wait, "every namespace's cache listed");
+        using var scope = OperatorScope(_cluster.App.Services);
+        await scope.ServiceProvider.GetRequiredService<WorkloadSelection>().SelectAsync(Other);
+        var runtime = scope.ServiceProvider.GetRequiredService<IWorkloadRuntime>();
+        await Eventually.WaitAsync(() => runtime.Current.Workers.Pods.Count == 1, Wait, "team-b's one worker pod");
+        string pod = runtime.Current.Workers.Pods[0].Name;
+        var tailer = _cluster.App.Services.GetRequiredService<PiOps.Web.Logs.LogTailer>();
+
+        using var session = new PiOps.Web.Logs.LogSession(runtime, tailer, PiOps.Web.Logs.LogTarget.Parse("deployment/pi-worker")!, 1_000, 100);
+        Api.WriteLog(pod, "got task: 7 (in team-b)");
+
+        await Eventually.WaitAsync(() => session.Lines.Any(l => l.Text == "got task: 7 (in team-b)"), Wait,
+            () => string.Join(" | ", session.Pods.Select(p => $"{p.Name} {p.Problem}")) + " | " + string.Join(" | ", session.Lines.Select(l => l.Text)));
+        Assert.Equal([pod], session.Pods.Select(p => p.Name));
+        Assert.All(session.Pods, p => Assert.Null(p.Problem));
+    }
+
+
+    [Fact]
+    public void ThePagesJobPreview_IsTheManifestTheChosenNamespacesRuntimeSends()
+    {
+        using var scope = OperatorScope(_cluster.App.Services);
+        var runtime = scope.ServiceProvider.GetRequiredService<IWorkloadRuntime>();
+        var spec = JobSpec.Templates[0].Spec;
+        var backend = _cluster.App.Services.GetRequiredService<KubernetesNamespaces>().Default.Runtime;
+
+        string yaml = runtime.JobManifest(spec, "queue:task");
+
+        // Through the guard, the cluster's rendering (Kubernetes:RedisHost, the service's name), not the local one.
+        Assert.Equal(k8s.KubernetesYaml.Serialize(backend.JobFor(spec)).Trim(), yaml.Trim());
+        Assert.Contains("image: registry.example/piops-worker:2.0", yaml);
+        Assert.Equal(backend.PodRedis.Host, runtime.PodRedis.Host);
+    }
+
 }
 
 /// <summary>Kubernetes:Namespaces at start-up: every problem at once, with a sentence.</summary>

@@ -78,7 +78,7 @@ public static class PiOpsServices
             services.AddSingleton(sp => sp.GetRequiredService<KubernetesNamespaces>().Default.Cache);
             services.AddSingleton(sp => sp.GetRequiredService<KubernetesNamespaces>().Default.Runtime);
             services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<KubernetesRuntime>());
-            services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<KubernetesRuntime>());
+            services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<KubernetesNamespaces>());
         }
         else if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {

@@ -12,7 +12,7 @@ public sealed record OperatedNamespace(string Name, ClusterCache Cache, Kubernet
 /// lists and watches per namespace, whatever the number of open pages; pages choose between the runtimes through
 /// their <see cref="WorkloadSelection"/>.
 /// </summary>
-public sealed class KubernetesNamespaces : IWorkloadBackends, IHostedService, IDisposable
+public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource, IHostedService, IDisposable
 {
     private readonly IReadOnlyList<OperatedNamespace> _all;
 
@@ -36,6 +36,13 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, IHostedService, ID
     public IWorkloadRuntime Get(string? name) =>
         (name is null ? Default : _all.FirstOrDefault(n => n.Name == name))?.Runtime
         ?? throw new ArgumentException($"The dashboard does not operate namespace \"{name}\".", nameof(name));
+
+    /// <summary>
+    /// A pod's log from the namespace whose cache holds it, so the Logs page and the hub tail pods of whichever namespace
+    /// a page shows. Pod names carry a random suffix; should two namespaces hold one name, the default namespace's wins.
+    /// </summary>
+    public IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, CancellationToken cancellationToken) =>
+        (_all.FirstOrDefault(n => n.Cache.Pods.Items.Any(p => p.Metadata.Name == pod)) ?? Default).Runtime.FollowAsync(pod, tailLines, cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(_all.Select(n => n.Cache.StartAsync(cancellationToken)));
 

@@ -73,6 +73,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     /// <summary>The Job a spec becomes on this cluster: what CreateJobAsync sends and the YAML preview shows.</summary>
     public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, _pod);
 
+    public string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(JobFor(spec));
+
     public async Task ScaleAsync(int replicas)
     {
         if (replicas < 0 || replicas > _o.MaxReplicas)

@@ -24,6 +24,8 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
 
     public (string Host, string Port) PodRedis => Inner.PodRedis;
 
+    public string JobManifest(JobSpec spec, string queueName) => Inner.JobManifest(spec, queueName);
+
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new FollowingSubscription(selection, onChanged);
 
     public IReadOnlyList<LogLine> Logs(string podName) => Inner.Logs(podName);

@@ -16,6 +16,12 @@ public interface IWorkloadRuntime
     /// <summary>The Redis host and port pods are given (REDIS_HOST, REDIS_PORT), for YAML previews.</summary>
     (string Host, string Port) PodRedis { get; }
 
+    /// <summary>
+    /// The Job manifest this runtime would create for <paramref name="spec"/>, as YAML (the Jobs page's preview): on a
+    /// cluster the exact object sent; locally the same Job with the book's image and this Redis.
+    /// </summary>
+    string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(spec, "piops-worker:0.1.0", PodRedis.Host, PodRedis.Port, queueName);
+
     /// <summary>Called after every change. Dispose to stop. Handlers must return quickly.</summary>
     IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
 
