@@ -1,4 +1,3 @@
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Tests.Components;
@@ -97,7 +96,6 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.CompletedTask;
     }
 
-    public IReadOnlyList<LogLine> Logs(string podName) => [];
 
     private static void Throw(IEnumerable<string> problems)
     {

@@ -1,7 +1,6 @@
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using PiOps.Web.Components.Pages;
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 using Xunit;
 

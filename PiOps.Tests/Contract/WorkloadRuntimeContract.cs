@@ -1,5 +1,4 @@
 using PiOps.Tests.Infrastructure;
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 using Xunit;
 

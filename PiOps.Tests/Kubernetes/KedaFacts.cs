@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Kubernetes;
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 using Xunit;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;

@@ -2,7 +2,6 @@ using k8s;
 using k8s.Models;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Kubernetes;
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 using Xunit;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;

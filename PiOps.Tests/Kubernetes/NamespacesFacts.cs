@@ -6,7 +6,6 @@ using PiOps.Tests.Infrastructure;
 using PiOps.Web.Components.Controls;
 using PiOps.Web.Audit;
 using PiOps.Web.Kubernetes;
-using PiOps.Web.Local;
 using PiOps.Web.Security;
 using PiOps.Web.Workloads;
 using Xunit;

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
-using PiOps.Web.Local;
 using PiOps.Web.Queue;
 using PiOps.Web.Workloads;
 using StackExchange.Redis;

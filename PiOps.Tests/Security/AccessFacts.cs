@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Audit;
-using PiOps.Web.Local;
 using PiOps.Web.Queue;
 using PiOps.Web.Security;
 using PiOps.Web.Workloads;

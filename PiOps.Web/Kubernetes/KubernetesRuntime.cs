@@ -6,7 +6,6 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
-using PiOps.Web.Local;
 using PiOps.Web.Queue;
 using PiOps.Web.Utils;
 using PiOps.Web.Workloads;
@@ -37,7 +36,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private readonly IDisposable _subscription;
     private readonly object _gate = new();
     private readonly Queue<AutoscalerPoint> _history = new();
-    private readonly ConcurrentDictionary<string, (DateTimeOffset At, IReadOnlyList<LogLine> Lines)> _logs = new();
     private volatile WorkloadSnapshot _current = WorkloadSnapshot.Empty;
 
     public KubernetesRuntime(ClusterCache cache, IKubernetes client, KubernetesTarget target, IOptions<KubernetesOptions> options,
@@ -272,40 +270,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, () =>
             _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch),
                 ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name));
-    }
-
-    /// <summary>The last lines of the pod's log, as last fetched; asking starts a fresh fetch when that is over 2 s old.</summary>
-    public IReadOnlyList<LogLine> Logs(string podName)
-    {
-        var now = _time.GetUtcNow();
-        var cached = _logs.GetValueOrDefault(podName);
-        if (now - cached.At > TimeSpan.FromSeconds(2))
-        {
-            _logs[podName] = (now, cached.Lines ?? []);
-            _ = FetchLogsAsync(podName);
-        }
-
-        return cached.Lines ?? [];
-    }
-
-    private async Task FetchLogsAsync(string podName)
-    {
-        try
-        {
-            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(podName, _target.Namespace, tailLines: 500, timestamps: true);
-            using var reader = new StreamReader(response.Body);
-            var lines = new List<LogLine>();
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                lines.Add(LogLineOf(podName, line));
-            }
-
-            _logs[podName] = (_time.GetUtcNow(), lines);
-        }
-        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
-        {
-            _log.LogDebug("Reading the log of {Pod} failed: {Message}", podName, ex.Message);
-        }
     }
 
     /// <summary>

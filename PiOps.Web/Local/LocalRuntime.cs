@@ -998,5 +998,3 @@ public sealed class LocalRuntime(
     }
 }
 
-/// <summary>A workload action that could not be done, with a sentence that says why.</summary>
-public sealed class WorkloadActionException(string message) : Exception(message);

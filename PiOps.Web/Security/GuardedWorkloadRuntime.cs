@@ -1,6 +1,5 @@
 using System.Text.Json;
 using PiOps.Web.Audit;
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Security;
@@ -28,7 +27,6 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new FollowingSubscription(selection, onChanged);
 
-    public IReadOnlyList<LogLine> Logs(string podName) => Inner.Logs(podName);
 
     public Task ScaleAsync(int replicas) => ActAsync("scale", "deployment", $"replicas={replicas}", () => Inner.ScaleAsync(replicas));
 

@@ -63,9 +63,6 @@ public interface IWorkloadRuntime
 
     /// <summary>Sets the autoscaler of the workers Deployment (kubectl autoscale / kubectl apply -f hpa.yaml).</summary>
     Task SetAutoscalerAsync(AutoscalerSpec spec);
-
-    /// <summary>The last lines a pod wrote (stdout and stderr), oldest first, bounded.</summary>
-    IReadOnlyList<LogLine> Logs(string podName);
 }
 
 /// <param name="Autoscaler">The workers' autoscaler; null when there is none.</param>
@@ -133,3 +130,6 @@ public sealed record ObjectEvent(DateTimeOffset At, string Type, string Reason, 
 }
 
 public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
+
+/// <summary>An action the runtime refused or that failed, with a sentence for the operator; nothing half-done.</summary>
+public sealed class WorkloadActionException(string message) : Exception(message);

@@ -1,4 +1,3 @@
-using PiOps.Web.Local;
 using PiOps.Web.Utils;
 
 namespace PiOps.Web.Workloads;

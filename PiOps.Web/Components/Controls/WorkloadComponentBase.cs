@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
-using PiOps.Web.Local;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Components.Controls;

@@ -109,7 +109,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
             Snackbar.Add(spec.Enabled ? $"Autoscaler on: {spec.MinReplicas} to {spec.MaxReplicas} replicas." : "Autoscaler off: the workers keep their replicas.",
                 Severity.Success);
         }
-        catch (Local.WorkloadActionException ex)
+        catch (WorkloadActionException ex)
         {
             _errors = [ex.Message];
         }

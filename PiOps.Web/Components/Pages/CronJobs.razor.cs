@@ -152,7 +152,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
                 UseTemplate(_template);
             }
         }
-        catch (Local.WorkloadActionException ex)
+        catch (WorkloadActionException ex)
         {
             _errors = [ex.Message];
         }
