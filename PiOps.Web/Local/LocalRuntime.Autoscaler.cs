@@ -1,0 +1,57 @@
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Local;
+
+/// <summary>The HPA of the local runtime: its spec, and scaling the workers from CPU and queue length.</summary>
+public sealed partial class LocalRuntime
+{
+    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    {
+        var problems = spec.Validate(_o.MaxReplicas).ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
+        }
+
+        lock (_gate)
+        {
+            _autoscaler.Change(spec);
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    // The HPA's turn: CPU of the Deployment's ready pods against their request, and the queue length. Under the lock.
+    private void Autoscale(DateTimeOffset now)
+    {
+        var running = _pods.Where(p => p.KillAt is null && p.IsRunning).ToList();
+        if (running.Count > 0)
+        {
+            _autoscaler.ObserveCpu(running.Average(p => p.CpuPercent) * 1000 / _o.CpuRequestMillicores);
+        }
+
+        var queue = queueState.Current;
+        long? depth = queue.RedisAvailable && queue.At != DateTimeOffset.MinValue ? queue.Depth : null;
+        _autoscaler.Record(now, running.Count, Math.Max(0, _desired), depth ?? 0);
+        if (now - _autoscaler.LastEvaluation < _o.AutoscalerInterval)
+        {
+            return;
+        }
+
+        if (!_autoscaler.Spec.Enabled)
+        {
+            _autoscaler.Measure(now, depth);
+            return;
+        }
+
+        int desired = _autoscaler.Evaluate(now, Math.Max(0, _desired), depth);
+        if (desired != _desired && _desired > 0)
+        {
+            log.LogInformation("Autoscaler: {Event}", _autoscaler.LastEvent);
+            _desired = desired;
+            SaveState(desired);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Local;
+
+/// <summary>The CronJob controller of the local runtime: definitions, run now, and starting Jobs on schedule.</summary>
+public sealed partial class LocalRuntime
+{
+    public Task CreateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec);
+        lock (_gate)
+        {
+            if (_cronJobs.Any(c => c.Spec.Name == spec.Name))
+            {
+                throw new WorkloadActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
+            }
+
+            _cronJobs.Add(new LocalCronJob(spec, time.GetUtcNow()) { LastEvent = "Created." });
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec);
+        lock (_gate)
+        {
+            var cron = FindCronJob(spec.Name);
+            // The template stays: a CronJob's Jobs are made from the template it was created with.
+            cron.Spec = spec with { JobTemplate = cron.Spec.JobTemplate };
+            cron.LastEvent = $"Schedule set to \"{spec.Schedule}\"{(string.IsNullOrEmpty(spec.TimeZone) ? "" : " in " + spec.TimeZone)}.";
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task SuspendCronJobAsync(string name, bool suspend)
+    {
+        lock (_gate)
+        {
+            var cron = FindCronJob(name);
+            cron.Spec = cron.Spec with { Suspend = suspend };
+            cron.LastEvent = suspend ? "Suspended: no run starts until it is resumed." : "Resumed.";
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteCronJobAsync(string name)
+    {
+        lock (_gate)
+        {
+            var cron = FindCronJob(name);
+            _cronJobs.Remove(cron);
+            // Its Jobs go with it, as with kubectl delete cronjob (propagation through owner references).
+            foreach (var job in _jobs.Where(j => j.CronJob == name))
+            {
+                job.Deleting = true;
+            }
+        }
+
+        SaveState();
+        Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task<string> RunCronJobNowAsync(string name)
+    {
+        string jobName;
+        lock (_gate)
+        {
+            var cron = FindCronJob(name);
+            // kubectl create job NAME --from=cronjob/CRON: a Job from the template now, whatever the schedule or suspend.
+            jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
+            _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = jobName }, time.GetUtcNow(), name));
+            cron.LastEvent = $"Run now: started Job {jobName}.";
+        }
+
+        SaveState();
+        Wake();
+        return Task.FromResult(jobName);
+    }
+
+    private static void ThrowIfInvalid(CronJobSpec spec)
+    {
+        var problems = spec.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
+        }
+    }
+
+    // Under the lock.
+    private LocalCronJob FindCronJob(string name) =>
+        _cronJobs.FirstOrDefault(c => c.Spec.Name == name)
+        ?? throw new WorkloadActionException($"There is no CronJob named {name}: it may have been deleted.");
+
+    // The CronJob controller's turn. Called under the lock.
+    private void ReconcileCronJobs(DateTimeOffset now)
+    {
+        bool changed = false;
+        foreach (var cron in _cronJobs)
+        {
+            var owned = _jobs.Where(j => j.CronJob == cron.Spec.Name && !j.Deleting).ToList();
+            if (owned.Where(j => j.Condition == "Complete").Max(j => j.CompletionTime) is { } success && success > cron.LastSuccessfulTime.GetValueOrDefault())
+            {
+                cron.LastSuccessfulTime = success;
+                changed = true;
+            }
+
+            var active = owned.Where(j => j.Condition is null).ToList();
+            switch (CronController.Decide(cron.Spec, cron.CreatedAt, cron.LastScheduleTime, now, active.Count))
+            {
+                case CronDecision.Skip skip:
+                    if (cron.LastEvent != skip.Reason)
+                    {
+                        cron.LastEvent = skip.Reason;
+                        log.LogInformation("CronJob {CronJob}: {Reason}", cron.Spec.Name, skip.Reason);
+                    }
+
+                    break;
+                case CronDecision.Start start:
+                    if (start.ReplaceActive)
+                    {
+                        foreach (var job in active)
+                        {
+                            job.Deleting = true;
+                        }
+                    }
+
+                    string name = CronController.JobName(cron.Spec.Name, start.Scheduled);
+                    if (!_jobs.Any(j => j.Spec.Name == name))
+                    {
+                        _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = name }, now, cron.Spec.Name));
+                        owned.Add(_jobs[^1]);
+                    }
+
+                    cron.LastScheduleTime = start.Scheduled;
+                    cron.LastEvent = $"Started Job {name} for the run of {start.Scheduled:u}{(start.ReplaceActive ? ", replacing the running Job(s)" : "")}." +
+                                     (start.Warning is null ? "" : " " + start.Warning);
+                    log.LogInformation("CronJob {CronJob}: {Event}", cron.Spec.Name, cron.LastEvent);
+                    changed = true;
+                    break;
+            }
+
+            // History limits: the oldest finished Jobs beyond them go, with their pods.
+            foreach (var (condition, limit) in new[] { ("Complete", cron.Spec.SuccessfulJobsHistoryLimit), ("Failed", cron.Spec.FailedJobsHistoryLimit) })
+            {
+                foreach (var old in owned.Where(j => j.Condition == condition && !j.Deleting).OrderByDescending(j => j.StartTime).Skip(limit))
+                {
+                    old.Deleting = true;
+                    changed = true;
+                }
+            }
+        }
+
+        if (changed)
+        {
+            SaveState();
+        }
+    }
+}
