@@ -20,8 +20,7 @@ public sealed class CronJobsEndToEndFacts(BrowserFixture browser) : IClassFixtur
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(dashboard.BaseAddress + "/cronjobs");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, dashboard.BaseAddress + "/cronjobs");
 
         // The schedule preview follows what is typed: words, the next five runs, or why it is wrong.
         await Assertions.Expect(page.Locator("[data-testid=cron-words]")).ToContainTextAsync("every 5 minutes");

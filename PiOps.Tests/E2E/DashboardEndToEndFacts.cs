@@ -61,8 +61,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
     /// <summary>Navigates and waits until the page is interactive (the circuit is up), not just prerendered.</summary>
     private async Task GoAsync(IPage page, string path)
     {
-        await page.GotoAsync(_dashboard.BaseAddress + path);
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, _dashboard.BaseAddress + path);
     }
 
     [Fact]
@@ -140,8 +139,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
     {
         var context = await browser.Browser.NewContextAsync(new() { ColorScheme = scheme });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(_dashboard.BaseAddress + "/");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await LivePage.GoAsync(page, _dashboard.BaseAddress + "/");
 
         // MudBlazor paints the page background from its palette; dark means a dark background.
         await Eventually.WaitAsync(async () =>
@@ -158,8 +156,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
     {
         var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(_dashboard.BaseAddress + "/");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await LivePage.GoAsync(page, _dashboard.BaseAddress + "/");
 
         var box = await page.Locator("[data-testid=depth]").BoundingBoxAsync();
         Assert.NotNull(box);

@@ -28,8 +28,7 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
             TimeSpan.FromSeconds(60), $"the dashboard's own workers to do the tasks\n{dashboard.Output}");
 
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(dashboard.BaseAddress + "/workers");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, dashboard.BaseAddress + "/workers");
         await Assertions.Expect(page.Locator("[data-testid=replicas]")).ToContainTextAsync("2 / 2 ready");
         await page.Locator("input[data-testid=scale-replicas]").FillAsync("3");
         await page.Locator("[data-testid=scale]").ClickAsync();
@@ -63,8 +62,7 @@ public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(dashboard.BaseAddress + "/jobs");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
 
         await page.Locator("[data-testid=job-template]").ClickAsync();
         await page.GetByText("Add work (listing 10.9)").ClickAsync();

@@ -20,8 +20,7 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         });
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(dashboard.BaseAddress + "/logs");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, dashboard.BaseAddress + "/logs");
         await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
         // What the pods wrote before the page opened is shown at once (each worker's starting line).
         await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = "starting" })).ToHaveCountAsync(2, new() { Timeout = 30_000 });

@@ -22,8 +22,7 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
         while (_pages.Count < count)
         {
             var page = await browser.NewPageAsync();
-            await page.GotoAsync(dashboard.BaseAddress + Paths[_pages.Count % Paths.Length]);
-            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            await LivePage.GoAsync(page, dashboard.BaseAddress + Paths[_pages.Count % Paths.Length]);
             _pages.Add(page);
         }
 

@@ -31,8 +31,7 @@ public sealed class ClusterEndToEndFacts(BrowserFixture browser, RedisServer ser
     {
         await using var cluster = await ClusterDashboard.StartAsync(server);
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(cluster.App.BaseAddress + "/jobs");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, cluster.App.BaseAddress + "/jobs");
         await Assertions.Expect(page.GetByText("namespace piops-test").First).ToBeVisibleAsync();
 
         var yaml = page.Locator("textarea[data-testid=job-yaml-input]");
@@ -69,8 +68,7 @@ public sealed class ClusterEndToEndFacts(BrowserFixture browser, RedisServer ser
         await Eventually.WaitAsync(() => cluster.Api.Versions("pods").Keys.All(p => !p.StartsWith("yamljob", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(30), "the Job's pods to go with it");
 
-        await page.GotoAsync(cluster.App.BaseAddress + "/cronjobs");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, cluster.App.BaseAddress + "/cronjobs");
         await page.Locator("[data-testid=cron-create]").ClickAsync();
         var cron = page.Locator("[data-testid=cronjobs-table] tbody tr").Filter(new() { HasText = "addwork" });
         await Assertions.Expect(cron).ToHaveCountAsync(1);
@@ -84,8 +82,7 @@ public sealed class ClusterEndToEndFacts(BrowserFixture browser, RedisServer ser
 
         // A refusal by the cluster's RBAC reads as a sentence naming what is missing.
         cluster.Api.Forbid("patch", "deployments/scale");
-        await page.GotoAsync(cluster.App.BaseAddress + "/workers");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, cluster.App.BaseAddress + "/workers");
         await page.Locator("input[data-testid=scale-replicas]").FillAsync("3");
         await page.Locator("[data-testid=scale]").ClickAsync();
         await Assertions.Expect(page.GetByText("deployments/scale").First).ToBeVisibleAsync();

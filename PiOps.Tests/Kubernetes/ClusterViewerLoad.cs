@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using PiOps.Tests.Infrastructure;
+using PiOps.Tests.E2E;
 
 namespace PiOps.Tests.Kubernetes;
 
@@ -22,8 +23,7 @@ public sealed class ClusterViewerLoad(BrowserFixture browser, ClusterDashboard c
         while (_pages.Count < count)
         {
             var page = await browser.NewPageAsync();
-            await page.GotoAsync(cluster.App.BaseAddress + Paths[_pages.Count % Paths.Length]);
-            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            await LivePage.GoAsync(page, cluster.App.BaseAddress + Paths[_pages.Count % Paths.Length]);
             _pages.Add(page);
         }
 

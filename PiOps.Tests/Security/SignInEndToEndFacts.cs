@@ -46,7 +46,7 @@ public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer serv
         await page.Locator("[data-testid=signin-password]").FillAsync(SignedInApp.Password);
         await page.Locator("[data-testid=signin-submit]").ClickAsync();
 
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.WaitInteractiveAsync(page);
         Assert.EndsWith("/queue", page.Url);
         await Assertions.Expect(page.Locator("[data-testid=signed-in-user]")).ToHaveTextAsync("vera · Viewer");
         await Assertions.Expect(page.Locator("[data-testid=viewer-banner]")).ToBeVisibleAsync();
@@ -55,8 +55,7 @@ public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer serv
         // Every page's actions, disabled for a Viewer (the server refuses them anyway: AccessFacts).
         foreach (var (path, actions) in PageActions)
         {
-            await page.GotoAsync(_app.BaseAddress + path);
-            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            await LivePage.GoAsync(page, _app.BaseAddress + path);
             foreach (var action in actions)
             {
                 await Assertions.Expect(page.Locator($"[data-testid={action}]")).ToBeDisabledAsync();
@@ -80,19 +79,17 @@ public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer serv
     public async Task Operator_Enqueues_TheAuditPageShowsWhoDidIt_ThenSignsOut()
     {
         var page = await SignInAsync("/enqueue", "otto", SignedInApp.Password);
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.WaitInteractiveAsync(page);
         foreach (var (path, actions) in PageActions)
         {
-            await page.GotoAsync(_app.BaseAddress + path);
-            await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+            await LivePage.GoAsync(page, _app.BaseAddress + path);
             foreach (var action in actions)
             {
                 await Assertions.Expect(page.Locator($"[data-testid={action}]")).ToBeEnabledAsync();
             }
         }
 
-        await page.GotoAsync(_app.BaseAddress + "/enqueue");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, _app.BaseAddress + "/enqueue");
         await page.Locator("input[data-testid=iterations]").FillAsync("1000");
         await page.Locator("input[data-testid=count]").FillAsync("4");
         await page.Locator("[data-testid=enqueue]").ClickAsync();
@@ -115,7 +112,7 @@ public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer serv
     public async Task Admin_MakesAnApiToken_ThatWorks_ThenRevokesIt()
     {
         var page = await SignInAsync("/settings", "admin", SignedInApp.AdminPassword);
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.WaitInteractiveAsync(page);
         await page.Locator("input[data-testid=token-name]").FillAsync("nightly producer");
         await page.Locator("[data-testid=token-create]").ClickAsync();
         string token = (await page.Locator("[data-testid=token-secret]").InnerTextAsync()).Trim();

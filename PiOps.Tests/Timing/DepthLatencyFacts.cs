@@ -4,6 +4,7 @@ using PiOps.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit;
 using Xunit.Abstractions;
+using PiOps.Tests.E2E;
 
 namespace PiOps.Tests.Timing;
 
@@ -32,8 +33,7 @@ public sealed class DepthLatencyFacts(BrowserFixture browser, ITestOutputHelper 
         var keys = new QueueKeys("queue:task");
         var db = _redis.GetDatabase();
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_dashboard.BaseAddress + "/");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, _dashboard.BaseAddress + "/");
         await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid=depth-value]")).ToHaveTextAsync("0");
         await db.StringSetAsync(keys.Paused, "1"); // no worker here anyway; keeps the count still
 

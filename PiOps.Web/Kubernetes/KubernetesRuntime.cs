@@ -339,10 +339,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 yield return Marker(pod, _time.GetUtcNow(), $"container restarted (restart {restarted})");
             }
 
-            if (PhaseOf(pod) is "Succeeded" or "Failed")
+            if (PhaseOf(pod) is { } phase && phase is "Succeeded" or "Failed")
             {
                 // A completed pod writes nothing more: its log stays readable above, and the stream is done.
-                yield return Marker(pod, _time.GetUtcNow(), $"pod {PhaseOf(pod)!.ToLowerInvariant()}: no more lines");
+                yield return Marker(pod, _time.GetUtcNow(), $"pod {phase.ToLowerInvariant()}: no more lines");
                 yield break;
             }
 

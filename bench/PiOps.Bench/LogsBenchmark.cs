@@ -7,6 +7,7 @@ using PiOps.Tests.Infrastructure;
 using PiOps.Web.Extensions;
 using PiOps.Web.Logs;
 using PiOps.Web.Workloads;
+using PiOps.Tests.E2E;
 
 namespace PiOps.Bench;
 
@@ -58,8 +59,7 @@ internal static class LogsBenchmark
             s.AddSingleton<IPodLogSource>(new RateSource(perPod));
         });
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(app.BaseAddress + "/logs?target=deployment/pi-worker");
-        await page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        await LivePage.GoAsync(page, app.BaseAddress + "/logs?target=deployment/pi-worker");
         await page.Locator("[data-testid=log-pod]").Nth(9).WaitForAsync();
         await Task.Delay(2000);
 
