@@ -166,7 +166,8 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
         Api.CompleteJob("done");
         Api.FailJob("broken");
 
-        var done = await WaitForJobAsync("done", j => j.Condition == "Complete", "Complete");
+        // The Job and its pods change in separate watches: wait for both to be seen.
+        var done = await WaitForJobAsync("done", j => j.Condition == "Complete" && j.Pods.All(p => p.Phase == "Succeeded"), "Complete, pods Succeeded");
         Assert.Equal((0, 1), (done.Active, done.Succeeded));
         Assert.NotNull(done.CompletionTime);
         Assert.All(done.Pods, p => Assert.Equal("Succeeded", p.Phase));

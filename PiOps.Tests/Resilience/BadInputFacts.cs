@@ -207,7 +207,12 @@ public sealed class BadInputFacts
             await db.ListRightPushAsync(keys.Queue, [entry, $$"""{"id":"{{sentinel}}","iterations":100}"""]);
 
             await Eventually.WaitAsync(async () => (string?)await db.HashGetAsync(keys.TaskStatus(sentinel), "state") == "done",
-                TimeSpan.FromSeconds(30), $"the task after the bad entry to run\n{fixture.Worker.Output[^Math.Min(2000, fixture.Worker.Output.Length)..]}");
+                TimeSpan.FromSeconds(30), () =>
+                {
+                    // Read once: the output grows while the message is made.
+                    string output = fixture.Worker.Output;
+                    return $"the task after the bad entry to run\n{output[^Math.Min(2000, output.Length)..]}";
+                });
             Assert.Equal(deadBefore + 1, await db.ListLengthAsync(keys.DeadLetters));
             var letter = JsonSerializer.Deserialize<DeadLetter>((string)(await db.ListGetByIndexAsync(keys.DeadLetters, -1))!)!;
             Assert.Equal(entry, letter.Entry); // kept whole, so it can be corrected and retried
