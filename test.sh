@@ -35,11 +35,11 @@ if ! dotnet restore PiOps.sln --nologo -v q; then echo "restore failed"; echo "t
 if ! dotnet build PiOps.sln -c Release --no-restore --nologo -v q; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
 
 results=.test-results
-rm -rf "$results"
+rm -rf "$results"; mkdir -p "$results"
 dotnet test PiOps.Tests/PiOps.Tests.csproj -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" \
-  --blame-hang-timeout 10m
-status=$?
+  --blame-hang-timeout 10m 2>&1 | tee "$results/console.log"
+status=${PIPESTATUS[0]}
 
 trx=$(ls "$results"/*.trx 2>/dev/null | head -1)
 if [ -n "$trx" ]; then
@@ -51,5 +51,10 @@ else
   passed=0; failed=1
 fi
 if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
+# A long log scrolls the failures out of sight: repeat each failed test with its message just above the closing line.
+if [ "${failed:-0}" -ne 0 ]; then
+  echo "---- failed tests (full output above and in $results/) ----"
+  grep -E -A 14 '^\s+Failed PiOps\.Tests\.' "$results/console.log" | grep -v -E '^\s+at (System|Microsoft|Xunit)\.' | head -150
+fi
 echo "tests: ${passed:-0} passed, ${failed} failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
