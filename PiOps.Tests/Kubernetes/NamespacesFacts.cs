@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using Bunit;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using PiOps.Tests.Components;
 using PiOps.Tests.Infrastructure;
@@ -173,6 +175,48 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         Assert.All(session.Pods, p => Assert.Null(p.Problem));
     }
 
+    [Fact]
+    public async Task Hub_StreamLogsIn_TailsTheNamedNamespace_AndRefusesOneThatIsNotOperated()
+    {
+        var namespaces = _cluster.App.Services.GetRequiredService<KubernetesNamespaces>();
+        await Eventually.WaitAsync(() => namespaces.All.All(n => n.Cache.State.Synced), Wait, "every namespace's cache listed");
+        string pod = namespaces.Get(Other).Current.Workers.Pods.Single().Name;
+        string defaultPod = namespaces.Get(null).Current.Workers.Pods[0].Name;
+        await using var hub = new HubConnectionBuilder().WithUrl(_cluster.App.BaseAddress + "/hubs/queue").Build();
+        await hub.StartAsync();
+        using var cts = new CancellationTokenSource(Wait);
+        var received = new List<PiOps.Web.Workloads.LogLine>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var line in hub.StreamAsync<PiOps.Web.Workloads.LogLine>("StreamLogsIn", Other, "deployment/pi-worker", 10, cts.Token))
+            {
+                received.Add(line);
+                if (line.Text == "got task: 8 (in team-b)")
+                {
+                    return;
+                }
+            }
+        });
+
+        // Written until the stream has attached, since the stream starts after the log request is open.
+        await Eventually.WaitAsync(async () =>
+        {
+            Api.WriteLog(defaultPod, "got task: 9 (in the default namespace)");
+            Api.WriteLog(pod, "got task: 8 (in team-b)");
+            await Task.WhenAny(reading, Task.Delay(200));
+            return reading.IsCompleted;
+        }, Wait, "team-b's line through the hub");
+        await reading;
+
+        Assert.All(received, l => Assert.Equal(pod, l.Pod));
+        var error = await Assert.ThrowsAsync<HubException>(async () =>
+        {
+            await foreach (var _ in hub.StreamAsync<PiOps.Web.Workloads.LogLine>("StreamLogsIn", "kube-system", "deployment/pi-worker", 10, cts.Token))
+            {
+            }
+        });
+        Assert.Contains("does not operate namespace \"kube-system\"", error.Message);
+    }
 
     [Fact]
     public void ThePagesJobPreview_IsTheManifestTheChosenNamespacesRuntimeSends()

@@ -10,9 +10,10 @@ namespace PiOps.Web.Hubs;
 /// <summary>
 /// Real-time feed for external clients: queue statistics after every sample and each task completion, as
 /// SignalR streams. Both come from the shared monitor, so clients add no Redis load. And log lines of a pod, the
-/// workers Deployment or a Job, from the same shared streams as the Logs page.
+/// workers Deployment or a Job, from the same shared streams as the Logs page, in the default namespace or, with
+/// <see cref="StreamLogsIn"/>, in another one the dashboard operates.
 /// </summary>
-public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Logs.LogTailer tailer) : Hub
+public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Workloads.WorkloadSelection selection, Logs.LogTailer tailer) : Hub
 {
     public const string Path = "/hubs/queue";
 
@@ -51,7 +52,32 @@ public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime run
     /// Log lines of "pod/NAME", "deployment/NAME", "job/NAME" or "selector/LABELS": the last <paramref name="tail"/> lines of each pod, then
     /// each new line, with pods that appear attached. A slow client loses the oldest when 10,000 are waiting.
     /// </summary>
-    public async IAsyncEnumerable<Workloads.LogLine> StreamLogs(string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<Workloads.LogLine> StreamLogs(string target, int tail, CancellationToken cancellationToken) =>
+        FollowAsync(target, tail, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StreamLogs"/>, in <paramref name="namespace"/>, one of the namespaces the dashboard operates
+    /// (Kubernetes:Namespaces), as `kubectl logs -n NAMESPACE` would. Any other is refused with the list.
+    /// </summary>
+    public async IAsyncEnumerable<Workloads.LogLine> StreamLogsIn(string @namespace, string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The selection is this invocation's own (the hub's scope), so the runtime below is that namespace's.
+            await selection.SelectAsync(@namespace);
+        }
+        catch (Workloads.WorkloadActionException ex)
+        {
+            throw new HubException(ex.Message);
+        }
+
+        await foreach (var line in FollowAsync(target, tail, cancellationToken))
+        {
+            yield return line;
+        }
+    }
+
+    private async IAsyncEnumerable<Workloads.LogLine> FollowAsync(string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var parsed = Logs.LogTarget.TryParse(target, out var error) ?? throw new HubException(error);
         var channel = Channel.CreateBounded<Workloads.LogLine>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
