@@ -87,4 +87,39 @@ public sealed class ClusterEndToEndFacts(BrowserFixture browser, RedisServer ser
         await page.Locator("[data-testid=scale]").ClickAsync();
         await Assertions.Expect(page.GetByText("deployments/scale").First).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task TheNamespaceChosenInTheAppBar_IsTheOneThePagesShowAndCreateIn()
+    {
+        var api = await KubeApiDouble.StartAsync();
+        api.AddNamespace("team-b", workers: 1);
+        await using var cluster = await ClusterDashboard.StartAsync(server, new Dictionary<string, string?>
+        {
+            ["Kubernetes:Namespaces:0"] = KubeApiDouble.Namespace,
+            ["Kubernetes:Namespaces:1"] = "team-b",
+        }, api);
+        var page = await browser.NewPageAsync();
+        await LivePage.GoAsync(page, cluster.App.BaseAddress + "/jobs");
+        await Assertions.Expect(page.GetByText($"namespace {KubeApiDouble.Namespace}").First).ToBeVisibleAsync();
+
+        await page.Locator(".piops-namespace").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "team-b" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("namespace team-b").First).ToBeVisibleAsync();
+
+        await page.Locator("textarea[data-testid=job-yaml-input]").FillAsync(JobYaml("in-team-b"));
+        await page.Locator("[data-testid=job-yaml-create]").ClickAsync();
+        var row = page.Locator("[data-testid=jobs-table] tbody tr").Filter(new() { HasText = "in-team-b" });
+        await Assertions.Expect(row).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        Assert.NotNull(api.Get("jobs", "in-team-b", "team-b"));
+        Assert.Null(api.Get("jobs", "in-team-b"));
+
+        // Another page of the same circuit stays in team-b: its one worker pod, not the default namespace's two.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Workers" }).First.ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=pods-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        // A fresh page opens in the default namespace again: the choice was the circuit's only.
+        var other = await browser.NewPageAsync();
+        await LivePage.GoAsync(other, cluster.App.BaseAddress + "/jobs");
+        await Assertions.Expect(other.GetByText($"namespace {KubeApiDouble.Namespace}").First).ToBeVisibleAsync();
+        await Assertions.Expect(other.Locator("[data-testid=jobs-table] tbody tr").Filter(new() { HasText = "in-team-b" })).ToHaveCountAsync(0);
+    }
 }
