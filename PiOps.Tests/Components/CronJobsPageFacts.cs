@@ -67,6 +67,21 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARowWhoseCronJobChanges_KeepsItsElements_SoAClickDuringARefreshIsNotLost()
+    {
+        // Each snapshot makes new records (and new lists): rows keyed by the record were replaced at every refresh.
+        _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, DateTimeOffset.UtcNow, null, null, [], null));
+        var page = this.RenderWithProviders<CronJobs>();
+        var row = page.FindComponent<MudBlazor.MudTr>().Instance;
+
+        _runtime.CronJobs[0] = _runtime.CronJobs[0] with { Active = ["addwork-manual-x7k2q"], LastEvent = "Run now: started Job addwork-manual-x7k2q." };
+        await _runtime.PublishAsync();
+
+        page.WaitForAssertion(() => Assert.Contains("Run now: started Job", page.Find("[data-testid=cron-event]").TextContent));
+        Assert.Same(row, page.FindComponent<MudBlazor.MudTr>().Instance);
+    }
+
+    [Fact]
     public void Row_RunNowSuspendAndEdit_CallTheRuntime()
     {
         _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, DateTimeOffset.UtcNow, null, null, [], null));

@@ -17,6 +17,25 @@ public sealed class DeploymentCardFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task APodWhoseFiguresChange_KeepsItsRowAndItsOpenDetails()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var pod = new PodView("pi-worker-abc-q9z2m", "Running", true, 0, now, 3, 50_000_000, "node-1", null, null);
+        _runtime.Workers = new DeploymentView("pi-worker", 1, 1, 1, [pod]);
+        var card = this.RenderWithProviders<DeploymentCard>();
+        card.Find("[data-testid=pod-details-toggle]").Click();
+        card.WaitForAssertion(() => Assert.Single(card.FindAll("[data-testid=pod-details]")));
+        var row = card.FindComponent<MudBlazor.MudTr>().Instance;
+
+        _runtime.Workers = new DeploymentView("pi-worker", 1, 1, 1, [pod with { CpuPercent = 97, Restarts = 1 }]);
+        await _runtime.PublishAsync();
+
+        card.WaitForAssertion(() => Assert.Contains("97 %", card.Find("[data-testid=pods-table]").TextContent));
+        Assert.Same(row, card.FindComponent<MudBlazor.MudTr>().Instance);
+        Assert.Single(card.FindAll("[data-testid=pod-details]"));
+    }
+
+    [Fact]
     public void Pod_ShowsItsWarningCount_AndItsEvents_WhenOpened()
     {
         var now = DateTimeOffset.UtcNow;

@@ -39,7 +39,12 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public (string Host, string Port) PodRedis => ("fake-redis", "6379");
 
-    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
+    private readonly PiOps.Web.Utils.Subscribers<WorkloadSnapshot> _subscribers = new();
+
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
+
+    /// <summary>Tells the subscribers of a new snapshot, as a runtime does after every change.</summary>
+    public Task PublishAsync() => _subscribers.NotifyAsync(Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     public Task ScaleAsync(int replicas) => Task.CompletedTask;
 

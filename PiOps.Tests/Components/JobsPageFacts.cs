@@ -17,6 +17,21 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARunningJobsRow_IsKeptAsItsFiguresChange()
+    {
+        var spec = JobSpec.Templates[1].Spec;
+        _runtime.Jobs.Add(new JobView(spec, 1, 0, 0, null, null, DateTimeOffset.UtcNow, null, []));
+        var page = this.RenderWithProviders<Jobs>();
+        var row = page.FindComponent<MudBlazor.MudTr>().Instance;
+
+        _runtime.Jobs[0] = new JobView(spec, 0, 1, 0, "Complete", null, _runtime.Jobs[0].StartTime, DateTimeOffset.UtcNow, []);
+        await _runtime.PublishAsync();
+
+        page.WaitForAssertion(() => Assert.Equal("Complete", page.Find("[data-testid=job-status]").TextContent.Trim()));
+        Assert.Same(row, page.FindComponent<MudBlazor.MudTr>().Instance);
+    }
+
+    [Fact]
     public void Clone_FillsTheFormWithTheSpecUnderAFreeName_AndCreatesIt()
     {
         var spec = JobSpec.Templates[1].Spec with { AddTasksCount = 25 };

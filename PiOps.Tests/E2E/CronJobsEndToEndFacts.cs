@@ -8,7 +8,7 @@ namespace PiOps.Tests.E2E;
 
 /// <summary>CronJobs from the browser on the local runtime: preview, create, run now, suspend, edit, delete.</summary>
 [Collection(DashboardProcesses.Name)]
-public sealed class CronJobsEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class CronJobsEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task CronJobs_PreviewCreateRunNowSuspendEditAndDelete()
@@ -20,6 +20,26 @@ public sealed class CronJobsEndToEndFacts(BrowserFixture browser) : IClassFixtur
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
+        // On failure, the dashboard's log and the browser's console are printed with the test.
+        page.Console += (_, m) => output.WriteLine($"browser {m.Type}: {m.Text}");
+        try
+        {
+            await RunAsync(dashboard, redis, queue, page);
+        }
+        catch
+        {
+            output.WriteLine(dashboard.Output);
+            throw;
+        }
+        finally
+        {
+            // No console message may reach the output once the test is over.
+            await page.CloseAsync();
+        }
+    }
+
+    private static async Task RunAsync(DashboardProcess dashboard, IConnectionMultiplexer redis, RedisKey queue, IPage page)
+    {
         await LivePage.GoAsync(page, dashboard.BaseAddress + "/cronjobs");
 
         // The schedule preview follows what is typed: words, the next five runs, or why it is wrong.

@@ -46,7 +46,7 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
     [Fact]
     public async Task Snapshot_ShowsLiveWorkers_AndRecoversALostOnesTask()
     {
-        var alive = new WorkerQueue(server.Client, server.Client, new QueueOptions { QueueName = _queue, HeartbeatTtl = TimeSpan.FromSeconds(3) }, "alive-1");
+        var alive = new WorkerQueue(server.Client, server.Client, new QueueOptions { QueueName = _queue, HeartbeatTtl = TimeSpan.FromSeconds(60) }, "alive-1");
         await alive.BeatAsync(new WorkerHeartbeat("alive-1", "h", 1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
             new CurrentTask("t-1", 100, DateTimeOffset.UtcNow, 50), 3, 0, "busy"));
         await server.Db.SetAddAsync(Keys.Workers, "gone-1");
