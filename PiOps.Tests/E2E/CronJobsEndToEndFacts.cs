@@ -20,22 +20,7 @@ public sealed class CronJobsEndToEndFacts(BrowserFixture browser, Xunit.Abstract
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
-        // On failure, the dashboard's log and the browser's console are printed with the test.
-        page.Console += (_, m) => output.WriteLine($"browser {m.Type}: {m.Text}");
-        try
-        {
-            await RunAsync(dashboard, redis, queue, page);
-        }
-        catch
-        {
-            output.WriteLine(dashboard.Output);
-            throw;
-        }
-        finally
-        {
-            // No console message may reach the output once the test is over.
-            await page.CloseAsync();
-        }
+        await LivePage.ExplainedAsync(page, dashboard, output, () => RunAsync(dashboard, redis, queue, page));
     }
 
     private static async Task RunAsync(DashboardProcess dashboard, IConnectionMultiplexer redis, RedisKey queue, IPage page)

@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using PiOps.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace PiOps.Tests.E2E;
 
@@ -47,5 +48,38 @@ public static class LivePage
 
             return await dialog.IsVisibleAsync();
         }, TimeSpan.FromSeconds(20), $"the dialog \"{dialogTitle}\"");
+    }
+
+    /// <summary>
+    /// Runs a browser test's steps against a dashboard process; when a step fails, prints with the test what is needed
+    /// to tell why: the page's address and text, the browser's console, and the dashboard's log. Closes the page.
+    /// </summary>
+    public static async Task ExplainedAsync(IPage page, DashboardProcess dashboard, ITestOutputHelper output, Func<Task> steps)
+    {
+        var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Console += (_, m) => console.Enqueue($"{m.Type}: {m.Text}");
+        try
+        {
+            await steps();
+        }
+        catch
+        {
+            string text;
+            try
+            {
+                text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+            }
+            catch (PlaywrightException ex)
+            {
+                text = $"(could not be read: {ex.Message})";
+            }
+
+            output.WriteLine($"page {page.Url}:\n{text}\n\nbrowser console:\n{string.Join("\n", console)}\n\ndashboard log:\n{dashboard.Output}");
+            throw;
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace PiOps.Tests.E2E;
 
 /// <summary>The Logs page tails the real worker processes of the embedded default while they take tasks.</summary>
 [Collection(DashboardProcesses.Name)]
-public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class LogsEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task Logs_TailsBothWorkers_Merged_FiltersAndHighlights()
@@ -20,6 +20,11 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         });
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
         var page = await browser.NewPageAsync();
+        await LivePage.ExplainedAsync(page, dashboard, output, () => RunAsync(dashboard, redis, page));
+    }
+
+    private static async Task RunAsync(DashboardProcess dashboard, IConnectionMultiplexer redis, IPage page)
+    {
         await LivePage.GoAsync(page, dashboard.BaseAddress + "/logs");
         await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
         // What the pods wrote before the page opened is shown at once (each worker's starting line).
@@ -68,7 +73,8 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         // From a task to the lines of the worker that ran it, around that time.
         string line = texts.First(t => t.Contains("got task: 800000"));
         string id = System.Text.RegularExpressions.Regex.Match(line, @"\(id (t-[0-9a-f]+)").Groups[1].Value;
-        await page.GotoAsync(dashboard.BaseAddress + "/tasks?id=" + id);
+        // Interactive first: a link clicked while the circuit starts changes the address but not the page.
+        await LivePage.GoAsync(page, dashboard.BaseAddress + "/tasks?id=" + id);
         await page.Locator("[data-testid=task-logs]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=log-around]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = id })).ToHaveCountAsync(2);

@@ -95,7 +95,7 @@ public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer serv
         await page.Locator("[data-testid=enqueue]").ClickAsync();
         await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(new QueueKeys(_queue).Queue) == 4, TimeSpan.FromSeconds(20), "4 tasks enqueued");
 
-        await page.GotoAsync(_app.BaseAddress + "/audit");
+        await LivePage.GoAsync(page, _app.BaseAddress + "/audit");
         var row = page.Locator("[data-testid=audit-table] tbody tr").First;
         await Assertions.Expect(row).ToContainTextAsync("otto");
         await Assertions.Expect(row).ToContainTextAsync("enqueue");
