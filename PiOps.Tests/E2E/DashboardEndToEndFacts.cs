@@ -86,6 +86,29 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
     }
 
     [Fact]
+    public async Task ALinkClickedBeforeThePageIsInteractive_LoadsThePageItNames()
+    {
+        var page = await browser.NewPageAsync();
+        // The circuit cannot connect until released: the page stays prerendered, as on a slow network.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/_blazor/negotiate**", async route =>
+        {
+            await release.Task;
+            await route.ContinueAsync();
+        });
+        await page.GotoAsync(_dashboard.BaseAddress + "/");
+        await Assertions.Expect(page.Locator("[data-interactive=no]")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Logs" }).First.ClickAsync();
+
+        await Assertions.Expect(page).ToHaveURLAsync(_dashboard.BaseAddress + "/logs");
+        await Assertions.Expect(page.Locator("input[data-testid=log-selector]")).ToBeVisibleAsync();
+        release.SetResult();
+        await LivePage.WaitInteractiveAsync(page);
+        await Assertions.Expect(page.Locator("input[data-testid=log-selector]")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task Enqueue_BadValue_IsExplained_AndNothingIsEnqueued()
     {
         var page = await OpenAsync("/enqueue");
