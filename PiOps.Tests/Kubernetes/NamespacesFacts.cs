@@ -185,10 +185,10 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         await using var hub = new HubConnectionBuilder().WithUrl(_cluster.App.BaseAddress + "/hubs/queue").Build();
         await hub.StartAsync();
         using var cts = new CancellationTokenSource(Wait);
-        var received = new List<PiOps.Web.Workloads.LogLine>();
+        var received = new List<LogLine>();
         var reading = Task.Run(async () =>
         {
-            await foreach (var line in hub.StreamAsync<PiOps.Web.Workloads.LogLine>("StreamLogsIn", Other, "deployment/pi-worker", 10, cts.Token))
+            await foreach (var line in hub.StreamAsync<LogLine>("StreamLogsIn", Other, "deployment/pi-worker", 10, cts.Token))
             {
                 received.Add(line);
                 if (line.Text == "got task: 8 (in team-b)")
@@ -211,7 +211,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         Assert.All(received, l => Assert.Equal(pod, l.Pod));
         var error = await Assert.ThrowsAsync<HubException>(async () =>
         {
-            await foreach (var _ in hub.StreamAsync<PiOps.Web.Workloads.LogLine>("StreamLogsIn", "kube-system", "deployment/pi-worker", 10, cts.Token))
+            await foreach (var _ in hub.StreamAsync<LogLine>("StreamLogsIn", "kube-system", "deployment/pi-worker", 10, cts.Token))
             {
             }
         });
