@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
     null or "pi" => PiBenchmark.Run(args.Skip(1).ToArray()),
     "enqueue" => await EnqueueBenchmark.RunAsync(args.Skip(1).ToArray()),
     "viewers" => await ViewersBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "quickstart" => await QuickstartBenchmark.RunAsync(args.Skip(1).ToArray()),
     "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
     "throughput" => await ThroughputBenchmark.RunAsync(args.Skip(1).ToArray()),
     "kills" => await ResilienceBenchmarks.KillsAsync(args.Skip(1).ToArray()),
@@ -16,6 +17,6 @@ return args.FirstOrDefault() switch
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs, quickstart");
     return 2;
 }
