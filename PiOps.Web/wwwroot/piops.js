@@ -9,3 +9,49 @@ window.piopsDownload = (name, text) => {
     a.remove();
     URL.revokeObjectURL(url);
 };
+
+// Keeps a log pane at its newest line while following, as `kubectl logs -f`, k9s and Headlamp do. A scroll up by the
+// user (wheel, touch, keys, scrollbar) pauses following and tells the page; scrolling back to the end resumes it.
+// Scrolls the pane makes itself, or that the virtualised list causes as it grows, are not the user's and change nothing.
+window.piopsLogFollow = {
+    attach(el, page) {
+        let intent = 0;
+        let following = true;
+        const mark = () => { intent = Date.now(); };
+        for (const name of ["wheel", "touchstart", "pointerdown", "keydown"]) {
+            el.addEventListener(name, mark, { passive: true });
+        }
+        const atEnd = () => el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        const pin = () => { if (following) { el.scrollTop = el.scrollHeight; } };
+        el.addEventListener("scroll", () => {
+            if (Date.now() - intent > 1500) {
+                return;
+            }
+            const end = atEnd();
+            if (following && !end) {
+                following = false;
+                page.invokeMethodAsync("ScrolledAway");
+            } else if (!following && end) {
+                following = true;
+                page.invokeMethodAsync("ScrolledToEnd");
+            }
+        }, { passive: true });
+        const observer = new MutationObserver(pin);
+        observer.observe(el, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["style"] });
+        const resize = new ResizeObserver(pin);
+        resize.observe(el);
+        el.piopsFollow = (value) => { following = value; pin(); };
+        el.piopsDetach = () => { observer.disconnect(); resize.disconnect(); };
+        pin();
+    },
+    follow(el, value) {
+        if (el && el.piopsFollow) {
+            el.piopsFollow(value);
+        }
+    },
+    detach(el) {
+        if (el && el.piopsDetach) {
+            el.piopsDetach();
+        }
+    },
+};

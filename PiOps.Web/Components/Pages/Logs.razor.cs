@@ -27,6 +27,9 @@ public sealed partial class Logs : WorkloadComponentBase
     private Regex? _pattern;
     private bool _regex;
     private bool _follow = true;
+    private bool _pausedByScroll;
+    private ElementReference _pane;
+    private DotNetObjectReference<Logs>? _self;
     private bool _wrap;
     private bool _timestamps = true;
     private long _receivedAtPause;
@@ -269,9 +272,48 @@ public sealed partial class Logs : WorkloadComponentBase
         Apply();
     }
 
-    private void FollowChanged(bool value)
+    protected override async Task OnAfterRenderAsync(bool firstRender)
     {
+        if (firstRender)
+        {
+            _self = DotNetObjectReference.Create(this);
+            await JS.InvokeVoidAsync("piopsLogFollow.attach", _pane, _self);
+        }
+    }
+
+    private async Task FollowChanged(bool value)
+    {
+        SetFollow(value, byScroll: false);
+        await JS.InvokeVoidAsync("piopsLogFollow.follow", _pane, value);
+    }
+
+    private Task ToNewestAsync() => FollowChanged(true);
+
+    /// <summary>The operator scrolled up: the view stays where they put it, and the page says so.</summary>
+    [JSInvokable]
+    public Task ScrolledAway() => InvokeAsync(() =>
+    {
+        SetFollow(false, byScroll: true);
+        StateHasChanged();
+    });
+
+    /// <summary>The operator scrolled back to the newest line: following again.</summary>
+    [JSInvokable]
+    public Task ScrolledToEnd() => InvokeAsync(() =>
+    {
+        SetFollow(true, byScroll: true);
+        StateHasChanged();
+    });
+
+    private void SetFollow(bool value, bool byScroll)
+    {
+        if (value == _follow)
+        {
+            return;
+        }
+
         _follow = value;
+        _pausedByScroll = !value && byScroll;
         _receivedAtPause = _session?.Received ?? 0;
         _newWhilePaused = 0;
         if (_follow)
@@ -323,6 +365,7 @@ public sealed partial class Logs : WorkloadComponentBase
     public override void Dispose()
     {
         _session?.Dispose();
+        _self?.Dispose();
         base.Dispose();
     }
 }
