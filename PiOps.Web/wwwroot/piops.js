@@ -55,3 +55,9 @@ window.piopsLogFollow = {
         }
     },
 };
+
+// Brings a part of the page into view (the CronJob form below the table when a row's Edit is clicked).
+window.piopsScrollIntoView = (selector) => {
+    const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    document.querySelector(selector)?.scrollIntoView({ block: "start", behavior: reduce ? "auto" : "smooth" });
+};

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.JSInterop;
 using MudBlazor;
 using PiOps.Web.Components.Controls;
 using PiOps.Web.Workloads;
@@ -57,10 +58,12 @@ public sealed partial class CronJobs : WorkloadComponentBase
         Fill(CronJobSpec.Templates[index].Spec);
     }
 
-    private void Edit(CronJobView cron)
+    /// <summary>Fills the form below the table with the CronJob and brings it into view.</summary>
+    private async Task Edit(CronJobView cron)
     {
         _editing = cron.Name;
         Fill(cron.Spec);
+        await JS.InvokeVoidAsync("piopsScrollIntoView", "[data-testid=cron-form]");
     }
 
     private void Fill(CronJobSpec spec)
