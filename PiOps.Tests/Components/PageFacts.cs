@@ -103,6 +103,23 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void QueueTail_ShowsNewestFirst_AndFollowsTheSharedSample()
+    {
+        _state.Push(FakeQueueState.Snapshot(30) with { Head = ["1", "2"], Tail = ["28", "29", "30"] });
+        var page = this.RenderWithProviders<QueueView>();
+        page.WaitForAssertion(() => Assert.Contains("Tail (newest first)", page.Markup));
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Tail")).Click();
+
+        page.WaitForAssertion(() => Assert.Equal(["30", "29", "28"],
+            page.FindAll("[data-testid=queue-table] tbody tr td:nth-child(2)").Select(td => td.TextContent.Trim())));
+        // Live: a task enqueued meanwhile appears on top without a click.
+        _state.Push(FakeQueueState.Snapshot(31) with { Head = ["1", "2"], Tail = ["29", "30", "31"] });
+        page.WaitForAssertion(() => Assert.Equal(["31", "30", "29"],
+            page.FindAll("[data-testid=queue-table] tbody tr td:nth-child(2)").Select(td => td.TextContent.Trim())));
+        Assert.Equal("30", page.Find("[data-testid=queue-table] tbody tr td:nth-child(1)").TextContent.Trim()); // LRANGE index, from 0
+    }
+
+    [Fact]
     public void Purge_Cancelled_RemovesNothing()
     {
         _ops.QueueLength = 4;

@@ -123,8 +123,9 @@ public sealed class QueueMonitor(
             var statsTask = db.HashGetAllAsync(_keys.Stats);
             var pausedTask = db.KeyExistsAsync(_keys.Paused);
             var headTask = db.ListRangeAsync(_keys.Queue, 0, QueueSnapshot.HeadSize - 1);
+            var tailTask = db.ListRangeAsync(_keys.Queue, -QueueSnapshot.HeadSize, -1);
             var membersTask = db.SetMembersAsync(_keys.Workers);
-            await Task.WhenAll(depthTask, deadTask, statsTask, pausedTask, headTask, membersTask);
+            await Task.WhenAll(depthTask, deadTask, statsTask, pausedTask, headTask, tailTask, membersTask);
 
             var ids = membersTask.Result.Select(v => (string)v!).Order(StringComparer.Ordinal).ToArray();
             var beatsTask = ids.Length == 0 ? Task.FromResult(Array.Empty<RedisValue>())
@@ -144,7 +145,7 @@ public sealed class QueueMonitor(
             var snapshot = new QueueSnapshot(now, true, null, depthTask.Result, inFlightTasks.Sum(t => t.Result),
                 deadTask.Result, totals, done, failed, OldestAge(headTask.Result.FirstOrDefault(), now), pausedTask.Result,
                 MergeLost(workers, now), AddHistory(now, depthTask.Result, done, failed, inFlightTasks.Sum(t => t.Result)),
-                SameOrNew(headTask.Result));
+                SameOrNew(_current.Head, headTask.Result), SameOrNew(_current.Tail ?? [], tailTask.Result));
             return snapshot;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -159,10 +160,9 @@ public sealed class QueueMonitor(
         }
     }
 
-    // Keeps the previous list when the head did not change, so comparisons stay cheap.
-    private IReadOnlyList<string> SameOrNew(RedisValue[] head)
+    // Keeps the previous list when the head (or tail) did not change, so comparisons stay cheap.
+    private static IReadOnlyList<string> SameOrNew(IReadOnlyList<string> previous, RedisValue[] head)
     {
-        var previous = _current.Head;
         if (previous.Count == head.Length && head.Select((v, i) => previous[i] == (string?)v).All(x => x))
         {
             return previous;

@@ -17,9 +17,10 @@ public sealed record QueueSnapshot(
     bool Paused,
     IReadOnlyList<WorkerView> Workers,
     IReadOnlyList<HistoryPoint> History,
-    IReadOnlyList<string> Head)
+    IReadOnlyList<string> Head,
+    IReadOnlyList<string>? Tail = null)
 {
-    /// <summary>How many entries from the head each sample carries, for the live first page of the queue.</summary>
+    /// <summary>How many entries from the head, and from the tail, each sample carries, for the live first pages of the queue.</summary>
     public const int HeadSize = 25;
 
     public static QueueSnapshot Empty { get; } = new(DateTimeOffset.MinValue, false, "Not sampled yet", 0, 0, 0,
@@ -39,7 +40,8 @@ public sealed record QueueSnapshot(
         || Paused != other.Paused || History.Count != other.History.Count
         || (History.Count > 0 && History[^1] != other.History[^1])
         || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
-        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head);
+        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head)
+        || !(Tail ?? []).SequenceEqual(other.Tail ?? []);
 }
 
 public sealed record QueueTotals(long Enqueued, long Done, long Failed, long Recovered);
