@@ -49,6 +49,19 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void CompletionsHint_SaysWhatCompletionsMean_ForTheJobInTheForm()
+    {
+        _runtime.Jobs.Add(new JobView(JobSpec.Templates[2].Spec, 0, 5, 0, "Complete", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, []));
+        var page = this.RenderWithProviders<Jobs>();
+        page.WaitForAssertion(() => Assert.Contains("empty: until the queue is empty", page.Markup));
+
+        page.Find("[data-testid=job-clone]").Click(); // the Indexed Job
+
+        page.WaitForAssertion(() => Assert.Contains("indexes 0 to N-1", page.Markup));
+        Assert.DoesNotContain("until the queue is empty", page.Markup);
+    }
+
+    [Fact]
     public void Job_ShowsItsWarningCount_AndItsAndItsPodsEvents_WhenOpened()
     {
         var now = DateTimeOffset.UtcNow;

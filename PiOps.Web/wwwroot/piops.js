@@ -61,3 +61,22 @@ window.piopsScrollIntoView = (selector) => {
     const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     document.querySelector(selector)?.scrollIntoView({ block: "start", behavior: reduce ? "auto" : "smooth" });
 };
+
+// The operator's light or dark choice, kept in this browser; nothing kept means following the system.
+window.piopsTheme = {
+    get() {
+        try {
+            const v = localStorage.getItem("piops.theme");
+            return v === "light" || v === "dark" ? v : null;
+        } catch {
+            return null;
+        }
+    },
+    set(v) {
+        try {
+            localStorage.setItem("piops.theme", v);
+        } catch {
+            // Storage off: the choice lasts for this page only.
+        }
+    },
+};

@@ -1,0 +1,78 @@
+using Microsoft.Playwright;
+using PiOps.Tests.Infrastructure;
+using Xunit;
+
+namespace PiOps.Tests.E2E;
+
+/// <summary>What an operator notices in the first minute: requests that fail, and a theme that forgets their choice.</summary>
+[Collection(DashboardProcesses.Name)]
+public sealed class UiHygieneEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
+{
+    private static readonly string[] Pages = ["/", "/enqueue", "/queue", "/tasks", "/dead-letters", "/workers", "/jobs", "/cronjobs", "/autoscaling", "/logs", "/audit", "/settings"];
+
+    [Fact]
+    public async Task EveryPage_LoadsWithoutAFailedRequest_FaviconIncluded()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string> { ["LocalRuntime__InitialReplicas"] = "0" });
+        var page = await browser.NewPageAsync();
+        var failed = new List<string>();
+        page.Response += (_, r) =>
+        {
+            if (r.Status >= 400)
+            {
+                lock (failed)
+                {
+                    failed.Add($"{r.Status} {r.Url}");
+                }
+            }
+        };
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            foreach (var path in Pages)
+            {
+                await LivePage.GoAsync(page, dashboard.BaseAddress + path);
+            }
+
+            // The icon the browser shows in its tab is served.
+            string icon = await page.Locator("link[rel=icon]").GetAttributeAsync("href") ?? "";
+            var response = await page.APIRequest.GetAsync(dashboard.BaseAddress + "/" + icon.TrimStart('/'));
+            Assert.Equal(200, response.Status);
+        });
+        lock (failed)
+        {
+            Assert.True(failed.Count == 0, "failed requests: " + string.Join(", ", failed));
+        }
+    }
+
+    [Fact]
+    public async Task ThemeToggle_IsRemembered_AcrossReloads_OverTheSystemsScheme()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string> { ["LocalRuntime__InitialReplicas"] = "0" });
+        var context = await browser.Browser.NewContextAsync(new() { ColorScheme = ColorScheme.Light });
+        var page = await context.NewPageAsync();
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/");
+            await WaitBackgroundAsync(page, dark: false);
+
+            await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+            await WaitBackgroundAsync(page, dark: true);
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
+            await WaitBackgroundAsync(page, dark: true);
+
+            await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+            await WaitBackgroundAsync(page, dark: false);
+            await page.ReloadAsync();
+            await LivePage.WaitInteractiveAsync(page);
+            await WaitBackgroundAsync(page, dark: false);
+        });
+        await context.CloseAsync();
+    }
+
+    private static Task WaitBackgroundAsync(IPage page, bool dark) => Eventually.WaitAsync(async () =>
+    {
+        string color = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        var rgb = color[(color.IndexOf('(') + 1)..color.IndexOf(')')].Split(',').Take(3).Select(v => int.Parse(v.Trim())).ToArray();
+        return (rgb.Average() < 100) == dark;
+    }, TimeSpan.FromSeconds(15), $"a {(dark ? "dark" : "light")} background");
+}
