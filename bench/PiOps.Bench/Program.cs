@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "enqueue" => await EnqueueBenchmark.RunAsync(args.Skip(1).ToArray()),
     "viewers" => await ViewersBenchmark.RunAsync(args.Skip(1).ToArray()),
     "quickstart" => await QuickstartBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "shots" => await ShotsCommand.RunAsync(args.Skip(1).ToArray()),
     "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
     "throughput" => await ThroughputBenchmark.RunAsync(args.Skip(1).ToArray()),
     "kills" => await ResilienceBenchmarks.KillsAsync(args.Skip(1).ToArray()),
@@ -17,6 +18,6 @@ return args.FirstOrDefault() switch
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs, quickstart");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs, quickstart; and shots (screenshots of every page)");
     return 2;
 }
