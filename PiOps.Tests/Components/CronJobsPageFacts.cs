@@ -34,6 +34,19 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         Assert.Contains("schedule: \"0 9 * * MON-FRI\"", page.Find("[data-testid=cron-yaml]").TextContent);
     }
 
+    [Fact]
+    public void LastRun_CountsARunNow_ThoughKubernetesSetsNoLastScheduleTimeForIt()
+    {
+        var started = DateTimeOffset.UtcNow.AddSeconds(-40);
+        _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, started.AddMinutes(-5), null, started.AddSeconds(5), [], null));
+        _runtime.Jobs.Add(new JobView(JobSpec.Templates[1].Spec with { Name = "addwork-manual-x7k2p" }, 0, 1, 0, "Complete", null,
+            started, started.AddSeconds(5), [], CronJobSpec.BookAddWork.Name));
+        var page = this.RenderWithProviders<CronJobs>();
+
+        page.WaitForAssertion(() => Assert.Matches(@"^\d+ s ago \(run now\)$", page.Find("[data-testid=cron-last-run]").TextContent.Trim()));
+        Assert.DoesNotContain("never", page.Find("[data-testid=cron-last-run]").TextContent);
+    }
+
     [Theory]
     [InlineData("addwork", "* * * *", "", "has 4 field(s)")]
     [InlineData("addwork", "*/5 * * * *", "Moon/Base", "not a known time zone")]
