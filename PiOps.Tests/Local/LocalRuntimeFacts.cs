@@ -66,6 +66,33 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
     }
 
     [Fact]
+    public async Task ScaleDown_StopsTheIdleWorker_NotTheNewerBusyOne()
+    {
+        var keys = new QueueKeys(_queue);
+        await Runtime.ScaleAsync(1);
+        await WaitForAsync(d => d.Ready == 1, "a ready pod");
+        string older = Runtime.Current.Workers.Pods.Single().Name;
+        // The older pod is busy for a few seconds, so the long task that follows goes to the newer one.
+        await server.Db.ListRightPushAsync(keys.Queue, ["10000000000"]);
+        await Eventually.WaitAsync(() => Runtime.Current.Workers.Pods.Any(p => p.Name == older && p.Busy), Wait, "the older pod busy");
+        await Runtime.ScaleAsync(2);
+        await WaitForAsync(d => d.Ready == 2, "two ready pods");
+        string newer = Runtime.Current.Workers.Pods.Single(p => p.Name != older).Name;
+        await server.Db.ListRightPushAsync(keys.Queue, ["90000000000"]);
+        await Eventually.WaitAsync(() => Runtime.Current.Workers.Pods.Any(p => p.Name == newer && p.Busy), Wait, "the newer pod busy");
+        await Eventually.WaitAsync(() => Runtime.Current.Workers.Pods.Any(p => p.Name == older && !p.Busy), Wait, "the older pod idle again");
+        Assert.Equal(1, Runtime.Current.Workers.Pods.Single(p => p.Name == older).ScaleDownRank);
+
+        await Runtime.ScaleAsync(1);
+
+        // Newest first alone would have stopped the newer pod in the middle of its task.
+        await WaitForAsync(d => d.Pods.Count == 1, "one pod left");
+        var left = Runtime.Current.Workers.Pods.Single();
+        Assert.Equal(newer, left.Name);
+        Assert.True(left.Busy, "the busy worker kept its task");
+    }
+
+    [Fact]
     public async Task ScaleDown_StopsPodsWithSigterm()
     {
         await Runtime.ScaleAsync(2);

@@ -252,8 +252,9 @@ public sealed partial class LocalRuntime(
                 TryStart(pod);
             }
 
-            // Scale down: newest first, as a ReplicaSet does, each with SIGTERM and the grace period.
-            foreach (var pod in active.OrderByDescending(p => p.StartedAt).Take(Math.Max(0, active.Count - _desired)))
+            // Scale down: idle workers first, then newest first, as a ReplicaSet does with pod-deletion-cost (busy pods
+            // cost more); each with SIGTERM and the grace period.
+            foreach (var pod in ScaleDownOrder(active).Take(Math.Max(0, active.Count - _desired)))
             {
                 BeginStop(pod, now);
             }
@@ -268,6 +269,19 @@ public sealed partial class LocalRuntime(
             Autoscale(now);
         }
     }
+
+    /// <summary>
+    /// The order in which a scale-down removes the Deployment's pods: those whose worker is running a task (from its
+    /// heartbeat, where the pod's name is the worker's host) last; otherwise newest first.
+    /// </summary>
+    private IEnumerable<LocalPod> ScaleDownOrder(IEnumerable<LocalPod> active)
+    {
+        var busy = BusyPods();
+        return active.OrderBy(p => busy.Contains(p.Name)).ThenByDescending(p => p.StartedAt);
+    }
+
+    private HashSet<string> BusyPods() =>
+        queueState.Current.Workers.Where(w => !w.Lost && w.CurrentTask is not null).Select(w => w.Host).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The start of a pod's termination, once: SIGTERM now, SIGKILL when the grace period is over.</summary>
     private void BeginStop(LocalPod pod, DateTimeOffset now)
@@ -391,7 +405,10 @@ public sealed partial class LocalRuntime(
         WorkloadSnapshot snapshot;
         lock (_gate)
         {
-            var pods = _pods.Select(p => View(p, now)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+            var busy = BusyPods();
+            var order = ScaleDownOrder(_pods.Where(p => p.KillAt is null)).Select((p, i) => (p.Name, Rank: i + 1)).ToDictionary(x => x.Name, x => x.Rank);
+            var pods = _pods.Select(p => View(p, now) with { Busy = busy.Contains(p.Name), ScaleDownRank = order.GetValueOrDefault(p.Name) is > 0 and var r ? r : null })
+                .OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
             int ready = pods.Count(p => p.Ready);
             var jobs = _jobs.Where(j => !j.Deleting || j.Pods.Any(p => p.Pod.IsRunning)).Select(j => new JobView(j.Spec,
                     j.Pods.Count(p => p.Pod.IsRunning && p.Pod.KillAt is null), j.Succeeded, j.Failed,

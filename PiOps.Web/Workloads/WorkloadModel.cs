@@ -103,6 +103,12 @@ public sealed record PodView(
     /// <summary>What happened to the pod (scheduling, pulls, restarts, exits), most recent first, bounded.</summary>
     public IReadOnlyList<ObjectEvent> Events { get; init; } = [];
 
+    /// <summary>The pod's worker is running a task (from its heartbeat).</summary>
+    public bool Busy { get; init; }
+
+    /// <summary>Which pod a scale-down removes first (1), second (2), …; null where the runtime cannot say.</summary>
+    public int? ScaleDownRank { get; init; }
+
     public int Warnings => ObjectEvent.WarningsIn(Events);
 }
 
