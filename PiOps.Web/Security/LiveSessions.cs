@@ -62,6 +62,11 @@ public sealed class LiveSessions(UserSessions sessions, ApiTokens tokens, TimePr
             // Redis is away: the next tick asks again. Nothing new can be done without it either.
             log.LogDebug(ex, "Could not check the hub connection of {User}", connection.User?.Identity?.Name);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Never let one connection stop the checks of the others (or, unhandled, the host).
+            log.LogWarning(ex, "Could not check the hub connection of {User}", connection.User?.Identity?.Name);
+        }
     }
 }
 
@@ -101,19 +106,15 @@ public sealed class SessionHubFilter(LiveSessions live) : IHubFilter
 /// A page's circuit checks its sign-in again every <see cref="LiveSessions.Interval"/> (ASP.NET Core's revalidating
 /// provider); when it has ended the pages see an anonymous user and go to the sign-in page, which ends the circuit.
 /// </summary>
-public sealed class SessionAuthenticationStateProvider(ILoggerFactory loggers, IServiceScopeFactory scopes)
+public sealed class SessionAuthenticationStateProvider(ILoggerFactory loggers, LiveSessions live)
     : RevalidatingServerAuthenticationStateProvider(loggers)
 {
     private static readonly Task<AuthenticationState> Anonymous = Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity())));
 
     protected override TimeSpan RevalidationInterval => LiveSessions.Interval;
 
-    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
-    {
-        // The sessions service is a singleton; a scope is not needed, but the pattern keeps this provider free of lifetimes.
-        await using var scope = scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<LiveSessions>().CheckAsync(authenticationState.User) is null;
-    }
+    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken) =>
+        await live.CheckAsync(authenticationState.User) is null;
 
     /// <summary>Ends this circuit's sign-in now, as the revalidation would at its next look.</summary>
     public void End() => SetAuthenticationState(Anonymous);
