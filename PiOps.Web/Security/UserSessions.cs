@@ -143,7 +143,8 @@ public sealed class UserSessions(RedisConnection redis, IOptions<QueueOptions> q
         {
             // Redis is away: the stamp this replica last read is believed (a sign-out here still ended it); without
             // one the session cannot be checked, and is refused.
-            log.LogWarning("Could not read the session stamp of {User} from Redis: {Error}", user, ex.Message);
+            // Debug: an outage is reported once by the readiness check and the banner, not on every request here.
+            log.LogDebug("Could not read the session stamp of {User} from Redis: {Error}", user, ex.Message);
             return cached.Stamp;
         }
 
