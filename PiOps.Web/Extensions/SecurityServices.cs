@@ -37,6 +37,7 @@ public static class SecurityServices
         services.AddHttpContextAccessor();
         services.AddScoped<UserContext>();
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
+        services.AddPiOpsSessions();
 
         var authentication = services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "PiOps", o => o.ForwardDefaultSelector = context =>
@@ -90,7 +91,9 @@ public static class SecurityServices
                     var p = c.Principal!;
                     string name = p.FindFirstValue("preferred_username") ?? p.FindFirstValue("email")
                         ?? p.FindFirstValue("name") ?? p.FindFirstValue("sub") ?? "oidc user";
-                    c.Principal = SignInService.Principal(name, role, CookieAuthenticationDefaults.AuthenticationScheme, "oidc");
+                    var signedIn = SignInService.Principal(name, role, CookieAuthenticationDefaults.AuthenticationScheme, "oidc");
+                    UserSessions.KeepOidcValues(p, signedIn, auth.Oidc);
+                    c.Principal = signedIn;
                     return Task.CompletedTask;
                 };
             });

@@ -67,7 +67,10 @@ public sealed class ApiTokens(RedisConnection redis, IOptions<QueueOptions> queu
         return false;
     }
 
-    private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    /// <summary>Whether the token whose SHA-256 is <paramref name="hash"/> is still valid (an open hub stream asks again).</summary>
+    public Task<bool> ExistsAsync(string hash) => redis.Multiplexer.GetDatabase().HashExistsAsync(_key, hash);
+
+    internal static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

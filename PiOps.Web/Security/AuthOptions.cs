@@ -29,6 +29,9 @@ public sealed class AuthOptions
     /// <summary>How long a sign-in lasts without activity.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 
+    /// <summary>How long a sign-in lasts at most, however active: the sliding expiry above never extends it.</summary>
+    public TimeSpan AbsoluteSessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
     /// <summary>Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.</summary>
     public List<string> KnownProxies { get; set; } = [];
 
@@ -100,6 +103,16 @@ public sealed class AuthOptions
         if (SignInAttemptsPerMinute is < 1 or > 10_000)
         {
             yield return $"Auth:SignInAttemptsPerMinute must be from 1 to 10,000 (got {SignInAttemptsPerMinute}).";
+        }
+
+        if (SessionLifetime <= TimeSpan.Zero)
+        {
+            yield return $"Auth:SessionLifetime must be more than zero (got {SessionLifetime}).";
+        }
+
+        if (AbsoluteSessionLifetime <= TimeSpan.Zero || AbsoluteSessionLifetime > TimeSpan.FromDays(30))
+        {
+            yield return $"Auth:AbsoluteSessionLifetime must be more than zero and at most 30 days (got {AbsoluteSessionLifetime}).";
         }
 
         foreach (var proxy in KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _)))

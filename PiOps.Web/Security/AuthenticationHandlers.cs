@@ -27,6 +27,9 @@ public sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions>
 {
     public const string SchemeName = "Token";
 
+    /// <summary>The SHA-256 of the token a request came with.</summary>
+    public const string TokenClaim = "piops:token";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
@@ -42,6 +45,8 @@ public sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions>
         }
 
         var principal = SignInService.Principal("token:" + info.Name, info.Role, SchemeName);
+        // Which token, so an open hub connection can be ended when it is revoked (LiveSessions).
+        ((System.Security.Claims.ClaimsIdentity)principal.Identity!).AddClaim(new System.Security.Claims.Claim(TokenClaim, ApiTokens.Hash(header["Bearer ".Length..].Trim())));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
