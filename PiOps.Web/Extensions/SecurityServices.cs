@@ -105,6 +105,8 @@ public static class SecurityServices
         services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddSignalR(o => o.AddFilter(new UserContextHubFilter()));
+        // Forwarded headers are believed only from the proxies the operator named (Auth:KnownProxies, addresses or
+        // networks); with none named the middleware is not used at all, since with empty lists it believes everyone.
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -115,6 +117,10 @@ public static class SecurityServices
                 if (IPAddress.TryParse(proxy, out var address))
                 {
                     o.KnownProxies.Add(address);
+                }
+                else if (System.Net.IPNetwork.TryParse(proxy, out var network))
+                {
+                    o.KnownIPNetworks.Add(network);
                 }
             }
         });
@@ -138,7 +144,11 @@ public static class SecurityServices
     /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard.</summary>
     public static WebApplication UsePiOpsSecurityHeaders(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.KnownProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();

@@ -29,7 +29,10 @@ public sealed class AuthOptions
     /// <summary>How long a sign-in lasts without activity.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 
-    /// <summary>Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.</summary>
+    /// <summary>
+    /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses (10.0.0.5) or networks
+    /// (10.0.0.0/8). None by default: then the headers are ignored, whoever sends them.
+    /// </summary>
     public List<string> KnownProxies { get; set; } = [];
 
     /// <summary>Act on the Kubernetes API as the signed-in user (Impersonate-User and Impersonate-Group headers).</summary>
@@ -102,9 +105,9 @@ public sealed class AuthOptions
             yield return $"Auth:SignInAttemptsPerMinute must be from 1 to 10,000 (got {SignInAttemptsPerMinute}).";
         }
 
-        foreach (var proxy in KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _)))
+        foreach (var proxy in KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _) && !System.Net.IPNetwork.TryParse(p, out _)))
         {
-            yield return $"Auth:KnownProxies holds \"{proxy}\", which is not an IP address.";
+            yield return $"Auth:KnownProxies holds \"{proxy}\", which is not an IP address or a network such as 10.0.0.0/8.";
         }
     }
 }
