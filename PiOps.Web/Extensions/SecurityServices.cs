@@ -141,7 +141,7 @@ public static class SecurityServices
         return Task.CompletedTask;
     }
 
-    /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard.</summary>
+    /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard, the cross-site check.</summary>
     public static WebApplication UsePiOpsSecurityHeaders(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.KnownProxies.Count > 0)
@@ -156,6 +156,7 @@ public static class SecurityServices
 
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<LoopbackOnlyMiddleware>();
+        app.UseMiddleware<CrossSiteRequestMiddleware>();
         return app;
     }
 
@@ -173,8 +174,17 @@ public static class SecurityServices
         app.MapGet("/signin/oidc", (string? returnUrl) => Results.Challenge(
                 new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme]))
             .AllowAnonymous();
-        app.MapPost("/signout", async (HttpContext http) =>
+        app.MapPost("/signout", async (HttpContext http, IAntiforgery antiforgery) =>
             {
+                // The attribute below only makes the antiforgery middleware validate and record the outcome; this
+                // endpoint binds no form, so nothing would refuse a request without the token unless checked here.
+                var validation = http.Features.Get<IAntiforgeryValidationFeature>();
+                if (!(validation?.IsValid ?? await antiforgery.IsRequestValidAsync(http)))
+                {
+                    return Results.Text("Sign-out needs the form's antiforgery token: use the Sign out button of a dashboard page. You are still signed in.",
+                        "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
+                }
+
                 await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
                 return Results.Redirect("/signin");
             })
