@@ -39,9 +39,11 @@ public static class SecurityServices
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
 
         var authentication = services.AddAuthentication(Selector)
+            // A bearer token is checked in every mode, so a producer can try its token against a local dashboard and
+            // a wrong one gets 401 rather than acting as the local Admin.
             .AddPolicyScheme(Selector, "PiOps", o => o.ForwardDefaultSelector = context =>
-                !auth.Enabled ? LocalAccessHandler.SchemeName
-                : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? ApiTokenHandler.SchemeName
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? ApiTokenHandler.SchemeName
+                : !auth.Enabled ? LocalAccessHandler.SchemeName
                 : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddScheme<AuthenticationSchemeOptions, LocalAccessHandler>(LocalAccessHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null)
@@ -171,8 +173,10 @@ public static class SecurityServices
 
     public static WebApplication MapPiOpsSecurity(this WebApplication app)
     {
-        app.MapGet("/signin/oidc", (string? returnUrl) => Results.Challenge(
-                new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme]))
+        app.MapGet("/signin/oidc", (string? returnUrl, IOptions<AuthOptions> auth) => auth.Value.Oidc.Enabled
+                ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme])
+                : Results.Text("Sign-in with an organisation's account (OpenID Connect) is not configured here (Auth:Oidc:Authority). " +
+                               "Sign in with a user name and password at /signin.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status404NotFound))
             .AllowAnonymous();
         app.MapPost("/signout", async (HttpContext http, IAntiforgery antiforgery) =>
             {
