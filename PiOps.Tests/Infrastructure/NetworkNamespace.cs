@@ -71,6 +71,33 @@ public sealed class NetworkNamespace : IAsyncDisposable
         }
 
         args.Add(url);
+        return await CurlAsync(args);
+    }
+
+    /// <summary>A page fetched and a form posted from the other host as a browser would, keeping cookies in <paramref name="cookieJar"/>.</summary>
+    public Task<(int Status, string Body)> GetAsync(string url, string cookieJar) =>
+        CurlAsync(["netns", "exec", Name, "curl", "-sS", "--max-time", "30", "-b", cookieJar, "-c", cookieJar, "-o", "-", "-w", "\n%{http_code}", url]);
+
+    public Task<(int Status, string Body)> PostFormAsync(string url, string cookieJar, IEnumerable<(string Name, string Value)> fields,
+        params (string Name, string Value)[] headers)
+    {
+        var args = new List<string> { "netns", "exec", Name, "curl", "-sS", "--max-time", "30", "-b", cookieJar, "-c", cookieJar, "-o", "-", "-w", "\n%{http_code}" };
+        foreach (var (n, v) in headers)
+        {
+            args.AddRange(["-H", $"{n}: {v}"]);
+        }
+
+        foreach (var (n, v) in fields)
+        {
+            args.AddRange(["--data-urlencode", $"{n}={v}"]);
+        }
+
+        args.Add(url);
+        return CurlAsync(args);
+    }
+
+    private static async Task<(int Status, string Body)> CurlAsync(List<string> args)
+    {
         string output = await RunAsync("ip", [.. args]);
         int cut = output.LastIndexOf('\n');
         return (int.Parse(output[(cut + 1)..].Trim()), output[..cut]);

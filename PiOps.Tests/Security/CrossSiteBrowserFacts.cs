@@ -153,6 +153,31 @@ public sealed class CrossSiteBrowserFacts(BrowserFixture browser, RedisServer se
     }
 
     [Fact]
+    public async Task DefaultMode_ANameOfAnotherSiteResolvedTo127001_IsRefused()
+    {
+        await using var app = await DashboardApp.StartAsync(server, _queue);
+        await SeedDeadLettersAsync();
+        int port = new Uri(app.BaseAddress).Port;
+        // DNS rebinding as the browser sees it: the other site's name now resolves to this machine.
+        using var playwright = await Playwright.CreateAsync();
+        await using var rebound = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFixture.ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--host-resolver-rules=MAP rebound.test 127.0.0.1"],
+        });
+        var page = await rebound.NewPageAsync();
+
+        var response = await page.GotoAsync($"http://rebound.test:{port}/");
+        int retry = await page.EvaluateAsync<int>("async () => (await fetch('/api/dead-letters/retry', { method: 'POST' })).status");
+
+        Assert.Equal(400, response!.Status);
+        Assert.Contains("localhost", await response.TextAsync());
+        Assert.Equal(400, retry);
+        Assert.Equal(2, await server.Db.ListLengthAsync(Keys.DeadLetters));
+    }
+
+    [Fact]
     public async Task SignOut_WithoutItsAntiforgeryToken_IsRefused_AndTheSessionStays()
     {
         await using var app = await SignedInApp.StartAsync(server, _queue);

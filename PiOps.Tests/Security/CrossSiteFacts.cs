@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
@@ -22,7 +23,26 @@ public sealed class CrossSiteFacts(RedisServer server) : IClassFixture<RedisServ
     public async Task InitializeAsync()
     {
         _app = await DashboardApp.StartAsync(server, _queue);
-        _http = _app.CreateClient();
+        // From a second loopback address: still this machine for the loopback guard, so only the browser's headers decide.
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = new Uri(_app.BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public async Task DisposeAsync()

@@ -56,6 +56,35 @@ public sealed class ForwardedHeadersFacts(RedisServer server) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task ForwardedFor_FromAnotherHost_DoesNotEscapeTheSignInLimitPerAddress()
+    {
+        await using var app = await SignedInApp.StartAsync(server, _queue, new Dictionary<string, string?> { ["Urls"] = $"http://{_other.HostAddress}:0" });
+        string jar = Path.Combine(Path.GetTempPath(), $"piops-cookies-{Guid.NewGuid():N}");
+        try
+        {
+            var (_, page) = await _other.GetAsync(app.BaseAddress + "/signin", jar);
+            string token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+            Assert.NotEmpty(token);
+            var answers = new List<string>();
+            // The default limit is 10 a minute per address; each guess claims another address, and names another user.
+            for (int i = 0; i < 12; i++)
+            {
+                var (status, body) = await _other.PostFormAsync(app.BaseAddress + "/signin", jar,
+                    [("_handler", "signin"), ("__RequestVerificationToken", token), ("Input.UserName", "guess" + i), ("Input.Password", "wrong")],
+                    ("X-Forwarded-For", $"198.51.100.{i + 1}"));
+                Assert.True(status == 200, $"{status}: {body}");
+                answers.Add(body.Contains("Too many sign-in attempts") ? "limited" : body.Contains("The user name or password is wrong") ? "checked" : body);
+            }
+
+            Assert.Equal([.. Enumerable.Repeat("checked", 10), "limited", "limited"], answers);
+        }
+        finally
+        {
+            File.Delete(jar);
+        }
+    }
+
+    [Fact]
     public async Task ForwardedFor_FromAConfiguredProxyNetwork_IsBelieved()
     {
         await using var app = await StartAsync(("Access:AllowRemote", "true"), ("Auth:KnownProxies:0", _other.Network));
