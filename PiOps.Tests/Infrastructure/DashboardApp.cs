@@ -60,7 +60,8 @@ public sealed class DashboardApp : IAsyncDisposable
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        // "Urls" in the settings binds elsewhere, e.g. an address of a test's own network namespace pair.
+        builder.WebHost.UseUrls(settings.TryGetValue("Urls", out var urls) && urls is not null ? urls : "http://127.0.0.1:0");
         builder.AddPiOps();
         services?.Invoke(builder.Services);
         var app = builder.Build();

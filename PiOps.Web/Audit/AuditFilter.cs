@@ -28,10 +28,18 @@ public static class AuditFilter
         return sb.ToString();
     }
 
-    // Quoted when needed; a leading =, +, - or @ is neutralised so a spreadsheet does not run it as a formula.
+    // Quoted when needed. A value a spreadsheet would run as a formula is neutralised with a leading quote: one that
+    // starts with =, +, - or @ after any whitespace or control characters (spreadsheets skip those), or with a tab or
+    // carriage return (OWASP's CSV injection list).
     private static string Quote(string value)
     {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@')
+        int first = 0;
+        while (first < value.Length && (char.IsWhiteSpace(value[first]) || char.IsControl(value[first])))
+        {
+            first++;
+        }
+
+        if ((first < value.Length && value[first] is '=' or '+' or '-' or '@') || (value.Length > 0 && value[0] is '\t' or '\r'))
         {
             value = "'" + value;
         }

@@ -40,9 +40,11 @@ public static class SecurityServices
         services.AddPiOpsSessions();
 
         var authentication = services.AddAuthentication(Selector)
+            // A bearer token is checked in every mode, so a producer can try its token against a local dashboard and
+            // a wrong one gets 401 rather than acting as the local Admin.
             .AddPolicyScheme(Selector, "PiOps", o => o.ForwardDefaultSelector = context =>
-                !auth.Enabled ? LocalAccessHandler.SchemeName
-                : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? ApiTokenHandler.SchemeName
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? ApiTokenHandler.SchemeName
+                : !auth.Enabled ? LocalAccessHandler.SchemeName
                 : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddScheme<AuthenticationSchemeOptions, LocalAccessHandler>(LocalAccessHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null)
@@ -108,6 +110,8 @@ public static class SecurityServices
         services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddSignalR(o => o.AddFilter(new UserContextHubFilter()));
+        // Forwarded headers are believed only from the proxies the operator named (Auth:KnownProxies, addresses or
+        // networks); with none named the middleware is not used at all, since with empty lists it believes everyone.
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -118,6 +122,10 @@ public static class SecurityServices
                 if (IPAddress.TryParse(proxy, out var address))
                 {
                     o.KnownProxies.Add(address);
+                }
+                else if (System.Net.IPNetwork.TryParse(proxy, out var network))
+                {
+                    o.KnownIPNetworks.Add(network);
                 }
             }
         });
@@ -138,10 +146,14 @@ public static class SecurityServices
         return Task.CompletedTask;
     }
 
-    /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard.</summary>
+    /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard, the cross-site check.</summary>
     public static WebApplication UsePiOpsSecurityHeaders(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.KnownProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -149,6 +161,7 @@ public static class SecurityServices
 
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<LoopbackOnlyMiddleware>();
+        app.UseMiddleware<CrossSiteRequestMiddleware>();
         return app;
     }
 
@@ -163,11 +176,22 @@ public static class SecurityServices
 
     public static WebApplication MapPiOpsSecurity(this WebApplication app)
     {
-        app.MapGet("/signin/oidc", (string? returnUrl) => Results.Challenge(
-                new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme]))
+        app.MapGet("/signin/oidc", (string? returnUrl, IOptions<AuthOptions> auth) => auth.Value.Oidc.Enabled
+                ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme])
+                : Results.Text("Sign-in with an organisation's account (OpenID Connect) is not configured here (Auth:Oidc:Authority). " +
+                               "Sign in with a user name and password at /signin.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status404NotFound))
             .AllowAnonymous();
-        app.MapPost("/signout", async (HttpContext http) =>
+        app.MapPost("/signout", async (HttpContext http, IAntiforgery antiforgery) =>
             {
+                // The attribute below only makes the antiforgery middleware validate and record the outcome; this
+                // endpoint binds no form, so nothing would refuse a request without the token unless checked here.
+                var validation = http.Features.Get<IAntiforgeryValidationFeature>();
+                if (!(validation?.IsValid ?? await antiforgery.IsRequestValidAsync(http)))
+                {
+                    return Results.Text("Sign-out needs the form's antiforgery token: use the Sign out button of a dashboard page. You are still signed in.",
+                        "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
+                }
+
                 await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
                 return Results.Redirect("/signin");
             })

@@ -32,7 +32,10 @@ public sealed class AuthOptions
     /// <summary>How long a sign-in lasts at most, however active: the sliding expiry above never extends it.</summary>
     public TimeSpan AbsoluteSessionLifetime { get; set; } = TimeSpan.FromHours(12);
 
-    /// <summary>Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.</summary>
+    /// <summary>
+    /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses (10.0.0.5) or networks
+    /// (10.0.0.0/8). None by default: then the headers are ignored, whoever sends them.
+    /// </summary>
     public List<string> KnownProxies { get; set; } = [];
 
     /// <summary>Act on the Kubernetes API as the signed-in user (Impersonate-User and Impersonate-Group headers).</summary>
@@ -115,9 +118,9 @@ public sealed class AuthOptions
             yield return $"Auth:AbsoluteSessionLifetime must be more than zero and at most 30 days (got {AbsoluteSessionLifetime}).";
         }
 
-        foreach (var proxy in KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _)))
+        foreach (var proxy in KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _) && !System.Net.IPNetwork.TryParse(p, out _)))
         {
-            yield return $"Auth:KnownProxies holds \"{proxy}\", which is not an IP address.";
+            yield return $"Auth:KnownProxies holds \"{proxy}\", which is not an IP address or a network such as 10.0.0.0/8.";
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.Extensions.Options;
 
 namespace PiOps.Web.Security;
@@ -8,14 +9,34 @@ namespace PiOps.Web.Security;
 /// page that says how to open access. Health probes and metrics stay reachable (read-only, no secrets) so kubelet
 /// and Prometheus can use them.
 /// </summary>
-/// With sign-in configured (section Auth), every address is served and sign-in decides.
-public sealed class LoopbackOnlyMiddleware(RequestDelegate next, IOptions<AccessOptions> options, IOptions<AuthOptions> auth, ILogger<LoopbackOnlyMiddleware> log)
+/// With sign-in configured (section Auth), every address is served and sign-in decides. Without it, the Host must
+/// also be a loopback name or an address (or one of AllowedHosts when set), since a page of another site whose name
+/// is made to resolve to 127.0.0.1 (DNS rebinding) would otherwise be served as this machine.
+public sealed class LoopbackOnlyMiddleware(RequestDelegate next, IOptions<AccessOptions> options, IOptions<AuthOptions> auth, ILogger<LoopbackOnlyMiddleware> log,
+    IOptions<HostFilteringOptions>? hosts = null)
 {
     private static readonly PathString[] Open = ["/health", "/metrics"];
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (auth.Value.Enabled || options.Value.AllowRemote || IsLocal(context.Connection) || Open.Any(p => context.Request.Path.StartsWithSegments(p)))
+        if (auth.Value.Enabled || options.Value.AllowRemote || Open.Any(p => context.Request.Path.StartsWithSegments(p)))
+        {
+            await next(context);
+            return;
+        }
+
+        if (!IsLoopbackName(context.Request.Host) && !HostsConfigured)
+        {
+            log.LogWarning("Refused {Method} {Path} for Host {Host}: without sign-in only localhost names and addresses are served",
+                context.Request.Method, context.Request.Path, context.Request.Host.Value);
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync($"This dashboard has no sign-in, so it answers only to localhost or an IP address, not to \"{context.Request.Host.Host}\" " +
+                "(a name of another site could be made to point here). Open http://localhost:PORT/, or list your names in AllowedHosts, or turn sign-in on.");
+            return;
+        }
+
+        if (IsLocal(context.Connection))
         {
             await next(context);
             return;
@@ -27,6 +48,15 @@ public sealed class LoopbackOnlyMiddleware(RequestDelegate next, IOptions<Access
         context.Response.ContentType = "text/html; charset=utf-8";
         await context.Response.WriteAsync(RefusalPage);
     }
+
+    // AllowedHosts other than "*": the host filtering middleware already refuses every other name.
+    private bool HostsConfigured => hosts?.Value.AllowedHosts is { Count: > 0 } list && !list.Contains("*");
+
+    private static bool IsLoopbackName(HostString host) =>
+        !host.HasValue // HTTP/1.0 and in-memory test requests carry none
+        || host.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || host.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) // RFC 6761: always loopback
+        || IPAddress.TryParse(host.Host.Trim('[', ']'), out _); // an address is no name that could be rebound
 
     private static bool IsLocal(ConnectionInfo c) =>
         c.RemoteIpAddress is null // in-memory test servers

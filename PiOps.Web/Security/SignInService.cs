@@ -36,31 +36,48 @@ public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider ti
             return new Outcome(null, $"Too many sign-in attempts from your address: wait a minute and try again.");
         }
 
-        var now = time.GetUtcNow();
-        if (_failures.TryGetValue(name, out var f) && f.LockedUntil is { } until && until > now)
+        // Count, then check: a guess takes its place before its password is checked, so concurrent guesses never
+        // check more passwords than the lockout allows.
+        var state = _failures.GetOrAdd(name, _ => new Failures());
+        lock (state)
         {
-            return new Outcome(null, $"This account is locked after {_o.MaxFailedSignIns} failed sign-ins: try again in {Math.Ceiling((until - now).TotalMinutes)} minute(s).");
+            var now = time.GetUtcNow();
+            if (state.LockedUntil is { } until && until > now)
+            {
+                return new Outcome(null, $"This account is locked after {_o.MaxFailedSignIns} failed sign-ins: try again in {Math.Ceiling((until - now).TotalMinutes)} minute(s).");
+            }
+
+            if (state.Count + state.Checking >= _o.MaxFailedSignIns)
+            {
+                return new Outcome(null, "Other sign-ins to this account are being checked: try again in a moment.");
+            }
+
+            state.Checking++;
         }
 
         var (canonical, role) = Verify(name, password ?? "");
-        if (role is null)
+        lock (state)
         {
-            var failures = _failures.AddOrUpdate(name, _ => new Failures(1, null), (_, old) => old with { Count = old.Count + 1 });
-            if (failures.Count >= _o.MaxFailedSignIns)
+            state.Checking--;
+            if (role is not null)
             {
-                _failures[name] = new Failures(0, now + _o.LockoutDuration);
+                state.Count = 0;
+            }
+            else if (++state.Count >= _o.MaxFailedSignIns)
+            {
+                state.Count = 0;
+                state.LockedUntil = time.GetUtcNow() + _o.LockoutDuration;
                 log.LogWarning("User {User} locked out for {Minutes} minutes after {Count} failed sign-ins from {Address}",
                     name, _o.LockoutDuration.TotalMinutes, _o.MaxFailedSignIns, from);
             }
-            else
-            {
-                log.LogWarning("Failed sign-in for {User} from {Address}", name, from);
-            }
+        }
 
+        if (role is null)
+        {
+            log.LogWarning("Failed sign-in for {User} from {Address}", name, from);
             return new Outcome(null, "The user name or password is wrong.");
         }
 
-        _failures.TryRemove(name, out _);
         log.LogInformation("User {User} signed in as {Role} from {Address}", canonical, role, from);
         return new Outcome(Principal(canonical, role, CookieAuthenticationDefaults.AuthenticationScheme), null);
     }
@@ -76,9 +93,12 @@ public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider ti
 
         if (string.Equals(name, AdminUser, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(_o.AdminPassword))
         {
-            // Constant time: the admin password is compared as bytes, not as a string that stops at the first difference.
+            // The same work as for any other name (a hash verified), so timing does not tell that the admin password
+            // is set; then a constant-time comparison of fixed-length digests.
+            PasswordHashes.Verify(DummyHash, password);
             return (AdminUser, System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.UTF8.GetBytes(password), System.Text.Encoding.UTF8.GetBytes(_o.AdminPassword)) ? Roles.Admin : null);
+                System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(password)),
+                System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_o.AdminPassword))) ? Roles.Admin : null);
         }
 
         // An unknown user costs a hash like a known one, so timing does not tell which names exist.
@@ -95,5 +115,11 @@ public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider ti
 
     public void Dispose() => _perAddress.Dispose();
 
-    private sealed record Failures(int Count, DateTimeOffset? LockedUntil);
+    // A user name's failures in a row, guesses being checked now, and the end of its lockout; guarded by its own lock.
+    private sealed class Failures
+    {
+        public int Count;
+        public int Checking;
+        public DateTimeOffset? LockedUntil;
+    }
 }
