@@ -29,6 +29,28 @@ public sealed class LogsFollowEndToEndFacts(BrowserFixture browser, Xunit.Abstra
         await LivePage.ExplainedAsync(page, dashboard, output, () => RunAsync(redis, page, dashboard));
     }
 
+    [Fact]
+    public async Task Logs_OfAPodThatIsGone_SayWhy_AndOfferTheWorkers()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["LocalRuntime__InitialReplicas"] = "1",
+            ["LocalRuntime__GracePeriod"] = "00:00:10",
+        });
+        var page = await browser.NewPageAsync();
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            string around = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-30).ToString("O"));
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/logs?target=pod/pi-worker-5f9c7d-gone1&around=" + around);
+            await Assertions.Expect(page.Locator("[data-testid=log-empty]")).ToContainTextAsync("Pod pi-worker-5f9c7d-gone1 does not exist now");
+
+            await page.Locator("[data-testid=log-tail-workers]").ClickAsync();
+            await Assertions.Expect(page.Locator("[data-testid=log-pod]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = "starting" })).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator("[data-testid=log-empty]")).ToHaveCountAsync(0);
+        });
+    }
+
     private static async Task RunAsync(IConnectionMultiplexer redis, IPage page, DashboardProcess dashboard)
     {
         var queue = new QueueKeys("queue:task").Queue;
