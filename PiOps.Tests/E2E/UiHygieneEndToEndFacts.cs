@@ -69,6 +69,36 @@ public sealed class UiHygieneEndToEndFacts(BrowserFixture browser, Xunit.Abstrac
         await context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Times_AreInTheBrowsersZone_NamedInTheAppBar_WithARememberedUtcSetting()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string> { ["LocalRuntime__InitialReplicas"] = "0" });
+        var context = await browser.Browser.NewContextAsync(new() { TimezoneId = "America/New_York", ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            var created = await page.APIRequest.PostAsync(dashboard.BaseAddress + "/api/tasks", new() { DataObject = new { iterations = 1000 } });
+            Assert.Equal(201, created.Status);
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/audit");
+            var chip = page.Locator("[data-testid=time-zone]");
+            var when = page.Locator("[data-testid=audit-when]").First;
+            string offset = TimeZoneInfo.FindSystemTimeZoneById("America/New_York").GetUtcOffset(DateTimeOffset.UtcNow).ToString(@"hh\:mm");
+            await Assertions.Expect(chip).ToContainTextAsync($"America/New_York (UTC-{offset})");
+            var local = DateTime.Parse(await when.InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            // The row's tooltip carries the same instant in UTC.
+            var utc = DateTimeOffset.Parse(await when.GetAttributeAsync("title") ?? "", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(TimeZoneInfo.ConvertTime(utc, TimeZoneInfo.FindSystemTimeZoneById("America/New_York")).DateTime, local);
+
+            await chip.ClickAsync();
+            await Assertions.Expect(chip).ToHaveTextAsync("UTC");
+            await Assertions.Expect(when).ToHaveTextAsync(utc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+            await page.ReloadAsync();
+            await LivePage.WaitInteractiveAsync(page);
+            await Assertions.Expect(page.Locator("[data-testid=time-zone]")).ToHaveTextAsync("UTC");
+        });
+        await context.CloseAsync();
+    }
+
     private static Task WaitBackgroundAsync(IPage page, bool dark) => Eventually.WaitAsync(async () =>
     {
         string color = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");

@@ -13,8 +13,10 @@ public static class LogPaneExplanation
     /// <param name="around">The window a task's link asks for, if any.</param>
     /// <param name="filtered">Whether a text filter, a since limit or excluded pods hide lines.</param>
     public static string? Explain(LogTarget target, WorkloadSnapshot snapshot, bool isLocal, IReadOnlyList<TailedPod> pods,
-        IReadOnlyList<LogLine> kept, DateTimeOffset? around, bool filtered, int linesPerPod)
+        IReadOnlyList<LogLine> kept, DateTimeOffset? around, bool filtered, int linesPerPod, Func<DateTimeOffset, string>? clock = null)
     {
+        clock ??= t => t.ToUniversalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        string Clock(DateTimeOffset t) => clock(t);
         string keeps = isLocal
             ? $"The local runtime keeps a pod's last {linesPerPod.ToString("N0", CultureInfo.InvariantCulture)} lines while the pod exists; a pod that was replaced, scaled away or deleted, or that ended before the dashboard restarted, took its lines with it."
             : "Kubernetes keeps a container's log only while its pod exists; a deleted pod's lines are gone unless a log shipper keeps them.";
@@ -50,6 +52,4 @@ public static class LogPaneExplanation
 
         return filtered ? $"No line matches the filters. {range}." : null;
     }
-
-    private static string Clock(DateTimeOffset t) => t.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -80,3 +80,23 @@ window.piopsTheme = {
         }
     },
 };
+
+// The browser's time zone (IANA name), and whether the operator chose to see times in UTC (kept in this browser).
+window.piopsClock = {
+    get() {
+        let utc = false;
+        try {
+            utc = localStorage.getItem("piops.utc") === "1";
+        } catch {
+            // Storage off: local time.
+        }
+        return { zone: Intl.DateTimeFormat().resolvedOptions().timeZone || null, utc };
+    },
+    setUtc(value) {
+        try {
+            localStorage.setItem("piops.utc", value ? "1" : "0");
+        } catch {
+            // Storage off: the choice lasts for this page only.
+        }
+    },
+};

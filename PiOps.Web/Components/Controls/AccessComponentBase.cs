@@ -18,6 +18,10 @@ public abstract class AccessComponentBase : ComponentBase
 
     protected bool IsAdmin { get; private set; }
 
+    /// <summary>The zone clock times are shown in: the browser's, or UTC by the operator's choice (from the layout).</summary>
+    [CascadingParameter]
+    protected DisplayZone Zone { get; set; } = DisplayZone.Utc;
+
     protected override async Task OnParametersSetAsync()
     {
         if (AuthenticationState is not null)

@@ -26,5 +26,4 @@ public static class Format
 
     public static string Ago(DateTimeOffset at, DateTimeOffset now) => Duration(now - at) + " ago";
 
-    public static string Time(DateTimeOffset? t) => t?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "—";
 }

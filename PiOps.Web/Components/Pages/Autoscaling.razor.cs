@@ -44,7 +44,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
         // The last 10 minutes at most (one point per 2 s), so the SVG stays small.
         var points = (Workloads.Autoscaler?.History ?? []).TakeLast(300).ToList();
         int every = Math.Max(1, points.Count / 5);
-        _labels = points.Select((p, i) => i % every == 0 ? p.At.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) : "").ToArray();
+        _labels = points.Select((p, i) => i % every == 0 ? Zone.Clock(p.At) : "").ToArray();
         _replicaSeries =
         [
             new ChartSeries<double> { Name = "replicas", Data = new(points.Select(p => (double)p.Replicas).ToArray()) },

@@ -195,7 +195,7 @@ public sealed partial class Logs : WorkloadComponentBase
         _shown = lines.ToList();
         var kept = _session.Lines;
         _explanation = _shown.Count > 0 ? null : LogPaneExplanation.Explain(_session.Target, Workloads, Runtime.IsLocal, _session.Pods, kept,
-            _around, _pattern is not null || _sinceMinutes > 0 || _excluded.Count > 0, LogOptions.Value.LinesPerPod);
+            _around, _pattern is not null || _sinceMinutes > 0 || _excluded.Count > 0, LogOptions.Value.LinesPerPod, t => Zone.Clock(t));
     }
 
     private string? _explanation;
