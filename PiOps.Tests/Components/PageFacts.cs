@@ -103,6 +103,23 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Overview_ShowsASlowRatePerMinute_OnAnAxisThatFitsIt()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var history = Enumerable.Range(0, 30).Select(i => new HistoryPoint(now.AddSeconds(i - 30), 12_000 + i, 0.4, 0, 1)).ToList();
+        _state.Push(FakeQueueState.Snapshot(12_030) with { History = history, DonePerSecond = 0.4 });
+        var page = this.RenderWithProviders<Overview>();
+
+        page.WaitForAssertion(() => Assert.Contains("Done and failed per minute", page.Markup));
+        var charts = page.FindComponents<MudBlazor.MudChart<double>>();
+        var rate = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "done/min")).Instance;
+        Assert.All(rate.ChartSeries.Single(s => s.Name == "done/min").Data.Values, v => Assert.Equal(24, v, 6));
+        Assert.Equal(5, ((MudBlazor.LineChartOptions)rate.ChartOptions!).YAxisTicks);
+        var depth = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "waiting")).Instance;
+        Assert.Equal(5000, ((MudBlazor.LineChartOptions)depth.ChartOptions!).YAxisTicks);
+    }
+
+    [Fact]
     public void QueueTail_ShowsNewestFirst_AndFollowsTheSharedSample()
     {
         _state.Push(FakeQueueState.Snapshot(30) with { Head = ["1", "2"], Tail = ["28", "29", "30"] });

@@ -8,7 +8,8 @@ namespace PiOps.Web.Components.Pages;
 /// <summary>The workers' autoscaler: its state, a chart of replicas against queue depth, and its settings.</summary>
 public sealed partial class Autoscaling : WorkloadComponentBase
 {
-    private readonly LineChartOptions _options = new() { ShowLegend = true };
+    private LineChartOptions _replicaOptions = ChartAxis.Options(1);
+    private LineChartOptions _depthOptions = ChartAxis.Options(0);
     private List<ChartSeries<double>> _replicaSeries = [];
     private List<ChartSeries<double>> _depthSeries = [];
     private string[] _labels = [];
@@ -51,6 +52,10 @@ public sealed partial class Autoscaling : WorkloadComponentBase
             new ChartSeries<double> { Name = "desired", Data = new(points.Select(p => (double)p.Desired).ToArray()) },
         ];
         _depthSeries = [new ChartSeries<double> { Name = "waiting", Data = new(points.Select(p => (double)p.QueueDepth).ToArray()) }];
+        // The replicas axis runs to the autoscaler's maximum, not to an arbitrary 20.
+        int maxReplicas = Math.Max(Workloads.Autoscaler?.Spec.MaxReplicas ?? 1, points.Count == 0 ? 1 : points.Max(p => Math.Max(p.Replicas, p.Desired)));
+        _replicaOptions = ChartAxis.Options(maxReplicas);
+        _depthOptions = ChartAxis.Options(points.Count == 0 ? 0 : points.Max(p => p.QueueDepth));
     }
 
     private string Kubectl
