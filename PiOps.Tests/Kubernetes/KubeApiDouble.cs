@@ -74,7 +74,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var api = new KubeApiDouble(app, role ?? KubernetesPermissions.Rules);
-        app.Run(api.HandleAsync);
+        app.Run(api.HandleRecordedAsync);
         await app.StartAsync();
         api.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         api.Seed("deployments", Deployment("pi-worker", workers));
@@ -389,7 +389,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             _impersonations.Enqueue($"{verb} {resource} as {impersonated} ({ctx.Request.Headers["Impersonate-Group"]})");
         }
 
-        if (!_role.Contains($"{kind.Group}/{resource}:{verb}") || _forbidden.ContainsKey($"{verb} {resource}"))
+        if ((!_role.Contains($"{kind.Group}/{resource}:{verb}") && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} {resource}"))
         {
             string target = path.Name is null ? $"{resource}{(kind.Group == "" ? "" : "." + kind.Group)}" : $"{path.Plural}{(kind.Group == "" ? "" : "." + kind.Group)} \"{path.Name}\"";
             await WriteStatus(ctx, 403, "Forbidden",
