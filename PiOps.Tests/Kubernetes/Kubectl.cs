@@ -40,7 +40,7 @@ public sealed class Kubectl : IDisposable
 
     public async Task<Result> TryRunAsync(params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        using var process = Launch(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(Timeout);
@@ -57,8 +57,27 @@ public sealed class Kubectl : IDisposable
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>kubectl's own minor version (32 for v1.32.4), from kubectl version --client.</summary>
+    public async Task<int> MinorVersionAsync()
+    {
+        var info = JsonNode.Parse(await RunAsync("version", "--client", "-o", "json"))!;
+        return int.Parse(info["clientVersion"]!["minor"]!.GetValue<string>().TrimEnd('+'), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Starts a long-running kubectl (logs -f); its output lines arrive in <see cref="Streaming.Lines"/>.</summary>
-    public Streaming Start(params string[] args) => new(Process.Start(StartInfo(args))!);
+    public Streaming Start(params string[] args) => new(Launch(args));
+
+    private Process Launch(string[] args)
+    {
+        try
+        {
+            return Process.Start(StartInfo(args))!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("kubectl is not on PATH: these tests compare PiOps with Kubernetes' own client. test.sh installs Debian's kubernetes-client when run as root.", ex);
+        }
+    }
 
     private ProcessStartInfo StartInfo(string[] args)
     {
