@@ -398,6 +398,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
+        if (await FailWatchAsync(ctx, verb, kind, path.Namespace))
+        {
+            return;
+        }
+
         if (kind.Group == "keda.sh" && !KedaInstalled)
         {
             // After authorization, as the API server does: the group is not served at all.
