@@ -707,9 +707,41 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
 
         bool manual = spec?["manualSelector"]?.GetValue<bool>() == true;
-        if (spec?["selector"] is not null && !manual)
+        if (spec?["selector"] is JsonObject given && !manual)
         {
-            causes.Add(("spec.selector", "Invalid value: `selector` will be auto-generated"));
+            // pkg/registry/batch/job/strategy.go (generateSelector) adds the controller-uid label to the selector given
+            // and the generated labels to the template; pkg/apis/batch/validation/validation.go then refuses a selector
+            // other than the generated one, and one the template's labels do not match. The values are printed as
+            // apimachinery/pkg/util/validation/field/errors.go prints them (Go's %#v; maps with sorted keys).
+            var selector = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["batch.kubernetes.io/controller-uid"] = uid };
+            foreach (var (k, v) in given["matchLabels"]?.AsObject() ?? [])
+            {
+                // A controller-uid given stays (generateSelector adds it only when absent).
+                selector[k] = v!.GetValue<string>();
+            }
+
+            string name = job["metadata"]?["name"]?.GetValue<string>() ?? "";
+            var expected = new Dictionary<string, string>
+            {
+                ["batch.kubernetes.io/controller-uid"] = uid, ["batch.kubernetes.io/job-name"] = name, ["controller-uid"] = uid, ["job-name"] = name,
+            };
+            if (selector.Any(kv => expected.GetValueOrDefault(kv.Key) != kv.Value))
+            {
+                var template = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["batch.kubernetes.io/controller-uid"] = uid, ["batch.kubernetes.io/job-name"] = name, ["controller-uid"] = uid, ["job-name"] = name,
+                };
+                foreach (var (k, v) in spec["template"]?["metadata"]?["labels"]?.AsObject() ?? [])
+                {
+                    template[k] = v!.GetValue<string>();
+                }
+
+                causes.Add(("spec.selector", $"Invalid value: v1.LabelSelector{{MatchLabels:{GoMap(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: `selector` not auto-generated"));
+                if (selector.Any(kv => template.GetValueOrDefault(kv.Key) != kv.Value))
+                {
+                    causes.Add(("spec.template.metadata.labels", $"Invalid value: {GoMap(template)}: `selector` does not match template `labels`"));
+                }
+            }
         }
 
         // The generated selector matches the new uid: a template still carrying an old Job's uid cannot match it.
@@ -727,6 +759,9 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             causes.Add(("spec.parallelism", "Invalid value: must be greater than or equal to 0"));
         }
     }
+
+    private static string GoMap(SortedDictionary<string, string> map) =>
+        "map[string]string{" + string.Join(", ", map.Select(kv => $"\"{kv.Key}\":\"{kv.Value}\"")) + "}";
 
     private static void ValidateCronJob(JsonObject cron, List<(string, string)> causes)
     {
