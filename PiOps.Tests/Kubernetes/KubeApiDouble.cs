@@ -766,32 +766,23 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private static void ValidateCronJob(JsonObject cron, List<(string, string)> causes)
     {
         string schedule = cron["spec"]?["schedule"]?.GetValue<string>() ?? "";
-        if (!ValidSchedule(schedule))
+        if (schedule.Length == 0)
         {
-            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": unparseable schedule"));
+            causes.Add(("spec.schedule", "Required value"));
+        }
+        else if (CronError(schedule) is { } error)
+        {
+            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": {error}"));
+        }
+
+        if (schedule.Contains("TZ", StringComparison.Ordinal))
+        {
+            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead"));
         }
 
         if (cron["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"]?["containers"] is not JsonArray { Count: > 0 })
         {
             causes.Add(("spec.jobTemplate.spec.template.spec.containers", "Required value"));
-        }
-    }
-
-    private static bool ValidSchedule(string schedule)
-    {
-        if (schedule is "@yearly" or "@annually" or "@monthly" or "@weekly" or "@daily" or "@midnight" or "@hourly")
-        {
-            return true;
-        }
-
-        try
-        {
-            Cronos.CronExpression.Parse(schedule);
-            return schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 5;
-        }
-        catch (Cronos.CronFormatException)
-        {
-            return false;
         }
     }
 
