@@ -999,7 +999,15 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
-        var log = PodLog(name);
+        var (container, refused) = LogContainer(ns, name, ctx.Request.Query["container"]);
+        if (refused is not null)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", refused);
+            return;
+        }
+
+        // A sidecar's log is empty here; the pod's lines are its own container's.
+        var log = IsSidecar(ns, name, container!) ? new PodLogState() : PodLog(name);
         bool follow = ctx.Request.Query["follow"] == "true";
         bool previous = ctx.Request.Query["previous"] == "true";
         if (previous && follow)
@@ -1011,7 +1019,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         if (previous && log.Previous is null)
         {
             // The API server's answer for a container that never restarted.
-            await WriteStatus(ctx, 400, "BadRequest", $"previous terminated container \"pi-container\" in pod \"{name}\" not found");
+            await WriteStatus(ctx, 400, "BadRequest", $"previous terminated container \"{container}\" in pod \"{name}\" not found");
             return;
         }
 
