@@ -23,6 +23,18 @@ if ((${#need[@]})); then
   fi
 fi
 
+# The kubectl comparisons (KubectlOracleFacts) run Kubernetes' own client: Debian's kubernetes-client package when it is
+# missing and this runs as root, best effort (without kubectl those tests fail and say kubectl is missing).
+if ! command -v kubectl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing: kubernetes-client (kubectl)"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null 2>&1 || echo "apt-get install kubernetes-client failed: the kubectl comparisons will fail"
+  else
+    echo "kubectl is missing: the kubectl comparisons will fail. Install it with: sudo apt-get install kubernetes-client"
+  fi
+fi
+
 # The chart tests render with helm when it is on PATH, else with the offline helm-render beside the project, which
 # its build.sh builds once from Debian's Go packages (installing them when run as root).
 if ! command -v helm >/dev/null 2>&1; then

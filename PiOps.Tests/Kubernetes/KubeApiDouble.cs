@@ -74,7 +74,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var api = new KubeApiDouble(app, role ?? KubernetesPermissions.Rules);
-        app.Run(api.HandleAsync);
+        app.Run(api.HandleRecordedAsync);
         await app.StartAsync();
         api.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         api.Seed("deployments", Deployment("pi-worker", workers));
@@ -389,12 +389,17 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             _impersonations.Enqueue($"{verb} {resource} as {impersonated} ({ctx.Request.Headers["Impersonate-Group"]})");
         }
 
-        if (!_role.Contains($"{kind.Group}/{resource}:{verb}") || _forbidden.ContainsKey($"{verb} {resource}"))
+        if ((!_role.Contains($"{kind.Group}/{resource}:{verb}") && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} {resource}"))
         {
             string target = path.Name is null ? $"{resource}{(kind.Group == "" ? "" : "." + kind.Group)}" : $"{path.Plural}{(kind.Group == "" ? "" : "." + kind.Group)} \"{path.Name}\"";
             await WriteStatus(ctx, 403, "Forbidden",
                 $"{target} is forbidden: User \"{ServiceAccount}\" cannot {verb} resource \"{resource}\" in API group \"{kind.Group}\" in the namespace \"{path.Namespace}\"",
                 new JsonObject { ["name"] = path.Name, ["group"] = kind.Group, ["kind"] = resource });
+            return;
+        }
+
+        if (await FailWatchAsync(ctx, verb, kind, path.Namespace))
+        {
             return;
         }
 
@@ -702,9 +707,41 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
 
         bool manual = spec?["manualSelector"]?.GetValue<bool>() == true;
-        if (spec?["selector"] is not null && !manual)
+        if (spec?["selector"] is JsonObject given && !manual)
         {
-            causes.Add(("spec.selector", "Invalid value: `selector` will be auto-generated"));
+            // pkg/registry/batch/job/strategy.go (generateSelector) adds the controller-uid label to the selector given
+            // and the generated labels to the template; pkg/apis/batch/validation/validation.go then refuses a selector
+            // other than the generated one, and one the template's labels do not match. The values are printed as
+            // apimachinery/pkg/util/validation/field/errors.go prints them (Go's %#v; maps with sorted keys).
+            var selector = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["batch.kubernetes.io/controller-uid"] = uid };
+            foreach (var (k, v) in given["matchLabels"]?.AsObject() ?? [])
+            {
+                // A controller-uid given stays (generateSelector adds it only when absent).
+                selector[k] = v!.GetValue<string>();
+            }
+
+            string name = job["metadata"]?["name"]?.GetValue<string>() ?? "";
+            var expected = new Dictionary<string, string>
+            {
+                ["batch.kubernetes.io/controller-uid"] = uid, ["batch.kubernetes.io/job-name"] = name, ["controller-uid"] = uid, ["job-name"] = name,
+            };
+            if (selector.Any(kv => expected.GetValueOrDefault(kv.Key) != kv.Value))
+            {
+                var template = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["batch.kubernetes.io/controller-uid"] = uid, ["batch.kubernetes.io/job-name"] = name, ["controller-uid"] = uid, ["job-name"] = name,
+                };
+                foreach (var (k, v) in spec["template"]?["metadata"]?["labels"]?.AsObject() ?? [])
+                {
+                    template[k] = v!.GetValue<string>();
+                }
+
+                causes.Add(("spec.selector", $"Invalid value: v1.LabelSelector{{MatchLabels:{GoMap(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: `selector` not auto-generated"));
+                if (selector.Any(kv => template.GetValueOrDefault(kv.Key) != kv.Value))
+                {
+                    causes.Add(("spec.template.metadata.labels", $"Invalid value: {GoMap(template)}: `selector` does not match template `labels`"));
+                }
+            }
         }
 
         // The generated selector matches the new uid: a template still carrying an old Job's uid cannot match it.
@@ -723,35 +760,29 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         }
     }
 
+    private static string GoMap(SortedDictionary<string, string> map) =>
+        "map[string]string{" + string.Join(", ", map.Select(kv => $"\"{kv.Key}\":\"{kv.Value}\"")) + "}";
+
     private static void ValidateCronJob(JsonObject cron, List<(string, string)> causes)
     {
         string schedule = cron["spec"]?["schedule"]?.GetValue<string>() ?? "";
-        if (!ValidSchedule(schedule))
+        if (schedule.Length == 0)
         {
-            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": unparseable schedule"));
+            causes.Add(("spec.schedule", "Required value"));
+        }
+        else if (CronError(schedule) is { } error)
+        {
+            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": {error}"));
+        }
+
+        if (schedule.Contains("TZ", StringComparison.Ordinal))
+        {
+            causes.Add(("spec.schedule", $"Invalid value: \"{schedule}\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead"));
         }
 
         if (cron["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"]?["containers"] is not JsonArray { Count: > 0 })
         {
             causes.Add(("spec.jobTemplate.spec.template.spec.containers", "Required value"));
-        }
-    }
-
-    private static bool ValidSchedule(string schedule)
-    {
-        if (schedule is "@yearly" or "@annually" or "@monthly" or "@weekly" or "@daily" or "@midnight" or "@hourly")
-        {
-            return true;
-        }
-
-        try
-        {
-            Cronos.CronExpression.Parse(schedule);
-            return schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 5;
-        }
-        catch (Cronos.CronFormatException)
-        {
-            return false;
         }
     }
 
@@ -968,7 +999,15 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
-        var log = PodLog(name);
+        var (container, refused) = LogContainer(ns, name, ctx.Request.Query["container"]);
+        if (refused is not null)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", refused);
+            return;
+        }
+
+        // A sidecar's log is empty here; the pod's lines are its own container's.
+        var log = IsSidecar(ns, name, container!) ? new PodLogState() : PodLog(name);
         bool follow = ctx.Request.Query["follow"] == "true";
         bool previous = ctx.Request.Query["previous"] == "true";
         if (previous && follow)
@@ -980,7 +1019,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         if (previous && log.Previous is null)
         {
             // The API server's answer for a container that never restarted.
-            await WriteStatus(ctx, 400, "BadRequest", $"previous terminated container \"pi-container\" in pod \"{name}\" not found");
+            await WriteStatus(ctx, 400, "BadRequest", $"previous terminated container \"{container}\" in pod \"{name}\" not found");
             return;
         }
 

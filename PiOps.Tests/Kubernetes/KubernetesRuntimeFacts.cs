@@ -275,7 +275,11 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
             ValidYaml.Replace("  backoffLimit: 1", "  backoffLimit: 1\n  selector:\n    matchLabels:\n      pod: pi")));
 
         Assert.StartsWith("The API refused the Job Not_Valid: metadata.name: Invalid value: \"Not_Valid\": a lowercase RFC 1123 subdomain", badName.Message);
-        Assert.Equal("The API refused the Job pasted: spec.selector: Invalid value: `selector` will be auto-generated. Nothing was created or changed.", selector.Message);
+        // The API server's own words (pkg/apis/batch/validation/validation.go), relayed field by field.
+        Assert.StartsWith("The API refused the Job pasted: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{", selector.Message);
+        Assert.Contains("}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` not auto-generated; ", selector.Message);
+        Assert.Contains("; spec.template.metadata.labels: Invalid value: map[string]string{", selector.Message);
+        Assert.EndsWith("}: `selector` does not match template `labels`. Nothing was created or changed.", selector.Message);
         Assert.Empty(Api.Versions("jobs"));
     }
 
@@ -350,9 +354,19 @@ public sealed class KubernetesConnectionFacts
     }
 
     [Fact]
-    public void ThisTestMachine_HasNoKubeconfig_SoTheEmbeddedDefaultIsLocal()
+    public void Auto_WithNoKubeconfigAnywhere_IsLocal_WhateverThisMachineHas()
     {
-        Assert.Empty(KubernetesConnection.KubeconfigFiles(new KubernetesOptions()));
+        // An explicit empty KUBECONFIG and an empty home: the machine's own ~/.kube/config is never looked at.
+        string home = Directory.CreateTempSubdirectory("piops-home-").FullName;
+        try
+        {
+            Assert.Empty(KubernetesConnection.KubeconfigFiles(new KubernetesOptions(), n => n == "KUBECONFIG" ? "" : null, home));
+            Assert.False(KubernetesConnection.UsesKubernetes(new KubernetesOptions(), n => n == "KUBECONFIG" ? "" : null, home, () => false));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
     }
 
     [Fact]

@@ -33,17 +33,19 @@ public static class ApiErrors
         };
     }
 
-    /// <summary>Why a list or watch failed, for the banner.</summary>
-    public static string ForRead(Exception ex, string resource, KubernetesTarget target)
+    /// <summary>Why a list or watch (<paramref name="verb"/>) failed, for the banner.</summary>
+    public static string ForRead(Exception ex, string resource, KubernetesTarget target, string verb = "list")
     {
         if (ex is HttpOperationException { Response: { } response } http)
         {
             var status = Status(http);
+            string retry = ReflectorBackoff.RetryAfter(ex) is { } after ? $" It asked to retry after {after.TotalSeconds:F0} s." : "";
             return response.StatusCode switch
             {
-                HttpStatusCode.Forbidden => $"The dashboard may not list and watch {resource} in namespace {target.Namespace}: its Role needs \"list\" and \"watch\" on \"{resource}\".",
+                HttpStatusCode.Forbidden => $"The dashboard may not {(verb == "watch" ? "watch" : "list and watch")} {resource} in namespace {target.Namespace}: its Role needs \"list\" and \"watch\" on \"{resource}\".",
                 HttpStatusCode.Unauthorized => $"The Kubernetes API at {target.Config.Host} did not accept the dashboard's credentials (401).",
-                _ => $"The Kubernetes API answered {(int)response.StatusCode} {response.ReasonPhrase} when listing {resource}{(string.IsNullOrWhiteSpace(status?.Message) ? "" : ": " + status.Message)}.",
+                HttpStatusCode.TooManyRequests => $"The Kubernetes API is too busy to {verb} {resource} (429, API priority and fairness); the dashboard retries with back-off.{retry}",
+                _ => $"The Kubernetes API answered {(int)response.StatusCode} {response.ReasonPhrase} when {(verb == "watch" ? "watching" : "listing")} {resource}{(string.IsNullOrWhiteSpace(status?.Message) ? "" : ": " + status.Message.TrimEnd('.'))}.",
             };
         }
 

@@ -16,7 +16,7 @@ public sealed record ClusterState(string Cluster, string? Context, string Namesp
 /// The one copy of a namespace's state per process, which every page renders from. The C# client has no informer,
 /// so per kind: list, then watch from the list's resourceVersion with a finite timeout; when the server ends the
 /// watch, watch again from the last version seen; on 410 Gone (the version is too old) list again; on any other
-/// failure wait with back-off and list again. The API load is seven lists and seven watches (KEDA's ScaledObjects where the CRD exists), whatever the number of pages.
+/// failure wait with client-go's back-off (<see cref="ReflectorBackoff"/>) and list again. The API load is seven lists and seven watches (KEDA's ScaledObjects where the CRD exists), whatever the number of pages.
 /// </summary>
 public sealed class ClusterCache(
     KubernetesTarget target,
@@ -48,7 +48,10 @@ public sealed class ClusterCache(
     private IEnumerable<IKindCache> All => [Deployments, Pods, Jobs, CronJobs, Autoscalers, Events, ScaledObjects];
 
     public ClusterState State => new(target.Cluster, target.Context, target.Namespace, _synced,
-        All.Select(k => _errors.GetValueOrDefault(k.Resource)).FirstOrDefault(e => e is not null));
+        All.SelectMany(k => new[] { _errors.GetValueOrDefault(k.Resource), _errors.GetValueOrDefault(WatchKey(k.Resource)) }).FirstOrDefault(e => e is not null));
+
+    // A failing watch is reported apart from its list: the list succeeding in between does not hide it.
+    private static string WatchKey(string resource) => resource + " watch";
 
     /// <summary>Called (at most every 50 ms) after the cache or the connection changed. Dispose to stop.</summary>
     public IDisposable Subscribe(Func<ClusterState, Task> onChanged) => _subscribers.Add(onChanged);
@@ -109,7 +112,7 @@ public sealed class ClusterCache(
         where T : class, IKubernetesObject<V1ObjectMeta>
         where TList : IItems<T>, IMetadata<V1ListMeta>
     {
-        var backOff = TimeSpan.FromSeconds(1);
+        var backOff = new ReflectorBackoff();
         int timeoutSeconds = (int)Math.Ceiling(_o.WatchTimeout.TotalSeconds);
         while (!stop.IsCancellationRequested)
         {
@@ -120,19 +123,56 @@ public sealed class ClusterCache(
 
                 SetError(cache.Resource, null);
                 _synced = All.All(k => k.Listed);
-                backOff = TimeSpan.FromSeconds(1);
                 Changed();
                 // Watch from the list's version until the version is too old (410), then list again.
+                var run = new WatchRun(() =>
+                {
+                    // The watch works: what failed before is over.
+                    backOff.Reset();
+                    if (_errors.ContainsKey(WatchKey(cache.Resource)))
+                    {
+                        SetError(WatchKey(cache.Resource), null);
+                        Changed();
+                    }
+                });
                 try
                 {
-                    while (await WatchOnceAsync(cache, watch, timeoutSeconds, stop))
+                    while (await WatchOnceAsync(cache, watch, timeoutSeconds, run, stop))
                     {
+                        if (!run.Worked)
+                        {
+                            // A watch the server ended at once, with nothing in it: back off as client-go does for a
+                            // "very short watch", or a server that closes every watch would be asked again in a loop.
+                            await Task.Delay(backOff.Next(), stop);
+                        }
                     }
                 }
-                catch (Exception ex) when (!stop.IsCancellationRequested)
+                catch (Exception ex) when (!stop.IsCancellationRequested && ex is not HttpOperationException && run.Worked)
                 {
-                    // A dropped connection or a refused watch: list again at once. Only a failing list is an outage.
-                    log.LogInformation("The {Resource} watch failed ({Message}): listing again", cache.Resource, ex.InnerException?.Message ?? ex.Message);
+                    // A watch that had worked was cut (a dropped connection): list again at once.
+                    log.LogInformation("The {Resource} watch was cut ({Message}): listing again", cache.Resource, ex.InnerException?.Message ?? ex.Message);
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested && ex is not HttpOperationException)
+                {
+                    // Cut before it worked: the connection does not hold. List again after a back-off; a list that
+                    // fails too reports the outage.
+                    log.LogInformation("The {Resource} watch was cut at once ({Message}): listing again after a back-off", cache.Resource, ex.InnerException?.Message ?? ex.Message);
+                    await Task.Delay(backOff.Next(ex), stop);
+                }
+                catch (HttpOperationException ex) when (!stop.IsCancellationRequested)
+                {
+                    // The watch request itself failed (403 on watch alone, 429 from priority and fairness, 5xx) while
+                    // the list works: an outage like a failing list, shown in the banner, and retried with back-off
+                    // (honouring Retry-After), never at once.
+                    string sentence = ApiErrors.ForRead(ex, cache.Resource, target, "watch");
+                    if (_errors.GetValueOrDefault(WatchKey(cache.Resource)) != sentence)
+                    {
+                        log.LogWarning("Watching {Resource} failed: {Error}", cache.Resource, sentence);
+                    }
+
+                    SetError(WatchKey(cache.Resource), sentence);
+                    Changed();
+                    await Task.Delay(backOff.Next(ex), stop);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -172,23 +212,43 @@ public sealed class ClusterCache(
                 Changed();
                 try
                 {
-                    await Task.Delay(backOff, stop);
+                    await Task.Delay(backOff.Next(ex), stop);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
-
-                backOff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, backOff.Ticks * 2));
             }
         }
     }
 
+    /// <summary>Whether the current watch works: it delivered an event, or it ran a while before the server ended it.</summary>
+    private sealed class WatchRun(Action worked)
+    {
+        public bool Worked { get; private set; }
+
+        public void Working()
+        {
+            if (!Worked)
+            {
+                Worked = true;
+                worked();
+            }
+        }
+
+        public void Start() => Worked = false;
+    }
+
     /// <summary>One watch. True: watch again from the last version seen. False: that version is gone, list again.</summary>
-    private async Task<bool> WatchOnceAsync<T>(KindCache<T> cache, WatchCall<T> watch, int timeoutSeconds, CancellationToken stop)
+    private async Task<bool> WatchOnceAsync<T>(KindCache<T> cache, WatchCall<T> watch, int timeoutSeconds, WatchRun run, CancellationToken stop)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         bool relist = false;
+        run.Start();
+        long started = Environment.TickCount64;
+        // A watch still open after a second was accepted: the client reads the first line eagerly, so an idle watch
+        // gives no other sign that the server said 200.
+        using var accepted = new Timer(_ => run.Working(), null, 1000, Timeout.Infinite);
         using var watchCts = CancellationTokenSource.CreateLinkedTokenSource(stop);
         // The server ends the watch at timeoutSeconds; this bounds a connection that went silent without closing.
         watchCts.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 30));
@@ -211,8 +271,14 @@ public sealed class ClusterCache(
             }, watchCts.Token);
             await foreach (var (type, item) in events)
             {
+                run.Working();
                 cache.Apply(type, item);
                 Changed();
+            }
+
+            if (Environment.TickCount64 - started >= 1000)
+            {
+                run.Working();
             }
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
@@ -227,6 +293,10 @@ public sealed class ClusterCache(
         {
             // The client reports a watch that the server ended before any event this way (it reads the first line
             // eagerly). Nothing was missed: watch again from the same version.
+            if (Environment.TickCount64 - started >= 1000)
+            {
+                run.Working();
+            }
         }
 
         return !relist;

@@ -351,6 +351,41 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         }
     }
 
+    /// <summary>
+    /// The container whose log is read, chosen as kubectl logs chooses it: the kubectl.kubernetes.io/default-container
+    /// annotation when it names a container of the pod, else the only container; with several (a sidecar of Istio,
+    /// Linkerd, a log shipper), the worker's container by name, else the first, as kubectl does. Null when the pod is
+    /// not known yet: the API then picks the only container or answers 400.
+    /// </summary>
+    public string? ContainerOf(string pod)
+    {
+        var spec = _cache.Pods.Get(pod);
+        var containers = spec?.Spec?.Containers?.Select(c => c.Name).ToList();
+        if (containers is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        if (spec!.Metadata?.Annotations?.TryGetValue("kubectl.kubernetes.io/default-container", out var annotated) == true && containers.Contains(annotated))
+        {
+            return annotated;
+        }
+
+        return containers.Count == 1 ? containers[0] : containers.Contains(Manifests.ContainerName) ? Manifests.ContainerName : containers[0];
+    }
+
+    private static string? TryStatusMessage(string body)
+    {
+        try
+        {
+            return KubernetesJson.Deserialize<V1Status>(body)?.Message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     private static LogLine Marker(string pod, DateTimeOffset at, string text) => new(at, pod, false, $"── {text} ──");
 
     private int RestartsOf(string pod) =>
@@ -363,8 +398,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         try
         {
-            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, previous: true,
-                tailLines: tailLines, timestamps: true, cancellationToken: cancellationToken);
+            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: ContainerOf(pod),
+                previous: true, tailLines: tailLines, timestamps: true, cancellationToken: cancellationToken);
             using var reader = new StreamReader(response.Body);
             var lines = new List<LogLine>();
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
@@ -388,8 +423,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         try
         {
             int? sinceSeconds = since is { } s ? Math.Max(1, (int)Math.Ceiling((_time.GetUtcNow() - s).TotalSeconds) + 1) : null;
-            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, follow: true,
-                tailLines: tailLines, sinceSeconds: sinceSeconds, timestamps: true, cancellationToken: cancellationToken);
+            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: ContainerOf(pod),
+                follow: true, tailLines: tailLines, sinceSeconds: sinceSeconds, timestamps: true, cancellationToken: cancellationToken);
             using var reader = new StreamReader(response.Body);
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
             {
@@ -405,6 +440,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Forbidden)
         {
             return $"The dashboard may not read logs here: its Role needs get on pods/log in {_target.Namespace}.";
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.BadRequest)
+        {
+            // Asking again gets the same answer (e.g. a pod with several containers and none named): say it, once.
+            string message = ex.Response.Content is { Length: > 0 } body && TryStatusMessage(body) is { } m ? m : ex.Message;
+            return $"The API refused to read the log of pod {pod}: {message.TrimEnd('.')}.";
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {

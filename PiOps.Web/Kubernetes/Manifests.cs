@@ -182,10 +182,13 @@ public static class Manifests
     public static V1Job JobFromCronJob(V1CronJob cron, string jobName)
     {
         var template = KubernetesJson.Deserialize<V1JobTemplateSpec>(KubernetesJson.Serialize(cron.Spec.JobTemplate));
-        var annotations = new Dictionary<string, string>(template.Metadata?.Annotations ?? new Dictionary<string, string>())
+        // As kubectl's createJobFromCronJob: the annotation first, then the template's (which win on a clash).
+        var annotations = new Dictionary<string, string> { ["cronjob.kubernetes.io/instantiate"] = "manual" };
+        foreach (var (key, value) in template.Metadata?.Annotations ?? new Dictionary<string, string>())
         {
-            ["cronjob.kubernetes.io/instantiate"] = "manual",
-        };
+            annotations[key] = value;
+        }
+
         return new V1Job
         {
             ApiVersion = "batch/v1",
@@ -197,7 +200,9 @@ public static class Manifests
                 Annotations = annotations,
                 OwnerReferences =
                 [
-                    new V1OwnerReference { ApiVersion = "batch/v1", Kind = "CronJob", Name = cron.Metadata.Name, Uid = cron.Metadata.Uid, BlockOwnerDeletion = true, Controller = true },
+                    // No blockOwnerDeletion, as kubectl leaves it out: where OwnerReferencesPermissionEnforcement is on
+                    // (OpenShift by default), setting it needs update on cronjobs/finalizers, which the Role lacks.
+                    new V1OwnerReference { ApiVersion = "batch/v1", Kind = "CronJob", Name = cron.Metadata.Name, Uid = cron.Metadata.Uid, Controller = true },
                 ],
             },
             Spec = template.Spec,

@@ -99,7 +99,53 @@ public sealed class CronSchedule
             return false;
         }
 
+        if (OutOfRange(fields) is { } outside)
+        {
+            error = $"\"{shown}\" is not a valid schedule: it {outside}. Kubernetes refuses it.";
+            return false;
+        }
+
         return Build(text, fields, zone, out result, out error);
+    }
+
+    private static readonly (string Name, int Min, int Max, string Hint)[] FieldRanges =
+    [
+        ("minute", 0, 59, ""),
+        ("hour", 0, 23, ""),
+        ("day-of-month", 1, 31, ""),
+        ("month", 1, 12, " (or JAN-DEC)"),
+        // robfig/cron, Kubernetes' parser, takes 0-6 (Cronos and some crons also take 7 for Sunday).
+        ("day-of-week", 0, 6, " (or SUN-SAT; Sunday is 0, not 7)"),
+    ];
+
+    /// <summary>
+    /// The first number outside its field's range, or a zero step, as robfig/cron's getRange refuses them; null when
+    /// all are within.
+    /// </summary>
+    private static string? OutOfRange(string[] fields)
+    {
+        for (int f = 0; f < fields.Length; f++)
+        {
+            var (name, min, max, hint) = FieldRanges[f];
+            foreach (var part in fields[f].Split(','))
+            {
+                var rangeAndStep = part.Split('/');
+                foreach (var token in rangeAndStep[0].Split('-'))
+                {
+                    if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && (n < min || n > max))
+                    {
+                        return $"has {n} in the {name} field, which takes {min}-{max}{hint}";
+                    }
+                }
+
+                if (rangeAndStep.Length == 2 && int.TryParse(rangeAndStep[1], NumberStyles.None, CultureInfo.InvariantCulture, out int step) && step == 0)
+                {
+                    return $"has the step \"{Shown(part)}\" in the {name} field; a step must be 1 or more";
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The input as an error message shows it: a long one cut, so the message stays a sentence.</summary>
