@@ -30,6 +30,8 @@ public sealed record TaskStatusRecord(
         new("updatedAt", Time(now)),
     ];
 
+    // Queued tasks are recorded per batch, not per task: the task's own hash carries its enqueue time from the
+    // envelope, so a finished task still says when it was enqueued.
     public static HashEntry[] Processing(TaskEnvelope task, string worker, DateTimeOffset now) =>
     [
         new("state", "processing"),
@@ -38,6 +40,7 @@ public sealed record TaskStatusRecord(
         new("worker", worker),
         new("startedAt", Time(now)),
         new("updatedAt", Time(now)),
+        .. EnqueuedAtField(task.EnqueuedAt),
     ];
 
     public static HashEntry[] Done(TaskResult result) =>
@@ -51,7 +54,10 @@ public sealed record TaskStatusRecord(
         new("startedAt", Time(result.StartedAt)),
         new("finishedAt", Time(result.FinishedAt)),
         new("updatedAt", Time(result.FinishedAt)),
+        .. EnqueuedAtField(result.EnqueuedAt),
     ];
+
+    private static HashEntry[] EnqueuedAtField(DateTimeOffset? at) => at is { } t ? [new("enqueuedAt", Time(t))] : [];
 
     public static HashEntry[] Dead(string reason, int attempts, string? worker, DateTimeOffset now) =>
     [

@@ -130,7 +130,8 @@ public sealed class FakeQueueOperations : IQueueOperations
         CancellationToken cancellationToken = default)
     {
         Calls.Add($"enqueue {iterations} x{count} {format}");
-        return Task.FromResult(new EnqueueOutcome(count, ["t-fake"], count, []));
+        // Ids as the producer makes them: one batch, numbered from 0.
+        return Task.FromResult(new EnqueueOutcome(count, [.. Enumerable.Range(0, count).Select(i => $"bfake-{i}")], count, []));
     }
 
     public Task<EnqueueOutcome> EnqueueLikeTheBookAsync(EntryFormat format)

@@ -48,6 +48,9 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Contains("3 task(s) enqueued", page.Find("[data-testid=last-outcome]").TextContent));
         Assert.Equal(["enqueue 250 x3 Envelope"], _ops.Calls);
+        // Which ids it made, to look them up.
+        Assert.Equal("Task ids bfake-0 to bfake-2, in the order they run.",
+            System.Text.RegularExpressions.Regex.Replace(page.Find("[data-testid=last-ids]").TextContent, @"\s+", " ").Trim());
     }
 
     [Fact]

@@ -93,6 +93,9 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
         var status = TaskStatusRecord.FromHash(task.Id, await server.Db.HashGetAllAsync(Keys.TaskStatus(task.Id)));
         Assert.Equal(TaskState.Done, status!.State);
         Assert.Equal("3.1514934010709918126", status.Pi);
+        // A finished task still says when it was enqueued (its batch record is not read once the task has its own).
+        Assert.NotNull(task.EnqueuedAt);
+        Assert.Equal(task.EnqueuedAt!.Value.ToUnixTimeMilliseconds(), status.EnqueuedAt?.ToUnixTimeMilliseconds());
         Assert.True(await server.Db.KeyTimeToLiveAsync(Keys.TaskStatus(task.Id)) > TimeSpan.FromHours(23));
         Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
         var published = await received.Task.Within(TimeSpan.FromSeconds(5), "completion message");
