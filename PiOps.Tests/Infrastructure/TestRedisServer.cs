@@ -127,6 +127,25 @@ public sealed class RedisServer : TestRedisServer
         await StartAsync();
     }
 
+    /// <summary>Stops the server hard and starts it again on the same port with nothing: its data files deleted.</summary>
+    public async Task RestartEmptyAsync()
+    {
+        await StopAsync();
+        foreach (var entry in new DirectoryInfo(_dir).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo d)
+            {
+                d.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
+
+        await StartAsync();
+    }
+
     /// <summary>
     /// SIGSTOP: the server keeps its connections open but answers nothing, as a stalled host or a long fork does.
     /// Commands sent meanwhile run, in order, once <see cref="ThawAsync"/> sends SIGCONT.

@@ -19,6 +19,9 @@ public sealed record QueueSnapshot(
     IReadOnlyList<HistoryPoint> History,
     IReadOnlyList<string> Head)
 {
+    /// <summary>The latest restart of Redis or loss of the queue's data the dashboard noticed, if any.</summary>
+    public RedisNotice? Notice { get; init; }
+
     /// <summary>How many entries from the head each sample carries, for the live first page of the queue.</summary>
     public const int HeadSize = 25;
 
@@ -39,7 +42,7 @@ public sealed record QueueSnapshot(
         || Paused != other.Paused || History.Count != other.History.Count
         || (History.Count > 0 && History[^1] != other.History[^1])
         || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
-        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head);
+        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head) || Notice != other.Notice;
 }
 
 public sealed record QueueTotals(long Enqueued, long Done, long Failed, long Recovered);
