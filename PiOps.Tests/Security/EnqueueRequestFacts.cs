@@ -154,4 +154,52 @@ public sealed class EnqueueRequestFacts(RedisServer server) : IClassFixture<Redi
         Assert.Contains($"enqueued {count:N0}, first id {ids[0]}, last id {ids[^1]}", enqueued.Parameters);
         Assert.DoesNotContain(audit, e => e.Error?.Contains("canceled", StringComparison.OrdinalIgnoreCase) == true);
     }
+
+    [Fact]
+    public async Task RedisStallsPartWay_TheAnswerAndTheAuditSayHowManyLandedAndWhich_AndARetryGetsTheSameAccount()
+    {
+        string key = Guid.NewGuid().ToString();
+        string json = "{\"iterations\": 10, \"count\": 1000000}";
+        using var client = await OperatorAsync(TimeSpan.FromMinutes(2));
+        var sent = client.SendAsync(Post(json, key));
+        await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(Keys.Queue) > 0, TimeSpan.FromSeconds(30), "the first batches to land");
+
+        HttpResponseMessage response;
+        await server.FreezeAsync();
+        try
+        {
+            // The dashboard's commands time out after 5 s; the enqueue then stops and tells what it knows.
+            response = await sent.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await server.ThawAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var entry = (await AuditAsync()).First(e => e.Action == "enqueue");
+        Assert.False(entry.Succeeded);
+        var m = System.Text.RegularExpressions.Regex.Match(entry.Error!,
+            @"^Redis failed part-way through the enqueue: ([\d,]+) of 1,000,000 task\(s\) were enqueued( \(first id b[0-9a-f]{32}-0, last id b[0-9a-f]{32}-\d+\))?(; ([\d,]+) more were sent but not confirmed, and may have landed if Redis answered late)?; the other ([\d,]+) were not enqueued \(Redis did not reply in time\)\.$");
+        Assert.True(m.Success, entry.Error);
+        Assert.Contains(entry.Error!, await response.Content.ReadAsStringAsync());
+        long landed = long.Parse(m.Groups[1].Value.Replace(",", ""));
+        long unconfirmed = m.Groups[4].Success ? long.Parse(m.Groups[4].Value.Replace(",", "")) : 0;
+        Assert.True(landed + unconfirmed < 1_000_000, entry.Error);
+        await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(Keys.Queue) >= landed, TimeSpan.FromSeconds(30), "the landed tasks");
+        long length = await server.Db.ListLengthAsync(Keys.Queue);
+        Assert.True(length >= landed && length <= landed + unconfirmed, $"{length} in the queue after: {entry.Error}");
+
+        HttpResponseMessage? retry = null;
+        // Until the dashboard has recorded the failure (Redis was frozen when it happened) a retry hears "still running".
+        await Eventually.WaitAsync(async () =>
+        {
+            retry = await client.SendAsync(Post(json, key));
+            return retry.StatusCode != HttpStatusCode.Conflict;
+        }, TimeSpan.FromSeconds(30), "the failure to be recorded for the key");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, retry!.StatusCode);
+        Assert.Contains("failed part-way", await retry.Content.ReadAsStringAsync());
+        Assert.Equal(length, await server.Db.ListLengthAsync(Keys.Queue));
+    }
 }

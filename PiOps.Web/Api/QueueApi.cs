@@ -199,6 +199,11 @@ public static class QueueApi
                         return await RefuseAsync(TypedResults.Problem(
                             $"The first request with this {EnqueueIdempotency.Header} (at {claim.FirstAt}) is still being enqueued; retry in a moment to get its outcome. Nothing was enqueued.",
                             statusCode: StatusCodes.Status409Conflict, title: "Request in progress"), "the first request with this key is still running");
+                    case ClaimState.FailedPartWay:
+                        return await RefuseAsync(TypedResults.Problem(
+                            $"The first request with this {EnqueueIdempotency.Header} (at {claim.FirstAt}) failed part-way: {claim.Error} Nothing more was enqueued now.",
+                            statusCode: StatusCodes.Status503ServiceUnavailable, title: "The first request failed part-way"),
+                            "the first request with this key failed part-way");
                     case ClaimState.DifferentRequest:
                         return await RefuseAsync(TypedResults.Problem(
                             $"This {EnqueueIdempotency.Header} was used at {claim.FirstAt} for a different request; use a new key for a new request. Nothing was enqueued.",
@@ -214,16 +219,38 @@ public static class QueueApi
             {
                 outcome = await ops.EnqueueManyAsync(tasks, format, cancellationToken: CancellationToken.None);
             }
+            catch (QueueActionException ex)
+            {
+                // The guarded operations wrote the audit entry with this sentence. Part-way, the key keeps the account
+                // of what landed for the retries; before anything landed it is free again.
+                if (key is not null)
+                {
+                    idempotency.Settle(ex.InnerException is EnqueueIncompleteException
+                        ? () => idempotency.FailAsync(user, key, ex.Message)
+                        : () => idempotency.ReleaseAsync(user, key));
+                }
+
+                return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: ex.InnerException is EnqueueIncompleteException ? "The enqueue failed part-way" : "Nothing was enqueued");
+            }
             catch when (key is not null)
             {
-                await idempotency.ReleaseAsync(user, key);
+                idempotency.Settle(() => idempotency.ReleaseAsync(user, key));
                 throw;
             }
 
             outcome = outcome with { Iterations = outcome.Iterations.Count <= 1000 ? outcome.Iterations : [] };
             if (key is not null)
             {
-                await idempotency.CompleteAsync(user, key, outcome, format);
+                try
+                {
+                    await idempotency.CompleteAsync(user, key, outcome, format);
+                }
+                catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                {
+                    // Redis went away right after the enqueue: record the outcome once it is back.
+                    idempotency.Settle(() => idempotency.CompleteAsync(user, key, outcome, format));
+                }
             }
 
             return TypedResults.Created("/api/queue", outcome);

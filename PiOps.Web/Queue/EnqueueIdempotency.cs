@@ -15,7 +15,7 @@ namespace PiOps.Web.Queue;
 /// (422), and a retry while the first is still enqueuing is told to wait (409). Keys are per user, so two clients'
 /// keys never meet. An outcome is kept compactly: its ids as runs of one batch ({batch}-0 … {batch}-k).
 /// </summary>
-public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOptions> queue)
+public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOptions> queue, ILogger<EnqueueIdempotency> log)
 {
     public const string Header = "Idempotency-Key";
 
@@ -65,9 +65,12 @@ public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOpti
             return new Claim(ClaimState.DifferentRequest, null, at);
         }
 
-        return fields.GetValueOrDefault("state") == "done"
-            ? new Claim(ClaimState.Replay, Read(fields), at)
-            : new Claim(ClaimState.InProgress, null, at);
+        return fields.GetValueOrDefault("state") switch
+        {
+            "done" => new Claim(ClaimState.Replay, Read(fields), at),
+            "failed" => new Claim(ClaimState.FailedPartWay, null, at, fields.GetValueOrDefault("error")),
+            _ => new Claim(ClaimState.InProgress, null, at),
+        };
     }
 
     /// <summary>Keeps the outcome of the request that claimed <paramref name="key"/>, for its retries.</summary>
@@ -97,6 +100,48 @@ public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOpti
             new("iterations", outcome.Iterations.Count <= 1000 ? string.Join(',', outcome.Iterations) : ""),
         ]);
         await db.KeyExpireAsync(record, _queue.StatusTtl);
+    }
+
+    /// <summary>
+    /// The first request failed part-way (some tasks landed): its retries get the same account of what landed rather
+    /// than a second copy of those tasks.
+    /// </summary>
+    public async Task FailAsync(string user, string key, string error)
+    {
+        var record = RecordKey(user, key);
+        var db = Db;
+        await db.HashSetAsync(record, [new("state", "failed"), new("error", error)]);
+        await db.KeyExpireAsync(record, _queue.StatusTtl);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> now, or, while Redis is away (the very reason the enqueue failed), again every
+    /// second until it lands or the claim lapses; meanwhile retries are told the first request is still running.
+    /// </summary>
+    public void Settle(Func<Task> write)
+    {
+        _ = Task.Run(async () =>
+        {
+            var until = DateTimeOffset.UtcNow + PendingTtl;
+            while (true)
+            {
+                try
+                {
+                    await write();
+                    return;
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    if (DateTimeOffset.UtcNow > until)
+                    {
+                        log.LogWarning("Could not record an idempotency key's outcome ({Message}); its claim lapses by itself", ex.Message);
+                        return;
+                    }
+
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+            }
+        });
     }
 
     /// <summary>The first request failed before it enqueued anything: the key is free again, so a retry can try.</summary>
@@ -141,8 +186,10 @@ public enum ClaimState
     Replay,
     InProgress,
     DifferentRequest,
+    FailedPartWay,
 }
 
 /// <param name="Outcome">The first request's outcome, when <see cref="ClaimState.Replay"/>.</param>
 /// <param name="FirstAt">When the first request with the key came.</param>
-public sealed record Claim(ClaimState State, EnqueueOutcome? Outcome, string? FirstAt);
+/// <param name="Error">What the first request's part-way failure left, when <see cref="ClaimState.FailedPartWay"/>.</param>
+public sealed record Claim(ClaimState State, EnqueueOutcome? Outcome, string? FirstAt, string? Error = null);
