@@ -8,11 +8,16 @@ internal static class QueueScripts
 {
     /// <summary>
     /// A task finished: drop it from the worker's in-flight list, keep the result, mark the status, count it, publish.
+    /// An entry no longer in flight was stored by an earlier try of this same call (its reply lost in an outage) or
+    /// recovered for another attempt: then nothing is stored or counted, and it returns 0. An empty entry means a task
+    /// that never was in the queue (an Indexed Job's): always stored.
     /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel,
     /// then the status hash's field/value pairs.
     /// </summary>
     public const string Complete = """
-        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        local removed = 1
+        if ARGV[1] ~= '' then removed = redis.call('LREM', KEYS[1], 1, ARGV[1]) end
+        if removed == 0 then return 0 end
         redis.call('LPUSH', KEYS[2], ARGV[2])
         redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
         for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
@@ -27,28 +32,34 @@ internal static class QueueScripts
     /// unless the queue is paused, move up to N more entries from the head of the queue to its in-flight list, and
     /// return everything that list holds. Returning the whole list, not only what this call moved, lets a worker adopt
     /// entries moved by an earlier call whose reply was lost in a Redis outage, so none sits there forgotten.
+    /// A result whose entry is no longer in flight is skipped (not stored, published or counted): an earlier try of
+    /// this call stored it and its reply was lost (a Redis stall longer than the client's timeout), or the entry was
+    /// recovered for another attempt, which will store it.
     /// KEYS: inflight, results, stats, queue, paused, then one status key per result.
     /// ARGV: results to keep, status TTL s, channel, result count, entries to take, then per result: raw entry,
     /// result JSON, number of status fields F, then F field/value pairs.
-    /// Returns 'ok' or 'paused', then the in-flight entries in the order they were taken.
+    /// Returns 'ok' or 'paused', the number of results skipped, then the in-flight entries in the order they were taken.
     /// </summary>
     public const string CompleteAndTake = """
         local unpack = unpack or table.unpack
         local keep, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
         local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
         local a = 6
+        local stored = 0
         for i = 1, n do
           local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-          redis.call('LREM', KEYS[1], 1, raw)
-          redis.call('LPUSH', KEYS[2], json)
-          redis.call('HSET', KEYS[5 + i], unpack(ARGV, a + 3, a + 2 + 2 * f))
-          redis.call('EXPIRE', KEYS[5 + i], ttl)
-          redis.call('PUBLISH', channel, json)
+          if redis.call('LREM', KEYS[1], 1, raw) == 1 then
+            redis.call('LPUSH', KEYS[2], json)
+            redis.call('HSET', KEYS[5 + i], unpack(ARGV, a + 3, a + 2 + 2 * f))
+            redis.call('EXPIRE', KEYS[5 + i], ttl)
+            redis.call('PUBLISH', channel, json)
+            stored = stored + 1
+          end
           a = a + 3 + 2 * f
         end
-        if n > 0 then
+        if stored > 0 then
           redis.call('LTRIM', KEYS[2], 0, keep - 1)
-          redis.call('HINCRBY', KEYS[3], 'done', n)
+          redis.call('HINCRBY', KEYS[3], 'done', stored)
         end
         local state = 'ok'
         if redis.call('EXISTS', KEYS[5]) == 1 then
@@ -59,6 +70,7 @@ internal static class QueueScripts
           end
         end
         local held = redis.call('LRANGE', KEYS[1], 0, -1)
+        table.insert(held, 1, tostring(n - stored))
         table.insert(held, 1, state)
         return held
         """;
@@ -79,11 +91,13 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// An entry that cannot be run: from the worker's in-flight list to the dead letters, in one step.
+    /// An entry that cannot be run: from the worker's in-flight list to the dead letters, in one step. An entry no
+    /// longer in flight (an earlier try already moved it) is a no-op that returns 0, so a retry adds no second letter.
     /// KEYS: inflight, dead letters, stats, status. ARGV: raw entry, dead-letter JSON, status TTL s, status pairs.
     /// </summary>
     public const string DeadLetter = """
         local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        if removed == 0 then return 0 end
         redis.call('RPUSH', KEYS[2], ARGV[2])
         redis.call('HINCRBY', KEYS[3], 'failed', 1)
         if #ARGV > 3 then

@@ -1,3 +1,4 @@
+using System.Globalization;
 using StackExchange.Redis;
 
 namespace PiOps.Shared.Queue;
@@ -32,9 +33,11 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
 
     /// <summary>
     /// Stores the result and removes the entry from the in-flight list in one step. Dying before this step means
-    /// the task runs again (at least once); after it, it is done exactly once in the results.
+    /// the task runs again (at least once); after it, it is done exactly once in the results. Returns false, having
+    /// stored nothing, when the entry was no longer in flight (an earlier try stored it, or it was recovered);
+    /// an empty <paramref name="raw"/> (a task that never was in the queue) is always stored.
     /// </summary>
-    public async Task CompleteAsync(string raw, TaskResult result)
+    public async Task<bool> CompleteAsync(string raw, TaskResult result)
     {
         string json = QueueJson.Serialize(result);
         var args = new List<RedisValue>
@@ -47,8 +50,8 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             args.Add(e.Value);
         }
 
-        await Db.ScriptEvaluateAsync(QueueScripts.Complete,
-            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]);
+        return (long)await Db.ScriptEvaluateAsync(QueueScripts.Complete,
+            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]) == 1;
     }
 
     /// <summary>
@@ -85,13 +88,13 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         }
 
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]))!;
-        var held = new string[reply.Length - 1];
-        for (int i = 1; i < reply.Length; i++)
+        var held = new string[reply.Length - 2];
+        for (int i = 2; i < reply.Length; i++)
         {
-            held[i - 1] = (string)reply[i]!;
+            held[i - 2] = (string)reply[i]!;
         }
 
-        return new TakeResult((string?)reply[0] == "paused", held);
+        return new TakeResult((string?)reply[0] == "paused", held, int.Parse((string)reply[1]!, CultureInfo.InvariantCulture));
     }
 
     /// <summary>Puts entries this worker took but will not start back at the head of the queue, in order, unchanged.</summary>
@@ -100,8 +103,11 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             : (int)await Db.ScriptEvaluateAsync(QueueScripts.GiveBack, [_keys.InFlight(WorkerId), _keys.Queue],
                 [.. entries.Select(e => (RedisValue)e)]);
 
-    /// <summary>Moves an entry that cannot be run from the in-flight list to the dead letters, in one step.</summary>
-    public async Task DeadLetterAsync(string raw, DeadLetter letter)
+    /// <summary>
+    /// Moves an entry that cannot be run from the in-flight list to the dead letters, in one step. Returns false, having
+    /// changed nothing, when the entry was no longer in flight (an earlier try moved it).
+    /// </summary>
+    public async Task<bool> DeadLetterAsync(string raw, DeadLetter letter)
     {
         var args = new List<RedisValue> { raw, QueueJson.Serialize(letter), (long)options.StatusTtl.TotalSeconds };
         if (letter.TaskId is not null)
@@ -113,8 +119,8 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             }
         }
 
-        await Db.ScriptEvaluateAsync(QueueScripts.DeadLetter,
-            [_keys.InFlight(WorkerId), _keys.DeadLetters, _keys.Stats, _keys.TaskStatus(letter.TaskId ?? "-")], [.. args]);
+        return (long)await Db.ScriptEvaluateAsync(QueueScripts.DeadLetter,
+            [_keys.InFlight(WorkerId), _keys.DeadLetters, _keys.Stats, _keys.TaskStatus(letter.TaskId ?? "-")], [.. args]) == 1;
     }
 
     /// <summary>Marks a task as being worked on. Best effort: losing this write loses no task.</summary>
@@ -175,7 +181,11 @@ public readonly record struct FinishedTask(string Raw, TaskResult Result);
 
 /// <param name="Paused">The queue is paused: nothing new was taken.</param>
 /// <param name="Held">Every entry in this worker's in-flight list, oldest first: the ones it must run or give back.</param>
-public sealed record TakeResult(bool Paused, IReadOnlyList<string> Held);
+/// <param name="Skipped">
+/// Finished tasks not stored because their entry was no longer in flight: stored by an earlier try whose reply was lost,
+/// or recovered for another attempt. Nothing of theirs was stored, published or counted again.
+/// </param>
+public sealed record TakeResult(bool Paused, IReadOnlyList<string> Held, int Skipped = 0);
 
 /// <param name="Queued">Entries waiting in the queue.</param>
 /// <param name="OthersInFlight">Entries in other workers' in-flight lists: running, or waiting to be recovered.</param>

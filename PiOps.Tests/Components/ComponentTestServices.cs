@@ -117,6 +117,15 @@ public sealed class FakeQueueOperations : IQueueOperations
 {
     public List<string> Calls { get; } = [];
 
+    /// <summary>What the page asked to be written to the audit trail besides its actions.</summary>
+    public List<string> Recorded { get; } = [];
+
+    public Task RecordAsync(string action, string parameters, bool succeeded, string? outcome)
+    {
+        Recorded.Add($"{action} {(succeeded ? "done" : "not done")}: {outcome}");
+        return Task.CompletedTask;
+    }
+
     public long QueueLength { get; set; }
 
     public QueueOptions Queue { get; } = new();

@@ -38,6 +38,19 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Enqueue_BadValue_LeavesARefusedAuditEntry_WithTheReason()
+    {
+        var page = this.RenderWithProviders<Enqueue>();
+
+        page.Find("input[data-testid=iterations]").Input("abc");
+        page.Find("[data-testid=enqueue]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(_ops.Recorded));
+        Assert.StartsWith("enqueue not done: refused: Iterations must be a whole number", _ops.Recorded[0]);
+        Assert.Empty(_ops.Calls);
+    }
+
+    [Fact]
     public void Enqueue_GoodValues_EnqueueOnce_AndReportTheOutcome()
     {
         var page = this.RenderWithProviders<Enqueue>();

@@ -17,7 +17,7 @@ public sealed class CronJobsEndToEndFacts(BrowserFixture browser, Xunit.Abstract
         {
             ["LocalRuntime__GracePeriod"] = "00:00:10",
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
         await LivePage.ExplainedAsync(page, dashboard, output, () => RunAsync(dashboard, redis, queue, page));

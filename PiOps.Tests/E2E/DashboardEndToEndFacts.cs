@@ -24,7 +24,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
     public async Task InitializeAsync()
     {
         _dashboard = await DashboardProcess.StartAsync();
-        _redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_dashboard.GarnetPort}");
+        _redis = await ConnectionMultiplexer.ConnectAsync(_dashboard.RedisConfiguration);
     }
 
     public async Task DisposeAsync()
@@ -44,6 +44,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
         {
             ["REDIS_HOST"] = "127.0.0.1",
             ["REDIS_PORT"] = _dashboard.GarnetPort.ToString(),
+            ["REDIS_PASSWORD"] = _dashboard.RedisPassword,
             ["POP_TIMEOUT_SECONDS"] = "1",
             ["HEARTBEAT_TTL_SECONDS"] = "3",
         });

@@ -20,7 +20,7 @@ public sealed class EmbeddedRestartFacts
         string[] entries = Enumerable.Range(1, 1000).Select(i => i.ToString()).ToArray();
         await using (var first = await DashboardProcess.StartAsync(data))
         {
-            await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{first.GarnetPort}");
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(first.RedisConfiguration);
             await redis.GetDatabase().ListRightPushAsync(Keys.Queue, entries.Select(e => (RedisValue)e).ToArray());
             if (crash)
             {
@@ -33,7 +33,7 @@ public sealed class EmbeddedRestartFacts
         }
 
         await using var second = await DashboardProcess.StartAsync(data);
-        await using var again = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{second.GarnetPort}");
+        await using var again = await ConnectionMultiplexer.ConnectAsync(second.RedisConfiguration);
         var kept = await again.GetDatabase().ListRangeAsync(Keys.Queue);
         Assert.Equal(entries, kept.Select(v => (string)v!));
         await second.KillAsync();

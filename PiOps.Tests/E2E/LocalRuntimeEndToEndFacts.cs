@@ -21,7 +21,7 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
             ["LocalRuntime__InitialReplicas"] = "2",
             ["LocalRuntime__GracePeriod"] = "00:00:15",
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var keys = new QueueKeys("queue:task");
         await redis.GetDatabase().ListRightPushAsync(keys.Queue, ["100000", "200000", "300000"]);
         await Eventually.WaitAsync(async () => await redis.GetDatabase().ListLengthAsync(keys.Results) == 3,
@@ -59,7 +59,7 @@ public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<Br
         {
             ["LocalRuntime__GracePeriod"] = "00:00:10",
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var queue = new QueueKeys("queue:task").Queue;
         var page = await browser.NewPageAsync();
         await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");

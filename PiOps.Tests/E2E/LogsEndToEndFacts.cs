@@ -18,7 +18,7 @@ public sealed class LogsEndToEndFacts(BrowserFixture browser, Xunit.Abstractions
             ["LocalRuntime__InitialReplicas"] = "2",
             ["LocalRuntime__GracePeriod"] = "00:00:10",
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var page = await browser.NewPageAsync();
         await LivePage.ExplainedAsync(page, dashboard, output, () => RunAsync(dashboard, redis, page));
     }

@@ -23,7 +23,7 @@ public sealed class LogsFollowEndToEndFacts(BrowserFixture browser, Xunit.Abstra
             ["LocalRuntime__InitialReplicas"] = "1",
             ["LocalRuntime__GracePeriod"] = "00:00:10",
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var page = await browser.NewPageAsync();
         await page.SetViewportSizeAsync(1280, 800);
         await LivePage.ExplainedAsync(page, dashboard, output, () => RunAsync(redis, page, dashboard));

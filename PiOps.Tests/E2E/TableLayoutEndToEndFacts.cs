@@ -31,7 +31,7 @@ public sealed class TableLayoutEndToEndFacts(BrowserFixture browser, Xunit.Abstr
             ["LocalRuntime__InitialReplicas"] = "2",
             ["LocalRuntime__GracePeriod"] = "00:00:10",
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var keys = new QueueKeys("queue:task");
         // Rows in every table: results, dead letters (bad input), a Job and a CronJob with long names.
         await redis.GetDatabase().ListRightPushAsync(keys.Queue, ["100000", "not-a-number", "200000", "-5"]);

@@ -27,6 +27,12 @@ public sealed class DashboardProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The embedded Garnet's password, as the dashboard keeps it in its data folder.</summary>
+    public string RedisPassword => File.ReadAllText(Path.Combine(DataDirectory, "redis-password")).Trim();
+
+    /// <summary>A StackExchange.Redis configuration for the embedded Garnet, with its password.</summary>
+    public string RedisConfiguration => $"127.0.0.1:{GarnetPort},password={RedisPassword}";
+
     public string Output => string.Join("\n", _output);
 
     public int Pid => _process.Id;

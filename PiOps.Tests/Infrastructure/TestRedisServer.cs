@@ -127,6 +127,45 @@ public sealed class RedisServer : TestRedisServer
         await StartAsync();
     }
 
+    /// <summary>Stops the server hard and starts it again on the same port with nothing: its data files deleted.</summary>
+    public async Task RestartEmptyAsync()
+    {
+        await StopAsync();
+        foreach (var entry in new DirectoryInfo(_dir).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo d)
+            {
+                d.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
+
+        await StartAsync();
+    }
+
+    /// <summary>
+    /// SIGSTOP: the server keeps its connections open but answers nothing, as a stalled host or a long fork does.
+    /// Commands sent meanwhile run, in order, once <see cref="ThawAsync"/> sends SIGCONT.
+    /// </summary>
+    public Task FreezeAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
+    public Task ThawAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var pid = (_process ?? throw new InvalidOperationException("server not started")).Id;
+        using var kill = Process.Start(new ProcessStartInfo("kill", [signal, pid.ToString()]) { UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {pid} exited with {kill.ExitCode}");
+        }
+    }
+
     protected override void Cleanup()
     {
         try

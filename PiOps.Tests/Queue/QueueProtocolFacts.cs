@@ -111,7 +111,7 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
         var now = DateTimeOffset.UtcNow;
         for (int i = 0; i < 5; i++)
         {
-            await worker.CompleteAsync("x", new TaskResult($"t{i}", i, "4", 0, "w1", 1, null, now, now));
+            await worker.CompleteAsync("", new TaskResult($"t{i}", i, "4", 0, "w1", 1, null, now, now));
         }
 
         var kept = await server.Db.ListRangeAsync(Keys.Results);

@@ -18,7 +18,7 @@ public sealed class DepthLatencyFacts(BrowserFixture browser, ITestOutputHelper 
     public async Task InitializeAsync()
     {
         _dashboard = await DashboardProcess.StartAsync();
-        _redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_dashboard.GarnetPort}");
+        _redis = await ConnectionMultiplexer.ConnectAsync(_dashboard.RedisConfiguration);
     }
 
     public async Task DisposeAsync()

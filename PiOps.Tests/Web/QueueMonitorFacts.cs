@@ -81,7 +81,7 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
         for (int i = 0; i < 40; i++)
         {
             var now = DateTimeOffset.UtcNow;
-            await worker.CompleteAsync("x", new TaskResult($"t{i}", 1, "4", 1, "w", 1, null, now, now));
+            await worker.CompleteAsync("", new TaskResult($"t{i}", 1, "4", 1, "w", 1, null, now, now));
             await Task.Delay(25);
         }
 

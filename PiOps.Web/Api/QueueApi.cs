@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using PiOps.Shared.Queue;
 using PiOps.Web.Queue;
@@ -20,7 +21,8 @@ public static class QueueApi
             .RequireAuthorization(Security.Roles.Operate)
             .WithSummary("Enqueue tasks")
             .WithDescription("Body: {\"iterations\": 5000000, \"count\": 1, \"format\": \"envelope\"|\"plain\"} or {\"tasks\": [5000000, 100]}. " +
-                             "All tasks are checked first; a bad one rejects the whole request.")
+                             "All tasks are checked first; a bad one rejects the whole request. With an Idempotency-Key header, a retry " +
+                             "of the same request returns the first one's outcome and enqueues nothing.")
             .Accepts<EnqueueRequest>("application/json")
             .Produces<EnqueueOutcome>(StatusCodes.Status201Created)
             .ProducesValidationProblem();
@@ -49,28 +51,47 @@ public static class QueueApi
         return app;
     }
 
-    private static async Task<IResult> EnqueueAsync(HttpContext http, IQueueOperations ops)
+    private static async Task<IResult> EnqueueAsync(HttpContext http, IQueueOperations ops, EnqueueIdempotency idempotency)
     {
-        JsonDocument doc;
+        byte[] body;
         try
         {
-            doc = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = 8 }, http.RequestAborted);
-        }
-        catch (JsonException ex)
-        {
-            return Problem("The body is not valid JSON: " + ex.Message);
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+            body = buffer.ToArray();
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return TypedResults.Problem("The request is over 1 MiB; send at most 100,000 tasks per request. Nothing was enqueued.",
-                statusCode: StatusCodes.Status413PayloadTooLarge);
+            const string tooLarge = "The request is over 1 MiB; send at most 100,000 tasks per request. Nothing was enqueued.";
+            await ops.RecordAsync("enqueue", $"a body over 1 MiB", false, "refused: " + tooLarge);
+            return TypedResults.Problem(tooLarge, statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+
+        // What the audit shows of a refused request: its start, as text (the Audit page and CSV neutralise it).
+        string shown = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 200)) + (body.Length > 200 ? "…" : "");
+
+        async Task<IResult> RefuseAsync(IResult result, string reason)
+        {
+            await ops.RecordAsync("enqueue", shown, false, "refused: " + reason);
+            return result;
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException ex)
+        {
+            return await RefuseAsync(Problem("The body is not valid JSON: " + ex.Message), "the body is not valid JSON: " + ex.Message);
         }
 
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return Problem("The body must be a JSON object such as {\"iterations\": 5000000, \"count\": 10}.");
+                const string notObject = "The body must be a JSON object such as {\"iterations\": 5000000, \"count\": 10}.";
+                return await RefuseAsync(Problem(notObject), notObject);
             }
 
             var errors = new Dictionary<string, string[]>();
@@ -153,11 +174,86 @@ public static class QueueApi
 
             if (errors.Count > 0)
             {
-                return TypedResults.ValidationProblem(errors, title: "The request was not valid; nothing was enqueued.");
+                return await RefuseAsync(TypedResults.ValidationProblem(errors, title: "The request was not valid; nothing was enqueued."),
+                    string.Join(" ", errors.Select(e => $"{e.Key}: {e.Value[0]}")));
             }
 
-            var outcome = await ops.EnqueueManyAsync(tasks, format, cancellationToken: http.RequestAborted);
-            return TypedResults.Created("/api/queue", outcome with { Iterations = outcome.Iterations.Count <= 1000 ? outcome.Iterations : [] });
+            string? key = http.Request.Headers.TryGetValue(EnqueueIdempotency.Header, out var keys) ? keys.ToString() : null;
+            string user = http.User.Identity?.Name ?? "anonymous";
+            if (key is not null)
+            {
+                if (EnqueueIdempotency.Check(key) is { } keyError)
+                {
+                    return await RefuseAsync(Problem(keyError), keyError);
+                }
+
+                var claim = await idempotency.ClaimAsync(user, key, body);
+                switch (claim.State)
+                {
+                    case ClaimState.Replay:
+                        await ops.RecordAsync("enqueue", shown, true,
+                            $"nothing enqueued: a retry with the {EnqueueIdempotency.Header} of the request at {claim.FirstAt}, answered with its outcome");
+                        http.Response.Headers["Idempotent-Replayed"] = "true";
+                        return TypedResults.Created("/api/queue", claim.Outcome!);
+                    case ClaimState.InProgress:
+                        return await RefuseAsync(TypedResults.Problem(
+                            $"The first request with this {EnqueueIdempotency.Header} (at {claim.FirstAt}) is still being enqueued; retry in a moment to get its outcome. Nothing was enqueued.",
+                            statusCode: StatusCodes.Status409Conflict, title: "Request in progress"), "the first request with this key is still running");
+                    case ClaimState.FailedPartWay:
+                        return await RefuseAsync(TypedResults.Problem(
+                            $"The first request with this {EnqueueIdempotency.Header} (at {claim.FirstAt}) failed part-way: {claim.Error} Nothing more was enqueued now.",
+                            statusCode: StatusCodes.Status503ServiceUnavailable, title: "The first request failed part-way"),
+                            "the first request with this key failed part-way");
+                    case ClaimState.DifferentRequest:
+                        return await RefuseAsync(TypedResults.Problem(
+                            $"This {EnqueueIdempotency.Header} was used at {claim.FirstAt} for a different request; use a new key for a new request. Nothing was enqueued.",
+                            statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused"), "the key was used for a different request");
+                }
+            }
+
+            // Not cancelled when the client goes away: an enqueue either runs to its end, and the audit says how many
+            // tasks and which ids, or fails before it starts. A client that gave up retries with its Idempotency-Key
+            // and gets this outcome instead of a second copy.
+            EnqueueOutcome outcome;
+            try
+            {
+                outcome = await ops.EnqueueManyAsync(tasks, format, cancellationToken: CancellationToken.None);
+            }
+            catch (QueueActionException ex)
+            {
+                // The guarded operations wrote the audit entry with this sentence. Part-way, the key keeps the account
+                // of what landed for the retries; before anything landed it is free again.
+                if (key is not null)
+                {
+                    idempotency.Settle(ex.InnerException is EnqueueIncompleteException
+                        ? () => idempotency.FailAsync(user, key, ex.Message)
+                        : () => idempotency.ReleaseAsync(user, key));
+                }
+
+                return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: ex.InnerException is EnqueueIncompleteException ? "The enqueue failed part-way" : "Nothing was enqueued");
+            }
+            catch when (key is not null)
+            {
+                idempotency.Settle(() => idempotency.ReleaseAsync(user, key));
+                throw;
+            }
+
+            outcome = outcome with { Iterations = outcome.Iterations.Count <= 1000 ? outcome.Iterations : [] };
+            if (key is not null)
+            {
+                try
+                {
+                    await idempotency.CompleteAsync(user, key, outcome, format);
+                }
+                catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                {
+                    // Redis went away right after the enqueue: record the outcome once it is back.
+                    idempotency.Settle(() => idempotency.CompleteAsync(user, key, outcome, format));
+                }
+            }
+
+            return TypedResults.Created("/api/queue", outcome);
         }
     }
 

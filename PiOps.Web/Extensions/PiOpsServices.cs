@@ -59,6 +59,7 @@ public static class PiOpsServices
         // Pages, the API and the hub get the guarded face of the queue actions: roles checked, every change audited.
         services.AddSingleton<QueueOperations>();
         services.AddScoped<IQueueOperations, GuardedQueueOperations>();
+        services.AddSingleton<EnqueueIdempotency>();
         services.AddHostedService<QueueMetrics>();
 
         // Workloads: on a cluster (in a pod, or with a kubeconfig) the Kubernetes API; else the local runtime runs the

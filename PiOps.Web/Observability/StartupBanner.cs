@@ -13,7 +13,7 @@ public sealed class StartupBanner(IServer server, IHostApplicationLifetime lifet
         {
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             string workers = redis.IsEmbedded
-                ? $"; start workers with REDIS_HOST=127.0.0.1 REDIS_PORT={redis.Settings.Port}"
+                ? $"; start workers with REDIS_HOST=127.0.0.1 REDIS_PORT={redis.Settings.Port} REDIS_PASSWORD=\"$(cat '{redis.PasswordFile}')\""
                 : "";
             Console.WriteLine($"PiOps dashboard listening on {string.Join(", ", addresses)} · Redis: {redis.Description}{workers}");
         });

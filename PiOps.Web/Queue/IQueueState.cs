@@ -50,4 +50,11 @@ public interface IQueueOperations
     Task DeleteDeadLetterAsync(string record);
 
     Task<long> DeleteAllDeadLettersAsync(long expected);
+
+    /// <summary>
+    /// Records in the audit trail an action decided outside these methods: a request refused for bad input before
+    /// anything was asked of Redis, or an enqueue answered from an earlier request with the same Idempotency-Key.
+    /// Only the guarded operations keep an audit trail; elsewhere this does nothing.
+    /// </summary>
+    Task RecordAsync(string action, string parameters, bool succeeded, string? outcome) => Task.CompletedTask;
 }

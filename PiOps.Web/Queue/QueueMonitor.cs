@@ -18,8 +18,16 @@ public sealed class QueueMonitor(
     IOptions<QueueOptions> queueOptions,
     IOptions<DashboardOptions> dashboardOptions,
     TimeProvider time,
-    ILogger<QueueMonitor> log) : BackgroundService, IQueueState
+    ILogger<QueueMonitor> log,
+    Audit.AuditLog audit) : BackgroundService, IQueueState
 {
+    /// <summary>How often the server's run_id is read (INFO server), besides right after an outage.</summary>
+    private static readonly TimeSpan RunIdInterval = TimeSpan.FromSeconds(2);
+
+    private readonly RedisWatch _watch = new();
+    private DateTimeOffset _lastRunId = DateTimeOffset.MinValue;
+    private RedisNotice? _notice;
+
     private readonly QueueOptions _queue = queueOptions.Value;
     private readonly DashboardOptions _options = dashboardOptions.Value;
     private readonly QueueKeys _keys = new(queueOptions.Value.QueueName);
@@ -134,6 +142,7 @@ public sealed class QueueMonitor(
             await Task.WhenAll(inFlightTasks.Cast<Task>().Append(beatsTask));
 
             var totals = ReadTotals(statsTask.Result);
+            await WatchServerAsync(db, now, totals, depthTask.Result);
             var workers = ReadWorkers(ids, beatsTask.Result, now);
             if (now - _lastRecovery >= _options.RecoveryInterval && workers.Any(w => w.Lost))
             {
@@ -145,19 +154,68 @@ public sealed class QueueMonitor(
             var snapshot = new QueueSnapshot(now, true, null, depthTask.Result, inFlightTasks.Sum(t => t.Result),
                 deadTask.Result, totals, done, failed, OldestAge(headTask.Result.FirstOrDefault(), now), pausedTask.Result,
                 MergeLost(workers, now), AddHistory(now, depthTask.Result, done, failed, inFlightTasks.Sum(t => t.Result)),
-                SameOrNew(_current.Head, headTask.Result), SameOrNew(_current.Tail ?? [], tailTask.Result));
+                SameOrNew(_current.Head, headTask.Result), SameOrNew(_current.Tail ?? [], tailTask.Result)) { Notice = _notice };
             return snapshot;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             var last = _current;
+            if (last.RedisAvailable || last.At == DateTimeOffset.MinValue)
+            {
+                log.LogWarning("Redis at {Endpoint} is not answering: {Message}", redis.Endpoint, FirstLine(ex.Message));
+            }
+
+            // Read the run id again as soon as Redis answers: the outage may have been a restart.
+            _lastRunId = DateTimeOffset.MinValue;
             return last with
             {
                 At = now,
                 RedisAvailable = false,
-                RedisError = $"Redis at {redis.Endpoint} is not answering: {FirstLine(ex.Message)}",
+                RedisError = RedisWatch.Outage(redis.Endpoint, ex),
             };
         }
+    }
+
+    /// <summary>
+    /// Notices a restart of Redis (its run_id changed) and a loss of the queue's data (counters went backwards), and says
+    /// so on the Overview (the snapshot's notice) and in the audit trail.
+    /// </summary>
+    private async Task WatchServerAsync(IDatabase db, DateTimeOffset now, QueueTotals totals, long depth)
+    {
+        string? runId = null;
+        if (now - _lastRunId >= RunIdInterval)
+        {
+            _lastRunId = now;
+            try
+            {
+                runId = RedisWatch.RunId((string?)await db.ExecuteAsync("INFO", "server") ?? "");
+            }
+            catch (RedisServerException ex)
+            {
+                // A server that refuses INFO (a managed Redis may) still gets the counters' check.
+                log.LogDebug("INFO server refused: {Message}", ex.Message);
+            }
+        }
+
+        var notice = _watch.Observe(now, runId, totals, depth);
+        if (notice is null)
+        {
+            return;
+        }
+
+        _notice = notice;
+        if (notice.DataLost)
+        {
+            log.LogError("{Notice}", notice.Message);
+        }
+        else
+        {
+            log.LogWarning("{Notice}", notice.Message);
+        }
+
+        await audit.WriteAsync(new Audit.AuditEntry(now, "dashboard", "system", "-", "monitor",
+            notice.DataLost ? "redis data lost" : "redis restarted", redis.Endpoint, "", !notice.DataLost,
+            notice.DataLost ? notice.Message : null));
     }
 
     // Keeps the previous list when the head (or tail) did not change, so comparisons stay cheap.

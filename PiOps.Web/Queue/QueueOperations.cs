@@ -56,7 +56,18 @@ public sealed class QueueOperations(
             throw new QueueActionException($"A request must hold from 1 to {MaxBatch:N0} tasks (got {tasks.Count:N0}); nothing was enqueued.");
         }
 
-        var ids = await Do(() => new TaskProducer(redis.Multiplexer, _queue).EnqueueAsync(tasks, format, progress, cancellationToken));
+        IReadOnlyList<string> ids;
+        try
+        {
+            ids = await Do(() => new TaskProducer(redis.Multiplexer, _queue).EnqueueAsync(tasks, format, progress, cancellationToken));
+        }
+        catch (EnqueueIncompleteException ex)
+        {
+            // Not "nothing was changed": the sentence says how many landed and which.
+            monitor.Poke();
+            throw new QueueActionException(ex.Message, ex);
+        }
+
         long depth = await Do(() => Db.ListLengthAsync(_keys.Queue));
         monitor.Poke();
         return new EnqueueOutcome(tasks.Count, format == EntryFormat.Envelope ? ids : [], depth, tasks);

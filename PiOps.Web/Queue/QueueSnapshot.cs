@@ -20,6 +20,9 @@ public sealed record QueueSnapshot(
     IReadOnlyList<string> Head,
     IReadOnlyList<string>? Tail = null)
 {
+    /// <summary>The latest restart of Redis or loss of the queue's data the dashboard noticed, if any.</summary>
+    public RedisNotice? Notice { get; init; }
+
     /// <summary>How many entries from the head, and from the tail, each sample carries, for the live first pages of the queue.</summary>
     public const int HeadSize = 25;
 
@@ -40,7 +43,7 @@ public sealed record QueueSnapshot(
         || Paused != other.Paused || History.Count != other.History.Count
         || (History.Count > 0 && History[^1] != other.History[^1])
         || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
-        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head)
+        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head) || Notice != other.Notice
         || !(Tail ?? []).SequenceEqual(other.Tail ?? []);
 }
 

@@ -26,7 +26,8 @@ public sealed class EmbeddedGarnet : IDisposable
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
-    public static EmbeddedGarnet Start(int port, string? dataDirectory, ILoggerFactory? loggerFactory = null)
+    /// <param name="password">Required of every client (AUTH) when given; null leaves the server open (tests, benchmarks).</param>
+    public static EmbeddedGarnet Start(int port, string? dataDirectory, ILoggerFactory? loggerFactory = null, string? password = null)
     {
         var args = new List<string>
         {
@@ -36,6 +37,11 @@ public sealed class EmbeddedGarnet : IDisposable
             "--memory", "512m",
             "--index", "16m",
         };
+        if (password is not null)
+        {
+            // In-process: the password is in no process's command line.
+            args.AddRange(["--auth", "Password", "--password", password]);
+        }
 
         // Without a storage tier Garnet drops records that no longer fit in memory: a long queue could vanish. With
         // one they spill to files. Without a data folder (benchmarks) a temporary folder holds them.

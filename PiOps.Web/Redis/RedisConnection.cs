@@ -26,9 +26,11 @@ public sealed class RedisConnection : IAsyncDisposable
         {
             var e = embedded.Value;
             string dir = Path.GetFullPath(Path.Combine(env.ContentRootPath, e.DataDirectory, "garnet"));
+            PasswordFile = Path.GetFullPath(Path.Combine(env.ContentRootPath, e.DataDirectory, EmbeddedPassword.FileName));
+            string password = EmbeddedPassword.LoadOrCreate(PasswordFile);
             try
             {
-                _garnet = EmbeddedGarnet.Start(e.Port, dir, loggers);
+                _garnet = EmbeddedGarnet.Start(e.Port, dir, loggers, password);
             }
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException
                                            || ex.InnerException is System.Net.Sockets.SocketException)
@@ -38,7 +40,7 @@ public sealed class RedisConnection : IAsyncDisposable
                     "or point PiOps at a Redis with Redis__ConnectionString or REDIS_HOST.", ex);
             }
 
-            s = new RedisSettings { Host = "127.0.0.1", Port = e.Port };
+            s = new RedisSettings { Host = "127.0.0.1", Port = e.Port, Password = password };
             IsEmbedded = true;
             Endpoint = _garnet.Endpoint;
             Description = $"embedded Garnet at {_garnet.Endpoint} (data in {dir})";
@@ -57,6 +59,9 @@ public sealed class RedisConnection : IAsyncDisposable
     public RedisSettings Settings { get; }
 
     public bool IsEmbedded { get; }
+
+    /// <summary>Where the embedded Garnet's password is kept (0600), for workers started by hand; null with a configured Redis.</summary>
+    public string? PasswordFile { get; }
 
     /// <summary>host:port, for workers and for the UI.</summary>
     public string Endpoint { get; }

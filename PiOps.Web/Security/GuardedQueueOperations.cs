@@ -19,14 +19,22 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
     public Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default) =>
         ActAsync("enqueue", Queue.QueueName, $"{count} task(s) of {iterations} iterations, {format}",
-            () => inner.EnqueueAsync(iterations, count, format, progress, cancellationToken));
+            () => inner.EnqueueAsync(iterations, count, format, progress, cancellationToken), Enqueued);
 
     public Task<EnqueueOutcome> EnqueueLikeTheBookAsync(EntryFormat format) =>
-        ActAsync("enqueue", Queue.QueueName, $"like the book, {format}", () => inner.EnqueueLikeTheBookAsync(format));
+        ActAsync("enqueue", Queue.QueueName, $"like the book, {format}", () => inner.EnqueueLikeTheBookAsync(format), Enqueued);
 
     public Task<EnqueueOutcome> EnqueueManyAsync(IReadOnlyList<long> tasks, EntryFormat format, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default) =>
-        ActAsync("enqueue", Queue.QueueName, $"{tasks.Count} task(s), {format}", () => inner.EnqueueManyAsync(tasks, format, progress, cancellationToken));
+        ActAsync("enqueue", Queue.QueueName, $"{tasks.Count} task(s), {format}", () => inner.EnqueueManyAsync(tasks, format, progress, cancellationToken),
+            Enqueued);
+
+    public Task RecordAsync(string action, string parameters, bool succeeded, string? outcome) =>
+        audit.WriteAsync(Entry(action, Queue.QueueName, parameters, succeeded, outcome));
+
+    /// <summary>What an enqueue did, for the audit: how many, and the first and last ids (a batch's ids run in order).</summary>
+    private static string Enqueued(EnqueueOutcome o) =>
+        $"enqueued {o.Count:N0}" + (o.Ids.Count == 0 ? "" : o.Ids.Count == 1 ? $", id {o.Ids[0]}" : $", first id {o.Ids[0]}, last id {o.Ids[^1]}");
 
     public Task<QueuePage> PeekAsync(QueueEnd end, int offset, int count) => inner.PeekAsync(end, offset, count);
 
@@ -66,7 +74,8 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
     public Task<long> DeleteAllDeadLettersAsync(long expected) =>
         ActAsync("delete all dead letters", Queue.QueueName, $"{expected} expected", () => inner.DeleteAllDeadLettersAsync(expected));
 
-    private async Task<T> ActAsync<T>(string action, string target, string parameters, Func<Task<T>> act)
+    private async Task<T> ActAsync<T>(string action, string target, string parameters, Func<Task<T>> act,
+        Func<T, string>? describe = null)
     {
         if (!user.CanOperate)
         {
@@ -78,7 +87,7 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
         try
         {
             var result = await act();
-            await audit.WriteAsync(Entry(action, target, parameters, true, null));
+            await audit.WriteAsync(Entry(action, target, describe is null ? parameters : $"{parameters}: {describe(result)}", true, null));
             return result;
         }
         catch (Exception ex) when (ex is QueueActionException or OperationCanceledException)

@@ -93,6 +93,7 @@ public sealed class QueueWorkerService(
                 var step = await queue.CompleteAndTakeAsync(_finished, batch);
                 _finished.Clear();
                 failures = 0;
+                NoteSkipped(step.Skipped);
                 var held = step.Held;
                 if (step.Paused && held.Count == 0)
                 {
@@ -271,6 +272,18 @@ public sealed class QueueWorkerService(
         return true;
     }
 
+    /// <summary>
+    /// Results the store skipped: their entries had left our in-flight list, stored by an earlier try whose reply a Redis
+    /// stall swallowed, or recovered for another attempt that stores its own. Counted once either way.
+    /// </summary>
+    private void NoteSkipped(int skipped)
+    {
+        if (skipped > 0)
+        {
+            console.Line($"{skipped} result(s) not stored again: already stored by an earlier try, or their task was recovered");
+        }
+    }
+
     private async Task MarkProcessingAsync(TaskEnvelope task)
     {
         try
@@ -346,7 +359,7 @@ public sealed class QueueWorkerService(
         {
             if (_finished.Count > 0)
             {
-                await queue.CompleteAndTakeAsync(_finished, take: 0);
+                NoteSkipped((await queue.CompleteAndTakeAsync(_finished, take: 0)).Skipped);
                 _finished.Clear();
             }
 

@@ -28,7 +28,7 @@ internal static class ShotsCommand
                 ["LocalRuntime__InitialReplicas"] = "2",
                 ["LocalRuntime__GracePeriod"] = "00:00:10",
             });
-            await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{dashboard.GarnetPort}");
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
             var keys = new QueueKeys("queue:task");
             await redis.GetDatabase().ListRightPushAsync(keys.Queue,
                 [.. Enumerable.Range(1, 20).Select(i => (RedisValue)(i * 1_000_000).ToString()), "5,000", "-3", "pi please"]);
