@@ -104,6 +104,10 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
         await WaitForAsync(d => d.Pods.Count == 1, "one pod left");
         Assert.NotEqual(newest.Name, Runtime.Current.Workers.Pods.Single().Name);
         Assert.Equal(1, Runtime.Current.Workers.Desired);
+        // The removed pod's folder goes with it; the running pod's stays.
+        string pods = Path.Combine(_data, "pods");
+        await Eventually.WaitAsync(() => !Directory.Exists(Path.Combine(pods, newest.Name)), Wait, "the removed pod's folder gone");
+        Assert.True(Directory.Exists(Path.Combine(pods, Runtime.Current.Workers.Pods.Single().Name)));
     }
 
     [Fact]

@@ -101,6 +101,7 @@ public sealed partial class LocalRuntime
                 if (!job.Pods.Any(p => p.Pod.IsRunning))
                 {
                     _jobs.Remove(job);
+                    _sweepPodFolders = true;
                     changed = true;
                 }
 

@@ -224,8 +224,11 @@ public sealed partial class LocalRuntime(
                 pod.KillNow();
             }
 
-            // Deployment pods that finished stopping go away.
-            _pods.RemoveAll(p => p.KillAt is not null && !p.IsRunning);
+            // Deployment pods that finished stopping go away, and so do their folders.
+            if (_pods.RemoveAll(p => p.KillAt is not null && !p.IsRunning) > 0)
+            {
+                _sweepPodFolders = true;
+            }
 
             // Crashed pods restart in place, after a back-off that doubles with each restart (kubelet's CrashLoopBackOff).
             foreach (var pod in _pods.Where(p => p.KillAt is null && !p.IsRunning))
@@ -261,6 +264,11 @@ public sealed partial class LocalRuntime(
 
             ReconcileJobs(now);
             ReconcileCronJobs(now);
+            if (_sweepPodFolders)
+            {
+                _sweepPodFolders = false;
+                SweepPodFolders();
+            }
             foreach (var pod in AllPods)
             {
                 pod.Sample();
@@ -282,6 +290,39 @@ public sealed partial class LocalRuntime(
 
     private HashSet<string> BusyPods() =>
         queueState.Current.Workers.Where(w => !w.Lost && w.CurrentTask is not null).Select(w => w.Host).ToHashSet(StringComparer.Ordinal);
+
+    // At start, and whenever pods or Jobs went away: the folders of pods that no longer exist.
+    private bool _sweepPodFolders = true;
+
+    /// <summary>
+    /// Removes the working folders (data/pods/NAME: the liveness file) of pods the runtime no longer has, so they do not
+    /// pile up across scale-downs, Jobs and restarts. A pod's lines live in memory with the pod, not in its folder.
+    /// </summary>
+    private void SweepPodFolders()
+    {
+        string root = Path.Combine(environment.ContentRootPath, embedded.Value.DataDirectory, "pods");
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+
+        var live = AllPods.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in Directory.EnumerateDirectories(root).Where(f => !live.Contains(Path.GetFileName(f))))
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException ex)
+            {
+                log.LogDebug("Could not remove the folder of a gone pod {Folder}: {Message}", folder, ex.Message);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                log.LogDebug("Could not remove the folder of a gone pod {Folder}: {Message}", folder, ex.Message);
+            }
+        }
+    }
 
     /// <summary>The start of a pod's termination, once: SIGTERM now, SIGKILL when the grace period is over.</summary>
     private void BeginStop(LocalPod pod, DateTimeOffset now)
