@@ -180,10 +180,10 @@ public sealed class FakeQueueOperations : IQueueOperations
     public Task<DeadLetterPage> DeadLettersAsync(int offset, int count) =>
         Task.FromResult(new DeadLetterPage(offset, DeadLetters.Count, DeadLetters.Skip(offset).Take(count).ToList()));
 
-    public Task RetryDeadLetterAsync(string record, long? correctedIterations = null)
+    public Task<string?> RetryDeadLetterAsync(string record, long? correctedIterations = null)
     {
         Calls.Add($"retry {record} {correctedIterations}");
-        return Task.CompletedTask;
+        return Task.FromResult<string?>(correctedIterations is null ? null : "t-corrected");
     }
 
     public Task<(int Retried, int Left)> RetryAllDeadLettersAsync()

@@ -189,6 +189,8 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         page.Find("[data-testid=corrected-retry]").Click();
 
         page.WaitForAssertion(() => Assert.Equal([$"retry {record} 5500"], _ops.Calls));
+        // The operator is told which task it runs as, to look it up.
+        page.WaitForAssertion(() => Assert.Contains("Put back on the queue with 5,500 iterations, as task t-corrected", page.Markup));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -138,9 +138,10 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
         Assert.Equal(("t-a", 1), (retried.Task!.Id, retried.Task.Attempt)); // attempts start again
 
         await Assert.ThrowsAsync<QueueActionException>(() => Ops.RetryDeadLetterAsync(bad));
-        await Ops.RetryDeadLetterAsync(bad, 5000);
+        string? ranAs = await Ops.RetryDeadLetterAsync(bad, 5000);
         var corrected = TaskEntry.Parse((string)(await server.Db.ListGetByIndexAsync(Keys.Queue, -1))!, new QueueOptions());
         Assert.Equal(5000, corrected.Task!.Iterations);
+        Assert.Equal(corrected.Task.Id, ranAs); // the id the page names
 
         await Ops.DeleteDeadLetterAsync(other);
         Assert.Equal(0, await server.Db.ListLengthAsync(Keys.DeadLetters));

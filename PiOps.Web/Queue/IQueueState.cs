@@ -43,7 +43,8 @@ public interface IQueueOperations
 
     Task<DeadLetterPage> DeadLettersAsync(int offset, int count);
 
-    Task RetryDeadLetterAsync(string record, long? correctedIterations = null);
+    /// <summary>Puts a dead letter back on the queue (corrected if given); returns the task id it runs as, null for a plain entry.</summary>
+    Task<string?> RetryDeadLetterAsync(string record, long? correctedIterations = null);
 
     Task<(int Retried, int Left)> RetryAllDeadLettersAsync();
 

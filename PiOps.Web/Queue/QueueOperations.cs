@@ -162,10 +162,11 @@ public sealed class QueueOperations(
     /// An entry that cannot run as it is (bad input) is retried with <paramref name="correctedIterations"/>, as an
     /// envelope that keeps its task id.
     /// </summary>
-    public async Task RetryDeadLetterAsync(string record, long? correctedIterations = null)
+    public async Task<string?> RetryDeadLetterAsync(string record, long? correctedIterations = null)
     {
         var item = DeadLetterItem.From(record, _queue);
         string? entry = item.RetryEntry;
+        string? id = item.Letter?.TaskId;
         if (correctedIterations is { } n)
         {
             if (n < 0 || n > _queue.MaxIterations)
@@ -173,7 +174,8 @@ public sealed class QueueOperations(
                 throw new QueueActionException($"Iterations must be a whole number from 0 to {_queue.MaxIterations:N0}; nothing was retried.");
             }
 
-            entry = QueueJson.Serialize(new TaskEnvelope(item.Letter?.TaskId ?? TaskIds.New(), n, DateTimeOffset.UtcNow, 1));
+            id ??= TaskIds.New();
+            entry = QueueJson.Serialize(new TaskEnvelope(id, n, DateTimeOffset.UtcNow, 1));
         }
 
         if (entry is null)
@@ -188,6 +190,8 @@ public sealed class QueueOperations(
         {
             throw new QueueActionException("That dead letter is no longer there: someone else retried or deleted it.");
         }
+
+        return id;
     }
 
     /// <summary>Retries every dead letter that can run; the ones that cannot stay. Returns (retried, left).</summary>

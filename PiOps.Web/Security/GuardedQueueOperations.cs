@@ -54,12 +54,9 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
 
     public Task<DeadLetterPage> DeadLettersAsync(int offset, int count) => inner.DeadLettersAsync(offset, count);
 
-    public Task RetryDeadLetterAsync(string record, long? correctedIterations = null) =>
-        ActAsync("retry dead letter", Shorten(record), correctedIterations is { } n ? $"corrected to {n} iterations" : "", async () =>
-        {
-            await inner.RetryDeadLetterAsync(record, correctedIterations);
-            return true;
-        });
+    public Task<string?> RetryDeadLetterAsync(string record, long? correctedIterations = null) =>
+        ActAsync("retry dead letter", Shorten(record), correctedIterations is { } n ? $"corrected to {n} iterations" : "",
+            () => inner.RetryDeadLetterAsync(record, correctedIterations));
 
     public Task<(int Retried, int Left)> RetryAllDeadLettersAsync() =>
         ActAsync("retry all dead letters", Queue.QueueName, "", inner.RetryAllDeadLettersAsync);
