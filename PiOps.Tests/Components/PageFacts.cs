@@ -119,6 +119,18 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Overview_SaysWhetherSomethingIsWrong_AndWhereToLook()
+    {
+        _state.Push(FakeQueueState.Snapshot(40) with { Workers = [] });
+        var page = this.RenderWithProviders<Overview>();
+
+        page.WaitForAssertion(() => Assert.Contains("40 task(s) wait and no worker is alive.", page.Find("[data-testid=health]").TextContent));
+        Assert.Equal("workers", page.Find("[data-testid=health-link]").GetAttribute("href"));
+        _state.Push(FakeQueueState.Snapshot(0));
+        page.WaitForAssertion(() => Assert.Contains("No problem seen", page.Find("[data-testid=health]").TextContent));
+    }
+
+    [Fact]
     public void Overview_ShowsASlowRatePerMinute_OnAnAxisThatFitsIt()
     {
         var now = DateTimeOffset.UtcNow;
@@ -136,12 +148,13 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void QueueTail_ShowsNewestFirst_AndFollowsTheSharedSample()
+    public async Task QueueTail_ShowsNewestFirst_AndFollowsTheSharedSample()
     {
         _state.Push(FakeQueueState.Snapshot(30) with { Head = ["1", "2"], Tail = ["28", "29", "30"] });
         var page = this.RenderWithProviders<QueueView>();
         page.WaitForAssertion(() => Assert.Contains("Tail (newest first)", page.Markup));
-        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Tail")).Click();
+        // Found and clicked in one dispatch: the live page may re-render between a Find and a Click.
+        await page.InvokeAsync(() => page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Tail")).Click());
 
         page.WaitForAssertion(() => Assert.Equal(["30", "29", "28"],
             page.FindAll("[data-testid=queue-table] tbody tr td:nth-child(2)").Select(td => td.TextContent.Trim())));

@@ -27,6 +27,10 @@ public sealed record DisplayZone(TimeZoneInfo Zone, string Name)
     public string Clock(DateTimeOffset t, bool milliseconds = false) =>
         Local(t).ToString(milliseconds ? "HH:mm:ss.fff" : "HH:mm:ss", CultureInfo.InvariantCulture);
 
+    /// <summary>A clock time when it is today in this zone, else the date and time: compact in tables.</summary>
+    public string Short(DateTimeOffset? t, DateTimeOffset now) =>
+        t is { } v && Local(v).Date == Local(now).Date ? Clock(v) : Time(t);
+
     /// <summary>The zone as the app bar names it, with its offset now: "America/New_York (UTC-05:00)".</summary>
     public string Label(DateTimeOffset now)
     {
