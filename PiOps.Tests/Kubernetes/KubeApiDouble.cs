@@ -365,6 +365,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         var path = ParsePath(ctx.Request.Path.Value ?? "");
+        if (path?.Group == MetricsGroup)
+        {
+            await PodMetricsAsync(ctx, path);
+            return;
+        }
+
         if (path is null || !Kinds.TryGetValue(path.Plural, out var kind) || kind.Group != path.Group || kind.Version != path.Version)
         {
             await WriteStatus(ctx, 404, "NotFound", "the server could not find the requested resource");
@@ -1480,7 +1486,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
                 ["spec"] = new JsonObject
                 {
-                    ["containers"] = new JsonArray(new JsonObject { ["name"] = "pi-container", ["image"] = "piops-worker:0.1.0" }),
+                    // The chart's worker resources (values.yaml worker.resources): the CPU request is what utilisation is of.
+                    ["containers"] = new JsonArray(new JsonObject
+                    {
+                        ["name"] = "pi-container", ["image"] = "piops-worker:0.1.0",
+                        ["resources"] = new JsonObject
+                        {
+                            ["requests"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "250Mi" },
+                            ["limits"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "250Mi" },
+                        },
+                    }),
                 },
             },
         },

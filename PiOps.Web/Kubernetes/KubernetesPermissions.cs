@@ -16,6 +16,9 @@ public static class KubernetesPermissions
         new("", "pods/log", ["get"]),
         new("", "events", ["list", "watch"]),
 
+        // The workers' CPU and memory: metrics-server's PodMetrics, listed with the workers' selector.
+        new("metrics.k8s.io", "pods", ["get", "list"]),
+
         // Jobs: create from templates or YAML, delete with propagation, re-run (get, delete, get until gone, create).
         new("batch", "jobs", ["get", "list", "watch", "create", "delete"]),
 

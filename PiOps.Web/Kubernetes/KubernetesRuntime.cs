@@ -50,9 +50,13 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         _log = log;
         var (key, value) = _o.ManagedLabelPair;
         _pod = new PodSettings(_o.WorkerImage, _o.RedisHost, _o.RedisPort.ToString(CultureInfo.InvariantCulture), queueOptions.Value.QueueName, key, value);
+        Metrics = new PodMetricsCache(client, target, () => _cache.Deployments.Get(_o.WorkersDeployment)?.Spec?.Selector, _o.MetricsInterval, time, log, PublishAsync);
         _current = Build();
         _subscription = cache.Subscribe(_ => PublishAsync());
     }
+
+    /// <summary>The workers' CPU and memory from metrics.k8s.io; started and stopped with the namespace's cache.</summary>
+    public PodMetricsCache Metrics { get; }
 
     public string Description => _target.Description;
 
@@ -571,7 +575,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         var workers = deployment is null
             ? new DeploymentView(_o.WorkersDeployment, 0, 0, 0, [])
             : new DeploymentView(_o.WorkersDeployment, deployment.Spec?.Replicas ?? 1, deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0,
-                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(p => View(p, about)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
+                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(p => WithUsage(View(p, about), p)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
         var jobs = _cache.Jobs.Items;
         var jobViews = jobs.Select(j => JobView(j, pods, about)).OrderByDescending(j => j.StartTime).ToList();
         var cronJobs = _cache.CronJobs.Items.Select(c => new CronJobView(
@@ -695,6 +699,33 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         };
     }
 
+    /// <summary>
+    /// A worker pod's CPU (against the sum of its containers' CPU requests, as the HPA computes utilisation) and memory
+    /// from its PodMetrics; without them, why not, in place of the figures.
+    /// </summary>
+    private PodView WithUsage(PodView view, V1Pod pod)
+    {
+        double request = (pod.Spec?.Containers ?? []).Sum(c => c.Resources?.Requests is { } r && r.TryGetValue("cpu", out var q) && q is not null ? (double)q.ToDecimal() : 0);
+        if (Metrics.Unavailable is { } why)
+        {
+            return view with { UsageNote = why };
+        }
+
+        if (!Metrics.Usage.TryGetValue(pod.Metadata.Name, out var usage))
+        {
+            // metrics-server reports a pod after its first scrape, up to a resolution after it starts.
+            return view with { UsageNote = "not measured yet" };
+        }
+
+        return view with
+        {
+            CpuPercent = request > 0 ? Math.Round(usage.CpuCores / request * 100, 1) : 0,
+            MemoryBytes = usage.MemoryBytes,
+            CpuMillicores = Math.Round(usage.CpuCores * 1000),
+            CpuRequestMillicores = request > 0 ? Math.Round(request * 1000) : null,
+        };
+    }
+
     /// <summary>Whether a label selector selects these labels (matchLabels and matchExpressions, as the API applies them).</summary>
     public static bool Selects(V1LabelSelector? selector, IDictionary<string, string>? labels)
     {
@@ -726,5 +757,9 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             }
         });
 
-    public void Dispose() => _subscription.Dispose();
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        Metrics.Dispose();
+    }
 }
