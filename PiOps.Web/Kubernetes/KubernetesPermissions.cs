@@ -12,7 +12,8 @@ public static class KubernetesPermissions
         // Workers Deployment: the cache lists and watches it and its pods; scaling patches the scale subresource.
         new("apps", "deployments", ["list", "watch"]),
         new("apps", "deployments/scale", ["patch"]),
-        new("", "pods", ["list", "watch"]),
+        // patch: the pod-deletion-cost annotation, so a scale-down removes idle workers first.
+        new("", "pods", ["list", "watch", "patch"]),
         new("", "pods/log", ["get"]),
         new("", "events", ["list", "watch"]),
 

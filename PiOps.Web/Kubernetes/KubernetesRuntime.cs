@@ -34,6 +34,9 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private readonly PodSettings _pod;
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
     private readonly IDisposable _subscription;
+    private readonly IDisposable _queueSubscription;
+    private readonly PodDeletionCosts _costs;
+    private volatile HashSet<string> _busy = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly Queue<AutoscalerPoint> _history = new();
     private volatile WorkloadSnapshot _current = WorkloadSnapshot.Empty;
@@ -50,10 +53,29 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         _log = log;
         var (key, value) = _o.ManagedLabelPair;
         _pod = new PodSettings(_o.WorkerImage, _o.RedisHost, _o.RedisPort.ToString(CultureInfo.InvariantCulture), queueOptions.Value.QueueName, key, value);
+        _costs = new PodDeletionCosts(client, target, log);
         Metrics = new PodMetricsCache(client, target, () => _cache.Deployments.Get(_o.WorkersDeployment)?.Spec?.Selector, _o.MetricsInterval, time, log, PublishAsync);
         _current = Build();
         _subscription = cache.Subscribe(_ => PublishAsync());
+        _queueSubscription = queue.Subscribe(OnQueueAsync);
     }
+
+    // Heartbeats say which workers are busy (a worker's host is its pod's name): a change re-ranks the pods and
+    // updates their deletion costs; an unchanged set does nothing.
+    private Task OnQueueAsync(QueueSnapshot snapshot)
+    {
+        var busy = BusyPods(snapshot);
+        if (busy.SetEquals(_busy))
+        {
+            return Task.CompletedTask;
+        }
+
+        _busy = busy;
+        return PublishAsync();
+    }
+
+    private static HashSet<string> BusyPods(QueueSnapshot snapshot) =>
+        snapshot.Workers.Where(w => !w.Lost && w.CurrentTask is not null).Select(w => w.Host).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The workers' CPU and memory from metrics.k8s.io; started and stopped with the namespace's cache.</summary>
     public PodMetricsCache Metrics { get; }
@@ -562,6 +584,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         var snapshot = Build();
         _current = snapshot;
+        var busy = _busy;
+        _costs.Keep([.. WorkerPods().Select(p => (p, busy.Contains(p.Metadata.Name)))]);
         return _subscribers.NotifyAsync(snapshot, _log);
     }
 
@@ -575,7 +599,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         var workers = deployment is null
             ? new DeploymentView(_o.WorkersDeployment, 0, 0, 0, [])
             : new DeploymentView(_o.WorkersDeployment, deployment.Spec?.Replicas ?? 1, deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0,
-                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(p => WithUsage(View(p, about), p)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
+                Ranked(WorkerPods(), about));
         var jobs = _cache.Jobs.Items;
         var jobViews = jobs.Select(j => JobView(j, pods, about)).OrderByDescending(j => j.StartTime).ToList();
         var cronJobs = _cache.CronJobs.Items.Select(c => new CronJobView(
@@ -699,6 +723,29 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         };
     }
 
+    /// <summary>The workers Deployment's pods (a Job's pods that its selector happens to match aside).</summary>
+    private List<V1Pod> WorkerPods() =>
+        _cache.Deployments.Get(_o.WorkersDeployment) is { } deployment
+            ? [.. _cache.Pods.Items.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job"))]
+            : [];
+
+    /// <summary>
+    /// The worker pods' views, busy or idle from the heartbeats, ranked in the order a scale-down removes them: the
+    /// ReplicaSet controller takes the lower pod-deletion-cost first, then the newer pod (ActivePodsWithRanks).
+    /// </summary>
+    private List<PodView> Ranked(List<V1Pod> pods, ILookup<(string, string), Corev1Event> about)
+    {
+        var busy = _busy;
+        var order = pods.Where(p => p.Metadata.DeletionTimestamp is null)
+            .OrderBy(PodDeletionCosts.Of).ThenByDescending(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .Select((p, i) => (p.Metadata.Name, Rank: i + 1)).ToDictionary(x => x.Name, x => x.Rank, StringComparer.Ordinal);
+        return [.. pods.Select(p => WithUsage(View(p, about), p) with
+            {
+                Busy = busy.Contains(p.Metadata.Name),
+                ScaleDownRank = order.TryGetValue(p.Metadata.Name, out int rank) ? rank : null,
+            }).OrderBy(p => p.Name, StringComparer.Ordinal)];
+    }
+
     /// <summary>
     /// A worker pod's CPU (against the sum of its containers' CPU requests, as the HPA computes utilisation) and memory
     /// from its PodMetrics; without them, why not, in place of the figures.
@@ -760,6 +807,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     public void Dispose()
     {
         _subscription.Dispose();
+        _queueSubscription.Dispose();
         Metrics.Dispose();
     }
 }
