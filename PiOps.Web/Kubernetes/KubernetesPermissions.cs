@@ -20,7 +20,8 @@ public static class KubernetesPermissions
         // The workers' CPU and memory: metrics-server's PodMetrics, listed with the workers' selector.
         new("metrics.k8s.io", "pods", ["get", "list"]),
 
-        // Jobs: create from templates or YAML, delete with propagation, re-run (get, delete, get until gone, create).
+        // Jobs: create from templates or YAML, delete with propagation, re-run (get, a dry-run create, delete, get until
+        // gone, create; create again to put the Job back when the create after the delete fails).
         new("batch", "jobs", ["get", "list", "watch", "create", "delete"]),
 
         // CronJobs: create, patch the schedule or suspend, delete; "run now" gets the template and creates a Job.
