@@ -89,6 +89,10 @@ public sealed partial class KubeApiDouble
         "/apis/batch" => Group("batch", "v1"),
         "/apis/autoscaling" => Group("autoscaling", "v2"),
         "/apis/keda.sh" when KedaInstalled => Group("keda.sh", "v1alpha1"),
+        "/apis/metrics.k8s.io" when MetricsServer => Group("metrics.k8s.io", "v1beta1"),
+        // metrics-server's APIService (sigs.k8s.io/metrics-server pkg/api/install.go): nodes and pods, get and list.
+        "/apis/metrics.k8s.io/v1beta1" when MetricsServer => ResourceList("metrics.k8s.io/v1beta1",
+            Resource("pods", "PodMetrics", "", [], [], ["get", "list"])),
         // api/discovery/api__v1.json (pods, pods/log, pods/status, events).
         "/api/v1" => ResourceList("v1",
             Resource("pods", "Pod", "pod", ["po"], ["all"], AllVerbs),
@@ -125,6 +129,11 @@ public sealed partial class KubeApiDouble
         if (KedaInstalled)
         {
             yield return ("keda.sh", "v1alpha1");
+        }
+
+        if (MetricsServer)
+        {
+            yield return ("metrics.k8s.io", "v1beta1");
         }
     }
 

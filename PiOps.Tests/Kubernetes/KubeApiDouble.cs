@@ -365,6 +365,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         var path = ParsePath(ctx.Request.Path.Value ?? "");
+        if (path?.Group == MetricsGroup)
+        {
+            await PodMetricsAsync(ctx, path);
+            return;
+        }
+
         if (path is null || !Kinds.TryGetValue(path.Plural, out var kind) || kind.Group != path.Group || kind.Version != path.Version)
         {
             await WriteStatus(ctx, 404, "NotFound", "the server could not find the requested resource");
@@ -592,10 +598,28 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
-        await RespondLocked(ctx, () => Create(kind, ns, obj));
+        // apimachinery/pkg/apis/meta/v1/validation/validation.go (ValidateDryRun): "All" is the only value.
+        var dryRun = ctx.Request.Query["dryRun"];
+        if (dryRun.Count > 0 && dryRun.Any(v => v != "All"))
+        {
+            await WriteStatus(ctx, 422, "Invalid", $"CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{{\"{string.Join("\", \"", dryRun.ToArray())}\"}}: supported values: \"All\"");
+            return;
+        }
+
+        if (dryRun.Count > 0)
+        {
+            _requests.AddOrUpdate($"dry-run create {kind.Plural}", 1, (_, n) => n + 1);
+        }
+
+        await RespondLocked(ctx, () => Create(kind, ns, obj, dryRun.Count > 0));
     }
 
-    private (int, JsonNode) Create(ApiKind kind, string ns, JsonObject obj)
+    /// <summary>
+    /// A create, or its dry run: validated, admitted and checked against the store the same way, but with nothing stored
+    /// (apiserver/pkg/registry/generic/registry/dryrun.go, DryRunnableStorage.Create: an existing key is still
+    /// AlreadyExists, else the object is answered as it would be created, 201, without a resourceVersion).
+    /// </summary>
+    private (int, JsonNode) Create(ApiKind kind, string ns, JsonObject obj, bool dryRun = false)
     {
         obj["apiVersion"] = kind.ApiVersion;
         obj["kind"] = kind.Kind;
@@ -645,6 +669,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return (400, StatusObject(400, "BadRequest", $"the namespace of the provided object ({other}) does not match the namespace sent on the request ({ns})"));
         }
 
+        // apiserver/pkg/registry/generic/registry/store.go (Create): validating admission (quota, webhooks) runs
+        // after the strategy's validation and before the storage's AlreadyExists, on dry runs too.
+        if (Admit(kind, name, dryRun) is { } refused)
+        {
+            return refused;
+        }
+
         if (_store[kind.Plural].ContainsKey(Key(ns, name)))
         {
             return (409, StatusObject(409, "AlreadyExists", $"{kind.Resource} \"{name}\" already exists",
@@ -655,6 +686,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         meta["uid"] = uid;
         meta["creationTimestamp"] = Now();
         meta["generation"] = 1;
+        if (dryRun)
+        {
+            if (kind.Plural == "jobs")
+            {
+                DefaultJob(obj, uid);
+            }
+
+            return (201, obj.DeepClone());
+        }
+
         switch (kind.Plural)
         {
             case "jobs":
@@ -1445,7 +1486,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
                 ["spec"] = new JsonObject
                 {
-                    ["containers"] = new JsonArray(new JsonObject { ["name"] = "pi-container", ["image"] = "piops-worker:0.1.0" }),
+                    // The chart's worker resources (values.yaml worker.resources): the CPU request is what utilisation is of.
+                    ["containers"] = new JsonArray(new JsonObject
+                    {
+                        ["name"] = "pi-container", ["image"] = "piops-worker:0.1.0",
+                        ["resources"] = new JsonObject
+                        {
+                            ["requests"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "250Mi" },
+                            ["limits"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "250Mi" },
+                        },
+                    }),
                 },
             },
         },

@@ -20,6 +20,10 @@ public static class ApiErrors
         string api = string.IsNullOrWhiteSpace(status?.Message) ? "" : $" The API said: {status.Message}";
         return http.Response.StatusCode switch
         {
+            // Admission (a ResourceQuota, PodSecurity, a terminating namespace) also answers 403, without the
+            // authoriser's "cannot VERB resource".
+            HttpStatusCode.Forbidden when status?.Message is { Length: > 0 } said && !said.Contains($"cannot {verb} resource", StringComparison.Ordinal) =>
+                $"The API refused to {verb} the {kind}{(name is null ? "" : " " + name)}: {said.TrimEnd('.')}.",
             HttpStatusCode.Forbidden =>
                 $"The dashboard is not allowed to {verb} {resource} in namespace {target.Namespace}: its Role needs the verb \"{verb}\" on \"{resource}\" (PiOps.Web/Kubernetes/KubernetesPermissions.cs, the chart's dashboard Role).{api}",
             HttpStatusCode.Conflict when status?.Reason == "AlreadyExists" =>
@@ -32,6 +36,9 @@ public static class ApiErrors
             _ => $"The Kubernetes API answered {(int)http.Response.StatusCode} {http.Response.ReasonPhrase} to {verb} {resource}.{api}",
         };
     }
+
+    /// <summary>The Status reason the API gave (AlreadyExists, Conflict, ...), if any.</summary>
+    public static string? Reason(HttpOperationException ex) => Status(ex)?.Reason;
 
     /// <summary>Why a list or watch (<paramref name="verb"/>) failed, for the banner.</summary>
     public static string ForRead(Exception ex, string resource, KubernetesTarget target, string verb = "list")

@@ -44,9 +44,11 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource
     public IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, CancellationToken cancellationToken) =>
         (_all.FirstOrDefault(n => n.Cache.Pods.Items.Any(p => p.Metadata.Name == pod)) ?? Default).Runtime.FollowAsync(pod, tailLines, cancellationToken);
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(_all.Select(n => n.Cache.StartAsync(cancellationToken)));
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_all.SelectMany(n => new[] { n.Cache.StartAsync(cancellationToken), n.Runtime.Metrics.StartAsync(cancellationToken) }));
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(_all.Select(n => n.Cache.StopAsync(cancellationToken)));
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_all.SelectMany(n => new[] { n.Runtime.Metrics.StopAsync(cancellationToken), n.Cache.StopAsync(cancellationToken) }));
 
     public void Dispose()
     {

@@ -66,6 +66,9 @@ public sealed partial class KubernetesOptions
     /// <summary>A watch ends after this long (the server closes it) and is started again: no watch hangs forever.</summary>
     public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often the workers' PodMetrics are read (metrics-server measures every 15 s by default).</summary>
+    public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Most replicas the dashboard sets, by scaling or in the autoscaler.</summary>
     public int MaxReplicas { get; set; } = 100;
 
@@ -134,6 +137,11 @@ public sealed partial class KubernetesOptions
         if (RedisPort is < 1 or > 65535)
         {
             yield return $"Kubernetes:RedisPort must be from 1 to 65535 (got {RedisPort}).";
+        }
+
+        if (MetricsInterval < TimeSpan.FromMilliseconds(100) || MetricsInterval > TimeSpan.FromMinutes(10))
+        {
+            yield return $"Kubernetes:MetricsInterval must be from 0.1 s to 10 minutes (got {MetricsInterval}).";
         }
 
         if (WatchTimeout < TimeSpan.FromSeconds(1) || WatchTimeout > TimeSpan.FromHours(1))

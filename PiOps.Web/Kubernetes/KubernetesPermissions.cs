@@ -12,11 +12,16 @@ public static class KubernetesPermissions
         // Workers Deployment: the cache lists and watches it and its pods; scaling patches the scale subresource.
         new("apps", "deployments", ["list", "watch"]),
         new("apps", "deployments/scale", ["patch"]),
-        new("", "pods", ["list", "watch"]),
+        // patch: the pod-deletion-cost annotation, so a scale-down removes idle workers first.
+        new("", "pods", ["list", "watch", "patch"]),
         new("", "pods/log", ["get"]),
         new("", "events", ["list", "watch"]),
 
-        // Jobs: create from templates or YAML, delete with propagation, re-run (get, delete, get until gone, create).
+        // The workers' CPU and memory: metrics-server's PodMetrics, listed with the workers' selector.
+        new("metrics.k8s.io", "pods", ["get", "list"]),
+
+        // Jobs: create from templates or YAML, delete with propagation, re-run (get, a dry-run create, delete, get until
+        // gone, create; create again to put the Job back when the create after the delete fails).
         new("batch", "jobs", ["get", "list", "watch", "create", "delete"]),
 
         // CronJobs: create, patch the schedule or suspend, delete; "run now" gets the template and creates a Job.

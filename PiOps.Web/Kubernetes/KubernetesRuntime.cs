@@ -34,6 +34,9 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private readonly PodSettings _pod;
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
     private readonly IDisposable _subscription;
+    private readonly IDisposable _queueSubscription;
+    private readonly PodDeletionCosts _costs;
+    private volatile HashSet<string> _busy = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly Queue<AutoscalerPoint> _history = new();
     private volatile WorkloadSnapshot _current = WorkloadSnapshot.Empty;
@@ -50,9 +53,32 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         _log = log;
         var (key, value) = _o.ManagedLabelPair;
         _pod = new PodSettings(_o.WorkerImage, _o.RedisHost, _o.RedisPort.ToString(CultureInfo.InvariantCulture), queueOptions.Value.QueueName, key, value);
+        _costs = new PodDeletionCosts(client, target, log);
+        Metrics = new PodMetricsCache(client, target, () => _cache.Deployments.Get(_o.WorkersDeployment)?.Spec?.Selector, _o.MetricsInterval, time, log, PublishAsync);
         _current = Build();
         _subscription = cache.Subscribe(_ => PublishAsync());
+        _queueSubscription = queue.Subscribe(OnQueueAsync);
     }
+
+    // Heartbeats say which workers are busy (a worker's host is its pod's name): a change re-ranks the pods and
+    // updates their deletion costs; an unchanged set does nothing.
+    private Task OnQueueAsync(QueueSnapshot snapshot)
+    {
+        var busy = BusyPods(snapshot);
+        if (busy.SetEquals(_busy))
+        {
+            return Task.CompletedTask;
+        }
+
+        _busy = busy;
+        return PublishAsync();
+    }
+
+    private static HashSet<string> BusyPods(QueueSnapshot snapshot) =>
+        snapshot.Workers.Where(w => !w.Lost && w.CurrentTask is not null).Select(w => w.Host).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The workers' CPU and memory from metrics.k8s.io; started and stopped with the namespace's cache.</summary>
+    public PodMetricsCache Metrics { get; }
 
     public string Description => _target.Description;
 
@@ -146,10 +172,17 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         CallAsync("delete", "jobs", "Job", name, () =>
             _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
 
+    /// <summary>
+    /// Re-run: delete the Job and create it again under its name. Nothing is deleted until a server-side dry run of the
+    /// create has passed what the API server checks before storing (RBAC, validation, admission webhooks, quota); a create
+    /// that still fails after the delete puts the original back, and the sentence says which of these happened.
+    /// </summary>
     public async Task RerunJobAsync(string name)
     {
         var job = await CallAsync("get", "jobs", "Job", name, () => _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace));
         var again = Manifests.Recreate(job);
+        Annotate(again.Metadata);
+        await DryRunCreateAsync(again);
         await DeleteJobAsync(name);
         // As kubectl delete then create: the name is free only once the old Job is really gone.
         var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(60);
@@ -165,7 +198,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             }
             catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
             {
-                throw new WorkloadActionException(ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target));
+                throw new WorkloadActionException($"The Job {name} was deleted, but waiting for it to go failed, so it was not created again: {ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target)}");
             }
 
             if (_time.GetUtcNow() > deadline)
@@ -176,8 +209,57 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             await Task.Delay(200);
         }
 
-        await CreateJobAsync(again);
+        try
+        {
+            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(again, _target.Namespace);
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
+        {
+            await RestoreJobAsync(job, Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)));
+        }
     }
+
+    // The same create with dryRun=All: the API server authorises, validates and admits it (quota, webhooks with
+    // sideEffects None) and stores nothing (apiserver/pkg/registry/generic/registry/dryrun.go). The old Job still holds
+    // the name, so AlreadyExists is the answer when everything before storage passed.
+    private async Task DryRunCreateAsync(V1Job job)
+    {
+        string name = job.Metadata.Name;
+        try
+        {
+            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace, dryRun: "All");
+        }
+        catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "AlreadyExists")
+        {
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
+        {
+            throw new WorkloadActionException($"The Job {name} was not re-run: the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)} Nothing was deleted: {name} is as it was.");
+        }
+    }
+
+    // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
+    // the operator is not left with fewer Jobs than before without being told.
+    private async Task RestoreJobAsync(V1Job job, string why)
+    {
+        string name = job.Metadata.Name;
+        var original = Manifests.Recreate(job);
+        try
+        {
+            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(original, _target.Namespace);
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
+        {
+            _log.LogError("Re-run of Job {Name} in {Namespace}: deleted, not created again, not restored. Its manifest:\n{Manifest}", name, _target.Namespace, JobYaml.Render(original));
+            throw new WorkloadActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target))} The Job is gone; its manifest is in the dashboard's log.");
+        }
+
+        throw new WorkloadActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
+    }
+
+    // An API sentence without its "nothing was changed" ending, which is not true once the delete has happened.
+    private static string Cause(string sentence) =>
+        sentence.Replace(" Nothing was created or changed.", "", StringComparison.Ordinal).Replace(" Nothing was changed.", "", StringComparison.Ordinal);
 
     public Task CreateCronJobAsync(CronJobSpec spec)
     {
@@ -502,6 +584,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         var snapshot = Build();
         _current = snapshot;
+        var busy = _busy;
+        _costs.Keep([.. WorkerPods().Select(p => (p, busy.Contains(p.Metadata.Name)))]);
         return _subscribers.NotifyAsync(snapshot, _log);
     }
 
@@ -515,7 +599,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         var workers = deployment is null
             ? new DeploymentView(_o.WorkersDeployment, 0, 0, 0, [])
             : new DeploymentView(_o.WorkersDeployment, deployment.Spec?.Replicas ?? 1, deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0,
-                pods.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job")).Select(p => View(p, about)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
+                Ranked(WorkerPods(), about));
         var jobs = _cache.Jobs.Items;
         var jobViews = jobs.Select(j => JobView(j, pods, about)).OrderByDescending(j => j.StartTime).ToList();
         var cronJobs = _cache.CronJobs.Items.Select(c => new CronJobView(
@@ -639,6 +723,56 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         };
     }
 
+    /// <summary>The workers Deployment's pods (a Job's pods that its selector happens to match aside).</summary>
+    private List<V1Pod> WorkerPods() =>
+        _cache.Deployments.Get(_o.WorkersDeployment) is { } deployment
+            ? [.. _cache.Pods.Items.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job"))]
+            : [];
+
+    /// <summary>
+    /// The worker pods' views, busy or idle from the heartbeats, ranked in the order a scale-down removes them: the
+    /// ReplicaSet controller takes the lower pod-deletion-cost first, then the newer pod (ActivePodsWithRanks).
+    /// </summary>
+    private List<PodView> Ranked(List<V1Pod> pods, ILookup<(string, string), Corev1Event> about)
+    {
+        var busy = _busy;
+        var order = pods.Where(p => p.Metadata.DeletionTimestamp is null)
+            .OrderBy(PodDeletionCosts.Of).ThenByDescending(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .Select((p, i) => (p.Metadata.Name, Rank: i + 1)).ToDictionary(x => x.Name, x => x.Rank, StringComparer.Ordinal);
+        return [.. pods.Select(p => WithUsage(View(p, about), p) with
+            {
+                Busy = busy.Contains(p.Metadata.Name),
+                ScaleDownRank = order.TryGetValue(p.Metadata.Name, out int rank) ? rank : null,
+            }).OrderBy(p => p.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// A worker pod's CPU (against the sum of its containers' CPU requests, as the HPA computes utilisation) and memory
+    /// from its PodMetrics; without them, why not, in place of the figures.
+    /// </summary>
+    private PodView WithUsage(PodView view, V1Pod pod)
+    {
+        double request = (pod.Spec?.Containers ?? []).Sum(c => c.Resources?.Requests is { } r && r.TryGetValue("cpu", out var q) && q is not null ? (double)q.ToDecimal() : 0);
+        if (Metrics.Unavailable is { } why)
+        {
+            return view with { UsageNote = why };
+        }
+
+        if (!Metrics.Usage.TryGetValue(pod.Metadata.Name, out var usage))
+        {
+            // metrics-server reports a pod after its first scrape, up to a resolution after it starts.
+            return view with { UsageNote = "not measured yet" };
+        }
+
+        return view with
+        {
+            CpuPercent = request > 0 ? Math.Round(usage.CpuCores / request * 100, 1) : 0,
+            MemoryBytes = usage.MemoryBytes,
+            CpuMillicores = Math.Round(usage.CpuCores * 1000),
+            CpuRequestMillicores = request > 0 ? Math.Round(request * 1000) : null,
+        };
+    }
+
     /// <summary>Whether a label selector selects these labels (matchLabels and matchExpressions, as the API applies them).</summary>
     public static bool Selects(V1LabelSelector? selector, IDictionary<string, string>? labels)
     {
@@ -670,5 +804,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             }
         });
 
-    public void Dispose() => _subscription.Dispose();
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        _queueSubscription.Dispose();
+        Metrics.Dispose();
+    }
 }

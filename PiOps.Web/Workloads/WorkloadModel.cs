@@ -109,6 +109,14 @@ public sealed record PodView(
     /// <summary>Which pod a scale-down removes first (1), second (2), …; null where the runtime cannot say.</summary>
     public int? ScaleDownRank { get; init; }
 
+    /// <summary>Why CPU and memory are not known (e.g. "no metrics server"), shown in their place; null when they are.</summary>
+    public string? UsageNote { get; init; }
+
+    /// <summary>CPU used in millicores and the pod's CPU request, where the runtime measures them so (Kubernetes).</summary>
+    public double? CpuMillicores { get; init; }
+
+    public double? CpuRequestMillicores { get; init; }
+
     public int Warnings => ObjectEvent.WarningsIn(Events);
 }
 
