@@ -31,8 +31,11 @@ public static class ComponentTestServices
     }
 
     /// <summary>Renders <typeparamref name="T"/> with the providers MudBlazor needs for dialogs and popovers.</summary>
-    public static IRenderedComponent<ContainerFragment> RenderWithProviders<T>(this BunitContext ctx) where T : IComponent =>
-        ctx.Render<ContainerFragment>(p => p.AddChildContent(builder =>
+    public static IRenderedComponent<ContainerFragment> RenderWithProviders<T>(this BunitContext ctx) where T : IComponent
+    {
+        // Pages run as interactive server components, as in the dashboard (set here: every service is registered by now).
+        ctx.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        return ctx.Render<ContainerFragment>(p => p.AddChildContent(builder =>
         {
             builder.OpenComponent<MudPopoverProvider>(0);
             builder.CloseComponent();
@@ -43,6 +46,7 @@ public static class ComponentTestServices
             builder.OpenComponent<T>(3);
             builder.CloseComponent();
         }));
+    }
 }
 
 /// <summary>A plain container to render several components side by side.</summary>

@@ -42,6 +42,24 @@ public sealed class NamespaceSelectorFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void DeepLink_TheAddressesNamespaceIsSelected_AndAChoiceIsWrittenBack()
+    {
+        Services.AddSingleton<IWorkloadBackends>(new TwoNamespaces("piops", "team-b"));
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        var nav = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        nav.NavigateTo("/jobs?ns=team-b");
+        var selector = this.RenderWithProviders<NamespaceSelector>();
+        var selection = Services.GetRequiredService<WorkloadSelection>();
+
+        selector.WaitForAssertion(() => Assert.Equal("team-b", selection.Name));
+        selector.InvokeAsync(() => selector.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("piops"));
+        selector.WaitForAssertion(() => Assert.EndsWith("/jobs?ns=piops", nav.Uri));
+        // A page opened without it gets it, so its address can be pasted as it is.
+        nav.NavigateTo("/logs");
+        selector.WaitForAssertion(() => Assert.EndsWith("/logs?ns=piops", nav.Uri));
+    }
+
+    [Fact]
     public void Select_IsNotShown_WithOneNamespace()
     {
         Services.AddSingleton<IWorkloadBackends>(new SingleWorkloadBackend(new FakeWorkloadRuntime()));

@@ -99,6 +99,36 @@ public sealed class UiHygieneEndToEndFacts(BrowserFixture browser, Xunit.Abstrac
         await context.CloseAsync();
     }
 
+    [Fact]
+    public async Task DeepLinks_TheLogsFilterAndTheOpenJob_AreInTheAddress_AndOpenAsSent()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["LocalRuntime__InitialReplicas"] = "1",
+            ["LocalRuntime__GracePeriod"] = "00:00:10",
+        });
+        var page = await browser.NewPageAsync();
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            // A link as an operator would paste it: the page opens with its filter.
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/logs?target=deployment/pi-worker&filter=starting");
+            await Assertions.Expect(page.Locator("input[data-testid=log-filter]")).ToHaveValueAsync("starting");
+            await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = "starting" })).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await page.Locator("input[data-testid=log-filter]").FillAsync("worker");
+            await page.WaitForURLAsync("**filter=worker**", new() { Timeout = 15_000 });
+
+            // The Job whose events are open.
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
+            await page.Locator("[data-testid=job-create]").ClickAsync();
+            await Assertions.Expect(page.Locator("[data-testid=jobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await page.Locator("[data-testid=job-details-toggle]").ClickAsync();
+            await page.WaitForURLAsync("**job=jobworker**", new() { Timeout = 15_000 });
+            await page.ReloadAsync();
+            await LivePage.WaitInteractiveAsync(page);
+            await Assertions.Expect(page.Locator("[data-testid=job-details]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        });
+    }
+
     private static Task WaitBackgroundAsync(IPage page, bool dark) => Eventually.WaitAsync(async () =>
     {
         string color = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");

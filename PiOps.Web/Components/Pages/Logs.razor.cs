@@ -47,6 +47,36 @@ public sealed partial class Logs : WorkloadComponentBase
     [SupplyParameterFromQuery(Name = "around")]
     public string? InitialAround { get; set; }
 
+    [SupplyParameterFromQuery(Name = "filter")]
+    public string? InitialFilter { get; set; }
+
+    [SupplyParameterFromQuery(Name = "regex")]
+    public bool? InitialRegex { get; set; }
+
+    [Inject]
+    private NavigationManager Nav { get; set; } = default!;
+
+    /// <summary>Deep link: the address says what the page shows (target, filter, regex, the task's window).</summary>
+    private void KeepInAddress()
+    {
+        if (!RendererInfo.IsInteractive)
+        {
+            return;
+        }
+
+        string uri = Nav.GetUriWithQueryParameters(new Dictionary<string, object?>
+        {
+            ["target"] = _target,
+            ["filter"] = string.IsNullOrEmpty(_filter) ? null : _filter,
+            ["regex"] = _regex ? true : null,
+            ["around"] = _around?.ToString("O", CultureInfo.InvariantCulture),
+        });
+        if (uri != Nav.Uri)
+        {
+            Nav.NavigateTo(uri, replace: true);
+        }
+    }
+
     protected override void OnInitialized()
     {
         base.OnInitialized();
@@ -56,6 +86,9 @@ public sealed partial class Logs : WorkloadComponentBase
         {
             _around = around;
         }
+
+        _filter = InitialFilter;
+        _regex = InitialRegex ?? false;
 
         Restart();
     }
@@ -104,6 +137,7 @@ public sealed partial class Logs : WorkloadComponentBase
         _target = target;
         _excluded.Clear();
         Restart();
+        KeepInAddress();
     }
 
     private void Restart()
@@ -275,12 +309,14 @@ public sealed partial class Logs : WorkloadComponentBase
     {
         _filter = text;
         Apply();
+        KeepInAddress();
     }
 
     private void RegexChanged(bool value)
     {
         _regex = value;
         Apply();
+        KeepInAddress();
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -349,6 +385,7 @@ public sealed partial class Logs : WorkloadComponentBase
     {
         _around = null;
         Apply();
+        KeepInAddress();
     }
 
     private void Clear()
