@@ -134,7 +134,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
         await Assertions.Expect(page.Locator("input[data-testid=corrected-iterations]")).ToHaveValueAsync("5000");
         await page.Locator("[data-testid=corrected-retry]").ClickAsync();
 
-        await Assertions.Expect(page.GetByText("Put back on the queue with 5,000 iterations.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("Put back on the queue with 5,000 iterations, as task t-")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-testid=dead-table]")).ToContainTextAsync("No dead letters.");
         await Eventually.WaitAsync(async () => (await Db.ListRangeAsync(Keys.Results)).Any(v => ((string)v!).Contains("\"iterations\":5000")),
             TimeSpan.FromSeconds(30), "the corrected task's result");
