@@ -40,6 +40,8 @@ public sealed record TaskStatusRecord(
         new("worker", worker),
         new("startedAt", Time(now)),
         new("updatedAt", Time(now)),
+        new(AttemptField(task.Attempt, "worker"), worker),
+        new(AttemptField(task.Attempt, "startedAt"), Time(now)),
         .. EnqueuedAtField(task.EnqueuedAt),
     ];
 
@@ -54,6 +56,10 @@ public sealed record TaskStatusRecord(
         new("startedAt", Time(result.StartedAt)),
         new("finishedAt", Time(result.FinishedAt)),
         new("updatedAt", Time(result.FinishedAt)),
+        new(AttemptField(result.Attempt, "worker"), result.Worker),
+        new(AttemptField(result.Attempt, "startedAt"), Time(result.StartedAt)),
+        new(AttemptField(result.Attempt, "finishedAt"), Time(result.FinishedAt)),
+        new(AttemptField(result.Attempt, "outcome"), "done"),
         .. EnqueuedAtField(result.EnqueuedAt),
     ];
 
@@ -67,7 +73,13 @@ public sealed record TaskStatusRecord(
         new("worker", worker ?? ""),
         new("finishedAt", Time(now)),
         new("updatedAt", Time(now)),
+        new(AttemptField(attempts, "finishedAt"), Time(now)),
+        new(AttemptField(attempts, "outcome"), "dead-lettered: " + reason),
     ];
+
+    // Each attempt keeps its own fields (a1.worker, a1.startedAt, …) in the same hash and the same write: a task's page
+    // shows its whole life, every attempt with its worker, at no extra round trip.
+    private static string AttemptField(int n, string field) => $"a{n}.{field}";
 
     public static TaskStatusRecord? FromHash(string id, HashEntry[] entries)
     {
@@ -89,7 +101,28 @@ public sealed record TaskStatusRecord(
             NullIfEmpty(d.GetValueOrDefault("pi")),
             double.TryParse(d.GetValueOrDefault("durationMs"), CultureInfo.InvariantCulture, out var ms) ? ms : null,
             NullIfEmpty(d.GetValueOrDefault("reason")),
-            ParseTime(d.GetValueOrDefault("updatedAt")) ?? DateTimeOffset.MinValue);
+            ParseTime(d.GetValueOrDefault("updatedAt")) ?? DateTimeOffset.MinValue)
+        {
+            Attempts = ReadAttempts(d),
+        };
+    }
+
+    /// <summary>Every attempt the hash records, in order; one without an outcome that a later attempt followed was recovered.</summary>
+    private static List<TaskAttempt> ReadAttempts(Dictionary<string, string> d)
+    {
+        var numbers = d.Keys.Select(k => k.StartsWith('a') && k.IndexOf('.') is > 1 and var dot
+                && int.TryParse(k.AsSpan(1, dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : 0)
+            .Where(n => n > 0).Distinct().Order().ToList();
+        var attempts = new List<TaskAttempt>(numbers.Count);
+        foreach (int n in numbers)
+        {
+            string? outcome = NullIfEmpty(d.GetValueOrDefault(AttemptField(n, "outcome")));
+            outcome ??= n < numbers[^1] ? "its worker was lost: the task was recovered and ran again" : null;
+            attempts.Add(new TaskAttempt(n, NullIfEmpty(d.GetValueOrDefault(AttemptField(n, "worker"))),
+                ParseTime(d.GetValueOrDefault(AttemptField(n, "startedAt"))), ParseTime(d.GetValueOrDefault(AttemptField(n, "finishedAt"))), outcome));
+        }
+
+        return attempts;
     }
 
     /// <summary>
@@ -113,6 +146,9 @@ public sealed record TaskStatusRecord(
             1, null, enqueuedAt, null, null, null, null, reason, enqueuedAt ?? DateTimeOffset.MinValue);
     }
 
+    /// <summary>Each attempt of the task, oldest first, as its hash records them.</summary>
+    public IReadOnlyList<TaskAttempt> Attempts { get; init; } = [];
+
     internal static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
     public static DateTimeOffset? ParseTime(string? s) =>
@@ -120,3 +156,6 @@ public sealed record TaskStatusRecord(
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
+
+/// <summary>One attempt at a task: the worker that took it, when, and how it ended (null while it runs).</summary>
+public sealed record TaskAttempt(int Number, string? Worker, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome);

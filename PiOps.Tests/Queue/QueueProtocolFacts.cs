@@ -154,6 +154,32 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task ATasksHash_KeepsEveryAttempt_ItsWorker_AndHowItEnded()
+    {
+        var ids = await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
+        var first = Worker("pi-worker-a-111");
+        await first.BeatAsync(Beat("pi-worker-a-111"));
+        var raw = await first.TakeAsync(TimeSpan.FromSeconds(1));
+        await first.MarkProcessingAsync(TaskEntry.Parse(raw!, Options).Task!);
+        await server.Db.KeyDeleteAsync(Keys.Heartbeat("pi-worker-a-111")); // it dies mid-task
+        await new DeadWorkerRecovery(server.Client, Options, "live").RecoverAsync("live");
+
+        var second = Worker("pi-worker-b-222");
+        var again = await second.TakeAsync(TimeSpan.FromSeconds(1));
+        var task = TaskEntry.Parse(again!, Options).Task!;
+        await second.MarkProcessingAsync(task);
+        var now = DateTimeOffset.UtcNow;
+        await second.CompleteAsync(again!, new TaskResult(task.Id, 100, "3.1514934010709918126", 1, "pi-worker-b-222", task.Attempt, task.EnqueuedAt, now, now));
+
+        var status = TaskStatusRecord.FromHash(ids[0], await server.Db.HashGetAllAsync(Keys.TaskStatus(ids[0])))!;
+        Assert.Equal(2, status.Attempts.Count);
+        Assert.Equal((1, "pi-worker-a-111"), (status.Attempts[0].Number, status.Attempts[0].Worker));
+        Assert.StartsWith("its worker was lost", status.Attempts[0].Outcome);
+        Assert.Equal((2, "pi-worker-b-222", "done"), (status.Attempts[1].Number, status.Attempts[1].Worker, status.Attempts[1].Outcome));
+        Assert.NotNull(status.Attempts[1].FinishedAt);
+    }
+
+    [Fact]
     public async Task Recover_NeverTurnsADoneTaskBackToQueued()
     {
         // The recoverer writes statuses after its script; a live worker may have taken the requeued entry and finished
