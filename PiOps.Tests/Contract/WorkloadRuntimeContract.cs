@@ -156,6 +156,31 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CronJob_EditFromAStaleForm_IsRefused_AndTheOtherOperatorsChangeStays()
+    {
+        await Runtime.CreateCronJobAsync(Cron("contract-stale"));
+        var opened = await WaitForCronJobAsync("contract-stale", c => c.ResourceVersion is not null, "the CronJob with its version");
+        // Two operators open the edit form on the same CronJob.
+        var first = opened.Spec with { Schedule = "0 3 * * *", ResourceVersion = opened.ResourceVersion };
+        var second = opened.Spec with { SuccessfulJobsHistoryLimit = 7, ResourceVersion = opened.ResourceVersion };
+
+        await Runtime.UpdateCronJobAsync(first);
+        await WaitForCronJobAsync("contract-stale", c => c.Spec.Schedule == "0 3 * * *", "the first save");
+        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.UpdateCronJobAsync(second));
+
+        Assert.True(ex.Stale, ex.Message);
+        Assert.Contains("Someone else changed the CronJob contract-stale after this form was opened", ex.Message);
+        var now = Runtime.Current.CronJobs.Single(c => c.Name == "contract-stale");
+        Assert.Equal("0 3 * * *", now.Spec.Schedule);
+        Assert.Equal(opened.Spec.SuccessfulJobsHistoryLimit, now.Spec.SuccessfulJobsHistoryLimit);
+
+        // Reloaded, the second operator's form saves, on top of the first change.
+        await Runtime.UpdateCronJobAsync(now.Spec with { SuccessfulJobsHistoryLimit = 7, ResourceVersion = now.ResourceVersion });
+        var saved = await WaitForCronJobAsync("contract-stale", c => c.Spec.SuccessfulJobsHistoryLimit == 7, "the reloaded save");
+        Assert.Equal("0 3 * * *", saved.Spec.Schedule);
+    }
+
+    [Fact]
     public async Task CronJob_RunNow_StartsAJobOwnedByIt_AndDeleteTakesItsJobs()
     {
         await Runtime.CreateCronJobAsync(Cron("contract-now"));

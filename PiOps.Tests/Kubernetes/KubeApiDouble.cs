@@ -939,6 +939,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             }
 
             var patched = Merge(obj.DeepClone(), patch, strategic: type.StartsWith("application/strategic", StringComparison.Ordinal))!.AsObject();
+            // A patch that sets metadata.resourceVersion makes it a precondition of the update: the patched object
+            // keeps that version and the store refuses it when the stored one differs (apiserver/pkg/endpoints/handlers/
+            // patch.go applies the patch onto the current object; registry/generic/registry/store.go Update answers
+            // NewConflict(..., OptimisticLockErrorMsg), apimachinery/pkg/api/errors/errors.go).
+            if (patched["metadata"]?["resourceVersion"]?.GetValue<string>() is { Length: > 0 } wanted
+                && wanted != obj["metadata"]!["resourceVersion"]!.GetValue<string>())
+            {
+                return Conflict(kind, name);
+            }
+
             // Identity and server-set metadata stay; status is not patched through the main resource.
             patched["metadata"]!["name"] = name;
             patched["metadata"]!["uid"] = obj["metadata"]!["uid"]!.DeepClone();
@@ -1374,6 +1384,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Kind,
                 ["causes"] = new JsonArray([.. causes.Select(c => (JsonNode)new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = c.Message, ["field"] = c.Field })]),
             }));
+
+    // apimachinery/pkg/api/errors/errors.go NewConflict with registry/generic/registry/store.go's OptimisticLockErrorMsg.
+    private static (int, JsonNode) Conflict(ApiKind kind, string name) =>
+        (409, StatusObject(409, "Conflict",
+            $"Operation cannot be fulfilled on {kind.Resource} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural }));
 
     private static JsonObject StatusObject(int code, string? reason, string? message, JsonObject? details = null, string status = "Failure")
     {

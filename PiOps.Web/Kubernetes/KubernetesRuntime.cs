@@ -574,6 +574,11 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             using var response = await call();
             return response.Body;
         }
+        catch (HttpOperationException ex) when (ex.Response?.StatusCode == System.Net.HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "Conflict" && name is not null)
+        {
+            // A stale resourceVersion (apimachinery errors.go NewConflict): someone else's change wins, the form reloads.
+            throw WorkloadActionException.StaleEdit(kind, name, ApiErrors.Said(ex));
+        }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
             throw new WorkloadActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
@@ -608,7 +613,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 c.Status?.LastScheduleTime,
                 c.Status?.LastSuccessfulTime,
                 jobs.Where(j => Controller(j)?.Uid == c.Metadata.Uid && Finished(j) is null).Select(j => j.Metadata.Name).Order(StringComparer.Ordinal).ToList(),
-                LastEvent(events, "CronJob", c.Metadata.Name)))
+                LastEvent(events, "CronJob", c.Metadata.Name))
+            {
+                ResourceVersion = c.Metadata.ResourceVersion,
+            })
             .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events));
     }

@@ -460,7 +460,10 @@ public sealed partial class LocalRuntime(
                 })
                 .OrderByDescending(j => j.StartTime).ToList();
             var cronJobs = _cronJobs.Select(c => new CronJobView(c.Spec, c.CreatedAt, c.LastScheduleTime, c.LastSuccessfulTime,
-                    _jobs.Where(j => j.CronJob == c.Spec.Name && !j.Deleting && j.Condition is null).Select(j => j.Spec.Name).ToList(), c.LastEvent))
+                    _jobs.Where(j => j.CronJob == c.Spec.Name && !j.Deleting && j.Condition is null).Select(j => j.Spec.Name).ToList(), c.LastEvent)
+                {
+                    ResourceVersion = c.Version.ToString(CultureInfo.InvariantCulture),
+                })
                 .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
             var a = _autoscaler;
             var autoscaler = new AutoscalerView(a.Spec, "local autoscaler", pods.Count(p => p.Phase != "Terminating"),
