@@ -237,6 +237,37 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Autoscaler_EditFromAStaleForm_IsRefused_AndTheOtherOperatorsChangeStays()
+    {
+        await Runtime.SetAutoscalerAsync(AutoscalerSpec.Book with { Enabled = true, MinReplicas = 1, MaxReplicas = 3 });
+        await Eventually.WaitAsync(() => Runtime.Current.Autoscaler is { Spec.Enabled: true, Spec.MaxReplicas: 3, ResourceVersion: not null }, Wait, "the autoscaler on");
+
+        // Two operators open the form on the same version. The autoscaler's own scaling also makes a version stale,
+        // so the first operator reloads when that happened first (bounded).
+        AutoscalerView opened = Runtime.Current.Autoscaler!;
+        for (int attempt = 1; ; attempt++)
+        {
+            opened = Runtime.Current.Autoscaler!;
+            try
+            {
+                await Runtime.SetAutoscalerAsync(opened.Spec with { MaxReplicas = 4, ResourceVersion = opened.ResourceVersion });
+                break;
+            }
+            catch (WorkloadActionException ex) when (ex.Stale && attempt < 5)
+            {
+            }
+        }
+
+        await Eventually.WaitAsync(() => Runtime.Current.Autoscaler is { Spec.MaxReplicas: 4 }, Wait, "the first save");
+        var refused = await Assert.ThrowsAsync<WorkloadActionException>(() =>
+            Runtime.SetAutoscalerAsync(opened.Spec with { ScaleDownStabilizationSeconds = 60, ResourceVersion = opened.ResourceVersion }));
+
+        Assert.True(refused.Stale, refused.Message);
+        Assert.Contains("after this form was opened, so your save was refused", refused.Message);
+        Assert.Equal((4, 300), (Runtime.Current.Autoscaler!.Spec.MaxReplicas, Runtime.Current.Autoscaler.Spec.ScaleDownStabilizationSeconds));
+    }
+
+    [Fact]
     public async Task Scale_IsRefused_WhileAnAutoscalerGovernsTheDeployment()
     {
         await Runtime.SetAutoscalerAsync(AutoscalerSpec.Book with { Enabled = true, MinReplicas = 1, MaxReplicas = 2 });

@@ -239,6 +239,27 @@ public static class Manifests
         },
     };
 
+    /// <summary>
+    /// A merge patch that also sets metadata.resourceVersion: the API server then applies it only to that version of the
+    /// object, and answers 409 Conflict when it has changed since (see CronJobPatch).
+    /// </summary>
+    public static string OnVersion(string mergePatch, string? resourceVersion)
+    {
+        if (resourceVersion is not { Length: > 0 })
+        {
+            return mergePatch;
+        }
+
+        var patch = System.Text.Json.Nodes.JsonNode.Parse(mergePatch)!.AsObject();
+        if (patch["metadata"] is not System.Text.Json.Nodes.JsonObject metadata)
+        {
+            patch["metadata"] = metadata = new System.Text.Json.Nodes.JsonObject();
+        }
+
+        metadata["resourceVersion"] = resourceVersion;
+        return patch.ToJsonString();
+    }
+
     /// <summary>The merge patch that makes an existing HPA follow a spec (merge patch replaces the metrics list whole).</summary>
     public static string AutoscalerPatch(AutoscalerSpec spec, string queueMetric) => new System.Text.Json.Nodes.JsonObject
     {

@@ -468,7 +468,10 @@ public sealed partial class LocalRuntime(
             var a = _autoscaler;
             var autoscaler = new AutoscalerView(a.Spec, "local autoscaler", pods.Count(p => p.Phase != "Terminating"),
                 Math.Max(0, _desired), a.CpuPercent, a.QueueLength, a.LastScaleTime,
-                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History);
+                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History)
+            {
+                ResourceVersion = a.Version.ToString(CultureInfo.InvariantCulture),
+            };
             snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods), jobs, cronJobs, autoscaler);
         }
 
