@@ -56,6 +56,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private long _tooOldBelow;
     private bool _holdWatches;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _bookmarks;
     private CancellationTokenSource _closeWatches = new();
 
     private KubeApiDouble(WebApplication app, IEnumerable<PermissionRule> role)
@@ -137,6 +138,21 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         foreach (var ctx in _watches.Keys)
         {
             ctx.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Every open watch that asked for them (allowWatchBookmarks=true) gets a BOOKMARK: the object's kind and apiVersion
+    /// and only metadata.resourceVersion, the version the watch has been brought up to, as the API server's watch cache
+    /// sends them about once a minute and before the watch's timeout (apiserver/pkg/storage/cacher/cacher.go and
+    /// cache_watcher.go; "Watch bookmarks" in the API concepts). Others get none.
+    /// </summary>
+    public void SendBookmarks()
+    {
+        lock (_gate)
+        {
+            _bookmarks++;
+            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 
@@ -495,6 +511,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
         string? rvText = ctx.Request.Query["resourceVersion"];
         int timeout = int.TryParse(ctx.Request.Query["timeoutSeconds"], out var t) ? t : 1800;
+        bool bookmarks = ctx.Request.Query["allowWatchBookmarks"] == "true";
+        long bookmarksSent;
+        lock (_gate)
+        {
+            bookmarksSent = _bookmarks;
+        }
+
         var close = _closeWatches.Token;
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
@@ -556,6 +579,20 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                             }
 
                             from = e.Rv;
+                        }
+                    }
+
+                    if (_bookmarks != bookmarksSent)
+                    {
+                        bookmarksSent = _bookmarks;
+                        if (bookmarks && !_holdWatches)
+                        {
+                            lines.Add(EventLine("BOOKMARK", new JsonObject
+                            {
+                                ["kind"] = kind.Kind,
+                                ["apiVersion"] = kind.ApiVersion,
+                                ["metadata"] = new JsonObject { ["resourceVersion"] = from.ToString(CultureInfo.InvariantCulture) },
+                            }));
                         }
                     }
                 }
