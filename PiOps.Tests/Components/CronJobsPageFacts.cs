@@ -66,6 +66,35 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Edit_FromAFormOpenedBeforeAnotherChange_IsRefused_AndReloadShowsTheCurrentCronJob()
+    {
+        var created = DateTimeOffset.UtcNow.AddHours(-1);
+        _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, created, null, null, [], null) { ResourceVersion = "41" });
+        var page = this.RenderWithProviders<CronJobs>();
+        page.Find("[data-testid=cron-edit]").Click();
+        page.WaitForAssertion(() => Assert.Equal("*/5 * * * *", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
+
+        // Meanwhile another operator sets the schedule to hourly.
+        _runtime.CronJobs[0] = new CronJobView(CronJobSpec.BookAddWork with { Schedule = "@hourly" }, created, null, null, [], null) { ResourceVersion = "42" };
+        await _runtime.PublishAsync();
+        page.Find("input[data-testid=cron-deadline]").Input("600");
+        page.Find("[data-testid=cron-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Someone else changed the CronJob addwork after this form was opened", page.Find("[data-testid=cron-errors]").TextContent));
+        Assert.Empty(_runtime.UpdatedCronJobs);
+        page.Find("[data-testid=cron-reload]").Click();
+        page.WaitForAssertion(() => Assert.Equal("@hourly", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
+        Assert.Empty(page.FindAll("[data-testid=cron-errors]"));
+        page.Find("input[data-testid=cron-deadline]").Input("600");
+        page.Find("[data-testid=cron-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(_runtime.UpdatedCronJobs));
+        Assert.Equal("@hourly", _runtime.UpdatedCronJobs[0].Schedule);
+        Assert.Equal(600, _runtime.UpdatedCronJobs[0].StartingDeadlineSeconds);
+        Assert.Equal("42", _runtime.UpdatedCronJobs[0].ResourceVersion);
+    }
+
+    [Fact]
     public void Create_SendsTheSpecOfTheForm()
     {
         var page = this.RenderWithProviders<CronJobs>();

@@ -76,6 +76,12 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
     public Task UpdateCronJobAsync(CronJobSpec spec)
     {
         Throw(spec.Validate());
+        // As both runtimes do: an edit from a form opened on an older version is refused.
+        if (spec.ResourceVersion is { } seen && CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } current && current.ResourceVersion != seen)
+        {
+            throw WorkloadActionException.StaleEdit("CronJob", spec.Name);
+        }
+
         UpdatedCronJobs.Add(spec);
         return Task.CompletedTask;
     }

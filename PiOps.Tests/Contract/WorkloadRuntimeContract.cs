@@ -156,6 +156,31 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CronJob_EditFromAStaleForm_IsRefused_AndTheOtherOperatorsChangeStays()
+    {
+        await Runtime.CreateCronJobAsync(Cron("contract-stale"));
+        var opened = await WaitForCronJobAsync("contract-stale", c => c.ResourceVersion is not null, "the CronJob with its version");
+        // Two operators open the edit form on the same CronJob.
+        var first = opened.Spec with { Schedule = "0 3 * * *", ResourceVersion = opened.ResourceVersion };
+        var second = opened.Spec with { SuccessfulJobsHistoryLimit = 7, ResourceVersion = opened.ResourceVersion };
+
+        await Runtime.UpdateCronJobAsync(first);
+        await WaitForCronJobAsync("contract-stale", c => c.Spec.Schedule == "0 3 * * *", "the first save");
+        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.UpdateCronJobAsync(second));
+
+        Assert.True(ex.Stale, ex.Message);
+        Assert.Contains("Someone else changed the CronJob contract-stale after this form was opened", ex.Message);
+        var now = Runtime.Current.CronJobs.Single(c => c.Name == "contract-stale");
+        Assert.Equal("0 3 * * *", now.Spec.Schedule);
+        Assert.Equal(opened.Spec.SuccessfulJobsHistoryLimit, now.Spec.SuccessfulJobsHistoryLimit);
+
+        // Reloaded, the second operator's form saves, on top of the first change.
+        await Runtime.UpdateCronJobAsync(now.Spec with { SuccessfulJobsHistoryLimit = 7, ResourceVersion = now.ResourceVersion });
+        var saved = await WaitForCronJobAsync("contract-stale", c => c.Spec.SuccessfulJobsHistoryLimit == 7, "the reloaded save");
+        Assert.Equal("0 3 * * *", saved.Spec.Schedule);
+    }
+
+    [Fact]
     public async Task CronJob_RunNow_StartsAJobOwnedByIt_AndDeleteTakesItsJobs()
     {
         await Runtime.CreateCronJobAsync(Cron("contract-now"));
@@ -209,6 +234,37 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.SetAutoscalerAsync(spec with { MinReplicas = 4 }));
         Assert.Contains("Max replicas must be from min replicas (4)", ex.Message);
         Assert.Equal(3, Runtime.Current.Autoscaler!.Spec.MaxReplicas);
+    }
+
+    [Fact]
+    public async Task Autoscaler_EditFromAStaleForm_IsRefused_AndTheOtherOperatorsChangeStays()
+    {
+        await Runtime.SetAutoscalerAsync(AutoscalerSpec.Book with { Enabled = true, MinReplicas = 1, MaxReplicas = 3 });
+        await Eventually.WaitAsync(() => Runtime.Current.Autoscaler is { Spec.Enabled: true, Spec.MaxReplicas: 3, ResourceVersion: not null }, Wait, "the autoscaler on");
+
+        // Two operators open the form on the same version. The autoscaler's own scaling also makes a version stale,
+        // so the first operator reloads when that happened first (bounded).
+        AutoscalerView opened = Runtime.Current.Autoscaler!;
+        for (int attempt = 1; ; attempt++)
+        {
+            opened = Runtime.Current.Autoscaler!;
+            try
+            {
+                await Runtime.SetAutoscalerAsync(opened.Spec with { MaxReplicas = 4, ResourceVersion = opened.ResourceVersion });
+                break;
+            }
+            catch (WorkloadActionException ex) when (ex.Stale && attempt < 5)
+            {
+            }
+        }
+
+        await Eventually.WaitAsync(() => Runtime.Current.Autoscaler is { Spec.MaxReplicas: 4 }, Wait, "the first save");
+        var refused = await Assert.ThrowsAsync<WorkloadActionException>(() =>
+            Runtime.SetAutoscalerAsync(opened.Spec with { ScaleDownStabilizationSeconds = 60, ResourceVersion = opened.ResourceVersion }));
+
+        Assert.True(refused.Stale, refused.Message);
+        Assert.Contains("after this form was opened, so your save was refused", refused.Message);
+        Assert.Equal((4, 300), (Runtime.Current.Autoscaler!.Spec.MaxReplicas, Runtime.Current.Autoscaler.Spec.ScaleDownStabilizationSeconds));
     }
 
     [Fact]

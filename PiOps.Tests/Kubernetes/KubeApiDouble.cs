@@ -56,6 +56,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private long _tooOldBelow;
     private bool _holdWatches;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _bookmarks;
     private CancellationTokenSource _closeWatches = new();
 
     private KubeApiDouble(WebApplication app, IEnumerable<PermissionRule> role)
@@ -137,6 +138,21 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         foreach (var ctx in _watches.Keys)
         {
             ctx.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Every open watch that asked for them (allowWatchBookmarks=true) gets a BOOKMARK: the object's kind and apiVersion
+    /// and only metadata.resourceVersion, the version the watch has been brought up to, as the API server's watch cache
+    /// sends them about once a minute and before the watch's timeout (apiserver/pkg/storage/cacher/cacher.go and
+    /// cache_watcher.go; "Watch bookmarks" in the API concepts). Others get none.
+    /// </summary>
+    public void SendBookmarks()
+    {
+        lock (_gate)
+        {
+            _bookmarks++;
+            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 
@@ -495,6 +511,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
         string? rvText = ctx.Request.Query["resourceVersion"];
         int timeout = int.TryParse(ctx.Request.Query["timeoutSeconds"], out var t) ? t : 1800;
+        bool bookmarks = ctx.Request.Query["allowWatchBookmarks"] == "true";
+        long bookmarksSent;
+        lock (_gate)
+        {
+            bookmarksSent = _bookmarks;
+        }
+
         var close = _closeWatches.Token;
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
@@ -556,6 +579,20 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                             }
 
                             from = e.Rv;
+                        }
+                    }
+
+                    if (_bookmarks != bookmarksSent)
+                    {
+                        bookmarksSent = _bookmarks;
+                        if (bookmarks && !_holdWatches)
+                        {
+                            lines.Add(EventLine("BOOKMARK", new JsonObject
+                            {
+                                ["kind"] = kind.Kind,
+                                ["apiVersion"] = kind.ApiVersion,
+                                ["metadata"] = new JsonObject { ["resourceVersion"] = from.ToString(CultureInfo.InvariantCulture) },
+                            }));
                         }
                     }
                 }
@@ -939,6 +976,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             }
 
             var patched = Merge(obj.DeepClone(), patch, strategic: type.StartsWith("application/strategic", StringComparison.Ordinal))!.AsObject();
+            // A patch that sets metadata.resourceVersion makes it a precondition of the update: the patched object
+            // keeps that version and the store refuses it when the stored one differs (apiserver/pkg/endpoints/handlers/
+            // patch.go applies the patch onto the current object; registry/generic/registry/store.go Update answers
+            // NewConflict(..., OptimisticLockErrorMsg), apimachinery/pkg/api/errors/errors.go).
+            if (patched["metadata"]?["resourceVersion"]?.GetValue<string>() is { Length: > 0 } wanted
+                && wanted != obj["metadata"]!["resourceVersion"]!.GetValue<string>())
+            {
+                return Conflict(kind, name);
+            }
+
             // Identity and server-set metadata stay; status is not patched through the main resource.
             patched["metadata"]!["name"] = name;
             patched["metadata"]!["uid"] = obj["metadata"]!["uid"]!.DeepClone();
@@ -1374,6 +1421,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Kind,
                 ["causes"] = new JsonArray([.. causes.Select(c => (JsonNode)new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = c.Message, ["field"] = c.Field })]),
             }));
+
+    // apimachinery/pkg/api/errors/errors.go NewConflict with registry/generic/registry/store.go's OptimisticLockErrorMsg.
+    private static (int, JsonNode) Conflict(ApiKind kind, string name) =>
+        (409, StatusObject(409, "Conflict",
+            $"Operation cannot be fulfilled on {kind.Resource} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural }));
 
     private static JsonObject StatusObject(int code, string? reason, string? message, JsonObject? details = null, string status = "Failure")
     {

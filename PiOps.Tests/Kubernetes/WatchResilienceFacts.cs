@@ -76,6 +76,29 @@ public sealed class WatchResilienceFacts(RedisServer server) : IClassFixture<Red
     }
 
     [Fact]
+    public async Task Bookmark_MovesTheWatchStart_AndTheNextWatchResumesFromIt()
+    {
+        // A change the pods watch does not see: only a bookmark brings that watch's version up to it.
+        Api.Mutate("deployments", "pi-worker", d => d["metadata"]!["labels"]!["touched"] = "bookmark");
+        long changed = long.Parse(Api.Versions("deployments")["pi-worker"]);
+        await CacheEqualsServerAsync("after the change");
+        Assert.True(long.Parse(_cluster.Cache.Pods.ResourceVersion!) < changed, "the pods watch saw nothing of the change");
+
+        Api.SendBookmarks();
+        await Eventually.WaitAsync(() => long.Parse(_cluster.Cache.Pods.ResourceVersion!) >= changed, Wait,
+            () => $"the pods watch at the bookmark's version {changed} (now {_cluster.Cache.Pods.ResourceVersion})");
+        string bookmark = _cluster.Cache.Pods.ResourceVersion!;
+        int watches = Api.Requests("watch pods");
+        Api.CloseWatches();
+
+        await Eventually.WaitAsync(() => Api.Requests("watch pods") > watches, Wait, "the pods watch started again");
+        var next = Api.Recorded.Last(r => r.Path.EndsWith("/pods", StringComparison.Ordinal) && r.Query.Contains("watch=true", StringComparison.Ordinal));
+        Assert.Contains($"resourceVersion={bookmark}", next.Query);
+        Assert.Contains("allowWatchBookmarks=true", next.Query);
+        Assert.Equal(1, Api.Requests("list pods"));
+    }
+
+    [Fact]
     public async Task TooOldResourceVersion_ListsAgain_AndCatchesUp()
     {
         Api.ChangeWhileCompacting(api =>

@@ -37,6 +37,10 @@ public static class ApiErrors
         };
     }
 
+    /// <summary>" The API said: MESSAGE", or empty when the Status has no message.</summary>
+    public static string Said(HttpOperationException ex) =>
+        Status(ex)?.Message is { Length: > 0 } message ? $" The API said: {message}" : "";
+
     /// <summary>The Status reason the API gave (AlreadyExists, Conflict, ...), if any.</summary>
     public static string? Reason(HttpOperationException ex) => Status(ex)?.Reason;
 

@@ -67,22 +67,22 @@ public sealed class ClusterCache(
             PumpAsync(stoppingToken),
             RunAsync(Deployments,
                 ct => client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: ct),
-                (rv, t, e, ct) => client.AppsV1.WatchListNamespacedDeploymentAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+                (rv, t, e, ct) => client.AppsV1.WatchListNamespacedDeploymentAsync(ns, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(Pods,
                 ct => client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: ct),
-                (rv, t, e, ct) => client.CoreV1.WatchListNamespacedPodAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+                (rv, t, e, ct) => client.CoreV1.WatchListNamespacedPodAsync(ns, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(Jobs,
                 ct => client.BatchV1.ListNamespacedJobAsync(ns, labelSelector: jobs, cancellationToken: ct),
-                (rv, t, e, ct) => client.BatchV1.WatchListNamespacedJobAsync(ns, labelSelector: jobs, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+                (rv, t, e, ct) => client.BatchV1.WatchListNamespacedJobAsync(ns, labelSelector: jobs, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(CronJobs,
                 ct => client.BatchV1.ListNamespacedCronJobAsync(ns, labelSelector: jobs, cancellationToken: ct),
-                (rv, t, e, ct) => client.BatchV1.WatchListNamespacedCronJobAsync(ns, labelSelector: jobs, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+                (rv, t, e, ct) => client.BatchV1.WatchListNamespacedCronJobAsync(ns, labelSelector: jobs, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(Autoscalers,
                 ct => client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(ns, cancellationToken: ct),
-                (rv, t, e, ct) => client.AutoscalingV2.WatchListNamespacedHorizontalPodAutoscalerAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+                (rv, t, e, ct) => client.AutoscalingV2.WatchListNamespacedHorizontalPodAutoscalerAsync(ns, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(Events,
                 ct => client.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: ct),
-                (rv, t, e, ct) => client.CoreV1.WatchListNamespacedEventAsync(ns, resourceVersion: rv, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
+                (rv, t, e, ct) => client.CoreV1.WatchListNamespacedEventAsync(ns, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: t, onError: e, cancellationToken: ct), stoppingToken),
             RunAsync(ScaledObjects,
                 ct => client.CustomObjects.ListNamespacedCustomObjectAsync<ScaledObjectList>(ScaledObject.Group, ScaledObject.Version, ns, ScaledObject.Plural, cancellationToken: ct),
                 (rv, t, e, ct) => WatchScaledObjectsAsync(ns, rv, t, e, ct), stoppingToken, optional: true));
@@ -93,7 +93,7 @@ public sealed class ClusterCache(
         Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         await foreach (var (type, item) in client.CustomObjects.WatchListNamespacedCustomObjectAsync(ScaledObject.Group, ScaledObject.Version, ns,
-                           ScaledObject.Plural, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: onError, cancellationToken: ct))
+                           ScaledObject.Plural, resourceVersion: resourceVersion, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds, onError: onError, cancellationToken: ct))
         {
             yield return (type, ScaledObjectList.From(item));
         }

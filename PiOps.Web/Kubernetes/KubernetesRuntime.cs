@@ -328,7 +328,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         {
             await CallAsync("patch", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, () =>
                 _client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(
-                    new V1Patch(Manifests.AutoscalerPatch(spec, _o.QueueMetricName), V1Patch.PatchType.MergePatch), existing.Metadata.Name, _target.Namespace));
+                    new V1Patch(Manifests.OnVersion(Manifests.AutoscalerPatch(spec, _o.QueueMetricName), spec.ResourceVersion), V1Patch.PatchType.MergePatch), existing.Metadata.Name, _target.Namespace));
         }
     }
 
@@ -348,7 +348,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         }
 
         ThrowIfInvalid(spec.Validate(_o.MaxReplicas, lowestMin: 0), "Nothing was changed.");
-        string patch = scaled.PatchFor(spec, ($"{_o.RedisHost}:{_o.RedisPort}", _pod.QueueName));
+        string patch = Manifests.OnVersion(scaled.PatchFor(spec, ($"{_o.RedisHost}:{_o.RedisPort}", _pod.QueueName)), spec.ResourceVersion);
         await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, () =>
             _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch),
                 ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name));
@@ -574,6 +574,11 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             using var response = await call();
             return response.Body;
         }
+        catch (HttpOperationException ex) when (ex.Response?.StatusCode == System.Net.HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "Conflict" && name is not null)
+        {
+            // A stale resourceVersion (apimachinery errors.go NewConflict): someone else's change wins, the form reloads.
+            throw WorkloadActionException.StaleEdit(kind, name, ApiErrors.Said(ex));
+        }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
             throw new WorkloadActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
@@ -608,7 +613,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 c.Status?.LastScheduleTime,
                 c.Status?.LastSuccessfulTime,
                 jobs.Where(j => Controller(j)?.Uid == c.Metadata.Uid && Finished(j) is null).Select(j => j.Metadata.Name).Order(StringComparer.Ordinal).ToList(),
-                LastEvent(events, "CronJob", c.Metadata.Name)))
+                LastEvent(events, "CronJob", c.Metadata.Name))
+            {
+                ResourceVersion = c.Metadata.ResourceVersion,
+            })
             .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events));
     }
@@ -642,7 +650,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 kedaHpa is null ? null : Manifests.CurrentCpuPercent(kedaHpa), depth, kedaHpa?.Status?.LastScaleTime,
                 scaled.Describe() + " KEDA owns its HPA and undoes edits made there, so changes here go to the ScaledObject.",
                 LastEvent(events, "ScaledObject", scaled.Metadata.Name) ?? (kedaHpa is null ? null : LastEvent(events, "HorizontalPodAutoscaler", kedaHpa.Metadata.Name)),
-                history);
+                history)
+            {
+                ResourceVersion = scaled.Metadata.ResourceVersion,
+            };
         }
 
         if (hpa is null)
@@ -656,7 +667,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             : string.Join(" ", conditions.Select(c => $"{c.Type} {c.Status}{(string.IsNullOrEmpty(c.Reason) ? "" : " (" + c.Reason + ")")}{(string.IsNullOrEmpty(c.Message) ? "." : ": " + c.Message.TrimEnd('.') + ".")}"));
         return new AutoscalerView(Manifests.ToAutoscalerSpec(hpa), "HorizontalPodAutoscaler", hpa.Status?.CurrentReplicas ?? workers.Pods.Count,
             hpa.Status?.DesiredReplicas ?? workers.Desired, Manifests.CurrentCpuPercent(hpa), Manifests.CurrentQueueLength(hpa),
-            hpa.Status?.LastScaleTime, status, LastEvent(events, "HorizontalPodAutoscaler", hpa.Metadata.Name), history);
+            hpa.Status?.LastScaleTime, status, LastEvent(events, "HorizontalPodAutoscaler", hpa.Metadata.Name), history)
+        {
+            ResourceVersion = hpa.Metadata.ResourceVersion,
+        };
     }
 
     private static JobView JobView(V1Job job, IReadOnlyList<V1Pod> pods, ILookup<(string, string), Corev1Event> about)

@@ -150,19 +150,31 @@ public static class Manifests
     };
 
     /// <summary>The merge patch of everything UpdateCronJobAsync changes: all but the name and the Job template.</summary>
-    public static string CronJobPatch(CronJobSpec spec) => new System.Text.Json.Nodes.JsonObject
+    public static string CronJobPatch(CronJobSpec spec)
     {
-        ["spec"] = new System.Text.Json.Nodes.JsonObject
+        var patch = new System.Text.Json.Nodes.JsonObject
         {
-            ["schedule"] = spec.Schedule,
-            ["timeZone"] = string.IsNullOrWhiteSpace(spec.TimeZone) ? null : spec.TimeZone, // null removes it
-            ["suspend"] = spec.Suspend,
-            ["concurrencyPolicy"] = spec.ConcurrencyPolicy.ToString(),
-            ["successfulJobsHistoryLimit"] = spec.SuccessfulJobsHistoryLimit,
-            ["failedJobsHistoryLimit"] = spec.FailedJobsHistoryLimit,
-            ["startingDeadlineSeconds"] = spec.StartingDeadlineSeconds,
-        },
-    }.ToJsonString();
+            ["spec"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["schedule"] = spec.Schedule,
+                ["timeZone"] = string.IsNullOrWhiteSpace(spec.TimeZone) ? null : spec.TimeZone, // null removes it
+                ["suspend"] = spec.Suspend,
+                ["concurrencyPolicy"] = spec.ConcurrencyPolicy.ToString(),
+                ["successfulJobsHistoryLimit"] = spec.SuccessfulJobsHistoryLimit,
+                ["failedJobsHistoryLimit"] = spec.FailedJobsHistoryLimit,
+                ["startingDeadlineSeconds"] = spec.StartingDeadlineSeconds,
+            },
+        };
+        if (spec.ResourceVersion is { Length: > 0 } rv)
+        {
+            // The API server then refuses the patch (409 Conflict) when the CronJob changed since the form was opened
+            // (the patched object keeps this resourceVersion, a precondition of the update); without it a merge patch
+            // applies blindly over another operator's change.
+            patch["metadata"] = new System.Text.Json.Nodes.JsonObject { ["resourceVersion"] = rv };
+        }
+
+        return patch.ToJsonString();
+    }
 
     public static CronJobSpec ToCronJobSpec(V1CronJob cron) => new(
         cron.Metadata.Name,
@@ -226,6 +238,27 @@ public static class Manifests
             },
         },
     };
+
+    /// <summary>
+    /// A merge patch that also sets metadata.resourceVersion: the API server then applies it only to that version of the
+    /// object, and answers 409 Conflict when it has changed since (see CronJobPatch).
+    /// </summary>
+    public static string OnVersion(string mergePatch, string? resourceVersion)
+    {
+        if (resourceVersion is not { Length: > 0 })
+        {
+            return mergePatch;
+        }
+
+        var patch = System.Text.Json.Nodes.JsonNode.Parse(mergePatch)!.AsObject();
+        if (patch["metadata"] is not System.Text.Json.Nodes.JsonObject metadata)
+        {
+            patch["metadata"] = metadata = new System.Text.Json.Nodes.JsonObject();
+        }
+
+        metadata["resourceVersion"] = resourceVersion;
+        return patch.ToJsonString();
+    }
 
     /// <summary>The merge patch that makes an existing HPA follow a spec (merge patch replaces the metrics list whole).</summary>
     public static string AutoscalerPatch(AutoscalerSpec spec, string queueMetric) => new System.Text.Json.Nodes.JsonObject

@@ -37,9 +37,13 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
 
     public IReadOnlyList<AutoscalerPoint> History => [.. _history];
 
+    /// <summary>Bumped on every change of the spec or the replicas, as a resourceVersion: an edit from an older one is refused.</summary>
+    public long Version { get; private set; } = 1;
+
     public void Change(AutoscalerSpec spec)
     {
-        Spec = spec;
+        Spec = spec with { ResourceVersion = null };
+        Version++;
         _recommendations.Clear();
         LastEvaluation = DateTimeOffset.MinValue;
     }
@@ -146,6 +150,7 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
         if (desired != current)
         {
             LastScaleTime = now;
+            Version++;
             LastEvent = $"Scaled from {current} to {desired}: {why}{limit}.";
         }
 

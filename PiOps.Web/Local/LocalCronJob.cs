@@ -14,6 +14,9 @@ internal sealed class LocalCronJob(CronJobSpec spec, DateTimeOffset createdAt)
     public DateTimeOffset? LastSuccessfulTime { get; set; }
 
     public string? LastEvent { get; set; }
+
+    /// <summary>Bumped on every change, as a resourceVersion: an edit made from an older one is refused.</summary>
+    public long Version { get; set; } = 1;
 }
 
 /// <summary>What the CronJob controller does at one look.</summary>

@@ -15,6 +15,11 @@ public sealed partial class LocalRuntime
 
         lock (_gate)
         {
+            if (spec.ResourceVersion is { } seen && seen != _autoscaler.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                throw WorkloadActionException.StaleEdit("autoscaler", "of the workers");
+            }
+
             _autoscaler.Change(spec);
         }
 

@@ -15,7 +15,7 @@ public sealed partial class LocalRuntime
                 throw new WorkloadActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
             }
 
-            _cronJobs.Add(new LocalCronJob(spec, time.GetUtcNow()) { LastEvent = "Created." });
+            _cronJobs.Add(new LocalCronJob(spec with { ResourceVersion = null }, time.GetUtcNow()) { LastEvent = "Created." });
         }
 
         SaveState();
@@ -29,8 +29,14 @@ public sealed partial class LocalRuntime
         lock (_gate)
         {
             var cron = FindCronJob(spec.Name);
+            if (spec.ResourceVersion is { } seen && seen != cron.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                throw WorkloadActionException.StaleEdit("CronJob", spec.Name);
+            }
+
             // The template stays: a CronJob's Jobs are made from the template it was created with.
-            cron.Spec = spec with { JobTemplate = cron.Spec.JobTemplate };
+            cron.Spec = spec with { JobTemplate = cron.Spec.JobTemplate, ResourceVersion = null };
+            cron.Version++;
             cron.LastEvent = $"Schedule set to \"{spec.Schedule}\"{(string.IsNullOrEmpty(spec.TimeZone) ? "" : " in " + spec.TimeZone)}.";
         }
 
@@ -45,6 +51,7 @@ public sealed partial class LocalRuntime
         {
             var cron = FindCronJob(name);
             cron.Spec = cron.Spec with { Suspend = suspend };
+            cron.Version++;
             cron.LastEvent = suspend ? "Suspended: no run starts until it is resumed." : "Resumed.";
         }
 
@@ -81,6 +88,7 @@ public sealed partial class LocalRuntime
             jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
             _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = jobName }, time.GetUtcNow(), name));
             cron.LastEvent = $"Run now: started Job {jobName}.";
+            cron.Version++;
         }
 
         SaveState();
@@ -112,6 +120,7 @@ public sealed partial class LocalRuntime
             if (owned.Where(j => j.Condition == "Complete").Max(j => j.CompletionTime) is { } success && success > cron.LastSuccessfulTime.GetValueOrDefault())
             {
                 cron.LastSuccessfulTime = success;
+                cron.Version++;
                 changed = true;
             }
 
@@ -143,6 +152,7 @@ public sealed partial class LocalRuntime
                     }
 
                     cron.LastScheduleTime = start.Scheduled;
+                    cron.Version++;
                     cron.LastEvent = $"Started Job {name} for the run of {start.Scheduled:u}{(start.ReplaceActive ? ", replacing the running Job(s)" : "")}." +
                                      (start.Warning is null ? "" : " " + start.Warning);
                     log.LogInformation("CronJob {CronJob}: {Event}", cron.Spec.Name, cron.LastEvent);

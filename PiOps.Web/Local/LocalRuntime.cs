@@ -460,12 +460,18 @@ public sealed partial class LocalRuntime(
                 })
                 .OrderByDescending(j => j.StartTime).ToList();
             var cronJobs = _cronJobs.Select(c => new CronJobView(c.Spec, c.CreatedAt, c.LastScheduleTime, c.LastSuccessfulTime,
-                    _jobs.Where(j => j.CronJob == c.Spec.Name && !j.Deleting && j.Condition is null).Select(j => j.Spec.Name).ToList(), c.LastEvent))
+                    _jobs.Where(j => j.CronJob == c.Spec.Name && !j.Deleting && j.Condition is null).Select(j => j.Spec.Name).ToList(), c.LastEvent)
+                {
+                    ResourceVersion = c.Version.ToString(CultureInfo.InvariantCulture),
+                })
                 .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
             var a = _autoscaler;
             var autoscaler = new AutoscalerView(a.Spec, "local autoscaler", pods.Count(p => p.Phase != "Terminating"),
                 Math.Max(0, _desired), a.CpuPercent, a.QueueLength, a.LastScaleTime,
-                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History);
+                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History)
+            {
+                ResourceVersion = a.Version.ToString(CultureInfo.InvariantCulture),
+            };
             snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods), jobs, cronJobs, autoscaler);
         }
 

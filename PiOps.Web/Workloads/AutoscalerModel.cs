@@ -14,6 +14,12 @@ public sealed record AutoscalerSpec(
     int? TargetQueueLengthPerReplica,
     int ScaleDownStabilizationSeconds)
 {
+    /// <summary>
+    /// On an edit, the version of the autoscaler the form was opened on (the HPA's or ScaledObject's
+    /// metadata.resourceVersion); the save is refused when it has changed since. Null: no check.
+    /// </summary>
+    public string? ResourceVersion { get; init; }
+
     /// <summary>The book's HPA: 2 to 10 replicas at 20% CPU, with Kubernetes' default 5-minute scale-down window.</summary>
     public static AutoscalerSpec Book { get; } = new(false, 2, 10, 20, null, 300);
 
@@ -70,6 +76,10 @@ public sealed record AutoscalerView(
     DateTimeOffset? LastScaleTime,
     string? Status,
     string? LastEvent,
-    IReadOnlyList<AutoscalerPoint> History);
+    IReadOnlyList<AutoscalerPoint> History)
+{
+    /// <summary>The version of the autoscaler shown (metadata.resourceVersion; locally a counter), for edits made from it.</summary>
+    public string? ResourceVersion { get; init; }
+}
 
 public sealed record AutoscalerPoint(DateTimeOffset At, int Replicas, int Desired, long QueueDepth);

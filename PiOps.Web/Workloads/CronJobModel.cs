@@ -30,6 +30,12 @@ public sealed record CronJobSpec(
     long? StartingDeadlineSeconds,
     JobSpec JobTemplate)
 {
+    /// <summary>
+    /// On an edit, the version of the CronJob the form was opened on (its metadata.resourceVersion); the save is
+    /// refused when the CronJob has changed since. Null: no check (a create).
+    /// </summary>
+    public string? ResourceVersion { get; init; }
+
     /// <summary>A CronJob's name leaves room for the 11 characters the controller appends to its Jobs' names.</summary>
     public const int MaxNameLength = 52;
 
@@ -94,4 +100,7 @@ public sealed record CronJobView(
     string? LastEvent)
 {
     public string Name => Spec.Name;
+
+    /// <summary>The version of the CronJob shown (metadata.resourceVersion; locally a counter), for edits made from it.</summary>
+    public string? ResourceVersion { get; init; }
 }

@@ -20,15 +20,38 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     private string? _queue;
     private string? _window;
     private List<string> _errors = [];
+    // The version of the autoscaler the form was filled from, sent with the save; and whether a save was refused as stale.
+    private string? _resourceVersion;
+    private bool _stale;
+    // What was last saved: once the snapshot shows it, the form takes its new version, so a further save is not stale.
+    private AutoscalerSpec? _saved;
 
     protected override void OnInitialized()
     {
         base.OnInitialized();
-        Fill(Workloads.Autoscaler?.Spec ?? AutoscalerSpec.Book);
+        Reload();
         BuildCharts();
     }
 
-    protected override void OnWorkloadsChanged() => BuildCharts();
+    protected override void OnWorkloadsChanged()
+    {
+        if (_saved is not null && Workloads.Autoscaler is { } now && now.Spec == _saved)
+        {
+            _resourceVersion = now.ResourceVersion;
+            _saved = null;
+        }
+
+        BuildCharts();
+    }
+
+    /// <summary>The form from the autoscaler as it is now (also after a save refused as stale).</summary>
+    private void Reload()
+    {
+        Fill(Workloads.Autoscaler?.Spec ?? AutoscalerSpec.Book);
+        _resourceVersion = Workloads.Autoscaler?.ResourceVersion;
+        _errors = [];
+        _stale = false;
+    }
 
     private void Fill(AutoscalerSpec spec)
     {
@@ -94,7 +117,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
 
         var spec = new AutoscalerSpec(_enabled, Number(_min, "Min replicas") ?? 0, Number(_max, "Max replicas") ?? 0,
             Number(_cpu, "The CPU target", optional: true), Number(_queue, "The queue length per replica", optional: true),
-            Number(_window, "The scale-down window") ?? 0);
+            Number(_window, "The scale-down window") ?? 0) { ResourceVersion = _resourceVersion };
         return errors.Count == 0 ? spec : null;
     }
 
@@ -111,12 +134,14 @@ public sealed partial class Autoscaling : WorkloadComponentBase
         try
         {
             await Runtime.SetAutoscalerAsync(spec);
+            _saved = spec with { ResourceVersion = null };
             Snackbar.Add(spec.Enabled ? $"Autoscaler on: {spec.MinReplicas} to {spec.MaxReplicas} replicas." : "Autoscaler off: the workers keep their replicas.",
                 Severity.Success);
         }
         catch (WorkloadActionException ex)
         {
             _errors = [ex.Message];
+            _stale = ex.Stale;
         }
     }
 }

@@ -29,6 +29,10 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private bool _suspend;
     private string? _scheduleError;
     private List<string> _errors = [];
+    // The version of the CronJob the edit form was filled from, sent with the save; and whether a save was refused
+    // because it is stale (the form then offers to reload).
+    private string? _resourceVersion;
+    private bool _stale;
 
     protected override void OnInitialized()
     {
@@ -62,6 +66,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private async Task Edit(CronJobView cron)
     {
         _editing = cron.Name;
+        _resourceVersion = cron.ResourceVersion;
         Fill(cron.Spec);
         await JS.InvokeVoidAsync("piopsScrollIntoView", "[data-testid=cron-form]");
     }
@@ -78,6 +83,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
         _deadline = spec.StartingDeadlineSeconds?.ToString(CultureInfo.InvariantCulture) ?? "";
         _suspend = spec.Suspend;
         _errors = [];
+        _stale = false;
     }
 
     private CronJobSpec? Build(List<string> errors)
@@ -116,6 +122,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
             FailedJobsHistoryLimit = failed!.Value,
             StartingDeadlineSeconds = deadline,
             Suspend = _suspend,
+            ResourceVersion = _editing is null ? null : _resourceVersion,
         };
         errors.AddRange(spec.Validate());
         return errors.Count == 0 ? spec : null;
@@ -158,6 +165,21 @@ public sealed partial class CronJobs : WorkloadComponentBase
         catch (WorkloadActionException ex)
         {
             _errors = [ex.Message];
+            _stale = ex.Stale;
+        }
+    }
+
+    /// <summary>After a refused stale save: the form again from the CronJob as it is now (the operator's typing is dropped).</summary>
+    private async Task ReloadAsync()
+    {
+        if (Workloads.CronJobs.FirstOrDefault(c => c.Name == _editing) is { } current)
+        {
+            await Edit(current);
+        }
+        else
+        {
+            _errors = [$"The CronJob {_editing} is gone: it was deleted."];
+            _stale = false;
         }
     }
 
