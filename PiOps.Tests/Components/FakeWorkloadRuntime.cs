@@ -43,6 +43,8 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
 
+    public int Subscribers => _subscribers.Count;
+
     /// <summary>Tells the subscribers of a new snapshot, as a runtime does after every change.</summary>
     public Task PublishAsync() => _subscribers.NotifyAsync(Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 

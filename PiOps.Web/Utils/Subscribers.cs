@@ -6,6 +6,9 @@ public sealed class Subscribers<T>
     private readonly object _gate = new();
     private Func<T, Task>[] _handlers = [];
 
+    /// <summary>How many are subscribed now: a page that closed must leave none behind.</summary>
+    public int Count => _handlers.Length;
+
     public IDisposable Add(Func<T, Task> handler)
     {
         lock (_gate)

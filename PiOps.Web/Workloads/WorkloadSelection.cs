@@ -59,4 +59,7 @@ public sealed class WorkloadSelection(IWorkloadBackends backends)
 
     /// <summary>Called with the new backend after each switch. Dispose to stop.</summary>
     public IDisposable OnChanged(Func<IWorkloadRuntime, Task> onChanged) => _changed.Add(onChanged);
+
+    /// <summary>How many follow the switches now.</summary>
+    public int Subscribers => _changed.Count;
 }
