@@ -46,7 +46,11 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
     public int Subscribers => _subscribers.Count;
 
     /// <summary>Tells the subscribers of a new snapshot, as a runtime does after every change.</summary>
-    public Task PublishAsync() => _subscribers.NotifyAsync(Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    public Task PublishAsync()
+    {
+        _subscribers.Publish(Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        return Task.CompletedTask;
+    }
 
     public Task ScaleAsync(int replicas) => Task.CompletedTask;
 

@@ -586,7 +586,8 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         _current = snapshot;
         var busy = _busy;
         _costs.Keep([.. WorkerPods().Select(p => (p, busy.Contains(p.Metadata.Name)))]);
-        return _subscribers.NotifyAsync(snapshot, _log);
+        _subscribers.Publish(snapshot, _log);
+        return Task.CompletedTask;
     }
 
     private WorkloadSnapshot Build()

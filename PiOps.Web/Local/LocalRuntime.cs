@@ -470,7 +470,7 @@ public sealed partial class LocalRuntime(
         }
 
         _current = snapshot;
-        await _subscribers.NotifyAsync(snapshot, log);
+        _subscribers.Publish(snapshot, log);
     }
 
     private PodView View(LocalPod p, DateTimeOffset now)

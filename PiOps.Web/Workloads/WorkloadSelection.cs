@@ -54,7 +54,8 @@ public sealed class WorkloadSelection(IWorkloadBackends backends)
         }
 
         Name = name;
-        return _changed.NotifyAsync(Backend, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        _changed.Publish(Backend, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        return Task.CompletedTask;
     }
 
     /// <summary>Called with the new backend after each switch. Dispose to stop.</summary>
