@@ -34,7 +34,8 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public WorkloadSnapshot Current => WorkloadSnapshot.Empty with
     {
-        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = Jobs, CronJobs = CronJobs, Autoscaler = Autoscaler,
+        // Copies, as a real runtime builds new lists each time: a page holds the snapshot it rendered.
+        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = [.. Jobs], CronJobs = [.. CronJobs], Autoscaler = Autoscaler,
     };
 
     public (string Host, string Port) PodRedis => ("fake-redis", "6379");

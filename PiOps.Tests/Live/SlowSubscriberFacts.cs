@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Queue;
 using PiOps.Web.Utils;
+using PiOps.Web.Workloads;
 using Xunit;
 
 namespace PiOps.Tests.Live;
@@ -112,5 +113,51 @@ public sealed class SlowSubscriberFacts(RedisServer server) : IClassFixture<Redi
         await Eventually.WaitAsync(() => other.Contains(2), Bound, "the second value at the other subscriber");
         Assert.Equal(1, subscribers.Count);
         Assert.Equal([1], got);
+    }
+}
+
+/// <summary>The local runtime reconciles every 500 ms; a snapshot that differs only in its time is not news.</summary>
+public sealed class UnchangedSnapshotFacts(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("piops-unchanged-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task LocalRuntime_PublishesOnlySnapshotsThatChanged()
+    {
+        await using var app = await DashboardApp.StartWithLocalRuntimeAsync(server, TestRedisServer.NewQueueName(), _data, 0, "00:00:00.5");
+        var runtime = app.Services.GetRequiredService<PiOps.Web.Local.LocalRuntime>();
+        var published = new ConcurrentQueue<PiOps.Web.Workloads.WorkloadSnapshot>();
+        using var subscription = runtime.Subscribe(s =>
+        {
+            published.Enqueue(s);
+            return Task.CompletedTask;
+        });
+        await Eventually.WaitAsync(() => runtime.Current.At != DateTimeOffset.MinValue, TimeSpan.FromSeconds(30), "the runtime's first sample");
+        var from = runtime.Current.At;
+        published.Clear();
+
+        // Nothing runs and nothing is asked: 4 s of samples at 500 ms (about 8) on the runtime's own clock.
+        await Eventually.WaitAsync(() => runtime.Current.At >= from.AddSeconds(4), TimeSpan.FromSeconds(30), "4 s of the runtime's samples");
+
+        var list = published.ToList();
+        var repeats = list.Zip(list.Skip(1)).Count(p => p.First.SameContent(p.Second));
+        Assert.True(repeats == 0, $"{repeats} of {list.Count} published snapshot(s) repeated the one before, their time aside.");
+        // The autoscaler's chart takes a point every 2 s, the one change while idle.
+        Assert.True(list.Count <= 4, $"{list.Count} snapshots published in 4 s with nothing running");
     }
 }

@@ -583,10 +583,16 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private Task PublishAsync()
     {
         var snapshot = Build();
+        var previous = _current;
         _current = snapshot;
         var busy = _busy;
         _costs.Keep([.. WorkerPods().Select(p => (p, busy.Contains(p.Metadata.Name)))]);
-        _subscribers.Publish(snapshot, _log);
+        // A watch event that changes nothing shown (a resourceVersion, a status heartbeat) is not news.
+        if (!snapshot.SameContent(previous))
+        {
+            _subscribers.Publish(snapshot, _log);
+        }
+
         return Task.CompletedTask;
     }
 

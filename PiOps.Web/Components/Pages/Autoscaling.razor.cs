@@ -21,6 +21,10 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     private string? _window;
     private List<string> _errors = [];
 
+    protected override bool ShowsAges => true;
+
+    protected override bool ShowsAutoscalerHistory => true;
+
     protected override void OnInitialized()
     {
         base.OnInitialized();

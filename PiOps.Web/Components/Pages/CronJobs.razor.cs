@@ -30,6 +30,8 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private string? _scheduleError;
     private List<string> _errors = [];
 
+    protected override bool ShowsAges => true;
+
     protected override void OnInitialized()
     {
         base.OnInitialized();
