@@ -33,6 +33,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private readonly ILogger<KubernetesRuntime> _log;
     private readonly PodSettings _pod;
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
+    private ClusterState? _publishedState;
     private readonly IDisposable _subscription;
     private readonly IDisposable _queueSubscription;
     private readonly PodDeletionCosts _costs;
@@ -587,9 +588,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         _current = snapshot;
         var busy = _busy;
         _costs.Keep([.. WorkerPods().Select(p => (p, busy.Contains(p.Metadata.Name)))]);
-        // A watch event that changes nothing shown (a resourceVersion, a status heartbeat) is not news.
-        if (!snapshot.SameContent(previous))
+        // A watch event that changes nothing shown (a resourceVersion, a status heartbeat) is not news; the cluster's
+        // state (synced, an error the banner shows) is, though it is not in the snapshot.
+        var state = State;
+        if (!snapshot.SameContent(previous) || state != _publishedState)
         {
+            _publishedState = state;
             _subscribers.Publish(snapshot, _log);
         }
 
