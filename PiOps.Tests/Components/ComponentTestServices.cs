@@ -86,6 +86,8 @@ public sealed class FakeQueueState : IQueueState, IDisposable
 
     public int Subscribers => _subscribers.Count;
 
+    public int CompletionSubscribers => _completionSubscribers.Count;
+
     public void Push(QueueSnapshot snapshot) => _snapshots.Writer.TryWrite(snapshot);
 
     public static QueueSnapshot Snapshot(long depth, long dead = 0, bool available = true, bool paused = false) => QueueSnapshot.Empty with

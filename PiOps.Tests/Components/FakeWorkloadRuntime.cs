@@ -34,7 +34,8 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public WorkloadSnapshot Current => WorkloadSnapshot.Empty with
     {
-        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = Jobs, CronJobs = CronJobs, Autoscaler = Autoscaler,
+        // Copies, as a real runtime builds new lists each time: a page holds the snapshot it rendered.
+        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = [.. Jobs], CronJobs = [.. CronJobs], Autoscaler = Autoscaler,
     };
 
     public (string Host, string Port) PodRedis => ("fake-redis", "6379");
@@ -43,8 +44,14 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
 
+    public int Subscribers => _subscribers.Count;
+
     /// <summary>Tells the subscribers of a new snapshot, as a runtime does after every change.</summary>
-    public Task PublishAsync() => _subscribers.NotifyAsync(Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    public Task PublishAsync()
+    {
+        _subscribers.Publish(Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        return Task.CompletedTask;
+    }
 
     public Task ScaleAsync(int replicas) => Task.CompletedTask;
 

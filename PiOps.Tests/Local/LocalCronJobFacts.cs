@@ -54,17 +54,21 @@ public sealed class LocalCronJobFacts(RedisServer server) : IClassFixture<RedisS
     private async Task AdvanceAsync(TimeSpan by)
     {
         _clock.Advance(by);
-        int turns = 0;
-        using var subscription = Runtime.Subscribe(s =>
+        var after = _clock.GetUtcNow();
+        // The runtime replaces its snapshot at the end of every turn, and publishes it only when it changed: a
+        // snapshot taken after the move, then a newer one, means a whole turn began after the move.
+        WorkloadSnapshot? first = null;
+        await Eventually.WaitAsync(() =>
         {
-            if (s.At >= _clock.GetUtcNow())
+            var current = Runtime.Current;
+            if (first is null)
             {
-                Interlocked.Increment(ref turns);
+                first = current.At >= after ? current : null;
+                return false;
             }
 
-            return Task.CompletedTask;
-        });
-        await Eventually.WaitAsync(() => Volatile.Read(ref turns) >= 2, Wait, "two turns of the runtime after the clock moved");
+            return !ReferenceEquals(current, first);
+        }, Wait, "two turns of the runtime after the clock moved");
     }
 
     private static string JobAt(int hour, int minute) =>

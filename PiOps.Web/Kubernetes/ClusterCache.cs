@@ -333,7 +333,7 @@ public sealed class ClusterCache(
             while (true)
             {
                 await _changed.WaitAsync(stop);
-                await _subscribers.NotifyAsync(State, log);
+                _subscribers.Publish(State, log);
                 await Task.Delay(50, stop);
             }
         }

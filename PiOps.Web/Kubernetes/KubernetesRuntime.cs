@@ -33,6 +33,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private readonly ILogger<KubernetesRuntime> _log;
     private readonly PodSettings _pod;
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
+    private ClusterState? _publishedState;
     private readonly IDisposable _subscription;
     private readonly IDisposable _queueSubscription;
     private readonly PodDeletionCosts _costs;
@@ -588,10 +589,20 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private Task PublishAsync()
     {
         var snapshot = Build();
+        var previous = _current;
         _current = snapshot;
         var busy = _busy;
         _costs.Keep([.. WorkerPods().Select(p => (p, busy.Contains(p.Metadata.Name)))]);
-        return _subscribers.NotifyAsync(snapshot, _log);
+        // A watch event that changes nothing shown (a resourceVersion, a status heartbeat) is not news; the cluster's
+        // state (synced, an error the banner shows) is, though it is not in the snapshot.
+        var state = State;
+        if (!snapshot.SameContent(previous) || state != _publishedState)
+        {
+            _publishedState = state;
+            _subscribers.Publish(snapshot, _log);
+        }
+
+        return Task.CompletedTask;
     }
 
     private WorkloadSnapshot Build()

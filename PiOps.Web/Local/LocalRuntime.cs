@@ -475,8 +475,13 @@ public sealed partial class LocalRuntime(
             snapshot = new WorkloadSnapshot(now, new DeploymentView(DeploymentName, Math.Max(0, _desired), ready, ready, pods), jobs, cronJobs, autoscaler);
         }
 
+        // Taken every 500 ms with a new time: the subscribers hear of it only when something else changed.
+        var previous = _current;
         _current = snapshot;
-        await _subscribers.NotifyAsync(snapshot, log);
+        if (!snapshot.SameContent(previous))
+        {
+            _subscribers.Publish(snapshot, log);
+        }
     }
 
     private PodView View(LocalPod p, DateTimeOffset now)

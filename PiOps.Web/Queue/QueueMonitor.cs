@@ -32,7 +32,8 @@ public sealed class QueueMonitor(
     private readonly DashboardOptions _options = dashboardOptions.Value;
     private readonly QueueKeys _keys = new(queueOptions.Value.QueueName);
     private readonly Subscribers<QueueSnapshot> _snapshotSubscribers = new();
-    private readonly Subscribers<TaskResult> _completionSubscribers = new();
+    // Every completion counts (the Tasks page and the hub list each one): room for a burst, the oldest dropped beyond it.
+    private readonly Subscribers<TaskResult> _completionSubscribers = new(capacity: 1000);
     private readonly LinkedList<HistoryPoint> _history = new();
     private readonly Queue<(DateTimeOffset At, long Done, long Failed)> _rateWindow = new();
     private readonly Dictionary<string, WorkerView> _lost = new();
@@ -43,7 +44,7 @@ public sealed class QueueMonitor(
 
     public QueueSnapshot Current => _current;
 
-    /// <summary>Called after each sample with the new snapshot. Dispose to stop. Handlers must be quick.</summary>
+    /// <summary>Called after each sample with the new snapshot (the newest only, when a handler is still busy). Dispose to stop.</summary>
     public IDisposable Subscribe(Func<QueueSnapshot, Task> onSnapshot) => _snapshotSubscribers.Add(onSnapshot);
 
     /// <summary>Called for each completed task, as published by the workers.</summary>
@@ -72,7 +73,7 @@ public sealed class QueueMonitor(
         {
             var snapshot = await SampleAsync();
             _current = snapshot;
-            await _snapshotSubscribers.NotifyAsync(snapshot, log);
+            _snapshotSubscribers.Publish(snapshot, log);
             try
             {
                 await _poke.WaitAsync(_options.SampleInterval, stoppingToken);
@@ -110,7 +111,7 @@ public sealed class QueueMonitor(
                     return;
                 }
 
-                _ = _completionSubscribers.NotifyAsync(result, log);
+                _completionSubscribers.Publish(result, log);
             });
         }
         catch (RedisException ex)

@@ -54,9 +54,13 @@ public sealed class WorkloadSelection(IWorkloadBackends backends)
         }
 
         Name = name;
-        return _changed.NotifyAsync(Backend, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        _changed.Publish(Backend, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        return Task.CompletedTask;
     }
 
     /// <summary>Called with the new backend after each switch. Dispose to stop.</summary>
     public IDisposable OnChanged(Func<IWorkloadRuntime, Task> onChanged) => _changed.Add(onChanged);
+
+    /// <summary>How many follow the switches now.</summary>
+    public int Subscribers => _changed.Count;
 }

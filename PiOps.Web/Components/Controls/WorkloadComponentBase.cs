@@ -13,6 +13,7 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
 {
     private IDisposable? _subscription;
     private RenderThrottle? _throttle;
+    private readonly CancellationTokenSource _stop = new();
 
     [Inject]
     protected IWorkloadRuntime Runtime { get; set; } = default!;
@@ -33,7 +34,14 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
         Workloads = Runtime.Current;
         _throttle = new RenderThrottle(() => InvokeAsync(() =>
         {
-            Workloads = Runtime.Current;
+            var next = Runtime.Current;
+            // Only what this page shows: a snapshot that differs in its time alone is no reason to render.
+            if (next.SameContent(Workloads, withHistory: ShowsAutoscalerHistory))
+            {
+                return;
+            }
+
+            Workloads = next;
             OnWorkloadsChanged();
             StateHasChanged();
         }), TimeSpan.FromMilliseconds(250), Time);
@@ -42,6 +50,45 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
             _throttle.Request();
             return Task.CompletedTask;
         });
+        if (ShowsAges)
+        {
+            _ = TickAsync(_stop.Token);
+        }
+    }
+
+    /// <summary>Pages that show ages ("18 s") render once a second so they advance (docs/decisions.md).</summary>
+    protected virtual bool ShowsAges => false;
+
+    /// <summary>The Autoscaling page draws the chart's history; other pages need not render for a new point.</summary>
+    protected virtual bool ShowsAutoscalerHistory => false;
+
+    private async Task TickAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                await InvokeAsync(() =>
+                {
+                    // Nothing loaded yet (a cluster not answering): keep the page's "no snapshot" state.
+                    if (Workloads.At == DateTimeOffset.MinValue)
+                    {
+                        return;
+                    }
+
+                    Workloads = Workloads with { At = Time.GetUtcNow() };
+                    StateHasChanged();
+                });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The circuit went between the tick and the render.
+        }
     }
 
     /// <summary>Runs on the render thread before a render caused by a new snapshot.</summary>
@@ -72,6 +119,7 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
 
     public virtual void Dispose()
     {
+        _stop.Cancel();
         _subscription?.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -26,6 +26,10 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     // What was last saved: once the snapshot shows it, the form takes its new version, so a further save is not stale.
     private AutoscalerSpec? _saved;
 
+    protected override bool ShowsAges => true;
+
+    protected override bool ShowsAutoscalerHistory => true;
+
     protected override void OnInitialized()
     {
         base.OnInitialized();

@@ -34,6 +34,8 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private string? _resourceVersion;
     private bool _stale;
 
+    protected override bool ShowsAges => true;
+
     protected override void OnInitialized()
     {
         base.OnInitialized();
