@@ -138,13 +138,17 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         _state.Push(FakeQueueState.Snapshot(12_030) with { History = history, DonePerSecond = 0.4 });
         var page = this.RenderWithProviders<Overview>();
 
-        page.WaitForAssertion(() => Assert.Contains("Done and failed per minute", page.Markup));
-        var charts = page.FindComponents<MudBlazor.MudChart<double>>();
-        var rate = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "done/min")).Instance;
-        Assert.All(rate.ChartSeries.Single(s => s.Name == "done/min").Data.Values, v => Assert.Equal(24, v, 6));
-        Assert.Equal(5, ((MudBlazor.LineChartOptions)rate.ChartOptions!).YAxisTicks);
-        var depth = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "waiting")).Instance;
-        Assert.Equal(5000, ((MudBlazor.LineChartOptions)depth.ChartOptions!).YAxisTicks);
+        // Every check inside the wait: the pushed snapshot reaches the charts on the page's next render.
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("Done and failed per minute", page.Markup);
+            var charts = page.FindComponents<MudBlazor.MudChart<double>>();
+            var rate = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "done/min")).Instance;
+            Assert.All(rate.ChartSeries.Single(s => s.Name == "done/min").Data.Values, v => Assert.Equal(24, v, 6));
+            Assert.Equal(5, ((MudBlazor.LineChartOptions)rate.ChartOptions!).YAxisTicks);
+            var depth = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "waiting")).Instance;
+            Assert.Equal(5000, ((MudBlazor.LineChartOptions)depth.ChartOptions!).YAxisTicks);
+        });
     }
 
     [Fact]
