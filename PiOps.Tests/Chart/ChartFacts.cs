@@ -132,13 +132,38 @@ public class ChartFacts
         var objects = HelmChart.Objects(HelmChart.Render("dashboard.impersonate=true"));
 
         var role = Assert.Single(objects.OfType<k8s.Models.V1ClusterRole>());
-        var rule = Assert.Single(role.Rules);
-        Assert.Equal(["impersonate"], rule.Verbs);
-        Assert.Equal(["users", "groups"], rule.Resources);
+        Assert.All(role.Rules, r => Assert.Equal(["impersonate"], r.Verbs));
+        Assert.Equal(["groups", "users"], role.Rules.SelectMany(r => r.Resources).Order());
         Assert.Single(objects.OfType<k8s.Models.V1ClusterRoleBinding>());
         var env = objects.OfType<k8s.Models.V1Deployment>().Single(d => d.Metadata.Name.EndsWith("dashboard", StringComparison.Ordinal))
             .Spec.Template.Spec.Containers[0].Env;
         Assert.Contains(env, e => e.Name == "Auth__Impersonate" && e.Value == "true");
+    }
+
+    [Fact]
+    public void Impersonation_CannotActAsSystemMasters_OnlyAsThePiOpsGroupsAndTheListedUsers()
+    {
+        var objects = HelmChart.Objects(HelmChart.RenderWithValues("""
+            dashboard:
+              impersonate: true
+              impersonateUsers: [alice]
+            """));
+
+        var rules = Assert.Single(objects.OfType<k8s.Models.V1ClusterRole>()).Rules;
+        // A rule without resourceNames would allow every name: system:masters, i.e. cluster-admin.
+        Assert.All(rules, r => Assert.NotEmpty(r.ResourceNames ?? []));
+        var groups = rules.Where(r => r.Resources.Contains("groups")).SelectMany(r => r.ResourceNames).Order();
+        Assert.Equal(["piops:admin", "piops:operator", "piops:viewer"], groups);
+        Assert.DoesNotContain("system:masters", rules.SelectMany(r => r.ResourceNames));
+        Assert.Equal(["admin", "alice"], rules.Where(r => r.Resources.Contains("users")).SelectMany(r => r.ResourceNames).Order());
+
+        // Each piops group is bound in the namespace: the viewer reads, operators and admins get the dashboard's Role.
+        var bindings = objects.OfType<k8s.Models.V1RoleBinding>().ToList();
+        string RoleOf(string group) => bindings.Single(b => b.Subjects.Any(s => s.Kind == "Group" && s.Name == group)).RoleRef.Name;
+        Assert.Equal(RoleOf("piops:operator"), RoleOf("piops:admin"));
+        Assert.EndsWith("-dashboard", RoleOf("piops:operator"), StringComparison.Ordinal);
+        var viewer = objects.OfType<k8s.Models.V1Role>().Single(r => r.Metadata.Name == RoleOf("piops:viewer"));
+        Assert.Equal(["get", "list", "watch"], viewer.Rules.SelectMany(r => r.Verbs).Distinct().Order());
     }
 
     [Fact]

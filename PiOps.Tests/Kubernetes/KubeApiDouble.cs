@@ -20,7 +20,8 @@ namespace PiOps.Tests.Kubernetes;
 /// Events, Deployments with their scale subresource, Jobs, CronJobs, autoscaling/v2 HPAs), resourceVersions, list and
 /// line-by-line watch with label selectors, 409/404/422/403 as Status objects, delete with propagationPolicy, merge and
 /// strategic-merge patch. It plays the Deployment and Job controllers just enough to have pods, and the garbage
-/// collector. It enforces the dashboard's Role (<see cref="KubernetesPermissions"/>): a call outside it is a 403.
+/// collector. It enforces the dashboard's Role (<see cref="KubernetesPermissions"/>): a call outside it is a 403; an
+/// impersonated call is authorised as the impersonated user by the chart's RBAC (KubeApiDouble.Impersonation.cs).
 /// Hooks let tests close, drop or spoil watches, expire resourceVersions, and change status. docs/kubernetes.md lists
 /// what it does not do.
 /// </summary>
@@ -411,7 +412,14 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             _impersonations.Enqueue($"{verb} {resource} as {impersonated} ({ctx.Request.Headers["Impersonate-Group"]})");
         }
 
-        if ((!_role.Contains($"{kind.Group}/{resource}:{verb}") && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} {resource}"))
+        if (IsImpersonating(ctx))
+        {
+            if (await RefuseImpersonatedAsync(ctx, kind.Group, resource, verb, path.Namespace, path.Name))
+            {
+                return;
+            }
+        }
+        else if ((!_role.Contains($"{kind.Group}/{resource}:{verb}") && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} {resource}"))
         {
             string target = path.Name is null ? $"{resource}{(kind.Group == "" ? "" : "." + kind.Group)}" : $"{path.Plural}{(kind.Group == "" ? "" : "." + kind.Group)} \"{path.Name}\"";
             await WriteStatus(ctx, 403, "Forbidden",

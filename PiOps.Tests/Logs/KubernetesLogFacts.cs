@@ -144,6 +144,12 @@ public sealed class KubernetesLogFacts(RedisServer server) : IClassFixture<Redis
             ["Auth:AdminPassword"] = "admin-password-1",
             ["Auth:Impersonate"] = "true",
         });
+        // The cluster's RBAC as the chart renders it, with otto among the users the dashboard may impersonate.
+        cluster.Api.UseRbac(PiOps.Tests.Chart.HelmChart.Objects(PiOps.Tests.Chart.HelmChart.RenderWithValues("""
+            dashboard:
+              impersonate: true
+              impersonateUsers: [otto]
+            """)), "ops");
         await using var scope = cluster.App.Services.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<UserContext>().User = SignInService.Principal("otto", Roles.Operator, "test");
         var runtime = scope.ServiceProvider.GetRequiredService<IWorkloadRuntime>();
@@ -152,7 +158,7 @@ public sealed class KubernetesLogFacts(RedisServer server) : IClassFixture<Redis
 
         var job = cluster.Api.Get("jobs", "addwork");
         Assert.Equal("otto", job!["metadata"]!["annotations"]![KubernetesRuntime.RequestedBy]!.GetValue<string>());
-        Assert.Contains("create jobs as otto (piops:Operator)", cluster.Api.Impersonations);
+        Assert.Contains("create jobs as otto (piops:operator)", cluster.Api.Impersonations);
         // The cache's own watches go as the service account.
         Assert.DoesNotContain(cluster.Api.Impersonations, i => i.StartsWith("watch", StringComparison.Ordinal));
     }

@@ -24,6 +24,9 @@ public static class ApiErrors
             // authoriser's "cannot VERB resource".
             HttpStatusCode.Forbidden when status?.Message is { Length: > 0 } said && !said.Contains($"cannot {verb} resource", StringComparison.Ordinal) =>
                 $"The API refused to {verb} the {kind}{(name is null ? "" : " " + name)}: {said.TrimEnd('.')}.",
+            // Impersonating: the signed-in user's groups lack it, not the dashboard's Role.
+            HttpStatusCode.Forbidden when Security.ActingUser.Value is { } acting && status?.Message?.Contains($"User \"{acting.Name}\"", StringComparison.Ordinal) == true =>
+                $"The cluster does not allow {acting.Name} (group {ImpersonationHandler.GroupPrefix}{acting.Role.ToLowerInvariant()}) to {verb} {resource} in namespace {target.Namespace}: the dashboard acts as the signed-in user, so the cluster's RoleBindings for that group decide.{api}",
             HttpStatusCode.Forbidden =>
                 $"The dashboard is not allowed to {verb} {resource} in namespace {target.Namespace}: its Role needs the verb \"{verb}\" on \"{resource}\" (PiOps.Web/Kubernetes/KubernetesPermissions.cs, the chart's dashboard Role).{api}",
             HttpStatusCode.Conflict when status?.Reason == "AlreadyExists" =>

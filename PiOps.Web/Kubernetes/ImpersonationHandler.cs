@@ -16,7 +16,8 @@ public sealed class ImpersonationHandler : DelegatingHandler
             request.Headers.Remove("Impersonate-User");
             request.Headers.Remove("Impersonate-Group");
             request.Headers.TryAddWithoutValidation("Impersonate-User", user.Name);
-            request.Headers.TryAddWithoutValidation("Impersonate-Group", GroupPrefix + user.Role);
+            // The chart binds the groups piops:viewer, piops:operator and piops:admin, lower case as RBAC names go.
+            request.Headers.TryAddWithoutValidation("Impersonate-Group", GroupPrefix + user.Role.ToLowerInvariant());
         }
 
         return base.SendAsync(request, cancellationToken);
