@@ -26,18 +26,28 @@ public sealed class ViewerFacts(BrowserFixture browser, RedisServer redis, ITest
         // Steady state: a page whose circuit reconnects on a loaded machine reads its first screen again, once.
         // Such a one-off lands in one window; a per-page cost lands in all of them.
         var ten = await load.MeasureAsync(TimeSpan.FromSeconds(5));
-        for (int window = 2; window <= 3 && ten.CommandsPerSecond > one.CommandsPerSecond * 1.1; window++)
+        for (int window = 2; window <= 3 && !Flat(one, ten); window++)
         {
-            output.WriteLine($"10 pages, window {window - 1}: {ten.CommandsPerSecond:F1} commands/s ({ten.Commands})");
+            output.WriteLine($"10 pages, window {window - 1}: {ten.Describe()}");
             var next = await load.MeasureAsync(TimeSpan.FromSeconds(5));
-            ten = next.CommandsPerSecond < ten.CommandsPerSecond ? next : ten;
+            ten = next.CommandsPerSample < ten.CommandsPerSample ? next : ten;
         }
 
+        output.WriteLine(one.Describe());
+        output.WriteLine(ten.Describe());
+        Assert.True(one.Samples >= 3, $"the sampler should be reading Redis: {one.Describe()}");
+        Assert.True(ten.Samples >= 3, $"the sampler should be reading Redis: {ten.Describe()}");
+        // A page's own reads raise the commands per sample; a page that made the sampler run more often would show
+        // as more samples per second than its interval allows.
+        Assert.True(Flat(one, ten), $"{ten.Describe()} against {one.Describe()}");
+        Assert.True(ten.SamplesPerSecond <= MaxSamplesPerSecond, $"pages made the sampler run more often: {ten.Describe()}");
+    }
 
-        output.WriteLine($"1 page: {one.CommandsPerSecond:F1} commands/s ({one.Commands}); " +
-                         $"10 pages: {ten.CommandsPerSecond:F1} commands/s ({ten.Commands})");
-        Assert.True(one.CommandsPerSecond > 5, $"the sampler should be reading Redis ({one.CommandsPerSecond:F1}/s)");
-        Assert.True(ten.CommandsPerSecond <= one.CommandsPerSecond * 1.1,
-            $"10 pages: {ten.CommandsPerSecond:F1} commands/s ({ten.Commands}) against {one.CommandsPerSecond:F1} ({one.Commands})");
+    // The dashboard's default Dashboard:SampleInterval is 250 ms: at most four samples a second, with a margin for the
+    // window's edges.
+    private const double MaxSamplesPerSecond = 4 * 1.15;
+
+    private static bool Flat(ViewerLoad.Measurement one, ViewerLoad.Measurement ten) =>
+        ten.CommandsPerSample <= one.CommandsPerSample * 1.1;
     }
 }

@@ -44,13 +44,16 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
         double seconds = (DateTime.UtcNow - start).TotalSeconds;
         var cpu = (dashboard.CpuTime - cpuBefore).TotalSeconds / seconds;
         // Two INFO calls of our own are in the count; leave them out.
-        var byCommand = statsAfter
+        var calls = statsAfter
             .Select(kv => (kv.Key, Calls: kv.Value - statsBefore.GetValueOrDefault(kv.Key)))
             .Where(c => c.Calls > 0)
             .OrderByDescending(c => c.Calls)
-            .Select(c => $"{c.Key} {c.Calls}");
+            .ToList();
+        // The sampler asks EXISTS of the paused flag once per sample and nothing else asks it: it counts the samples.
+        long samples = calls.Where(c => c.Key == "exists").Sum(c => c.Calls);
+        long dashboardCommands = calls.Where(c => c.Key != "info").Sum(c => c.Calls);
         return new Measurement(_pages.Count, (after - before - 1) / seconds, dashboard.WorkingSet, cpu,
-            string.Join(", ", byCommand));
+            string.Join(", ", calls.Select(c => $"{c.Key} {c.Calls}")), samples, dashboardCommands, seconds);
     }
 
     // "cmdstat_llen:calls=12,usec=..." per command, so a failure says which command grew.
@@ -70,5 +73,22 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
     }
 
     /// <param name="Commands">Calls per command over the window, most frequent first (the INFO calls included).</param>
-    public sealed record Measurement(int Pages, double CommandsPerSecond, long ServerBytes, double CpuCores, string Commands);
+    /// <param name="Samples">The dashboard's queue samples in the window.</param>
+    /// <param name="DashboardCommands">Every command but this class's own INFO calls.</param>
+    public sealed record Measurement(
+        int Pages, double CommandsPerSecond, long ServerBytes, double CpuCores, string Commands,
+        long Samples, long DashboardCommands, double Seconds)
+    {
+        /// <summary>
+        /// Commands per queue sample: what the pages add shows here whatever the machine's load, while commands per
+        /// second also follow how often a starved sampler got to run.
+        /// </summary>
+        public double CommandsPerSample => Samples == 0 ? double.PositiveInfinity : (double)DashboardCommands / Samples;
+
+        public double SamplesPerSecond => Samples / Seconds;
+
+        public string Describe() =>
+            $"{Pages} page(s): {CommandsPerSecond:F1} commands/s, {Samples} samples in {Seconds:F1} s, " +
+            $"{CommandsPerSample:F2} commands per sample ({Commands})";
+    }
 }

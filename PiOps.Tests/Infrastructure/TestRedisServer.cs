@@ -29,6 +29,9 @@ public abstract class TestRedisServer : IAsyncLifetime
         options.AbortOnConnectFail = false;
         options.ConnectRetry = 5;
         options.AllowAdmin = true; // tests read INFO and restart servers
+        // The tests' own client checks outcomes, not latency: on a busy CI machine a command can wait several seconds
+        // for the test process to be scheduled, and that is no finding about the product.
+        options.AsyncTimeout = options.SyncTimeout = 30_000;
         _client = await ConnectionMultiplexer.ConnectAsync(options);
         await Eventually.WaitAsync(async () =>
         {
