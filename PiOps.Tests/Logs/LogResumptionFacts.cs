@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PiOps.Tests.Infrastructure;
 using PiOps.Tests.Kubernetes;
 using PiOps.Web.Logs;
+using PiOps.Web.Security;
 using Xunit;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 
@@ -52,6 +53,49 @@ public sealed class LogResumptionFacts(RedisServer server) : IClassFixture<Redis
         Assert.True(texts.IndexOf("got task: 1000") < texts.IndexOf("got task: 2000") && texts.IndexOf("got task: 2000") < texts.IndexOf("got task: 3000"), Texts());
         // It asked from the last shown line's own time (to the second, as metav1.Time travels), not from its clock.
         Assert.Contains(lastShown.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), cluster.Api.LogSinceTimes);
+    }
+
+    [Fact]
+    public async Task AResumedStream_IsMadeWithTheClientsHandlers_AsTheImpersonatedUser()
+    {
+        await using var cluster = await ClusterDashboard.StartAsync(server, new Dictionary<string, string?>
+        {
+            ["Auth:AdminPassword"] = "admin-password-1",
+            ["Auth:Impersonate"] = "true",
+        });
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Workers.Pods.Count == 2, Wait, "the two worker pods");
+        string pod = cluster.Runtime.Current.Workers.Pods[0].Name;
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var cts = new CancellationTokenSource(Wait * 2);
+        Task following;
+        using (ActingUser.Begin("otto", Roles.Operator))
+        {
+            following = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var line in cluster.Runtime.FollowAsync(pod, 10, cts.Token))
+                    {
+                        seen.Enqueue(line.Text);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+        }
+
+        cluster.Api.WriteLog(pod, "got task: 1000");
+        await Eventually.WaitAsync(() => seen.Contains("got task: 1000"), Wait, () => string.Join(" | ", seen));
+        cluster.Api.EndLogStreams();
+        cluster.Api.WriteLog(pod, "got task: 2000");
+        await Eventually.WaitAsync(() => seen.Contains("got task: 2000"), Wait, () => string.Join(" | ", seen));
+        await cts.CancelAsync();
+        await following.WaitAsync(Wait);
+
+        Assert.NotEmpty(cluster.Api.LogSinceTimes);
+        Assert.True(cluster.Api.Impersonations.Count(i => i == $"get pods/log as otto (piops:{Roles.Operator})") >= 2,
+            string.Join(", ", cluster.Api.Impersonations));
     }
 
     private sealed class SkewedClock(TimeSpan skew) : TimeProvider
