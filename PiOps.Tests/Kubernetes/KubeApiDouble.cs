@@ -1122,6 +1122,22 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         bool timestamps = ctx.Request.Query["timestamps"] == "true";
         int? tail = int.TryParse(ctx.Request.Query["tailLines"], out int t) ? t : null;
         int? sinceSeconds = int.TryParse(ctx.Request.Query["sinceSeconds"], out int ss) ? ss : null;
+        // sinceTime is RFC3339 (metav1.Time); the later of it and sinceSeconds wins, and a line is sent when its
+        // timestamp is not before it (NewLogOptions and logWriter.write in pkg/kubelet/kuberuntime/logs/logs.go).
+        DateTime? sinceTime = DateTimeOffset.TryParse(ctx.Request.Query["sinceTime"], CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal, out var st) ? st.UtcDateTime : null;
+        if (ctx.Request.Query.ContainsKey("sinceTime") && sinceTime is null)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", $"parsing time \"{ctx.Request.Query["sinceTime"]}\" as \"2006-01-02T15:04:05Z07:00\"");
+            return;
+        }
+
+        if (_logFault is var fault and not 0)
+        {
+            await WriteStatus(ctx, fault, fault == 503 ? "ServiceUnavailable" : "InternalError", "pods/log refused on demand");
+            return;
+        }
+
         ctx.Response.ContentType = "text/plain";
         CancellationToken containerEnded;
         lock (log)
@@ -1142,6 +1158,10 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             lock (log)
             {
                 var since = sinceSeconds is { } sec ? DateTime.UtcNow.AddSeconds(-sec) : DateTime.MinValue;
+                if (sinceTime is { } time && time > since)
+                {
+                    since = time;
+                }
                 first = (previous ? log.Previous! : log.Lines).Where(l => l.At >= since).ToList();
                 sent = log.Lines.Count;
             }
@@ -1226,6 +1246,18 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         old.Cancel();
     }
 
+    /// <summary>
+    /// pods/log requests are answered with this code (e.g. 503 while the API server or the node is away) until
+    /// <see cref="AllowLogs"/>; refused requests count in "get pods/log" as others do.
+    /// </summary>
+    public void RefuseLogs(int code) => _logFault = code;
+
+    public void AllowLogs() => _logFault = 0;
+
+    /// <summary>The sinceTime of every pods/log request that carried one, as sent.</summary>
+    public IReadOnlyList<string> LogSinceTimes => [.. Recorded.Where(r => r.Path.EndsWith("/log", StringComparison.Ordinal))
+        .Select(r => System.Web.HttpUtility.ParseQueryString(r.Query)["sinceTime"]).OfType<string>()];
+
     /// <summary>pods/log requests with follow=true open now.</summary>
     public int OpenLogStreams => Volatile.Read(ref _openLogStreams);
 
@@ -1235,6 +1267,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PodLogState> _podLogs = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _impersonations = new();
     private CancellationTokenSource _dropLogs = new();
+    private volatile int _logFault;
     private int _openLogStreams;
 
     private sealed class PodLogState

@@ -28,7 +28,9 @@ public sealed class ClusterDashboard : IAsyncDisposable
 
     public ClusterCache Cache => App.Services.GetRequiredService<ClusterCache>();
 
-    public static async Task<ClusterDashboard> StartAsync(TestRedisServer redis, IDictionary<string, string?>? extra = null, KubeApiDouble? api = null)
+    /// <param name="services">Replaces services after the app's own, e.g. the clock (see <see cref="DashboardApp.StartAsync"/>).</param>
+    public static async Task<ClusterDashboard> StartAsync(TestRedisServer redis, IDictionary<string, string?>? extra = null, KubeApiDouble? api = null,
+        Action<IServiceCollection>? services = null)
     {
         api ??= await KubeApiDouble.StartAsync();
         string dir = Directory.CreateTempSubdirectory("piops-k8s-").FullName;
@@ -45,7 +47,7 @@ public sealed class ClusterDashboard : IAsyncDisposable
             settings[k] = v;
         }
 
-        var app = await DashboardApp.StartAsync(redis, TestRedisServer.NewQueueName(), settings);
+        var app = await DashboardApp.StartAsync(redis, TestRedisServer.NewQueueName(), settings, services);
         var dashboard = new ClusterDashboard(api, app, dir);
         await Eventually.WaitAsync(() => dashboard.Cache.State.Synced, TimeSpan.FromSeconds(30), () => $"the cache to list every kind ({dashboard.Cache.State})");
         return dashboard;

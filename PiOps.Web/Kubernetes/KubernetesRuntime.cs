@@ -357,8 +357,9 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     /// <summary>
     /// kubectl logs -f: the pod's last lines, then each new one. When the API server ends the stream (a restart, a
-    /// dropped connection), it is opened again from the last line's time, so nothing is shown twice or lost beyond
-    /// the same second; a pod that is gone ends it with a sentence.
+    /// dropped connection), it is opened again with sinceTime = the last line's own timestamp (the node's clock, never
+    /// the dashboard's), and lines at or before it are skipped, so nothing is shown twice or lost whatever the clocks'
+    /// skew; a pod that is gone ends it with a sentence.
     /// </summary>
     public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -505,10 +506,15 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         try
         {
-            int? sinceSeconds = since is { } s ? Math.Max(1, (int)Math.Ceiling((_time.GetUtcNow() - s).TotalSeconds) + 1) : null;
-            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: ContainerOf(pod),
-                follow: true, tailLines: tailLines, sinceSeconds: sinceSeconds, timestamps: true, cancellationToken: cancellationToken);
-            using var reader = new StreamReader(response.Body);
+            // Resumed from the last line's own time (the node's clock), never from the dashboard's: see PodLogRequest.
+            using IDisposable response = since is { } s && _client is k8s.Kubernetes client
+                ? await PodLogRequest.FollowSinceAsync(client, _target.Namespace, pod, ContainerOf(pod), s, cancellationToken)
+                : await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: ContainerOf(pod),
+                    follow: true, tailLines: tailLines, timestamps: true, cancellationToken: cancellationToken);
+            var body = response is HttpResponseMessage message
+                ? await message.Content.ReadAsStreamAsync(cancellationToken)
+                : ((HttpOperationResponse<Stream>)response).Body;
+            using var reader = new StreamReader(body);
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
             {
                 lines.TryWrite(LogLineOf(pod, line));
