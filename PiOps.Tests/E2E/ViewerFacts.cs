@@ -49,5 +49,4 @@ public sealed class ViewerFacts(BrowserFixture browser, RedisServer redis, ITest
 
     private static bool Flat(ViewerLoad.Measurement one, ViewerLoad.Measurement ten) =>
         ten.CommandsPerSample <= one.CommandsPerSample * 1.1;
-    }
 }

@@ -14,7 +14,8 @@ namespace PiOps.Tests.Kubernetes;
 /// </summary>
 public sealed class ImpersonationFacts(RedisServer server) : IClassFixture<RedisServer>
 {
-    private static readonly Lazy<List<k8s.IKubernetesObject>> ChartRbac = new(() =>
+    /// <summary>The chart's objects with impersonation on and the users alice and otto listed.</summary>
+    internal static readonly Lazy<List<k8s.IKubernetesObject>> ChartRbac = new(() =>
         HelmChart.Objects(HelmChart.RenderWithValues("""
             dashboard:
               impersonate: true

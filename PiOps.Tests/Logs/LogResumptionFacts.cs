@@ -63,6 +63,7 @@ public sealed class LogResumptionFacts(RedisServer server) : IClassFixture<Redis
             ["Auth:AdminPassword"] = "admin-password-1",
             ["Auth:Impersonate"] = "true",
         });
+        cluster.Api.UseRbac(ImpersonationFacts.ChartRbac.Value, "ops");
         await Eventually.WaitAsync(() => cluster.Runtime.Current.Workers.Pods.Count == 2, Wait, "the two worker pods");
         string pod = cluster.Runtime.Current.Workers.Pods[0].Name;
         var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -94,7 +95,7 @@ public sealed class LogResumptionFacts(RedisServer server) : IClassFixture<Redis
         await following.WaitAsync(Wait);
 
         Assert.NotEmpty(cluster.Api.LogSinceTimes);
-        Assert.True(cluster.Api.Impersonations.Count(i => i == $"get pods/log as otto (piops:{Roles.Operator})") >= 2,
+        Assert.True(cluster.Api.Impersonations.Count(i => i == "get pods/log as otto (piops:operator)") >= 2,
             string.Join(", ", cluster.Api.Impersonations));
     }
 
