@@ -22,8 +22,8 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<CronJobs>();
 
-        page.Find("input[data-testid=cron-schedule]").Input("0 9 * * MON-FRI");
-        page.Find("input[data-testid=cron-zone]").Input("Asia/Tokyo");
+        page.Act(() => page.Find("input[data-testid=cron-schedule]").Input("0 9 * * MON-FRI"));
+        page.Act(() => page.Find("input[data-testid=cron-zone]").Input("Asia/Tokyo"));
 
         page.WaitForAssertion(() => Assert.Contains("every weekday (Monday to Friday) at 09:00 (Asia/Tokyo)", page.Find("[data-testid=cron-words]").TextContent));
         var runs = page.FindAll("[data-testid=cron-next] li").Select(li => li.TextContent).ToList();
@@ -56,10 +56,10 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<CronJobs>();
 
-        page.Find("input[data-testid=cron-name]").Input(name);
-        page.Find("input[data-testid=cron-schedule]").Input(schedule);
-        page.Find("input[data-testid=cron-zone]").Input(zone);
-        page.Find("[data-testid=cron-create]").Click();
+        page.Act(() => page.Find("input[data-testid=cron-name]").Input(name));
+        page.Act(() => page.Find("input[data-testid=cron-schedule]").Input(schedule));
+        page.Act(() => page.Find("input[data-testid=cron-zone]").Input(zone));
+        page.Act(() => page.Find("[data-testid=cron-create]").Click());
 
         page.WaitForAssertion(() => Assert.Contains(message, page.Find("[data-testid=cron-errors]").TextContent));
         Assert.Empty(_runtime.CreatedCronJobs);
@@ -71,22 +71,22 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         var created = DateTimeOffset.UtcNow.AddHours(-1);
         _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, created, null, null, [], null) { ResourceVersion = "41" });
         var page = this.RenderWithProviders<CronJobs>();
-        page.Find("[data-testid=cron-edit]").Click();
+        page.Act(() => page.Find("[data-testid=cron-edit]").Click());
         page.WaitForAssertion(() => Assert.Equal("*/5 * * * *", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
 
         // Meanwhile another operator sets the schedule to hourly.
         _runtime.CronJobs[0] = new CronJobView(CronJobSpec.BookAddWork with { Schedule = "@hourly" }, created, null, null, [], null) { ResourceVersion = "42" };
         await _runtime.PublishAsync();
-        page.Find("input[data-testid=cron-deadline]").Input("600");
-        page.Find("[data-testid=cron-save]").Click();
+        page.Act(() => page.Find("input[data-testid=cron-deadline]").Input("600"));
+        page.Act(() => page.Find("[data-testid=cron-save]").Click());
 
         page.WaitForAssertion(() => Assert.Contains("Someone else changed the CronJob addwork after this form was opened", page.Find("[data-testid=cron-errors]").TextContent));
         Assert.Empty(_runtime.UpdatedCronJobs);
-        page.Find("[data-testid=cron-reload]").Click();
+        page.Act(() => page.Find("[data-testid=cron-reload]").Click());
         page.WaitForAssertion(() => Assert.Equal("@hourly", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
         Assert.Empty(page.FindAll("[data-testid=cron-errors]"));
-        page.Find("input[data-testid=cron-deadline]").Input("600");
-        page.Find("[data-testid=cron-save]").Click();
+        page.Act(() => page.Find("input[data-testid=cron-deadline]").Input("600"));
+        page.Act(() => page.Find("[data-testid=cron-save]").Click());
 
         page.WaitForAssertion(() => Assert.Single(_runtime.UpdatedCronJobs));
         Assert.Equal("@hourly", _runtime.UpdatedCronJobs[0].Schedule);
@@ -99,10 +99,10 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<CronJobs>();
 
-        page.Find("input[data-testid=cron-name]").Input("nightly");
-        page.Find("input[data-testid=cron-schedule]").Input("@daily");
-        page.Find("input[data-testid=cron-deadline]").Input("600");
-        page.Find("[data-testid=cron-create]").Click();
+        page.Act(() => page.Find("input[data-testid=cron-name]").Input("nightly"));
+        page.Act(() => page.Find("input[data-testid=cron-schedule]").Input("@daily"));
+        page.Act(() => page.Find("input[data-testid=cron-deadline]").Input("600"));
+        page.Act(() => page.Find("[data-testid=cron-create]").Click());
 
         page.WaitForAssertion(() => Assert.Single(_runtime.CreatedCronJobs));
         Assert.Equal(CronJobSpec.BookAddWork with { Name = "nightly", Schedule = "@daily", StartingDeadlineSeconds = 600 }, _runtime.CreatedCronJobs[0]);
@@ -129,15 +129,15 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, DateTimeOffset.UtcNow, null, null, [], null));
         var page = this.RenderWithProviders<CronJobs>();
 
-        page.Find("[data-testid=cron-run-now]").Click();
+        page.Act(() => page.Find("[data-testid=cron-run-now]").Click());
         page.WaitForAssertion(() => Assert.Equal(["addwork"], _runtime.RunNow));
-        page.Find("[data-testid=cron-suspend]").Click();
+        page.Act(() => page.Find("[data-testid=cron-suspend]").Click());
         page.WaitForAssertion(() => Assert.Equal([("addwork", true)], _runtime.Suspended));
 
-        page.Find("[data-testid=cron-edit]").Click();
+        page.Act(() => page.Find("[data-testid=cron-edit]").Click());
         page.WaitForAssertion(() => Assert.Equal("*/5 * * * *", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
-        page.Find("input[data-testid=cron-schedule]").Input("*/15 * * * *");
-        page.Find("[data-testid=cron-save]").Click();
+        page.Act(() => page.Find("input[data-testid=cron-schedule]").Input("*/15 * * * *"));
+        page.Act(() => page.Find("[data-testid=cron-save]").Click());
         page.WaitForAssertion(() => Assert.Equal(["*/15 * * * *"], _runtime.UpdatedCronJobs.Select(c => c.Schedule)));
     }
 
@@ -189,11 +189,11 @@ public sealed class AutoscalingPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Autoscaling>();
 
-        page.Find("input[data-testid=hpa-min]").Input(min);
-        page.Find("input[data-testid=hpa-max]").Input(max);
-        page.Find("input[data-testid=hpa-cpu-target]").Input(cpu);
-        page.Find("input[data-testid=hpa-queue-target]").Input(queue);
-        page.Find("[data-testid=hpa-save]").Click();
+        page.Act(() => page.Find("input[data-testid=hpa-min]").Input(min));
+        page.Act(() => page.Find("input[data-testid=hpa-max]").Input(max));
+        page.Act(() => page.Find("input[data-testid=hpa-cpu-target]").Input(cpu));
+        page.Act(() => page.Find("input[data-testid=hpa-queue-target]").Input(queue));
+        page.Act(() => page.Find("[data-testid=hpa-save]").Click());
 
         page.WaitForAssertion(() => Assert.Contains(message, page.Find("[data-testid=hpa-errors]").TextContent));
         Assert.Empty(_runtime.AutoscalerChanges);
@@ -204,9 +204,9 @@ public sealed class AutoscalingPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Autoscaling>();
 
-        page.Find("input[data-testid=hpa-min]").Input("1");
-        page.Find("input[data-testid=hpa-queue-target]").Input("25");
-        page.Find("[data-testid=hpa-save]").Click();
+        page.Act(() => page.Find("input[data-testid=hpa-min]").Input("1"));
+        page.Act(() => page.Find("input[data-testid=hpa-queue-target]").Input("25"));
+        page.Act(() => page.Find("[data-testid=hpa-save]").Click());
 
         page.WaitForAssertion(() => Assert.Equal([AutoscalerSpec.Book with { MinReplicas = 1, TargetQueueLengthPerReplica = 25 }], _runtime.AutoscalerChanges));
         Assert.Contains("kubectl delete hpa", page.Markup);

@@ -23,7 +23,7 @@ public sealed class DeploymentCardFacts : BunitContext, IAsyncLifetime
         var pod = new PodView("pi-worker-abc-q9z2m", "Running", true, 0, now, 3, 50_000_000, "node-1", null, null);
         _runtime.Workers = new DeploymentView("pi-worker", 1, 1, 1, [pod]);
         var card = this.RenderWithProviders<DeploymentCard>();
-        card.Find("[data-testid=pod-details-toggle]").Click();
+        card.Act(() => card.Find("[data-testid=pod-details-toggle]").Click());
         card.WaitForAssertion(() => Assert.Single(card.FindAll("[data-testid=pod-details]")));
         var row = card.FindComponent<MudBlazor.MudTr>().Instance;
 
@@ -49,14 +49,14 @@ public sealed class DeploymentCardFacts : BunitContext, IAsyncLifetime
 
         Assert.Equal("1", Assert.Single(card.FindAll("[data-testid=warnings]")).TextContent.Trim());
 
-        card.FindAll("[data-testid=pod-details-toggle]")[0].Click();
+        card.Act(() => card.FindAll("[data-testid=pod-details-toggle]")[0].Click());
 
         card.WaitForAssertion(() => Assert.Single(card.FindAll("[data-testid=pod-details]")));
         var details = card.Find("[data-testid=pod-details]");
         Assert.Equal("FailedScheduling", details.QuerySelector("[data-testid=event-reason]")!.TextContent.Trim());
         Assert.Contains("0/3 nodes are available: 3 Insufficient cpu.", details.TextContent);
 
-        card.FindAll("[data-testid=pod-details-toggle]")[1].Click();
+        card.Act(() => card.FindAll("[data-testid=pod-details-toggle]")[1].Click());
         card.WaitForAssertion(() => Assert.Equal(2, card.FindAll("[data-testid=pod-details]").Count));
         Assert.Single(card.FindAll("[data-testid=events-none]"));
     }

@@ -39,12 +39,12 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
         _runtime.Jobs.Add(new JobView(spec with { Name = "addwork-2" }, 0, 1, 0, "Complete", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, []));
         var page = this.RenderWithProviders<Jobs>();
 
-        page.FindAll("[data-testid=job-clone]")[0].Click();
+        page.Act(() => page.FindAll("[data-testid=job-clone]")[0].Click());
 
         page.WaitForAssertion(() => Assert.Equal("addwork-3", page.Find("input[data-testid=job-name]").GetAttribute("value")));
         var shown = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(page.Find("[data-testid=job-yaml]").TextContent, strict: true);
         Assert.Equal(["add-tasks", "--count", "25"], shown.Spec.Template.Spec.Containers[0].Args);
-        page.Find("[data-testid=job-create]").Click();
+        page.Act(() => page.Find("[data-testid=job-create]").Click());
         page.WaitForAssertion(() => Assert.Equal([spec with { Name = "addwork-3" }], _runtime.Created));
     }
 
@@ -55,7 +55,7 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
         var page = this.RenderWithProviders<Jobs>();
         page.WaitForAssertion(() => Assert.Contains("empty: until the queue is empty", page.Markup));
 
-        page.Find("[data-testid=job-clone]").Click(); // the Indexed Job
+        page.Act(() => page.Find("[data-testid=job-clone]").Click()); // the Indexed Job
 
         page.WaitForAssertion(() => Assert.Contains("indexes 0 to N-1", page.Markup));
         Assert.DoesNotContain("until the queue is empty", page.Markup);
@@ -83,7 +83,7 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
         Assert.Equal("2", Assert.Single(page.FindAll("[data-testid=warnings]")).TextContent.Trim());
         Assert.Empty(page.FindAll("[data-testid=job-details]"));
 
-        page.FindAll("[data-testid=job-details-toggle]")[0].Click();
+        page.Act(() => page.FindAll("[data-testid=job-details-toggle]")[0].Click());
 
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=job-details]")));
         var details = page.Find("[data-testid=job-details]");
@@ -91,7 +91,7 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
         Assert.Contains("Job has reached the specified backoff limit", details.TextContent);
         Assert.Contains("Pod broken-x7k2p", details.TextContent);
 
-        page.FindAll("[data-testid=job-details-toggle]")[0].Click();
+        page.Act(() => page.FindAll("[data-testid=job-details-toggle]")[0].Click());
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=job-details]")));
     }
 
@@ -103,9 +103,9 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Jobs>();
 
-        page.Find("input[data-testid=job-name]").Input(name);
-        page.FindAll("input").First(i => i.GetAttribute("value") == "2").Input(parallelism);
-        page.Find("[data-testid=job-create]").Click();
+        page.Act(() => page.Find("input[data-testid=job-name]").Input(name));
+        page.Act(() => page.FindAll("input").First(i => i.GetAttribute("value") == "2").Input(parallelism));
+        page.Act(() => page.Find("[data-testid=job-create]").Click());
 
         page.WaitForAssertion(() => Assert.Contains(message, page.Find("[data-testid=job-errors]").TextContent));
         Assert.Empty(_runtime.Created);
@@ -116,7 +116,7 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Jobs>();
 
-        page.Find("input[data-testid=job-name]").Input("nightly");
+        page.Act(() => page.Find("input[data-testid=job-name]").Input("nightly"));
 
         page.WaitForAssertion(() => Assert.Contains("name: nightly", page.Find("[data-testid=job-yaml]").TextContent));
         string yaml = page.Find("[data-testid=job-yaml]").TextContent;

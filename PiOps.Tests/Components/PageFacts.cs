@@ -29,9 +29,9 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Enqueue>();
 
-        page.Find("input[data-testid=iterations]").Input(iterations);
-        page.Find("input[data-testid=count]").Input(count);
-        page.Find("[data-testid=enqueue]").Click();
+        page.Act(() => page.Find("input[data-testid=iterations]").Input(iterations));
+        page.Act(() => page.Find("input[data-testid=count]").Input(count));
+        page.Act(() => page.Find("[data-testid=enqueue]").Click());
 
         page.WaitForAssertion(() => Assert.Contains(message, page.Markup));
         Assert.Empty(_ops.Calls);
@@ -42,8 +42,8 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Enqueue>();
 
-        page.Find("input[data-testid=iterations]").Input("abc");
-        page.Find("[data-testid=enqueue]").Click();
+        page.Act(() => page.Find("input[data-testid=iterations]").Input("abc"));
+        page.Act(() => page.Find("[data-testid=enqueue]").Click());
 
         page.WaitForAssertion(() => Assert.Single(_ops.Recorded));
         Assert.StartsWith("enqueue not done: refused: Iterations must be a whole number", _ops.Recorded[0]);
@@ -55,9 +55,9 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     {
         var page = this.RenderWithProviders<Enqueue>();
 
-        page.Find("input[data-testid=iterations]").Input("250");
-        page.Find("input[data-testid=count]").Input("3");
-        page.Find("[data-testid=enqueue]").Click();
+        page.Act(() => page.Find("input[data-testid=iterations]").Input("250"));
+        page.Act(() => page.Find("input[data-testid=count]").Input("3"));
+        page.Act(() => page.Find("[data-testid=enqueue]").Click());
 
         page.WaitForAssertion(() => Assert.Contains("3 task(s) enqueued", page.Find("[data-testid=last-outcome]").TextContent));
         Assert.Equal(["enqueue 250 x3 Envelope"], _ops.Calls);
@@ -110,11 +110,11 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         var page = this.RenderWithProviders<QueueView>();
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=purge]").HasAttribute("disabled")));
 
-        page.Find("[data-testid=purge]").Click();
+        page.Act(() => page.Find("[data-testid=purge]").Click());
 
         page.WaitForAssertion(() => Assert.Contains("removes the 7 task(s) waiting now", page.Markup));
         Assert.Empty(_ops.Calls);
-        page.FindAll("button").Single(b => b.TextContent.Contains("Remove 7 task(s)")).Click();
+        page.Act(() => page.FindAll("button").Single(b => b.TextContent.Contains("Remove 7 task(s)")).Click());
         page.WaitForAssertion(() => Assert.Equal(["purge 7"], _ops.Calls));
     }
 
@@ -177,9 +177,9 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         var page = this.RenderWithProviders<QueueView>();
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=purge]").HasAttribute("disabled")));
 
-        page.Find("[data-testid=purge]").Click();
+        page.Act(() => page.Find("[data-testid=purge]").Click());
         page.WaitForAssertion(() => Assert.Contains("removes the 4 task(s)", page.Markup));
-        page.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+        page.Act(() => page.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click());
 
         page.WaitForAssertion(() => Assert.DoesNotContain("removes the 4 task(s)", page.Markup));
         Assert.Empty(_ops.Calls);
@@ -194,16 +194,16 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         var page = this.RenderWithProviders<DeadLetters>();
         page.WaitForAssertion(() => Assert.Contains("Correct and retry", page.Find("[data-testid=retry]").TextContent));
 
-        page.Find("[data-testid=retry]").Click();
+        page.Act(() => page.Find("[data-testid=retry]").Click());
         page.WaitForAssertion(() => Assert.Contains("cannot run as it is", page.Markup));
         Assert.Equal("5000", page.Find("input[data-testid=corrected-iterations]").GetAttribute("value"));
-        page.Find("input[data-testid=corrected-iterations]").Input("5,5");
-        page.Find("[data-testid=corrected-retry]").Click();
+        page.Act(() => page.Find("input[data-testid=corrected-iterations]").Input("5,5"));
+        page.Act(() => page.Find("[data-testid=corrected-retry]").Click());
         page.WaitForAssertion(() => Assert.Contains("Iterations must be a whole number", page.Markup));
         Assert.Empty(_ops.Calls);
 
-        page.Find("input[data-testid=corrected-iterations]").Input("5500");
-        page.Find("[data-testid=corrected-retry]").Click();
+        page.Act(() => page.Find("input[data-testid=corrected-iterations]").Input("5500"));
+        page.Act(() => page.Find("[data-testid=corrected-retry]").Click());
 
         page.WaitForAssertion(() => Assert.Equal([$"retry {record} 5500"], _ops.Calls));
         // The operator is told which task it runs as, to look it up.

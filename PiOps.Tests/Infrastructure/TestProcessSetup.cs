@@ -16,5 +16,7 @@ internal static class TestProcessSetup
     {
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+        // bunit's WaitForAssertion gives up after 1 s by default: on a busy CI machine a render can take longer.
+        Bunit.BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(10);
     }
 }
