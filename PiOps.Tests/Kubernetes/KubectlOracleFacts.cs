@@ -64,7 +64,7 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
     [Fact]
     public async Task KubectlLogsFollow_StreamsTheLinesThePodWrites()
     {
-        string pod = Runtime.Current.Workers.Pods[0].Name;
+        string pod = await _cluster.FirstWorkerPodAsync();
         using var follow = _kubectl.Start("logs", "-f", pod);
         await Eventually.WaitAsync(() => Api.OpenLogStreams == 1, Wait, () => $"kubectl to follow {pod} (stderr: {follow.Err})");
 

@@ -53,6 +53,16 @@ public sealed class ClusterDashboard : IAsyncDisposable
         return dashboard;
     }
 
+    /// <summary>
+    /// The name of the first worker pod, once the runtime's snapshot has its pods: the snapshot is made from the cache
+    /// after its lists, so it can come a moment after <see cref="StartAsync"/> returns.
+    /// </summary>
+    public async Task<string> FirstWorkerPodAsync()
+    {
+        await Eventually.WaitAsync(() => Runtime.Current.Workers.Pods.Count > 0, TimeSpan.FromSeconds(30), "the worker pods in the snapshot");
+        return Runtime.Current.Workers.Pods[0].Name;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();

@@ -183,7 +183,7 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     {
         await Runtime.CreateJobAsync(Spec("broken") with { BackoffLimit = 0 });
         string jobPod = (await WaitForJobAsync("broken", j => j.Pods.Count == 1, "the Job's pod")).Pods[0].Name;
-        string workerPod = Runtime.Current.Workers.Pods[0].Name;
+        string workerPod = await _cluster.FirstWorkerPodAsync();
 
         string failed = Api.AddEvent("Job", "broken", "BackoffLimitExceeded", "Job has reached the specified backoff limit", type: "Warning");
         string unscheduled = Api.AddEvent("Pod", workerPod, "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.", type: "Warning", count: 4);

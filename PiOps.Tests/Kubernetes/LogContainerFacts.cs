@@ -33,7 +33,7 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
     [Fact]
     public async Task SidecarInjectedFirst_TheWorkersContainerIsFollowed()
     {
-        string pod = Runtime.Current.Workers.Pods[0].Name;
+        string pod = await _cluster.FirstWorkerPodAsync();
         Api.AddSidecar(pod, "istio-proxy");
         await CacheSeesContainersAsync(pod, 2);
 
@@ -60,7 +60,7 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
     [Fact]
     public async Task DefaultContainerAnnotation_IsFollowed_AsKubectlDoes()
     {
-        string pod = Runtime.Current.Workers.Pods[0].Name;
+        string pod = await _cluster.FirstWorkerPodAsync();
         Api.AddSidecar(pod, "log-shipper", first: false);
         Api.Mutate("pods", pod, p => p["metadata"]!["annotations"] = new JsonObject { ["kubectl.kubernetes.io/default-container"] = "log-shipper" });
         await Eventually.WaitAsync(() => _cluster.Cache.Pods.Get(pod)?.Metadata?.Annotations?.ContainsKey("kubectl.kubernetes.io/default-container") == true,

@@ -35,7 +35,7 @@ public sealed class PodMetricsFacts(RedisServer server) : BunitContext, IClassFi
     {
         _api.MetricsServer = true;
         var card = await StartAsync();
-        string pod = _cluster.Runtime.Current.Workers.Pods[0].Name;
+        string pod = await _cluster.FirstWorkerPodAsync();
         _api.SetPodUsage(pod, "200000000n", "157286400"); // 200m of the 250m request; 150 MiB
 
         await Eventually.WaitAsync(() => _cluster.Runtime.Current.Workers.Pods.FirstOrDefault(p => p.Name == pod) is { CpuMillicores: 200 }, Wait,

@@ -7,6 +7,8 @@ return args.FirstOrDefault() switch
     "viewers" => await ViewersBenchmark.RunAsync(args.Skip(1).ToArray()),
     "quickstart" => await QuickstartBenchmark.RunAsync(args.Skip(1).ToArray()),
     "shots" => await ShotsCommand.RunAsync(args.Skip(1).ToArray()),
+    "page-latency" => await PageLatencyBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "cancel" => await CancelBenchmark.RunAsync(args.Skip(1).ToArray()),
     "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
     "throughput" => await ThroughputBenchmark.RunAsync(args.Skip(1).ToArray()),
     "kills" => await ResilienceBenchmarks.KillsAsync(args.Skip(1).ToArray()),
@@ -18,6 +20,6 @@ return args.FirstOrDefault() switch
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs, quickstart; and shots (screenshots of every page)");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
     return 2;
 }
