@@ -12,7 +12,7 @@ namespace PiOps.Shared.Pi;
 /// The sum is kept in double-double arithmetic (about 32 significant digits): each term is formed from an exact
 /// two-product of its denominator and the exact residual of the division, and added with an error-free two-sum.
 /// The error after 10^11 iterations stays far below the 10^-20 the printed 20 digits need (see docs/pi.md).
-/// The loop runs on 256-bit vectors with two independent accumulators, so one core sums about two terms per nanosecond.
+/// The loop runs on the widest vectors the CPU has (<see cref="PiKernel"/>), each with its own accumulators.
 /// </remarks>
 public static class LeibnizPi
 {
@@ -26,18 +26,39 @@ public static class LeibnizPi
     /// <param name="iterations">n, from 0; n = 0 gives 4.</param>
     /// <param name="onProgress">Called with the iterations done so far, about once a millisecond. Must be cheap.</param>
     /// <param name="cancellationToken">Checked about once a millisecond.</param>
-    public static PiValue Compute(long iterations, Action<long>? onProgress = null, CancellationToken cancellationToken = default)
+    public static PiValue Compute(long iterations, Action<long>? onProgress = null, CancellationToken cancellationToken = default) =>
+        Compute(iterations, BestKernel, onProgress, cancellationToken);
+
+    /// <summary>The widest kernel this CPU runs in hardware: what <see cref="Compute(long, Action{long}?, CancellationToken)"/> uses.</summary>
+    internal static PiKernel BestKernel { get; } =
+        IsSupported(PiKernel.Vector512) ? PiKernel.Vector512 :
+        IsSupported(PiKernel.Vector256) ? PiKernel.Vector256 : PiKernel.Scalar;
+
+    /// <summary>Whether <paramref name="kernel"/> runs in hardware here; tests and the bench compare the kernels that do.</summary>
+    internal static bool IsSupported(PiKernel kernel) => kernel switch
+    {
+        PiKernel.Vector512 => Vector512.IsHardwareAccelerated,
+        PiKernel.Vector256 => Vector256.IsHardwareAccelerated,
+        _ => true,
+    };
+
+    /// <summary>As <see cref="Compute(long, Action{long}?, CancellationToken)"/>, with the kernel forced, so tests and the bench compare them.</summary>
+    internal static PiValue Compute(long iterations, PiKernel kernel, Action<long>? onProgress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(iterations);
         // The denominators 4k+3 must be exact in a double: far beyond any configurable maximum.
         ArgumentOutOfRangeException.ThrowIfGreaterThan(iterations, 1L << 50);
+        if (!IsSupported(kernel))
+        {
+            throw new PlatformNotSupportedException($"The {kernel} kernel needs hardware this CPU does not have.");
+        }
 
         var sum = DoubleDouble.Zero;
         for (long start = 0; start < iterations; start += ChunkIterations)
         {
             cancellationToken.ThrowIfCancellationRequested();
             long end = Math.Min(iterations, start + ChunkIterations);
-            sum += SumTerms(start, end);
+            sum += SumTerms(start, end, kernel);
             onProgress?.Invoke(end);
         }
 
@@ -47,15 +68,17 @@ public static class LeibnizPi
     }
 
     /// <summary>Sum of 2 / ((4k+3)(4k+5)) for k in [start, end).</summary>
-    internal static DoubleDouble SumTerms(long start, long end)
+    internal static DoubleDouble SumTerms(long start, long end, PiKernel kernel)
     {
         long k = start;
-        var total = DoubleDouble.Zero;
-        if (Vector256.IsHardwareAccelerated && end - start >= 8)
+        var total = kernel switch
         {
-            total = SumTermsVector(ref k, end);
-        }
+            PiKernel.Vector512 => SumTerms512(ref k, end),
+            PiKernel.Vector256 => SumTerms256(ref k, end),
+            _ => DoubleDouble.Zero,
+        };
 
+        // The vector kernels leave fewer terms than one loop turn takes; the scalar kernel does all of them here.
         for (; k < end; k++)
         {
             total += Term(4.0 * k + 3.0);
@@ -64,7 +87,43 @@ public static class LeibnizPi
         return total;
     }
 
-    private static DoubleDouble SumTermsVector(ref long k, long end)
+    // Two 8-lane vectors with the same arithmetic as SumTerms256: k advances by 16 per turn.
+    private static DoubleDouble SumTerms512(ref long k, long end)
+    {
+        var two = Vector512.Create(2.0);
+        var half = Vector512.Create(0.5);
+        var step = Vector512.Create(64.0);
+        var a0 = Vector512.Create(0.0, 4, 8, 12, 16, 20, 24, 28) + Vector512.Create(4.0 * k + 3.0);
+        var a1 = a0 + Vector512.Create(32.0);
+        Vector512<double> s0 = default, l0 = default, s1 = default, l1 = default;
+
+        long vectorEnd = k + ((end - k) / 16 * 16);
+        int sinceRenormalize = 0;
+        for (; k < vectorEnd; k += 16)
+        {
+            AddTerms(a0, two, half, ref s0, ref l0);
+            AddTerms(a1, two, half, ref s1, ref l1);
+            a0 += step;
+            a1 += step;
+            if (++sinceRenormalize == RenormalizeEvery)
+            {
+                sinceRenormalize = 0;
+                FastTwoSum(ref s0, ref l0);
+                FastTwoSum(ref s1, ref l1);
+            }
+        }
+
+        var total = DoubleDouble.Zero;
+        for (int lane = 0; lane < Vector512<double>.Count; lane++)
+        {
+            total += new DoubleDouble(s0[lane], 0) + l0[lane];
+            total += new DoubleDouble(s1[lane], 0) + l1[lane];
+        }
+
+        return total;
+    }
+
+    private static DoubleDouble SumTerms256(ref long k, long end)
     {
         var two = Vector256.Create(2.0);
         var half = Vector256.Create(0.5);
@@ -97,6 +156,33 @@ public static class LeibnizPi
         }
 
         return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTerms(Vector512<double> a, Vector512<double> two, Vector512<double> half,
+        ref Vector512<double> s, ref Vector512<double> l)
+    {
+        var b = a + two;
+        var ph = a * b;
+        var pl = Vector512.FusedMultiplyAdd(a, b, -ph);
+        var q = two / ph;
+        var r = Vector512.FusedMultiplyAdd(-q, ph, two);
+        r = Vector512.FusedMultiplyAdd(-q, pl, r);
+        var qLow = r * (q * half);
+
+        var sum = s + q;
+        var bv = sum - s;
+        var err = (s - (sum - bv)) + (q - bv);
+        l += err + qLow;
+        s = sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FastTwoSum(ref Vector512<double> s, ref Vector512<double> l)
+    {
+        var sum = s + l;
+        l -= sum - s;
+        s = sum;
     }
 
     // One term per lane, 2 / (a (a + 2)), added to the lanes' double-double sums (s, l).
@@ -154,6 +240,14 @@ public static class LeibnizPi
 
         return piDiv4 * 4m;
     }
+}
+
+/// <summary>How the terms are summed: the same arithmetic on 8, 4 or 1 lanes.</summary>
+internal enum PiKernel
+{
+    Scalar,
+    Vector256,
+    Vector512,
 }
 
 /// <summary>A value held as the unevaluated sum of two doubles, |Lo| at most half an ulp of Hi.</summary>
