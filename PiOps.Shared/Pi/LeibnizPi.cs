@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PiOps.Shared.Pi;
 
@@ -37,7 +38,7 @@ public static class LeibnizPi
     /// <summary>Whether <paramref name="kernel"/> runs in hardware here; tests and the bench compare the kernels that do.</summary>
     internal static bool IsSupported(PiKernel kernel) => kernel switch
     {
-        PiKernel.Vector512 => Vector512.IsHardwareAccelerated,
+        PiKernel.Vector512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
         PiKernel.Vector256 => Vector256.IsHardwareAccelerated,
         _ => true,
     };
@@ -87,11 +88,11 @@ public static class LeibnizPi
         return total;
     }
 
-    // Two 8-lane vectors with the same arithmetic as SumTerms256: k advances by 16 per turn.
+    // Two 8-lane vectors, the same arithmetic as SumTerms256: k advances by 16 per turn.
     private static DoubleDouble SumTerms512(ref long k, long end)
     {
+        var one = Vector512<double>.One;
         var two = Vector512.Create(2.0);
-        var half = Vector512.Create(0.5);
         var step = Vector512.Create(64.0);
         var a0 = Vector512.Create(0.0, 4, 8, 12, 16, 20, 24, 28) + Vector512.Create(4.0 * k + 3.0);
         var a1 = a0 + Vector512.Create(32.0);
@@ -101,8 +102,8 @@ public static class LeibnizPi
         int sinceRenormalize = 0;
         for (; k < vectorEnd; k += 16)
         {
-            AddTerms(a0, two, half, ref s0, ref l0);
-            AddTerms(a1, two, half, ref s1, ref l1);
+            AddReciprocals(a0, one, two, ref s0, ref l0);
+            AddReciprocals(a1, one, two, ref s1, ref l1);
             a0 += step;
             a1 += step;
             if (++sinceRenormalize == RenormalizeEvery)
@@ -120,14 +121,15 @@ public static class LeibnizPi
             total += new DoubleDouble(s1[lane], 0) + l1[lane];
         }
 
-        return total;
+        return total.Twice();
     }
 
+    // Two 4-lane vectors: k advances by 8 per turn, a = 4k+3 by 32.
     private static DoubleDouble SumTerms256(ref long k, long end)
     {
+        var one = Vector256<double>.One;
         var two = Vector256.Create(2.0);
-        var half = Vector256.Create(0.5);
-        var step = Vector256.Create(32.0); // two vectors of four terms each: k advances by 8, a = 4k+3 by 32
+        var step = Vector256.Create(32.0);
         var a0 = Vector256.Create(4.0 * k + 3.0, 4.0 * k + 7.0, 4.0 * k + 11.0, 4.0 * k + 15.0);
         var a1 = a0 + Vector256.Create(16.0);
         Vector256<double> s0 = default, l0 = default, s1 = default, l1 = default;
@@ -136,8 +138,8 @@ public static class LeibnizPi
         int sinceRenormalize = 0;
         for (; k < vectorEnd; k += 8)
         {
-            AddTerms(a0, two, half, ref s0, ref l0);
-            AddTerms(a1, two, half, ref s1, ref l1);
+            AddReciprocals(a0, one, two, ref s0, ref l0);
+            AddReciprocals(a1, one, two, ref s1, ref l1);
             a0 += step;
             a1 += step;
             if (++sinceRenormalize == RenormalizeEvery)
@@ -155,25 +157,44 @@ public static class LeibnizPi
             total += new DoubleDouble(s1[lane], 0) + l1[lane];
         }
 
-        return total;
+        return total.Twice();
     }
 
+    // Adds 1 / (a (a + 2)) per lane to the lanes' double-double sums (s, l); the kernels double the total at the end,
+    // which is exact and saves a multiplication per term.
+    // The divider is the bottleneck, so every other operation is kept off the critical resources: the quotient's
+    // residual goes into l with one FMA, and the two-sum is Dekker's fast one, exact here because each lane adds
+    // positive, decreasing terms, so s is never smaller than x. The explicit FMA forms (a*b - c, c - a*b) spare the
+    // sign flips the JIT otherwise emits for FusedMultiplyAdd(-x, y, z).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddTerms(Vector512<double> a, Vector512<double> two, Vector512<double> half,
+    private static void AddReciprocals(Vector512<double> a, Vector512<double> one, Vector512<double> two,
         ref Vector512<double> s, ref Vector512<double> l)
     {
         var b = a + two;
         var ph = a * b;
-        var pl = Vector512.FusedMultiplyAdd(a, b, -ph);
-        var q = two / ph;
-        var r = Vector512.FusedMultiplyAdd(-q, ph, two);
-        r = Vector512.FusedMultiplyAdd(-q, pl, r);
-        var qLow = r * (q * half);
+        var pl = Avx512F.FusedMultiplySubtract(a, b, ph);      // a*b = ph + pl exactly
+        var x = one / ph;
+        var r = Avx512F.FusedMultiplyAddNegated(x, ph, one);   // exact residual of the division
+        r = Avx512F.FusedMultiplyAddNegated(x, pl, r);         // 1 - x (ph + pl); the term is x + r x
+        var sum = s + x;
+        l += x - (sum - s);
+        l = Avx512F.FusedMultiplyAdd(r, x, l);
+        s = sum;
+    }
 
-        var sum = s + q;
-        var bv = sum - s;
-        var err = (s - (sum - bv)) + (q - bv);
-        l += err + qLow;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddReciprocals(Vector256<double> a, Vector256<double> one, Vector256<double> two,
+        ref Vector256<double> s, ref Vector256<double> l)
+    {
+        var b = a + two;
+        var ph = a * b;
+        var pl = Fma.IsSupported ? Fma.MultiplySubtract(a, b, ph) : Vector256.FusedMultiplyAdd(a, b, -ph);
+        var x = one / ph;
+        var r = Fma.IsSupported ? Fma.MultiplyAddNegated(x, ph, one) : Vector256.FusedMultiplyAdd(-x, ph, one);
+        r = Fma.IsSupported ? Fma.MultiplyAddNegated(x, pl, r) : Vector256.FusedMultiplyAdd(-x, pl, r);
+        var sum = s + x;
+        l += x - (sum - s);
+        l = Vector256.FusedMultiplyAdd(r, x, l);
         s = sum;
     }
 
@@ -182,26 +203,6 @@ public static class LeibnizPi
     {
         var sum = s + l;
         l -= sum - s;
-        s = sum;
-    }
-
-    // One term per lane, 2 / (a (a + 2)), added to the lanes' double-double sums (s, l).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddTerms(Vector256<double> a, Vector256<double> two, Vector256<double> half,
-        ref Vector256<double> s, ref Vector256<double> l)
-    {
-        var b = a + two;
-        var ph = a * b;
-        var pl = Vector256.FusedMultiplyAdd(a, b, -ph);         // a*b = ph + pl exactly
-        var q = two / ph;
-        var r = Vector256.FusedMultiplyAdd(-q, ph, two);        // exact residual of the division
-        r = Vector256.FusedMultiplyAdd(-q, pl, r);              // 2 - q (ph + pl)
-        var qLow = r * (q * half);                             // r / (a b), to double precision: term = q + qLow
-
-        var sum = s + q;                                        // two-sum of s and q, error into l
-        var bv = sum - s;
-        var err = (s - (sum - bv)) + (q - bv);
-        l += err + qLow;
         s = sum;
     }
 
@@ -268,6 +269,9 @@ internal readonly record struct DoubleDouble(double Hi, double Lo)
         double bv = s - a;
         return new DoubleDouble(s, (a - (s - bv)) + (b - bv));
     }
+
+    /// <summary>2x, exactly.</summary>
+    public DoubleDouble Twice() => new(Hi * 2, Lo * 2);
 
     public static DoubleDouble operator +(DoubleDouble x, DoubleDouble y)
     {
