@@ -10,7 +10,7 @@ namespace PiOps.Bench;
 /// at most 1 ns elsewhere; all kernels print the same 20 digits.
 /// </summary>
 /// <remarks>
-/// The goal and the ratios use each kernel's best round: the machine is shared, and a round that lost the core to
+/// The goal and the ratios use each kernel's best of 40 rounds: the machine is shared, and a round that lost the core to
 /// another process measures that process, not the kernel. The median is printed beside it.
 /// </remarks>
 internal static class PiBenchmark
@@ -22,7 +22,7 @@ internal static class PiBenchmark
     {
         long n = args.Length > 0 ? long.Parse(args[0]) : 10_000_000;
         long naiveN = args.Length > 1 ? long.Parse(args[1]) : 1_000_000;
-        const int rounds = 15;
+        const int rounds = 40;
 
         // The scalar kernel is timed on a tenth of n: it is there to show what the vectors buy, not to be waited for.
         var kernels = Enum.GetValues<PiKernel>().Where(LeibnizPi.IsSupported).Reverse()
