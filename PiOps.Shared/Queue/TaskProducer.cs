@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using StackExchange.Redis;
 
 namespace PiOps.Shared.Queue;
@@ -28,12 +30,14 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         }
 
         var fmt = format ?? options.ProducerFormat;
-        var ids = new string[iterations.Count];
+        int batches = (iterations.Count + BatchSize - 1) / BatchSize;
+        var batchIds = new string[batches];
+        IReadOnlyList<string> ids = fmt == EntryFormat.Plain ? new PlainIds(iterations.Count) : new BatchTaskIds(batchIds, iterations.Count);
         var db = redis.GetDatabase();
         var now = DateTimeOffset.UtcNow;
         string enqueuedAt = TaskStatusRecord.Time(now);
-        string envelopeTail = ",\"enqueuedAt\":\"" + enqueuedAt + "\",\"attempt\":1}";
-        var inFlight = new Queue<(Task Tx, int Start, int Count)>();
+        byte[] envelopeTail = Encoding.UTF8.GetBytes(",\"enqueuedAt\":\"" + enqueuedAt + "\",\"attempt\":1}");
+        var inFlight = new Queue<(Task Tx, int Start, int Count, byte[] Buffer)>();
         var landed = new List<(int Start, int Count)>();
         int done = 0;
         try
@@ -42,36 +46,33 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int count = Math.Min(BatchSize, iterations.Count - start);
-                string batch = TaskIds.NewBatch();
+                string batch = batchIds[start / BatchSize] = TaskIds.NewBatch();
                 long first = iterations[start];
                 bool uniform = true;
-                var args = new RedisValue[3 + count]; // entries from index 3
+                // The entries are written as UTF-8 straight into one pooled buffer per batch, and handed to Redis as
+                // slices of it: a million strings (and their UTF-8 copies) cost more CPU than Redis spends storing them.
+                var buffer = ArrayPool<byte>.Shared.Rent(count * (MaxEnvelopeHead + envelopeTail.Length));
+                var entries = new RedisValue[count];
+                int used = 0;
                 for (int j = 0; j < count; j++)
                 {
                     long n = iterations[start + j];
                     uniform &= n == first;
-                    if (fmt == EntryFormat.Plain)
-                    {
-                        ids[start + j] = "";
-                        args[3 + j] = n.ToString(CultureInfo.InvariantCulture);
-                    }
-                    else
-                    {
-                        string id = ids[start + j] = batch + "-" + j.ToString(CultureInfo.InvariantCulture);
-                        // The envelope's JSON written directly (ids and numbers need no escaping): a million of them
-                        // serialise in a fraction of the time a serializer takes. Tests read them back as TaskEnvelope.
-                        args[3 + j] = string.Concat("{\"id\":\"", id, "\",\"iterations\":", n.ToString(CultureInfo.InvariantCulture), envelopeTail);
-                    }
+                    int length = fmt == EntryFormat.Plain
+                        ? WritePlain(buffer.AsSpan(used), n)
+                        : WriteEnvelope(buffer.AsSpan(used), batch, j, n, envelopeTail);
+                    entries[j] = (ReadOnlyMemory<byte>)buffer.AsMemory(used, length);
+                    used += length;
                 }
 
                 // MULTI/EXEC: the batch, its 'queued' record and the count land together or not at all.
                 var tx = db.CreateTransaction();
                 var batchKey = _keys.Batch(batch);
-                _ = tx.ListRightPushAsync(_keys.Queue, args.AsSpan(3).ToArray());
+                _ = tx.ListRightPushAsync(_keys.Queue, entries);
                 _ = tx.HashSetAsync(batchKey, [new("enqueuedAt", enqueuedAt), new("count", count), new("iterations", uniform ? first : "mixed")]);
                 _ = tx.KeyExpireAsync(batchKey, options.StatusTtl);
                 _ = tx.HashIncrementAsync(_keys.Stats, "enqueued", count);
-                inFlight.Enqueue((tx.ExecuteAsync(), start, count));
+                inFlight.Enqueue((tx.ExecuteAsync(), start, count, buffer));
                 // Keep a few batches on the wire: pipelining without letting an unbounded backlog build up.
                 while (inFlight.Count >= 16)
                 {
@@ -80,6 +81,7 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                     await b.Tx;
                     inFlight.Dequeue();
                     landed.Add((b.Start, b.Count));
+                    ArrayPool<byte>.Shared.Return(b.Buffer); // the reply came, so the command was written long ago
                 }
 
                 done += count;
@@ -92,11 +94,13 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                 await b.Tx;
                 inFlight.Dequeue();
                 landed.Add((b.Start, b.Count));
+                ArrayPool<byte>.Shared.Return(b.Buffer);
             }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException && (landed.Count > 0 || inFlight.Count > 0))
         {
             // Part-way: say exactly what landed, and what was sent but not confirmed (a late reply may still land it).
+            // The buffers of these batches go to the GC, not back to the pool: a command not yet written still reads them.
             int unconfirmed = 0;
             while (inFlight.Count > 0)
             {
@@ -127,6 +131,72 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         }
 
         return ids;
+    }
+
+    // {"id":" + batch (33) + "-" + index (up to 4 digits) + ","iterations": + up to 20 digits: well under 96 bytes.
+    private const int MaxEnvelopeHead = 96;
+
+    private static ReadOnlySpan<byte> IdOpen => "{\"id\":\""u8;
+    private static ReadOnlySpan<byte> IterationsKey => "\",\"iterations\":"u8;
+
+    // The envelope's JSON written directly (ids and numbers need no escaping). Tests read it back as TaskEnvelope.
+    private static int WriteEnvelope(Span<byte> to, string batch, int index, long iterations, byte[] tail)
+    {
+        int at = 0;
+        IdOpen.CopyTo(to);
+        at += IdOpen.Length;
+        at += Encoding.ASCII.GetBytes(batch, to[at..]);
+        to[at++] = (byte)'-';
+        index.TryFormat(to[at..], out int written, default, CultureInfo.InvariantCulture);
+        at += written;
+        IterationsKey.CopyTo(to[at..]);
+        at += IterationsKey.Length;
+        iterations.TryFormat(to[at..], out written, default, CultureInfo.InvariantCulture);
+        at += written;
+        tail.CopyTo(to[at..]);
+        return at + tail.Length;
+    }
+
+    private static int WritePlain(Span<byte> to, long iterations)
+    {
+        iterations.TryFormat(to, out int written, default, CultureInfo.InvariantCulture);
+        return written;
+    }
+
+    /// <summary>
+    /// The ids of an enqueue, {batch}-{index}, made when read: a million id strings cost as much as the enqueue itself,
+    /// and most callers read a few (the API reports them as batch runs).
+    /// </summary>
+    private sealed class BatchTaskIds(string[] batches, int count) : IReadOnlyList<string>
+    {
+        public int Count => count;
+
+        public string this[int index] =>
+            (uint)index < (uint)count
+                ? batches[index / BatchSize] + "-" + (index % BatchSize).ToString(CultureInfo.InvariantCulture)
+                : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>Plain entries carry no id: an empty string for each.</summary>
+    private sealed class PlainIds(int count) : IReadOnlyList<string>
+    {
+        public int Count => count;
+
+        public string this[int index] => (uint)index < (uint)count ? "" : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<string> GetEnumerator() => Enumerable.Repeat("", count).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
 

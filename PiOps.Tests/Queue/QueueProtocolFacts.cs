@@ -58,6 +58,43 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task Enqueue_AcrossBatches_GivesEachTaskItsOwnId_InQueueOrder_AndItsBatchRecord()
+    {
+        // 2,345 tasks: three batches, the last one partial, with counts of every length.
+        long[] counts = Enumerable.Range(0, 2345).Select(i => (long)i * 7919 % 100_000_000_000).ToArray();
+        var ids = await new TaskProducer(server.Client, Options).EnqueueAsync(counts);
+
+        var all = (await server.Db.ListRangeAsync(Keys.Queue)).Select(v => TaskEntry.Parse(v!, Options).Task!).ToList();
+        Assert.Equal(counts.Length, ids.Count);
+        Assert.Equal(ids, all.Select(t => t.Id));
+        Assert.Equal(ids, ids.ToList()); // the indexer and the enumerator agree
+        Assert.Equal(counts.Length, ids.Distinct().Count());
+        Assert.Equal(counts, all.Select(t => t.Iterations));
+        Assert.All(all, t => Assert.Equal(1, t.Attempt));
+        Assert.All(all, t => Assert.NotNull(t.EnqueuedAt));
+        foreach (int i in new[] { 0, 999, 1000, 2344 })
+        {
+            Assert.True(TaskIds.TryGetBatch(ids[i], out string batch));
+            Assert.Equal(batch + "-" + (i % TaskProducer.BatchSize), ids[i]);
+            var status = TaskStatusRecord.FromBatch(ids[i], await server.Db.HashGetAllAsync(Keys.Batch(batch)), null);
+            Assert.Equal(TaskState.Queued, status!.State);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => ids[counts.Length]);
+    }
+
+    [Fact]
+    public async Task Enqueue_Plain_AcrossBatches_GivesEmptyIds_AndBareIntegers()
+    {
+        long[] counts = Enumerable.Range(1, 1500).Select(i => (long)i).ToArray();
+        var ids = await new TaskProducer(server.Client, Options).EnqueueAsync(counts, EntryFormat.Plain);
+
+        Assert.Equal(Enumerable.Repeat("", counts.Length), ids);
+        var all = await server.Db.ListRangeAsync(Keys.Queue);
+        Assert.Equal(counts.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)), all.Select(v => (string)v!));
+    }
+
+    [Fact]
     public async Task Enqueue_RejectsWholeBatch_WhenOneCountIsOutOfRange()
     {
         var producer = new TaskProducer(server.Client, Options);
