@@ -3,6 +3,7 @@ using Bunit;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Tests.Components;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Components.Controls;
@@ -129,7 +130,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         using var scope = OperatorScope(_cluster.App.Services);
         var selection = scope.ServiceProvider.GetRequiredService<WorkloadSelection>();
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => selection.SelectAsync("kube-system"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => selection.SelectAsync("kube-system"));
 
         Assert.Equal($"The dashboard does not operate namespace \"kube-system\": choose one of {KubeApiDouble.Namespace}, {Other} (Kubernetes:Namespaces).", ex.Message);
         Assert.Equal(KubeApiDouble.Namespace, selection.Name);

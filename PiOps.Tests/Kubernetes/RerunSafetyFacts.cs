@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using PiOps.Web;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Workloads;
 using Xunit;
@@ -31,7 +32,7 @@ public sealed class RerunSafetyFacts(RedisServer server) : IClassFixture<RedisSe
         string uid = Uid("quota");
         Api.RefuseCreatesByQuota("jobs", "job-count", limit: 1);
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => _cluster.Runtime.RerunJobAsync("quota"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => _cluster.Runtime.RerunJobAsync("quota"));
 
         Assert.Equal(uid, Uid("quota"));
         Assert.Equal(0, Api.Requests("delete jobs"));
@@ -49,7 +50,7 @@ public sealed class RerunSafetyFacts(RedisServer server) : IClassFixture<RedisSe
         string uid = Uid("hooked");
         Api.RefuseCreatesByWebhook("jobs", "policy.example.com", "images must come from registry.example.com");
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => _cluster.Runtime.RerunJobAsync("hooked"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => _cluster.Runtime.RerunJobAsync("hooked"));
 
         Assert.Equal(uid, Uid("hooked"));
         Assert.Equal(0, Api.Requests("delete jobs"));
@@ -64,7 +65,7 @@ public sealed class RerunSafetyFacts(RedisServer server) : IClassFixture<RedisSe
         string uid = Uid("nocreate");
         Api.Forbid("create", "jobs");
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => _cluster.Runtime.RerunJobAsync("nocreate"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => _cluster.Runtime.RerunJobAsync("nocreate"));
 
         Assert.Equal(uid, Uid("nocreate"));
         Assert.Equal(0, Api.Requests("delete jobs"));
@@ -81,7 +82,7 @@ public sealed class RerunSafetyFacts(RedisServer server) : IClassFixture<RedisSe
         // mind, or a quota taken meanwhile); the create that puts the Job back is not.
         Api.RefuseCreatesByWebhook("jobs", "flaky.example.com", "try later", code: 500, dryRunToo: false, times: 1);
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => _cluster.Runtime.RerunJobAsync("restored"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => _cluster.Runtime.RerunJobAsync("restored"));
 
         Assert.Equal(1, Api.Requests("delete jobs"));
         var back = Api.Get("jobs", "restored");

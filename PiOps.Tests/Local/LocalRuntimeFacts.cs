@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Local;
@@ -136,7 +137,7 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
     [InlineData(33)]
     public async Task Scale_OutOfRange_IsRefusedWithASentence(int replicas)
     {
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.ScaleAsync(replicas));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.ScaleAsync(replicas));
 
         Assert.Contains("Replicas must be from 0 to 32", ex.Message);
         Assert.Equal(0, Runtime.Current.Workers.Desired);
@@ -287,9 +288,9 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
     {
         await Runtime.CreateJobAsync(Template("addwork") with { Name = "once" });
 
-        var duplicate = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "once" }));
+        var duplicate = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "once" }));
         Assert.Contains("already exists", duplicate.Message);
-        var bad = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "Bad_Name" }));
+        var bad = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "Bad_Name" }));
         Assert.Contains("DNS-1123", bad.Message);
         await WaitForJobAsync("once", _ => true, "the first Job in the snapshot");
         Assert.Single(Runtime.Current.Jobs, j => j.Name == "once");

@@ -15,7 +15,7 @@ namespace PiOps.Web.Kubernetes;
 /// <summary>
 /// The workload model on the Kubernetes API. Reads come from the shared <see cref="ClusterCache"/>; actions are the
 /// calls kubectl makes, each naming its RBAC rule so a refusal can say what is missing. Refusals are
-/// <see cref="WorkloadActionException"/>s with the local runtime's sentences where the meaning is the same.
+/// <see cref="OperatorActionException"/>s with the local runtime's sentences where the meaning is the same.
 /// </summary>
 public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, IDisposable
 {
@@ -104,18 +104,18 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     {
         if (replicas < 0 || replicas > _o.MaxReplicas)
         {
-            throw new WorkloadActionException($"Replicas must be from 0 to {_o.MaxReplicas} (Kubernetes:MaxReplicas); nothing was changed.");
+            throw new OperatorActionException($"Replicas must be from 0 to {_o.MaxReplicas} (Kubernetes:MaxReplicas); nothing was changed.");
         }
 
         if (WorkersScaledObject() is { } scaled)
         {
             var keda = scaled.ToAutoscalerSpec();
-            throw new WorkloadActionException($"KEDA's ScaledObject {scaled.Metadata.Name} sets the replicas ({keda.MinReplicas} to {keda.MaxReplicas}) and would undo this at its next look: change its minimum and maximum on the Autoscaling page, or turn it off first. Nothing was changed.");
+            throw new OperatorActionException($"KEDA's ScaledObject {scaled.Metadata.Name} sets the replicas ({keda.MinReplicas} to {keda.MaxReplicas}) and would undo this at its next look: change its minimum and maximum on the Autoscaling page, or turn it off first. Nothing was changed.");
         }
 
         if (WorkersAutoscaler() is { } hpa)
         {
-            throw new WorkloadActionException($"The autoscaler sets the replicas ({hpa.Spec.MinReplicas ?? 1} to {hpa.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
+            throw new OperatorActionException($"The autoscaler sets the replicas ({hpa.Spec.MinReplicas ?? 1} to {hpa.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
         }
 
         // kubectl scale: a merge patch of the scale subresource, so only the replica count changes.
@@ -136,7 +136,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         var job = JobYaml.Parse(yaml);
         if (job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != _target.Namespace)
         {
-            throw new WorkloadActionException($"The Job is for namespace {ns}, but the dashboard works in {_target.Namespace}. Nothing was created.");
+            throw new OperatorActionException($"The Job is for namespace {ns}, but the dashboard works in {_target.Namespace}. Nothing was created.");
         }
 
         job.Metadata ??= new V1ObjectMeta();
@@ -199,12 +199,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             }
             catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
             {
-                throw new WorkloadActionException($"The Job {name} was deleted, but waiting for it to go failed, so it was not created again: {ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target)}");
+                throw new OperatorActionException($"The Job {name} was deleted, but waiting for it to go failed, so it was not created again: {ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target)}");
             }
 
             if (_time.GetUtcNow() > deadline)
             {
-                throw new WorkloadActionException($"The old Job {name} did not go away in time; it was not created again.");
+                throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
             }
 
             await Task.Delay(200);
@@ -235,7 +235,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new WorkloadActionException($"The Job {name} was not re-run: the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)} Nothing was deleted: {name} is as it was.");
+            throw new OperatorActionException($"The Job {name} was not re-run: the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)} Nothing was deleted: {name} is as it was.");
         }
     }
 
@@ -252,10 +252,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
             _log.LogError("Re-run of Job {Name} in {Namespace}: deleted, not created again, not restored. Its manifest:\n{Manifest}", name, _target.Namespace, JobYaml.Render(original));
-            throw new WorkloadActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target))} The Job is gone; its manifest is in the dashboard's log.");
+            throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target))} The Job is gone; its manifest is in the dashboard's log.");
         }
 
-        throw new WorkloadActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
+        throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
     }
 
     // An API sentence without its "nothing was changed" ending, which is not true once the delete has happened.
@@ -570,7 +570,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         var problems = validation.ToList();
         if (problems.Count > 0)
         {
-            throw new WorkloadActionException(string.Join(" ", problems) + " " + nothing);
+            throw new OperatorActionException(string.Join(" ", problems) + " " + nothing);
         }
     }
 
@@ -584,11 +584,11 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         catch (HttpOperationException ex) when (ex.Response?.StatusCode == System.Net.HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "Conflict" && name is not null)
         {
             // A stale resourceVersion (apimachinery errors.go NewConflict): someone else's change wins, the form reloads.
-            throw WorkloadActionException.StaleEdit(kind, name, ApiErrors.Said(ex));
+            throw OperatorActionException.StaleEdit(kind, name, ApiErrors.Said(ex));
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new WorkloadActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
+            throw new OperatorActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
         }
     }
 

@@ -12,7 +12,7 @@ public sealed partial class LocalRuntime
         {
             if (_cronJobs.Any(c => c.Spec.Name == spec.Name))
             {
-                throw new WorkloadActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
+                throw new OperatorActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
             }
 
             _cronJobs.Add(new LocalCronJob(spec with { ResourceVersion = null }, time.GetUtcNow()) { LastEvent = "Created." });
@@ -31,7 +31,7 @@ public sealed partial class LocalRuntime
             var cron = FindCronJob(spec.Name);
             if (spec.ResourceVersion is { } seen && seen != cron.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
-                throw WorkloadActionException.StaleEdit("CronJob", spec.Name);
+                throw OperatorActionException.StaleEdit("CronJob", spec.Name);
             }
 
             // The template stays: a CronJob's Jobs are made from the template it was created with.
@@ -101,14 +101,14 @@ public sealed partial class LocalRuntime
         var problems = spec.Validate().ToList();
         if (problems.Count > 0)
         {
-            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
+            throw new OperatorActionException(string.Join(" ", problems) + " Nothing was changed.");
         }
     }
 
     // Under the lock.
     private LocalCronJob FindCronJob(string name) =>
         _cronJobs.FirstOrDefault(c => c.Spec.Name == name)
-        ?? throw new WorkloadActionException($"There is no CronJob named {name}: it may have been deleted.");
+        ?? throw new OperatorActionException($"There is no CronJob named {name}: it may have been deleted.");
 
     // The CronJob controller's turn. Called under the lock.
     private void ReconcileCronJobs(DateTimeOffset now)

@@ -11,14 +11,14 @@ public sealed partial class LocalRuntime
         var problems = spec.Validate().ToList();
         if (problems.Count > 0)
         {
-            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was created.");
+            throw new OperatorActionException(string.Join(" ", problems) + " Nothing was created.");
         }
 
         lock (_gate)
         {
             if (_jobs.Any(j => j.Spec.Name == spec.Name))
             {
-                throw new WorkloadActionException($"A Job named {spec.Name} already exists: re-run it, delete it first, or choose another name.");
+                throw new OperatorActionException($"A Job named {spec.Name} already exists: re-run it, delete it first, or choose another name.");
             }
 
             _jobs.Add(new LocalJob(spec, time.GetUtcNow()));
@@ -43,7 +43,7 @@ public sealed partial class LocalRuntime
         lock (_gate)
         {
             var job = _jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
-                ?? throw new WorkloadActionException($"There is no Job named {name}: it may have been deleted already.");
+                ?? throw new OperatorActionException($"There is no Job named {name}: it may have been deleted already.");
             job.Deleting = true;
         }
 
@@ -57,7 +57,7 @@ public sealed partial class LocalRuntime
         lock (_gate)
         {
             spec = (_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
-                ?? throw new WorkloadActionException($"There is no Job named {name} to re-run.")).Spec;
+                ?? throw new OperatorActionException($"There is no Job named {name} to re-run.")).Spec;
         }
 
         await DeleteJobAsync(name);
@@ -75,7 +75,7 @@ public sealed partial class LocalRuntime
 
             if (time.GetUtcNow() > deadline)
             {
-                throw new WorkloadActionException($"The old Job {name} did not go away in time; it was not created again.");
+                throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
             }
 
             await Task.Delay(100);

@@ -72,14 +72,14 @@ public sealed partial class LocalRuntime(
     {
         if (replicas < 0 || replicas > _o.MaxReplicas)
         {
-            throw new WorkloadActionException($"Replicas must be from 0 to {_o.MaxReplicas} on the local runtime (LocalRuntime:MaxReplicas); nothing was changed.");
+            throw new OperatorActionException($"Replicas must be from 0 to {_o.MaxReplicas} on the local runtime (LocalRuntime:MaxReplicas); nothing was changed.");
         }
 
         lock (_gate)
         {
             if (_autoscaler.Spec.Enabled)
             {
-                throw new WorkloadActionException($"The autoscaler sets the replicas ({_autoscaler.Spec.MinReplicas} to {_autoscaler.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
+                throw new OperatorActionException($"The autoscaler sets the replicas ({_autoscaler.Spec.MinReplicas} to {_autoscaler.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
             }
 
             _desired = replicas;

@@ -144,18 +144,3 @@ public sealed record ObjectEvent(DateTimeOffset At, string Type, string Reason, 
 }
 
 public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
-
-/// <summary>An action the runtime refused or that failed, with a sentence for the operator; nothing half-done.</summary>
-public sealed class WorkloadActionException(string message) : Exception(message)
-{
-    /// <summary>The edit was refused because the object changed after the form was opened: the form should reload.</summary>
-    public bool Stale { get; init; }
-
-    /// <summary>
-    /// The refusal of an edit made from a stale form (Kubernetes: 409 Conflict on metadata.resourceVersion), the same
-    /// sentence on both runtimes.
-    /// </summary>
-    public static WorkloadActionException StaleEdit(string kind, string name, string? apiSaid = null) =>
-        new($"Someone else changed the {kind} {name} after this form was opened, so your save was refused and their change stays. " +
-            $"Reload the form to see the {kind} as it is now, then make your change again.{apiSaid}") { Stale = true };
-}
