@@ -17,7 +17,7 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
 
     private KubeApiDouble Api => _cluster.Api;
 
-    private KubernetesRuntime Runtime => _cluster.Runtime;
+    private WorkloadActions Runtime => _cluster.Runtime;
 
     public async Task InitializeAsync() => _cluster = await ClusterDashboard.StartAsync(server);
 

@@ -232,7 +232,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         // Through the guard, the cluster's rendering (Kubernetes:RedisHost, the service's name), not the local one.
         Assert.Equal(k8s.KubernetesYaml.Serialize(backend.JobFor(spec)).Trim(), yaml.Trim());
         Assert.Contains("image: registry.example/piops-worker:2.0", yaml);
-        Assert.Equal(backend.PodRedis.Host, runtime.PodRedis.Host);
+        Assert.Equal(backend.Pod.RedisHost, runtime.PodRedis.Host);
     }
 
 }

@@ -48,7 +48,7 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
             var workers = (await server.Db.SetMembersAsync(new QueueKeys(_queue).Workers)).Select(v => (string)v!).ToList();
             return Runtime.Current.Workers.Pods.All(p => workers.Any(w => w.StartsWith(p.Name + "-")));
         }, Wait, "both pods registered as workers");
-        Assert.Contains(((PiOps.Web.Local.LocalRuntime)Runtime).Logs(Runtime.Current.Workers.Pods[0].Name), l => l.Text.StartsWith("starting"));
+        Assert.Contains(((PiOps.Web.Local.LocalRuntime)((WorkloadActions)Runtime).Backend).Logs(Runtime.Current.Workers.Pods[0].Name), l => l.Text.StartsWith("starting"));
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
         var job = await WaitForJobAsync("indexed", j => j.Condition == "Complete", "the Indexed Job to complete");
         Assert.Equal(5, job.Succeeded);
         var ran = job.Pods.Where(p => p.Phase == "Succeeded")
-            .SelectMany(p => ((PiOps.Web.Local.LocalRuntime)Runtime).Logs(p.Name)).Where(l => l.Text.StartsWith("got task: ")).Select(l => l.Text).Order().ToList();
+            .SelectMany(p => ((PiOps.Web.Local.LocalRuntime)((WorkloadActions)Runtime).Backend).Logs(p.Name)).Where(l => l.Text.StartsWith("got task: ")).Select(l => l.Text).Order().ToList();
         Assert.Equal(["got task: 100 (index 0)", "got task: 200 (index 1)", "got task: 300 (index 2)", "got task: 400 (index 3)", "got task: 500 (index 4)"], ran);
     }
 

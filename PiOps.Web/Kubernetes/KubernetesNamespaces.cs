@@ -3,8 +3,11 @@ using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Kubernetes;
 
-/// <summary>One namespace the dashboard operates: its cache of the cluster and the runtime over it.</summary>
-public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime);
+/// <summary>One namespace the dashboard operates: its cache of the cluster, the runtime over it, and the actions over that.</summary>
+public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime)
+{
+    public WorkloadActions Actions { get; } = new(Runtime);
+}
 
 /// <summary>
 /// Every namespace the dashboard operates (Kubernetes:Namespace, and Kubernetes:Namespaces when listed), each with
@@ -34,7 +37,7 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource
     public IReadOnlyList<string> Names => [.. _all.Select(n => n.Name)];
 
     public IWorkloadRuntime Get(string? name) =>
-        (name is null ? Default : _all.FirstOrDefault(n => n.Name == name))?.Runtime
+        (name is null ? Default : _all.FirstOrDefault(n => n.Name == name))?.Actions
         ?? throw new ArgumentException($"The dashboard does not operate namespace \"{name}\".", nameof(name));
 
     /// <summary>

@@ -13,11 +13,11 @@ using PiOps.Web.Workloads;
 namespace PiOps.Web.Kubernetes;
 
 /// <summary>
-/// The workload model on the Kubernetes API. Reads come from the shared <see cref="ClusterCache"/>; actions are the
-/// calls kubectl makes, each naming its RBAC rule so a refusal can say what is missing. Refusals are
-/// <see cref="OperatorActionException"/>s with the local runtime's sentences where the meaning is the same.
+/// The workload model on the Kubernetes API. Reads come from the shared <see cref="ClusterCache"/>; the primitive calls
+/// are the ones kubectl makes, each naming its RBAC rule so a refusal can say what is missing. What an operator's action
+/// checks and refuses before calling is <see cref="WorkloadActions"/>'.
 /// </summary>
-public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, IDisposable
+public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, IDisposable
 {
     /// <summary>The annotation naming the signed-in user who asked for an object.</summary>
     public const string RequestedBy = "piops.io/requested-by";
@@ -87,7 +87,11 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     public WorkloadSnapshot Current => _current;
 
-    public (string Host, string Port) PodRedis => (_pod.RedisHost, _pod.RedisPort);
+    public string? Namespace => _target.Namespace;
+
+    public PodSettings Pod => _pod;
+
+    public (int Max, string Setting) ReplicaCap => (_o.MaxReplicas, "Kubernetes:MaxReplicas");
 
     public KubernetesTarget Target => _target;
 
@@ -95,63 +99,18 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
 
-    /// <summary>The Job a spec becomes on this cluster: what CreateJobAsync sends and the YAML preview shows.</summary>
+    /// <summary>The Job a spec becomes on this cluster: what creating it sends and the YAML preview shows.</summary>
     public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, _pod);
-
-    public string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(JobFor(spec));
 
     public async Task ScaleAsync(int replicas)
     {
-        if (replicas < 0 || replicas > _o.MaxReplicas)
-        {
-            throw new OperatorActionException($"Replicas must be from 0 to {_o.MaxReplicas} (Kubernetes:MaxReplicas); nothing was changed.");
-        }
-
-        if (WorkersScaledObject() is { } scaled)
-        {
-            var keda = scaled.ToAutoscalerSpec();
-            throw new OperatorActionException($"KEDA's ScaledObject {scaled.Metadata.Name} sets the replicas ({keda.MinReplicas} to {keda.MaxReplicas}) and would undo this at its next look: change its minimum and maximum on the Autoscaling page, or turn it off first. Nothing was changed.");
-        }
-
-        if (WorkersAutoscaler() is { } hpa)
-        {
-            throw new OperatorActionException($"The autoscaler sets the replicas ({hpa.Spec.MinReplicas ?? 1} to {hpa.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
-        }
-
         // kubectl scale: a merge patch of the scale subresource, so only the replica count changes.
         await CallAsync("patch", "deployments/scale", "Deployment", _o.WorkersDeployment, () =>
             _client.AppsV1.PatchNamespacedDeploymentScaleWithHttpMessagesAsync(
                 new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), _o.WorkersDeployment, _target.Namespace));
     }
 
-    public Task CreateJobAsync(JobSpec spec)
-    {
-        ThrowIfInvalid(spec.Validate(), "Nothing was created.");
-        return CreateJobAsync(Manifests.Job(spec, _pod));
-    }
-
-    /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
-    public Task<string> CreateJobFromYamlAsync(string yaml)
-    {
-        var job = JobYaml.Parse(yaml);
-        if (job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != _target.Namespace)
-        {
-            throw new OperatorActionException($"The Job is for namespace {ns}, but the dashboard works in {_target.Namespace}. Nothing was created.");
-        }
-
-        job.Metadata ??= new V1ObjectMeta();
-        job.Metadata.NamespaceProperty = null;
-        job.Metadata.Labels ??= new Dictionary<string, string>();
-        // Labelled as PiOps' own, or the dashboard would create it and then not show it.
-        job.Metadata.Labels[_pod.LabelKey] = _pod.LabelValue;
-        return CreateJobAsync(job).ContinueWith(t =>
-        {
-            t.GetAwaiter().GetResult();
-            return job.Metadata.Name;
-        }, TaskScheduler.Default);
-    }
-
-    private Task CreateJobAsync(V1Job job)
+    public Task CreateJobAsync(V1Job job)
     {
         Annotate(job.Metadata ??= new V1ObjectMeta());
         return CallAsync("create", "jobs", "Job", job.Metadata.Name, () => _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace));
@@ -264,17 +223,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     public Task CreateCronJobAsync(CronJobSpec spec)
     {
-        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
         var cron = Manifests.CronJob(spec, _pod);
         Annotate(cron.Metadata);
         return CallAsync("create", "cronjobs", "CronJob", spec.Name, () => _client.BatchV1.CreateNamespacedCronJobWithHttpMessagesAsync(cron, _target.Namespace));
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec)
-    {
-        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
-        return PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec));
-    }
+    public Task UpdateCronJobAsync(CronJobSpec spec) => PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec));
 
     public Task SuspendCronJobAsync(string name, bool suspend) =>
         PatchCronJobAsync(name, suspend ? "{\"spec\":{\"suspend\":true}}" : "{\"spec\":{\"suspend\":false}}");
@@ -317,7 +271,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             return;
         }
 
-        ThrowIfInvalid(spec.Validate(_o.MaxReplicas), "Nothing was changed.");
         if (existing is null)
         {
             var hpa = Manifests.Autoscaler(spec, _o.WorkersDeployment, _o.QueueMetricName, _pod);
@@ -348,7 +301,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             return;
         }
 
-        ThrowIfInvalid(spec.Validate(_o.MaxReplicas, lowestMin: 0), "Nothing was changed.");
         string patch = Manifests.OnVersion(scaled.PatchFor(spec, ($"{_o.RedisHost}:{_o.RedisPort}", _pod.QueueName)), spec.ResourceVersion);
         await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, () =>
             _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch),
@@ -565,15 +517,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private V2HorizontalPodAutoscaler? WorkersAutoscaler() =>
         _cache.Autoscalers.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } r && r.Name == _o.WorkersDeployment);
 
-    private static void ThrowIfInvalid(IEnumerable<string> validation, string nothing)
-    {
-        var problems = validation.ToList();
-        if (problems.Count > 0)
-        {
-            throw new OperatorActionException(string.Join(" ", problems) + " " + nothing);
-        }
-    }
-
     private async Task<T> CallAsync<T>(string verb, string resource, string kind, string? name, Func<Task<HttpOperationResponse<T>>> call)
     {
         try
@@ -670,6 +613,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 history)
             {
                 ResourceVersion = scaled.Metadata.ResourceVersion,
+                ScaledObject = scaled.Metadata.Name,
             };
         }
 

@@ -7,12 +7,6 @@ public sealed partial class LocalRuntime
 {
     public Task SetAutoscalerAsync(AutoscalerSpec spec)
     {
-        var problems = spec.Validate(_o.MaxReplicas).ToList();
-        if (problems.Count > 0)
-        {
-            throw new OperatorActionException(string.Join(" ", problems) + " Nothing was changed.");
-        }
-
         lock (_gate)
         {
             if (spec.ResourceVersion is { } seen && seen != _autoscaler.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))

@@ -7,7 +7,6 @@ public sealed partial class LocalRuntime
 {
     public Task CreateCronJobAsync(CronJobSpec spec)
     {
-        ThrowIfInvalid(spec);
         lock (_gate)
         {
             if (_cronJobs.Any(c => c.Spec.Name == spec.Name))
@@ -25,7 +24,6 @@ public sealed partial class LocalRuntime
 
     public Task UpdateCronJobAsync(CronJobSpec spec)
     {
-        ThrowIfInvalid(spec);
         lock (_gate)
         {
             var cron = FindCronJob(spec.Name);
@@ -94,15 +92,6 @@ public sealed partial class LocalRuntime
         SaveState();
         Wake();
         return Task.FromResult(jobName);
-    }
-
-    private static void ThrowIfInvalid(CronJobSpec spec)
-    {
-        var problems = spec.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new OperatorActionException(string.Join(" ", problems) + " Nothing was changed.");
-        }
     }
 
     // Under the lock.

@@ -1,19 +1,20 @@
 using System.Globalization;
+using k8s.Models;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Local;
 
-/// <summary>The Job controller of the local runtime: create (from a spec or YAML), delete, re-run, and reconcile pods to completions.</summary>
+/// <summary>The Job controller of the local runtime: create, delete, re-run, and reconcile pods to completions.</summary>
 public sealed partial class LocalRuntime
 {
-    public Task CreateJobAsync(JobSpec spec)
+    /// <summary>
+    /// The Job as far as the local runtime can run it (the worker image's commands). With no API server in front, the
+    /// runtime checks what it is given itself, as the API server's validation would.
+    /// </summary>
+    public Task CreateJobAsync(V1Job job)
     {
-        var problems = spec.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new OperatorActionException(string.Join(" ", problems) + " Nothing was created.");
-        }
-
+        var spec = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
+        WorkloadActions.ThrowIfInvalid(spec.Validate(), "Nothing was created.");
         lock (_gate)
         {
             if (_jobs.Any(j => j.Spec.Name == spec.Name))
@@ -27,15 +28,6 @@ public sealed partial class LocalRuntime
         SaveState();
         Wake();
         return Task.CompletedTask;
-    }
-
-    /// <summary>The Job the YAML describes, as far as the local runtime can run it (the worker image's commands).</summary>
-    public async Task<string> CreateJobFromYamlAsync(string yaml)
-    {
-        var job = JobYaml.Parse(yaml);
-        var spec = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
-        await CreateJobAsync(spec);
-        return spec.Name;
     }
 
     public Task DeleteJobAsync(string name)
@@ -81,7 +73,7 @@ public sealed partial class LocalRuntime
             await Task.Delay(100);
         }
 
-        await CreateJobAsync(spec);
+        await CreateJobAsync(Kubernetes.Manifests.Job(spec, Pod));
     }
 
     // Job semantics, as the Job controller applies them. Called under the lock.

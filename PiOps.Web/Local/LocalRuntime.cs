@@ -29,7 +29,7 @@ public sealed partial class LocalRuntime(
     IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadRuntime, Logs.IPodLogSource
+    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, Logs.IPodLogSource
 {
     public const string DeploymentName = "pi-worker";
 
@@ -52,14 +52,23 @@ public sealed partial class LocalRuntime(
 
     public WorkloadSnapshot Current => _current;
 
-    public (string Host, string Port) PodRedis
+    public string? Namespace => null;
+
+    /// <summary>
+    /// What a Job's pods would be given on a cluster, for previews: the book's image, this runtime's Redis and queue, and
+    /// the chart's (and the Kubernetes runtime's default) managed label.
+    /// </summary>
+    public Kubernetes.PodSettings Pod
     {
         get
         {
             var (host, port, _) = WorkerRedis();
-            return (host, port.ToString(CultureInfo.InvariantCulture));
+            var (key, value) = new Kubernetes.KubernetesOptions().ManagedLabelPair;
+            return new Kubernetes.PodSettings("piops-worker:0.1.0", host, port.ToString(CultureInfo.InvariantCulture), queue.Value.QueueName, key, value);
         }
     }
+
+    public (int Max, string Setting) ReplicaCap => (_o.MaxReplicas, "LocalRuntime:MaxReplicas");
 
     /// <summary>The Deployment's pods and every Job's pods. Read under the lock.</summary>
     private IEnumerable<LocalPod> AllPods => _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod)));
@@ -70,18 +79,8 @@ public sealed partial class LocalRuntime(
 
     public Task ScaleAsync(int replicas)
     {
-        if (replicas < 0 || replicas > _o.MaxReplicas)
-        {
-            throw new OperatorActionException($"Replicas must be from 0 to {_o.MaxReplicas} on the local runtime (LocalRuntime:MaxReplicas); nothing was changed.");
-        }
-
         lock (_gate)
         {
-            if (_autoscaler.Spec.Enabled)
-            {
-                throw new OperatorActionException($"The autoscaler sets the replicas ({_autoscaler.Spec.MinReplicas} to {_autoscaler.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
-            }
-
             _desired = replicas;
         }
 

@@ -2,7 +2,8 @@ namespace PiOps.Web.Workloads;
 
 /// <summary>
 /// The workloads PiOps operates, one model for both runtimes: the local runtime (worker processes on this machine)
-/// and, later, the Kubernetes API. Pages render these records only.
+/// and the Kubernetes API. Pages render these records only and act through this interface: the guard over
+/// <see cref="WorkloadActions"/> over the runtime's <see cref="IWorkloadBackend"/>.
 /// </summary>
 public interface IWorkloadRuntime
 {
