@@ -242,12 +242,10 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         CallAsync("delete", "cronjobs", "CronJob", name, () =>
             _client.BatchV1.DeleteNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
 
-    public async Task<string> RunCronJobNowAsync(string name)
+    public async Task RunCronJobAsync(string name, string jobName)
     {
         var cron = await CallAsync("get", "cronjobs", "CronJob", name, () => _client.BatchV1.ReadNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace));
-        string jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
         await CreateJobAsync(Manifests.JobFromCronJob(cron, jobName));
-        return jobName;
     }
 
     public async Task SetAutoscalerAsync(AutoscalerSpec spec)
@@ -769,15 +767,6 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         return matchLabels && matchExpressions && (selector.MatchLabels?.Count > 0 || selector.MatchExpressions?.Count > 0);
     }
 
-    private static string RandomSuffix() =>
-        string.Create(5, Random.Shared, (span, r) =>
-        {
-            const string chars = "bcdfghjklmnpqrstvwxz2456789";
-            for (int i = 0; i < span.Length; i++)
-            {
-                span[i] = chars[r.Next(chars.Length)];
-            }
-        });
 
     public void Dispose()
     {

@@ -76,14 +76,12 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task<string> RunCronJobNowAsync(string name)
+    public Task RunCronJobAsync(string name, string jobName)
     {
-        string jobName;
         lock (_gate)
         {
             var cron = FindCronJob(name);
             // kubectl create job NAME --from=cronjob/CRON: a Job from the template now, whatever the schedule or suspend.
-            jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
             _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = jobName }, time.GetUtcNow(), name));
             cron.LastEvent = $"Run now: started Job {jobName}.";
             cron.Version++;
@@ -91,7 +89,7 @@ public sealed partial class LocalRuntime
 
         SaveState();
         Wake();
-        return Task.FromResult(jobName);
+        return Task.CompletedTask;
     }
 
     // Under the lock.

@@ -182,7 +182,7 @@ public sealed partial class LocalRuntime
 
             foreach (var index in toStart)
             {
-                string name = index is { } i ? $"{spec.Name}-{i}-{RandomSuffix()}" : $"{spec.Name}-{RandomSuffix()}";
+                string name = index is { } i ? $"{spec.Name}-{i}-{WorkloadNames.RandomSuffix()}" : $"{spec.Name}-{WorkloadNames.RandomSuffix()}";
                 var pod = new LocalPod(name, _o.LogLinesPerPod, time, JobPodLabels(spec.Name, index));
                 job.Pods.Add((pod, index));
                 job.Events.Normal(now, "SuccessfulCreate", $"Created pod: {name}");

@@ -249,7 +249,7 @@ public sealed partial class LocalRuntime(
             var active = _pods.Where(p => p.KillAt is null).ToList();
             for (int i = active.Count; i < _desired; i++)
             {
-                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
+                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{WorkloadNames.RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
                 _pods.Add(pod);
                 TryStart(pod);
             }
@@ -585,16 +585,6 @@ public sealed partial class LocalRuntime(
     private sealed record SavedJob(JobSpec Spec, DateTimeOffset StartTime, int Succeeded, int Failed, string? Condition, string? Reason, DateTimeOffset? CompletionTime, string? CronJob);
 
     private sealed record SavedCronJob(CronJobSpec Spec, DateTimeOffset CreatedAt, DateTimeOffset? LastScheduleTime, DateTimeOffset? LastSuccessfulTime);
-
-    private static string RandomSuffix() =>
-        string.Create(5, Random.Shared, (span, r) =>
-        {
-            const string chars = "bcdfghjklmnpqrstvwxz2456789";
-            for (int i = 0; i < span.Length; i++)
-            {
-                span[i] = chars[r.Next(chars.Length)];
-            }
-        });
 
     private static void Signal(LocalPod pod, int signal)
     {

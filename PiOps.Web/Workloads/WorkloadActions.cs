@@ -47,7 +47,8 @@ public interface IWorkloadBackend
 
     Task DeleteCronJobAsync(string name);
 
-    Task<string> RunCronJobNowAsync(string name);
+    /// <summary>Creates a Job named <paramref name="jobName"/> from the CronJob's template now, owned by the CronJob.</summary>
+    Task RunCronJobAsync(string name, string jobName);
 
     Task SetAutoscalerAsync(AutoscalerSpec spec);
 }
@@ -140,7 +141,12 @@ public sealed class WorkloadActions(IWorkloadBackend backend) : IWorkloadRuntime
 
     public Task DeleteCronJobAsync(string name) => backend.DeleteCronJobAsync(name);
 
-    public Task<string> RunCronJobNowAsync(string name) => backend.RunCronJobNowAsync(name);
+    public async Task<string> RunCronJobNowAsync(string name)
+    {
+        string jobName = WorkloadNames.ManualRun(name);
+        await backend.RunCronJobAsync(name, jobName);
+        return jobName;
+    }
 
     public Task SetAutoscalerAsync(AutoscalerSpec spec)
     {
