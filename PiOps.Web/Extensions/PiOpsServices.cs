@@ -84,7 +84,7 @@ public static class PiOpsServices
         else if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {
             services.AddSingleton<LocalRuntime>();
-            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => new WorkloadActions(sp.GetRequiredService<LocalRuntime>()));
+            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => ActivatorUtilities.CreateInstance<WorkloadActions>(sp, sp.GetRequiredService<LocalRuntime>()));
             services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<LocalRuntime>());
             services.AddHostedService(sp => sp.GetRequiredService<LocalRuntime>());
         }

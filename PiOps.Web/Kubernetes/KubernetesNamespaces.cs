@@ -4,10 +4,7 @@ using PiOps.Web.Workloads;
 namespace PiOps.Web.Kubernetes;
 
 /// <summary>One namespace the dashboard operates: its cache of the cluster, the runtime over it, and the actions over that.</summary>
-public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime)
-{
-    public WorkloadActions Actions { get; } = new(Runtime);
-}
+public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime, WorkloadActions Actions);
 
 /// <summary>
 /// Every namespace the dashboard operates (Kubernetes:Namespace, and Kubernetes:Namespaces when listed), each with
@@ -25,7 +22,8 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource
         {
             var scoped = target with { Namespace = ns };
             var cache = ActivatorUtilities.CreateInstance<ClusterCache>(services, scoped);
-            return new OperatedNamespace(ns, cache, ActivatorUtilities.CreateInstance<KubernetesRuntime>(services, cache, scoped));
+            var runtime = ActivatorUtilities.CreateInstance<KubernetesRuntime>(services, cache, scoped);
+            return new OperatedNamespace(ns, cache, runtime, ActivatorUtilities.CreateInstance<WorkloadActions>(services, runtime));
         }).ToList();
     }
 

@@ -132,59 +132,32 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         CallAsync("delete", "jobs", "Job", name, () =>
             _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
 
-    /// <summary>
-    /// Re-run: delete the Job and create it again under its name. Nothing is deleted until a server-side dry run of the
-    /// create has passed what the API server checks before storing (RBAC, validation, admission webhooks, quota); a create
-    /// that still fails after the delete puts the original back, and the sentence says which of these happened.
-    /// </summary>
-    public async Task RerunJobAsync(string name)
+    public TimeSpan JobDeletionTimeout => TimeSpan.FromSeconds(60);
+
+    public async Task<V1Job?> GetJobAsync(string name)
     {
-        var job = await CallAsync("get", "jobs", "Job", name, () => _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace));
-        var again = Manifests.Recreate(job);
-        Annotate(again.Metadata);
-        await DryRunCreateAsync(again);
-        await DeleteJobAsync(name);
-        // As kubectl delete then create: the name is free only once the old Job is really gone.
-        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try
-            {
-                using var _ = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace);
-            }
-            catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.NotFound)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
-            {
-                throw new OperatorActionException($"The Job {name} was deleted, but waiting for it to go failed, so it was not created again: {ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target)}");
-            }
-
-            if (_time.GetUtcNow() > deadline)
-            {
-                throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
-            }
-
-            await Task.Delay(200);
-        }
-
         try
         {
-            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(again, _target.Namespace);
+            using var response = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace);
+            return response.Body;
+        }
+        catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            await RestoreJobAsync(job, Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)));
+            throw new OperatorActionException(ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target));
         }
     }
 
     // The same create with dryRun=All: the API server authorises, validates and admits it (quota, webhooks with
     // sideEffects None) and stores nothing (apiserver/pkg/registry/generic/registry/dryrun.go). The old Job still holds
     // the name, so AlreadyExists is the answer when everything before storage passed.
-    private async Task DryRunCreateAsync(V1Job job)
+    public async Task<string?> CheckCreateJobAsync(V1Job job)
     {
         string name = job.Metadata.Name;
+        Annotate(job.Metadata ??= new V1ObjectMeta());
         try
         {
             using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace, dryRun: "All");
@@ -194,32 +167,11 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new OperatorActionException($"The Job {name} was not re-run: the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)} Nothing was deleted: {name} is as it was.");
+            return $"the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)}";
         }
+
+        return null;
     }
-
-    // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
-    // the operator is not left with fewer Jobs than before without being told.
-    private async Task RestoreJobAsync(V1Job job, string why)
-    {
-        string name = job.Metadata.Name;
-        var original = Manifests.Recreate(job);
-        try
-        {
-            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(original, _target.Namespace);
-        }
-        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
-        {
-            _log.LogError("Re-run of Job {Name} in {Namespace}: deleted, not created again, not restored. Its manifest:\n{Manifest}", name, _target.Namespace, JobYaml.Render(original));
-            throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target))} The Job is gone; its manifest is in the dashboard's log.");
-        }
-
-        throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
-    }
-
-    // An API sentence without its "nothing was changed" ending, which is not true once the delete has happened.
-    private static string Cause(string sentence) =>
-        sentence.Replace(" Nothing was created or changed.", "", StringComparison.Ordinal).Replace(" Nothing was changed.", "", StringComparison.Ordinal);
 
     public Task CreateCronJobAsync(CronJobSpec spec)
     {

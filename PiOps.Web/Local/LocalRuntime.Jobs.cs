@@ -43,37 +43,21 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public async Task RerunJobAsync(string name)
+    /// <summary>A deleted Job goes once its pods have stopped: SIGTERM, then at most the grace period.</summary>
+    public TimeSpan JobDeletionTimeout => _o.GracePeriod + TimeSpan.FromSeconds(10);
+
+    public Task<V1Job?> GetJobAsync(string name)
     {
-        JobSpec spec;
         lock (_gate)
         {
-            spec = (_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
-                ?? throw new OperatorActionException($"There is no Job named {name} to re-run.")).Spec;
+            return Task.FromResult(_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting) is { } job ? Kubernetes.Manifests.Job(job.Spec, Pod) : null);
         }
+    }
 
-        await DeleteJobAsync(name);
-        // As kubectl delete then create: wait until the old Job and its pods are really gone.
-        var deadline = time.GetUtcNow() + _o.GracePeriod + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            lock (_gate)
-            {
-                if (!_jobs.Any(j => j.Spec.Name == name))
-                {
-                    break;
-                }
-            }
-
-            if (time.GetUtcNow() > deadline)
-            {
-                throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
-            }
-
-            await Task.Delay(100);
-        }
-
-        await CreateJobAsync(Kubernetes.Manifests.Job(spec, Pod));
+    public Task<string?> CheckCreateJobAsync(V1Job job)
+    {
+        var problems = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec).Validate().ToList();
+        return Task.FromResult(problems.Count == 0 ? null : string.Join(" ", problems));
     }
 
     // Job semantics, as the Job controller applies them. Called under the lock.

@@ -450,7 +450,8 @@ public sealed partial class LocalRuntime(
             var pods = _pods.Select(p => View(p, now) with { Busy = busy.Contains(p.Name), ScaleDownRank = order.GetValueOrDefault(p.Name) is > 0 and var r ? r : null })
                 .OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
             int ready = pods.Count(p => p.Ready);
-            var jobs = _jobs.Where(j => !j.Deleting || j.Pods.Any(p => p.Pod.IsRunning)).Select(j => new JobView(j.Spec,
+            // A deleted Job is shown (Deleting) until it is really gone, so its name is free once the snapshot drops it.
+            var jobs = _jobs.Select(j => new JobView(j.Spec,
                     j.Pods.Count(p => p.Pod.IsRunning && p.Pod.KillAt is null), j.Succeeded, j.Failed,
                     j.Deleting ? "Deleting" : j.Condition, j.Reason, j.StartTime, j.CompletionTime,
                     j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList(), j.CronJob)

@@ -37,7 +37,14 @@ public interface IWorkloadBackend
 
     Task DeleteJobAsync(string name);
 
-    Task RerunJobAsync(string name);
+    /// <summary>The Job as it is stored, to be created again; null when there is none of that name (or it is being deleted).</summary>
+    Task<V1Job?> GetJobAsync(string name);
+
+    /// <summary>Why creating the Job would be refused, checked without creating it (a dry run); null when it would pass.</summary>
+    Task<string?> CheckCreateJobAsync(V1Job job);
+
+    /// <summary>How long a deleted Job may take to go from the snapshot before a re-run gives up.</summary>
+    TimeSpan JobDeletionTimeout { get; }
 
     Task CreateCronJobAsync(CronJobSpec spec);
 
@@ -58,7 +65,7 @@ public interface IWorkloadBackend
 /// refusals (replica ranges, a manual scale under an autoscaler), and previews rendered from the backend's real pod
 /// settings. Between <see cref="Security.GuardedWorkloadRuntime"/> (who may act, the audit) and the backend.
 /// </summary>
-public sealed class WorkloadActions(IWorkloadBackend backend) : IWorkloadRuntime
+public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time, ILogger<WorkloadActions> log) : IWorkloadRuntime
 {
     public IWorkloadBackend Backend => backend;
 
@@ -123,7 +130,85 @@ public sealed class WorkloadActions(IWorkloadBackend backend) : IWorkloadRuntime
 
     public Task DeleteJobAsync(string name) => backend.DeleteJobAsync(name);
 
-    public Task RerunJobAsync(string name) => backend.RerunJobAsync(name);
+    /// <summary>
+    /// The book's re-run, done safely: delete the Job and create it again under its name. Nothing is deleted until the
+    /// backend has checked that it would create the Job again (on a cluster a server-side dry run: RBAC, validation,
+    /// admission webhooks, quota). As kubectl delete then create, the name is free once the old Job is gone: when the
+    /// snapshot no longer holds it (no polling). A create that still fails after the delete puts the original back, and
+    /// the sentence says which of these happened.
+    /// </summary>
+    public async Task RerunJobAsync(string name)
+    {
+        var job = await backend.GetJobAsync(name)
+            ?? throw new OperatorActionException($"There is no Job named {name}: it may have been deleted already.");
+        var again = Manifests.Recreate(job);
+        if (await backend.CheckCreateJobAsync(again) is { } refused)
+        {
+            throw new OperatorActionException($"The Job {name} was not re-run: {refused} Nothing was deleted: {name} is as it was.");
+        }
+
+        await DeleteAndWaitAsync(name);
+        try
+        {
+            await backend.CreateJobAsync(again);
+        }
+        catch (OperatorActionException ex)
+        {
+            await RestoreAsync(job, Cause(ex.Message));
+        }
+    }
+
+    // Subscribed before the delete, so the snapshot that drops the Job cannot be missed; bounded by the backend's time.
+    private async Task DeleteAndWaitAsync(string name)
+    {
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = backend.Subscribe(snapshot =>
+        {
+            if (snapshot.Jobs.All(j => j.Name != name))
+            {
+                gone.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        });
+        await backend.DeleteJobAsync(name);
+        if (backend.Current.Jobs.All(j => j.Name != name))
+        {
+            return;
+        }
+
+        try
+        {
+            await gone.Task.WaitAsync(backend.JobDeletionTimeout, time);
+        }
+        catch (TimeoutException)
+        {
+            throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
+        }
+    }
+
+    // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
+    // the operator is not left with fewer Jobs than before without being told.
+    private async Task RestoreAsync(V1Job job, string why)
+    {
+        string name = job.Metadata.Name;
+        var original = Manifests.Recreate(job);
+        try
+        {
+            await backend.CreateJobAsync(original);
+        }
+        catch (OperatorActionException ex)
+        {
+            log.LogError("Re-run of Job {Name} ({Backend}): deleted, not created again, not restored. Its manifest:\n{Manifest}", name, backend.Description, JobYaml.Render(original));
+            throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ex.Message)} The Job is gone; its manifest is in the dashboard's log.");
+        }
+
+        throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
+    }
+
+    // A sentence without its "nothing was changed" ending, which is not true once the delete has happened.
+    private static string Cause(string sentence) =>
+        sentence.Replace(" Nothing was created or changed.", "", StringComparison.Ordinal).Replace(" Nothing was changed.", "", StringComparison.Ordinal);
 
     public Task CreateCronJobAsync(CronJobSpec spec)
     {
