@@ -650,9 +650,12 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
 
     /// <summary>The workers Deployment's pods (a Job's pods that its selector happens to match aside).</summary>
     private List<V1Pod> WorkerPods() =>
-        _cache.Deployments.Get(_o.WorkersDeployment) is { } deployment
-            ? [.. _cache.Pods.Items.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job"))]
+        LabelSelector.From(_cache.Deployments.Get(_o.WorkersDeployment)?.Spec?.Selector) is { } selector
+            ? [.. _cache.Pods.Items.Where(p => selector.Matches(LabelsOf(p)) && !OwnedBy(p, "Job"))]
             : [];
+
+    private static IReadOnlyDictionary<string, string> LabelsOf(V1Pod pod) =>
+        pod.Metadata.Labels as IReadOnlyDictionary<string, string> ?? new Dictionary<string, string>(pod.Metadata.Labels ?? new Dictionary<string, string>());
 
     /// <summary>
     /// The worker pods' views, busy or idle from the heartbeats, ranked in the order a scale-down removes them: the
@@ -697,28 +700,6 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
             CpuRequestMillicores = request > 0 ? Math.Round(request * 1000) : null,
         };
     }
-
-    /// <summary>Whether a label selector selects these labels (matchLabels and matchExpressions, as the API applies them).</summary>
-    public static bool Selects(V1LabelSelector? selector, IDictionary<string, string>? labels)
-    {
-        if (selector is null)
-        {
-            return false;
-        }
-
-        labels ??= new Dictionary<string, string>();
-        bool matchLabels = (selector.MatchLabels ?? new Dictionary<string, string>()).All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
-        bool matchExpressions = (selector.MatchExpressions ?? []).All(e => e.OperatorProperty switch
-        {
-            "In" => labels.TryGetValue(e.Key, out var v) && (e.Values ?? []).Contains(v),
-            "NotIn" => !labels.TryGetValue(e.Key, out var v) || !(e.Values ?? []).Contains(v),
-            "Exists" => labels.ContainsKey(e.Key),
-            "DoesNotExist" => !labels.ContainsKey(e.Key),
-            _ => false,
-        });
-        return matchLabels && matchExpressions && (selector.MatchLabels?.Count > 0 || selector.MatchExpressions?.Count > 0);
-    }
-
 
     public void Dispose()
     {
