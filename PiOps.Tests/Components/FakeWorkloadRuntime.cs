@@ -1,3 +1,4 @@
+using PiOps.Web;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Tests.Components;
@@ -86,7 +87,7 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         // As both runtimes do: an edit from a form opened on an older version is refused.
         if (spec.ResourceVersion is { } seen && CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } current && current.ResourceVersion != seen)
         {
-            throw WorkloadActionException.StaleEdit("CronJob", spec.Name);
+            throw OperatorActionException.StaleEdit("CronJob", spec.Name);
         }
 
         UpdatedCronJobs.Add(spec);
@@ -120,7 +121,7 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         var list = problems.ToList();
         if (list.Count > 0)
         {
-            throw new WorkloadActionException(string.Join(" ", list));
+            throw new OperatorActionException(string.Join(" ", list));
         }
     }
 

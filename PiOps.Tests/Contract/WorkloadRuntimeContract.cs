@@ -1,3 +1,4 @@
+using PiOps.Web;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Workloads;
 using Xunit;
@@ -80,7 +81,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
         await Runtime.CreateJobAsync(LongRunning("contract-twice", 1));
         await WaitForJobAsync("contract-twice", _ => true, "the first Job");
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(LongRunning("contract-twice", 1)));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(LongRunning("contract-twice", 1)));
 
         Assert.Contains("A Job named contract-twice already exists", ex.Message);
         Assert.Single(Runtime.Current.Jobs, j => j.Name == "contract-twice");
@@ -91,7 +92,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     {
         var before = Runtime.Current.Jobs.Select(j => j.Name).ToList();
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(LongRunning("Bad_Name")));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(LongRunning("Bad_Name")));
 
         Assert.Contains("DNS-1123", ex.Message);
         Assert.Contains("Nothing was created", ex.Message);
@@ -114,7 +115,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     [Fact]
     public async Task DeleteJob_OfAMissingJob_SaysItIsGone()
     {
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.DeleteJobAsync("contract-never-was"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.DeleteJobAsync("contract-never-was"));
 
         Assert.Contains("There is no Job named contract-never-was", ex.Message);
     }
@@ -166,7 +167,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
 
         await Runtime.UpdateCronJobAsync(first);
         await WaitForCronJobAsync("contract-stale", c => c.Spec.Schedule == "0 3 * * *", "the first save");
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.UpdateCronJobAsync(second));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.UpdateCronJobAsync(second));
 
         Assert.True(ex.Stale, ex.Message);
         Assert.Contains("Someone else changed the CronJob contract-stale after this form was opened", ex.Message);
@@ -203,7 +204,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     [Fact]
     public async Task CronJob_BadSchedule_IsRefused_AndNothingIsCreated()
     {
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateCronJobAsync(Cron("contract-bad") with { Schedule = "every tuesday" }));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateCronJobAsync(Cron("contract-bad") with { Schedule = "every tuesday" }));
 
         Assert.Contains("Nothing was changed", ex.Message);
         Assert.DoesNotContain(Runtime.Current.CronJobs, c => c.Name == "contract-bad");
@@ -214,7 +215,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
     {
         await Runtime.CreateCronJobAsync(Cron("contract-dup"));
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateCronJobAsync(Cron("contract-dup")));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateCronJobAsync(Cron("contract-dup")));
 
         Assert.Contains("A CronJob named contract-dup already exists", ex.Message);
     }
@@ -231,7 +232,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
         var shown = Runtime.Current.Autoscaler!.Spec;
         Assert.Equal((1, 3, 20, 300), (shown.MinReplicas, shown.MaxReplicas, shown.TargetCpuPercent ?? 0, shown.ScaleDownStabilizationSeconds));
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.SetAutoscalerAsync(spec with { MinReplicas = 4 }));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.SetAutoscalerAsync(spec with { MinReplicas = 4 }));
         Assert.Contains("Max replicas must be from min replicas (4)", ex.Message);
         Assert.Equal(3, Runtime.Current.Autoscaler!.Spec.MaxReplicas);
     }
@@ -253,13 +254,13 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
                 await Runtime.SetAutoscalerAsync(opened.Spec with { MaxReplicas = 4, ResourceVersion = opened.ResourceVersion });
                 break;
             }
-            catch (WorkloadActionException ex) when (ex.Stale && attempt < 5)
+            catch (OperatorActionException ex) when (ex.Stale && attempt < 5)
             {
             }
         }
 
         await Eventually.WaitAsync(() => Runtime.Current.Autoscaler is { Spec.MaxReplicas: 4 }, Wait, "the first save");
-        var refused = await Assert.ThrowsAsync<WorkloadActionException>(() =>
+        var refused = await Assert.ThrowsAsync<OperatorActionException>(() =>
             Runtime.SetAutoscalerAsync(opened.Spec with { ScaleDownStabilizationSeconds = 60, ResourceVersion = opened.ResourceVersion }));
 
         Assert.True(refused.Stale, refused.Message);
@@ -273,7 +274,7 @@ public abstract class WorkloadRuntimeContract : IAsyncLifetime
         await Runtime.SetAutoscalerAsync(AutoscalerSpec.Book with { Enabled = true, MinReplicas = 1, MaxReplicas = 2 });
         await Eventually.WaitAsync(() => Runtime.Current.Autoscaler is { Spec.Enabled: true }, Wait, "the autoscaler on");
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.ScaleAsync(3));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.ScaleAsync(3));
 
         Assert.Contains("The autoscaler sets the replicas (1 to 2)", ex.Message);
         Assert.Contains("Nothing was changed", ex.Message);

@@ -1,3 +1,4 @@
+using PiOps.Web;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Kubernetes;
 using PiOps.Web.Workloads;
@@ -55,7 +56,7 @@ public sealed class CronScheduleAsKubernetesFacts(RedisServer server) : IClassFi
         try
         {
             var byKubectl = await _kubectl.TryRunAsync("create", "-f", manifest, "--validate=false");
-            var ours = await Assert.ThrowsAsync<WorkloadActionException>(() =>
+            var ours = await Assert.ThrowsAsync<OperatorActionException>(() =>
                 _cluster.Runtime.CreateCronJobAsync(CronJobSpec.BookAddWork with { Schedule = schedule }));
 
             Assert.NotEqual(0, byKubectl.ExitCode);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Tests.Chart;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Security;
@@ -29,7 +30,7 @@ public sealed class ImpersonationFacts(RedisServer server) : IClassFixture<Redis
 
         // Past the dashboard's own check (the guarded runtime refuses viewers first): the API must refuse too.
         using var acting = ActingUser.Begin("alice", Roles.Viewer);
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec));
 
         Assert.Contains(
             $"jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"{KubeApiDouble.Namespace}\"",
@@ -53,7 +54,7 @@ public sealed class ImpersonationFacts(RedisServer server) : IClassFixture<Redis
 
         // An admin the chart was not told about: the API refuses the impersonation itself.
         using var mallory = ActingUser.Begin("mallory", Roles.Admin);
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => cluster.Runtime.DeleteJobAsync("addwork"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.DeleteJobAsync("addwork"));
         Assert.Contains(
             $"users \"mallory\" is forbidden: User \"{KubeApiDouble.ServiceAccount}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope",
             ex.Message, StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PiOps.Web;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Kubernetes;
 using PiOps.Web.Workloads;
@@ -108,7 +109,7 @@ public sealed class KedaFacts(RedisServer server) : IClassFixture<RedisServer>
         Assert.Contains("changes here go to the ScaledObject", view.Status);
         Assert.Null(cluster.Cache.State.Error);
 
-        var refused = await Assert.ThrowsAsync<WorkloadActionException>(() => cluster.Runtime.ScaleAsync(5));
+        var refused = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.ScaleAsync(5));
         Assert.Contains("KEDA's ScaledObject pi-worker sets the replicas (0 to 8)", refused.Message);
     }
 
@@ -134,7 +135,7 @@ public sealed class KedaFacts(RedisServer server) : IClassFixture<RedisServer>
         Assert.Equal(0, cluster.Api.Requests("patch horizontalpodautoscalers"));
         await Eventually.WaitAsync(() => cluster.Runtime.Current.Autoscaler?.Spec.MaxReplicas == 12, Wait, "the edit seen through the watch");
 
-        var bad = await Assert.ThrowsAsync<WorkloadActionException>(() => cluster.Runtime.SetAutoscalerAsync(new AutoscalerSpec(true, 5, 2, null, 10, 300)));
+        var bad = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.SetAutoscalerAsync(new AutoscalerSpec(true, 5, 2, null, 10, 300)));
         Assert.Contains("Max replicas must be from min replicas (5)", bad.Message);
 
         // Off: the ScaledObject goes, and with it (its owner) the HPA KEDA made.

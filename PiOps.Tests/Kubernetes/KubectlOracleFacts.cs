@@ -22,7 +22,7 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
 
     private KubeApiDouble Api => _cluster.Api;
 
-    private KubernetesRuntime Runtime => _cluster.Runtime;
+    private WorkloadActions Runtime => _cluster.Runtime;
 
     public async Task InitializeAsync()
     {

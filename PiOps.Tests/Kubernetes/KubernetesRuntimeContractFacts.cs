@@ -24,7 +24,11 @@ public sealed class ClusterDashboard : IAsyncDisposable
 
     public DashboardApp App { get; }
 
-    public KubernetesRuntime Runtime => App.Services.GetRequiredService<KubernetesRuntime>();
+    /// <summary>The actions over the default namespace's runtime, as the guard gets them.</summary>
+    public WorkloadActions Runtime => App.Services.GetRequiredService<KubernetesNamespaces>().Default.Actions;
+
+    /// <summary>The default namespace's runtime itself: its primitive calls, logs and metrics.</summary>
+    public KubernetesRuntime Backend => App.Services.GetRequiredService<KubernetesRuntime>();
 
     public ClusterCache Cache => App.Services.GetRequiredService<ClusterCache>();
 

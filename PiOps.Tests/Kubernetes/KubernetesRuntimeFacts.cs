@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using PiOps.Web;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Kubernetes;
 using PiOps.Web.Workloads;
@@ -16,7 +17,7 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
 
     private KubeApiDouble Api => _cluster.Api;
 
-    private KubernetesRuntime Runtime => _cluster.Runtime;
+    private WorkloadActions Runtime => _cluster.Runtime;
 
     public async Task InitializeAsync() => _cluster = await ClusterDashboard.StartAsync(server);
 
@@ -251,8 +252,8 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
         Api.Forbid("create", "jobs");
         Api.Forbid("patch", "deployments/scale");
 
-        var create = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Spec("nope")));
-        var scale = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.ScaleAsync(1));
+        var create = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(Spec("nope")));
+        var scale = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.ScaleAsync(1));
 
         Assert.StartsWith("The dashboard is not allowed to create jobs in namespace piops-test: its Role needs the verb \"create\" on \"jobs\"", create.Message);
         Assert.Contains("cannot create resource \"jobs\" in API group \"batch\"", create.Message);
@@ -264,7 +265,7 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     {
         await Runtime.CreateJobFromYamlAsync(ValidYaml);
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml));
 
         Assert.Equal("A Job named pasted already exists: re-run it, delete it first, or choose another name.", ex.Message);
     }
@@ -272,8 +273,8 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     [Fact]
     public async Task Invalid_ShowsTheApisFieldMessages()
     {
-        var badName = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml.Replace("name: pasted", "name: Not_Valid")));
-        var selector = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(
+        var badName = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml.Replace("name: pasted", "name: Not_Valid")));
+        var selector = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobFromYamlAsync(
             ValidYaml.Replace("  backoffLimit: 1", "  backoffLimit: 1\n  selector:\n    matchLabels:\n      pod: pi")));
 
         Assert.StartsWith("The API refused the Job Not_Valid: metadata.name: Invalid value: \"Not_Valid\": a lowercase RFC 1123 subdomain", badName.Message);
@@ -288,8 +289,8 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     [Fact]
     public async Task NotFound_SaysItIsGone()
     {
-        var suspend = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.SuspendCronJobAsync("vanished", true));
-        var rerun = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.RerunJobAsync("vanished"));
+        var suspend = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.SuspendCronJobAsync("vanished", true));
+        var rerun = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.RerunJobAsync("vanished"));
 
         Assert.Equal("There is no CronJob named vanished: it may have been deleted already.", suspend.Message);
         Assert.Equal("There is no Job named vanished: it may have been deleted already.", rerun.Message);
@@ -308,8 +309,8 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     [Fact]
     public async Task YamlCreate_RefusesAnUnknownField_AndAnotherKind()
     {
-        var unknown = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml.Replace("  backoffLimit: 1", "  backofLimit: 1")));
-        var cron = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml.Replace("kind: Job", "kind: CronJob")));
+        var unknown = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml.Replace("  backoffLimit: 1", "  backofLimit: 1")));
+        var cron = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobFromYamlAsync(ValidYaml.Replace("kind: Job", "kind: CronJob")));
 
         Assert.StartsWith("The YAML is not a valid Job", unknown.Message);
         Assert.Contains("backofLimit", unknown.Message);

@@ -18,7 +18,7 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
 
     private KubeApiDouble Api => _cluster.Api;
 
-    private KubernetesRuntime Runtime => _cluster.Runtime;
+    private KubernetesRuntime Runtime => _cluster.Backend;
 
     public async Task InitializeAsync() => _cluster = await ClusterDashboard.StartAsync(server);
 

@@ -3,6 +3,7 @@ using Bunit;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Tests.Components;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Components.Controls;
@@ -129,7 +130,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         using var scope = OperatorScope(_cluster.App.Services);
         var selection = scope.ServiceProvider.GetRequiredService<WorkloadSelection>();
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => selection.SelectAsync("kube-system"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => selection.SelectAsync("kube-system"));
 
         Assert.Equal($"The dashboard does not operate namespace \"kube-system\": choose one of {KubeApiDouble.Namespace}, {Other} (Kubernetes:Namespaces).", ex.Message);
         Assert.Equal(KubeApiDouble.Namespace, selection.Name);
@@ -231,7 +232,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         // Through the guard, the cluster's rendering (Kubernetes:RedisHost, the service's name), not the local one.
         Assert.Equal(k8s.KubernetesYaml.Serialize(backend.JobFor(spec)).Trim(), yaml.Trim());
         Assert.Contains("image: registry.example/piops-worker:2.0", yaml);
-        Assert.Equal(backend.PodRedis.Host, runtime.PodRedis.Host);
+        Assert.Equal(backend.Pod.RedisHost, runtime.PodRedis.Host);
     }
 
 }

@@ -76,7 +76,7 @@ public sealed class PodMetricsFacts(RedisServer server) : BunitContext, IClassFi
     public async Task MetricsServerInstalledLater_IsFoundAtTheNextRead()
     {
         var card = await StartAsync();
-        await Eventually.WaitAsync(() => _cluster.Runtime.Metrics.Unavailable == PodMetricsCache.NoMetricsServer, Wait, "no metrics server at first");
+        await Eventually.WaitAsync(() => _cluster.Backend.Metrics.Unavailable == PodMetricsCache.NoMetricsServer, Wait, "no metrics server at first");
 
         _api.MetricsServer = true;
 

@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using PiOps.Web;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Workloads;
 using Xunit;
@@ -46,7 +47,7 @@ public sealed class RerunSafetyFacts(RedisServer server) : IClassFixture<RedisSe
                 break;
         }
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => _cluster.Runtime.RerunJobAsync(name));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => _cluster.Runtime.RerunJobAsync(name));
 
         Assert.Equal(uid, Uid(name));
         Assert.Equal(0, Api.Requests("delete jobs"));
@@ -70,7 +71,7 @@ public sealed class RerunSafetyFacts(RedisServer server) : IClassFixture<RedisSe
         // mind, or a quota taken meanwhile); the create that puts the Job back is not.
         Api.RefuseCreatesByWebhook("jobs", "flaky.example.com", "try later", code: 500, dryRunToo: false, times: 1);
 
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => _cluster.Runtime.RerunJobAsync("restored"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => _cluster.Runtime.RerunJobAsync("restored"));
 
         Assert.Equal(1, Api.Requests("delete jobs"));
         var back = Api.Get("jobs", "restored");

@@ -212,7 +212,7 @@ public sealed class UnreachableApiFacts(RedisServer server) : IClassFixture<Redi
                 ["Kubernetes:Mode"] = "Kubernetes",
                 ["Kubernetes:KubeconfigPath"] = kubeconfig,
             });
-            var runtime = (KubernetesRuntime)app.Workloads;
+            var runtime = (KubernetesRuntime)((WorkloadActions)app.Workloads).Backend;
 
             await Eventually.WaitAsync(() => runtime.State.Error is not null, TimeSpan.FromSeconds(30), "an error in the cluster state");
 

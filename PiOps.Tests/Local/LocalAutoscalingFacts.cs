@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Local;
@@ -45,7 +46,7 @@ public sealed class LocalAutoscalingFacts(RedisServer server) : IClassFixture<Re
         Assert.Contains("capped at the maximum of 3", view.Status);
         Assert.Contains("Scaled from 1 to 3", view.LastEvent);
         Assert.NotNull(view.QueueLength);
-        var refused = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.ScaleAsync(5));
+        var refused = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.ScaleAsync(5));
         Assert.Contains("autoscaler", refused.Message);
 
         // The chart's history shows the replicas following the queue.

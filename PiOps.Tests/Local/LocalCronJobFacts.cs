@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Local;
@@ -146,13 +147,13 @@ public sealed class LocalCronJobFacts(RedisServer server) : IClassFixture<RedisS
     {
         await Runtime.CreateCronJobAsync(Tick);
 
-        var duplicate = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateCronJobAsync(Tick));
+        var duplicate = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateCronJobAsync(Tick));
         Assert.Contains("already exists", duplicate.Message);
-        var schedule = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.UpdateCronJobAsync(Tick with { Schedule = "61 * * * *" }));
+        var schedule = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.UpdateCronJobAsync(Tick with { Schedule = "61 * * * *" }));
         Assert.Contains("not a valid schedule", schedule.Message);
-        var name = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateCronJobAsync(Tick with { Name = "Tick_Tock" }));
+        var name = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateCronJobAsync(Tick with { Name = "Tick_Tock" }));
         Assert.Contains("DNS-1123", name.Message);
-        var missing = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.RunCronJobNowAsync("nope"));
+        var missing = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.RunCronJobNowAsync("nope"));
         Assert.Contains("no CronJob named nope", missing.Message);
 
         await AdvanceAsync(TimeSpan.FromSeconds(1));

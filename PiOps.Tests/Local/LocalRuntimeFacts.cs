@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Local;
@@ -47,7 +48,7 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
             var workers = (await server.Db.SetMembersAsync(new QueueKeys(_queue).Workers)).Select(v => (string)v!).ToList();
             return Runtime.Current.Workers.Pods.All(p => workers.Any(w => w.StartsWith(p.Name + "-")));
         }, Wait, "both pods registered as workers");
-        Assert.Contains(((PiOps.Web.Local.LocalRuntime)Runtime).Logs(Runtime.Current.Workers.Pods[0].Name), l => l.Text.StartsWith("starting"));
+        Assert.Contains(((PiOps.Web.Local.LocalRuntime)((WorkloadActions)Runtime).Backend).Logs(Runtime.Current.Workers.Pods[0].Name), l => l.Text.StartsWith("starting"));
     }
 
     [Fact]
@@ -136,7 +137,7 @@ public sealed class LocalRuntimeFacts(RedisServer server) : IClassFixture<RedisS
     [InlineData(33)]
     public async Task Scale_OutOfRange_IsRefusedWithASentence(int replicas)
     {
-        var ex = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.ScaleAsync(replicas));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.ScaleAsync(replicas));
 
         Assert.Contains("Replicas must be from 0 to 32", ex.Message);
         Assert.Equal(0, Runtime.Current.Workers.Desired);
@@ -218,7 +219,7 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
         var job = await WaitForJobAsync("indexed", j => j.Condition == "Complete", "the Indexed Job to complete");
         Assert.Equal(5, job.Succeeded);
         var ran = job.Pods.Where(p => p.Phase == "Succeeded")
-            .SelectMany(p => ((PiOps.Web.Local.LocalRuntime)Runtime).Logs(p.Name)).Where(l => l.Text.StartsWith("got task: ")).Select(l => l.Text).Order().ToList();
+            .SelectMany(p => ((PiOps.Web.Local.LocalRuntime)((WorkloadActions)Runtime).Backend).Logs(p.Name)).Where(l => l.Text.StartsWith("got task: ")).Select(l => l.Text).Order().ToList();
         Assert.Equal(["got task: 100 (index 0)", "got task: 200 (index 1)", "got task: 300 (index 2)", "got task: 400 (index 3)", "got task: 500 (index 4)"], ran);
     }
 
@@ -287,9 +288,9 @@ public sealed class LocalJobFacts(RedisServer server) : IClassFixture<RedisServe
     {
         await Runtime.CreateJobAsync(Template("addwork") with { Name = "once" });
 
-        var duplicate = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "once" }));
+        var duplicate = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "once" }));
         Assert.Contains("already exists", duplicate.Message);
-        var bad = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "Bad_Name" }));
+        var bad = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(Template("addwork") with { Name = "Bad_Name" }));
         Assert.Contains("DNS-1123", bad.Message);
         await WaitForJobAsync("once", _ => true, "the first Job in the snapshot");
         Assert.Single(Runtime.Current.Jobs, j => j.Name == "once");

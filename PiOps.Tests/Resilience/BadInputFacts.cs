@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Queue;
@@ -342,7 +343,7 @@ public sealed class BadInputFacts
         {
             var spec = CronJobSpec.BookAddWork with { Name = name, Schedule = schedule };
 
-            var error = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateCronJobAsync(spec));
+            var error = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateCronJobAsync(spec));
 
             Assert.Contains(says, error.Message);
             Assert.Empty(Runtime.Current.CronJobs);
@@ -355,7 +356,7 @@ public sealed class BadInputFacts
         {
             var spec = JobSpec.Templates[1].Spec with { Name = name };
 
-            var error = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobAsync(spec));
+            var error = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobAsync(spec));
 
             Assert.Contains("Nothing was created", error.Message);
             Assert.Empty(Runtime.Current.Jobs);
@@ -381,7 +382,7 @@ public sealed class BadInputFacts
         [MemberData(nameof(BadYaml))]
         public async Task BadYaml_IsRefusedWithASentence_AndNothingIsCreated(string what, string yaml, string says)
         {
-            var error = await Assert.ThrowsAsync<WorkloadActionException>(() => Runtime.CreateJobFromYamlAsync(yaml));
+            var error = await Assert.ThrowsAsync<OperatorActionException>(() => Runtime.CreateJobFromYamlAsync(yaml));
 
             Assert.Contains(says, error.Message);
             Assert.Contains("Nothing was created", error.Message);

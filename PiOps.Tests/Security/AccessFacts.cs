@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Audit;
@@ -133,9 +134,9 @@ public sealed class AccessFacts(RedisServer server) : IClassFixture<RedisServer>
         var ops = scope.ServiceProvider.GetRequiredService<IQueueOperations>();
         var runtime = scope.ServiceProvider.GetRequiredService<IWorkloadRuntime>();
 
-        var purge = await Assert.ThrowsAsync<QueueActionException>(() => ops.PurgeAsync(0));
-        var scale = await Assert.ThrowsAsync<WorkloadActionException>(() => runtime.ScaleAsync(3));
-        await Assert.ThrowsAsync<QueueActionException>(() => ops.EnqueueAsync(10, 1, EntryFormat.Plain));
+        var purge = await Assert.ThrowsAsync<OperatorActionException>(() => ops.PurgeAsync(0));
+        var scale = await Assert.ThrowsAsync<OperatorActionException>(() => runtime.ScaleAsync(3));
+        await Assert.ThrowsAsync<OperatorActionException>(() => ops.EnqueueAsync(10, 1, EntryFormat.Plain));
 
         Assert.Contains("only an Operator or an Admin may purge", purge.Message);
         Assert.Contains("vera (Viewer)", scale.Message);
@@ -153,7 +154,7 @@ public sealed class AccessFacts(RedisServer server) : IClassFixture<RedisServer>
         var ops = scope.ServiceProvider.GetRequiredService<IQueueOperations>();
 
         await ops.EnqueueAsync(10, 2, EntryFormat.Plain);
-        await Assert.ThrowsAsync<QueueActionException>(() => ops.EnqueueAsync(10, 0, EntryFormat.Plain));
+        await Assert.ThrowsAsync<OperatorActionException>(() => ops.EnqueueAsync(10, 0, EntryFormat.Plain));
 
         var audit = await AuditAsync();
         Assert.Equal([("enqueue", false), ("enqueue", true)], audit.Take(2).Select(e => (e.Action, e.Succeeded)));

@@ -1,3 +1,4 @@
+using PiOps.Web;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
 using PiOps.Web.Queue;
@@ -114,7 +115,7 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
     [Fact]
     public async Task Enqueue_OverTheMaximumBatch_EnqueuesNothing()
     {
-        await Assert.ThrowsAsync<QueueActionException>(() => Ops.EnqueueAsync(5, Ops.MaxBatch + 1, EntryFormat.Envelope));
+        await Assert.ThrowsAsync<OperatorActionException>(() => Ops.EnqueueAsync(5, Ops.MaxBatch + 1, EntryFormat.Envelope));
         Assert.Equal(0, await server.Db.ListLengthAsync(Keys.Queue));
     }
 
@@ -137,7 +138,7 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
         var retried = TaskEntry.Parse((string)(await server.Db.ListGetByIndexAsync(Keys.Queue, -1))!, new QueueOptions());
         Assert.Equal(("t-a", 1), (retried.Task!.Id, retried.Task.Attempt)); // attempts start again
 
-        await Assert.ThrowsAsync<QueueActionException>(() => Ops.RetryDeadLetterAsync(bad));
+        await Assert.ThrowsAsync<OperatorActionException>(() => Ops.RetryDeadLetterAsync(bad));
         string? ranAs = await Ops.RetryDeadLetterAsync(bad, 5000);
         var corrected = TaskEntry.Parse((string)(await server.Db.ListGetByIndexAsync(Keys.Queue, -1))!, new QueueOptions());
         Assert.Equal(5000, corrected.Task!.Iterations);
@@ -145,7 +146,7 @@ public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture
 
         await Ops.DeleteDeadLetterAsync(other);
         Assert.Equal(0, await server.Db.ListLengthAsync(Keys.DeadLetters));
-        await Assert.ThrowsAsync<QueueActionException>(() => Ops.DeleteDeadLetterAsync(other));
+        await Assert.ThrowsAsync<OperatorActionException>(() => Ops.DeleteDeadLetterAsync(other));
     }
 
     private sealed class SyncProgress(Action<int> report) : IProgress<int>

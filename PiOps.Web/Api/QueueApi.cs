@@ -219,7 +219,7 @@ public static class QueueApi
             {
                 outcome = await ops.EnqueueManyAsync(tasks, format, cancellationToken: CancellationToken.None);
             }
-            catch (QueueActionException ex)
+            catch (OperatorActionException ex)
             {
                 // The guarded operations wrote the audit entry with this sentence. Part-way, the key keeps the account
                 // of what landed for the retries; before anything landed it is free again.

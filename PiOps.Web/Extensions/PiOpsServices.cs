@@ -25,7 +25,7 @@ namespace PiOps.Web.Extensions;
 /// <summary>The dashboard's composition, so Program.cs stays a few lines.</summary>
 public static class PiOpsServices
 {
-    /// <summary>The key of the workload runtime itself; <see cref="IWorkloadRuntime"/> is its guarded, audited face.</summary>
+    /// <summary>The key of the workload actions over the runtime itself; <see cref="IWorkloadRuntime"/> is their guarded, audited face.</summary>
     public const string WorkloadBackend = "backend";
 
     public static WebApplicationBuilder AddPiOps(this WebApplicationBuilder builder)
@@ -78,13 +78,13 @@ public static class PiOpsServices
             services.AddSingleton<IWorkloadBackends>(sp => sp.GetRequiredService<KubernetesNamespaces>());
             services.AddSingleton(sp => sp.GetRequiredService<KubernetesNamespaces>().Default.Cache);
             services.AddSingleton(sp => sp.GetRequiredService<KubernetesNamespaces>().Default.Runtime);
-            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<KubernetesRuntime>());
+            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<KubernetesNamespaces>().Default.Actions);
             services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<KubernetesNamespaces>());
         }
         else if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {
             services.AddSingleton<LocalRuntime>();
-            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => sp.GetRequiredService<LocalRuntime>());
+            services.AddKeyedSingleton<IWorkloadRuntime>(WorkloadBackend, (sp, _) => ActivatorUtilities.CreateInstance<WorkloadActions>(sp, sp.GetRequiredService<LocalRuntime>()));
             services.AddSingleton<Logs.IPodLogSource>(sp => sp.GetRequiredService<LocalRuntime>());
             services.AddHostedService(sp => sp.GetRequiredService<LocalRuntime>());
         }

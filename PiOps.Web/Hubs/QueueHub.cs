@@ -66,7 +66,7 @@ public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime run
             // The selection is this invocation's own (the hub's scope), so the runtime below is that namespace's.
             await selection.SelectAsync(@namespace);
         }
-        catch (Workloads.WorkloadActionException ex)
+        catch (OperatorActionException ex)
         {
             throw new HubException(ex.Message);
         }

@@ -3,8 +3,8 @@ using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Kubernetes;
 
-/// <summary>One namespace the dashboard operates: its cache of the cluster and the runtime over it.</summary>
-public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime);
+/// <summary>One namespace the dashboard operates: its cache of the cluster, the runtime over it, and the actions over that.</summary>
+public sealed record OperatedNamespace(string Name, ClusterCache Cache, KubernetesRuntime Runtime, WorkloadActions Actions);
 
 /// <summary>
 /// Every namespace the dashboard operates (Kubernetes:Namespace, and Kubernetes:Namespaces when listed), each with
@@ -22,7 +22,8 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource
         {
             var scoped = target with { Namespace = ns };
             var cache = ActivatorUtilities.CreateInstance<ClusterCache>(services, scoped);
-            return new OperatedNamespace(ns, cache, ActivatorUtilities.CreateInstance<KubernetesRuntime>(services, cache, scoped));
+            var runtime = ActivatorUtilities.CreateInstance<KubernetesRuntime>(services, cache, scoped);
+            return new OperatedNamespace(ns, cache, runtime, ActivatorUtilities.CreateInstance<WorkloadActions>(services, runtime));
         }).ToList();
     }
 
@@ -34,7 +35,7 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource
     public IReadOnlyList<string> Names => [.. _all.Select(n => n.Name)];
 
     public IWorkloadRuntime Get(string? name) =>
-        (name is null ? Default : _all.FirstOrDefault(n => n.Name == name))?.Runtime
+        (name is null ? Default : _all.FirstOrDefault(n => n.Name == name))?.Actions
         ?? throw new ArgumentException($"The dashboard does not operate namespace \"{name}\".", nameof(name));
 
     /// <summary>

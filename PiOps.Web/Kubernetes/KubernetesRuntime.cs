@@ -13,11 +13,11 @@ using PiOps.Web.Workloads;
 namespace PiOps.Web.Kubernetes;
 
 /// <summary>
-/// The workload model on the Kubernetes API. Reads come from the shared <see cref="ClusterCache"/>; actions are the
-/// calls kubectl makes, each naming its RBAC rule so a refusal can say what is missing. Refusals are
-/// <see cref="WorkloadActionException"/>s with the local runtime's sentences where the meaning is the same.
+/// The workload model on the Kubernetes API. Reads come from the shared <see cref="ClusterCache"/>; the primitive calls
+/// are the ones kubectl makes, each naming its RBAC rule so a refusal can say what is missing. What an operator's action
+/// checks and refuses before calling is <see cref="WorkloadActions"/>'.
 /// </summary>
-public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, IDisposable
+public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, IDisposable
 {
     /// <summary>The annotation naming the signed-in user who asked for an object.</summary>
     public const string RequestedBy = "piops.io/requested-by";
@@ -87,7 +87,11 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     public WorkloadSnapshot Current => _current;
 
-    public (string Host, string Port) PodRedis => (_pod.RedisHost, _pod.RedisPort);
+    public string? Namespace => _target.Namespace;
+
+    public PodSettings Pod => _pod;
+
+    public (int Max, string Setting) ReplicaCap => (_o.MaxReplicas, "Kubernetes:MaxReplicas");
 
     public KubernetesTarget Target => _target;
 
@@ -95,63 +99,18 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
 
-    /// <summary>The Job a spec becomes on this cluster: what CreateJobAsync sends and the YAML preview shows.</summary>
+    /// <summary>The Job a spec becomes on this cluster: what creating it sends and the YAML preview shows.</summary>
     public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, _pod);
-
-    public string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(JobFor(spec));
 
     public async Task ScaleAsync(int replicas)
     {
-        if (replicas < 0 || replicas > _o.MaxReplicas)
-        {
-            throw new WorkloadActionException($"Replicas must be from 0 to {_o.MaxReplicas} (Kubernetes:MaxReplicas); nothing was changed.");
-        }
-
-        if (WorkersScaledObject() is { } scaled)
-        {
-            var keda = scaled.ToAutoscalerSpec();
-            throw new WorkloadActionException($"KEDA's ScaledObject {scaled.Metadata.Name} sets the replicas ({keda.MinReplicas} to {keda.MaxReplicas}) and would undo this at its next look: change its minimum and maximum on the Autoscaling page, or turn it off first. Nothing was changed.");
-        }
-
-        if (WorkersAutoscaler() is { } hpa)
-        {
-            throw new WorkloadActionException($"The autoscaler sets the replicas ({hpa.Spec.MinReplicas ?? 1} to {hpa.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
-        }
-
         // kubectl scale: a merge patch of the scale subresource, so only the replica count changes.
         await CallAsync("patch", "deployments/scale", "Deployment", _o.WorkersDeployment, () =>
             _client.AppsV1.PatchNamespacedDeploymentScaleWithHttpMessagesAsync(
                 new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), _o.WorkersDeployment, _target.Namespace));
     }
 
-    public Task CreateJobAsync(JobSpec spec)
-    {
-        ThrowIfInvalid(spec.Validate(), "Nothing was created.");
-        return CreateJobAsync(Manifests.Job(spec, _pod));
-    }
-
-    /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
-    public Task<string> CreateJobFromYamlAsync(string yaml)
-    {
-        var job = JobYaml.Parse(yaml);
-        if (job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != _target.Namespace)
-        {
-            throw new WorkloadActionException($"The Job is for namespace {ns}, but the dashboard works in {_target.Namespace}. Nothing was created.");
-        }
-
-        job.Metadata ??= new V1ObjectMeta();
-        job.Metadata.NamespaceProperty = null;
-        job.Metadata.Labels ??= new Dictionary<string, string>();
-        // Labelled as PiOps' own, or the dashboard would create it and then not show it.
-        job.Metadata.Labels[_pod.LabelKey] = _pod.LabelValue;
-        return CreateJobAsync(job).ContinueWith(t =>
-        {
-            t.GetAwaiter().GetResult();
-            return job.Metadata.Name;
-        }, TaskScheduler.Default);
-    }
-
-    private Task CreateJobAsync(V1Job job)
+    public Task CreateJobAsync(V1Job job)
     {
         Annotate(job.Metadata ??= new V1ObjectMeta());
         return CallAsync("create", "jobs", "Job", job.Metadata.Name, () => _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace));
@@ -173,59 +132,32 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         CallAsync("delete", "jobs", "Job", name, () =>
             _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
 
-    /// <summary>
-    /// Re-run: delete the Job and create it again under its name. Nothing is deleted until a server-side dry run of the
-    /// create has passed what the API server checks before storing (RBAC, validation, admission webhooks, quota); a create
-    /// that still fails after the delete puts the original back, and the sentence says which of these happened.
-    /// </summary>
-    public async Task RerunJobAsync(string name)
+    public TimeSpan JobDeletionTimeout => TimeSpan.FromSeconds(60);
+
+    public async Task<V1Job?> GetJobAsync(string name)
     {
-        var job = await CallAsync("get", "jobs", "Job", name, () => _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace));
-        var again = Manifests.Recreate(job);
-        Annotate(again.Metadata);
-        await DryRunCreateAsync(again);
-        await DeleteJobAsync(name);
-        // As kubectl delete then create: the name is free only once the old Job is really gone.
-        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try
-            {
-                using var _ = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace);
-            }
-            catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.NotFound)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
-            {
-                throw new WorkloadActionException($"The Job {name} was deleted, but waiting for it to go failed, so it was not created again: {ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target)}");
-            }
-
-            if (_time.GetUtcNow() > deadline)
-            {
-                throw new WorkloadActionException($"The old Job {name} did not go away in time; it was not created again.");
-            }
-
-            await Task.Delay(200);
-        }
-
         try
         {
-            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(again, _target.Namespace);
+            using var response = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace);
+            return response.Body;
+        }
+        catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            await RestoreJobAsync(job, Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)));
+            throw new OperatorActionException(ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target));
         }
     }
 
     // The same create with dryRun=All: the API server authorises, validates and admits it (quota, webhooks with
     // sideEffects None) and stores nothing (apiserver/pkg/registry/generic/registry/dryrun.go). The old Job still holds
     // the name, so AlreadyExists is the answer when everything before storage passed.
-    private async Task DryRunCreateAsync(V1Job job)
+    public async Task<string?> CheckCreateJobAsync(V1Job job)
     {
         string name = job.Metadata.Name;
+        Annotate(job.Metadata ??= new V1ObjectMeta());
         try
         {
             using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace, dryRun: "All");
@@ -235,46 +167,20 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new WorkloadActionException($"The Job {name} was not re-run: the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)} Nothing was deleted: {name} is as it was.");
+            return $"the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)}";
         }
+
+        return null;
     }
-
-    // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
-    // the operator is not left with fewer Jobs than before without being told.
-    private async Task RestoreJobAsync(V1Job job, string why)
-    {
-        string name = job.Metadata.Name;
-        var original = Manifests.Recreate(job);
-        try
-        {
-            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(original, _target.Namespace);
-        }
-        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
-        {
-            _log.LogError("Re-run of Job {Name} in {Namespace}: deleted, not created again, not restored. Its manifest:\n{Manifest}", name, _target.Namespace, JobYaml.Render(original));
-            throw new WorkloadActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target))} The Job is gone; its manifest is in the dashboard's log.");
-        }
-
-        throw new WorkloadActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
-    }
-
-    // An API sentence without its "nothing was changed" ending, which is not true once the delete has happened.
-    private static string Cause(string sentence) =>
-        sentence.Replace(" Nothing was created or changed.", "", StringComparison.Ordinal).Replace(" Nothing was changed.", "", StringComparison.Ordinal);
 
     public Task CreateCronJobAsync(CronJobSpec spec)
     {
-        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
         var cron = Manifests.CronJob(spec, _pod);
         Annotate(cron.Metadata);
         return CallAsync("create", "cronjobs", "CronJob", spec.Name, () => _client.BatchV1.CreateNamespacedCronJobWithHttpMessagesAsync(cron, _target.Namespace));
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec)
-    {
-        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
-        return PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec));
-    }
+    public Task UpdateCronJobAsync(CronJobSpec spec) => PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec));
 
     public Task SuspendCronJobAsync(string name, bool suspend) =>
         PatchCronJobAsync(name, suspend ? "{\"spec\":{\"suspend\":true}}" : "{\"spec\":{\"suspend\":false}}");
@@ -288,12 +194,10 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         CallAsync("delete", "cronjobs", "CronJob", name, () =>
             _client.BatchV1.DeleteNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
 
-    public async Task<string> RunCronJobNowAsync(string name)
+    public async Task RunCronJobAsync(string name, string jobName)
     {
         var cron = await CallAsync("get", "cronjobs", "CronJob", name, () => _client.BatchV1.ReadNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace));
-        string jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
         await CreateJobAsync(Manifests.JobFromCronJob(cron, jobName));
-        return jobName;
     }
 
     public async Task SetAutoscalerAsync(AutoscalerSpec spec)
@@ -317,7 +221,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             return;
         }
 
-        ThrowIfInvalid(spec.Validate(_o.MaxReplicas), "Nothing was changed.");
         if (existing is null)
         {
             var hpa = Manifests.Autoscaler(spec, _o.WorkersDeployment, _o.QueueMetricName, _pod);
@@ -348,7 +251,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             return;
         }
 
-        ThrowIfInvalid(spec.Validate(_o.MaxReplicas, lowestMin: 0), "Nothing was changed.");
         string patch = Manifests.OnVersion(scaled.PatchFor(spec, ($"{_o.RedisHost}:{_o.RedisPort}", _pod.QueueName)), spec.ResourceVersion);
         await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, () =>
             _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch),
@@ -565,15 +467,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
     private V2HorizontalPodAutoscaler? WorkersAutoscaler() =>
         _cache.Autoscalers.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } r && r.Name == _o.WorkersDeployment);
 
-    private static void ThrowIfInvalid(IEnumerable<string> validation, string nothing)
-    {
-        var problems = validation.ToList();
-        if (problems.Count > 0)
-        {
-            throw new WorkloadActionException(string.Join(" ", problems) + " " + nothing);
-        }
-    }
-
     private async Task<T> CallAsync<T>(string verb, string resource, string kind, string? name, Func<Task<HttpOperationResponse<T>>> call)
     {
         try
@@ -584,11 +477,11 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
         catch (HttpOperationException ex) when (ex.Response?.StatusCode == System.Net.HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "Conflict" && name is not null)
         {
             // A stale resourceVersion (apimachinery errors.go NewConflict): someone else's change wins, the form reloads.
-            throw WorkloadActionException.StaleEdit(kind, name, ApiErrors.Said(ex));
+            throw OperatorActionException.StaleEdit(kind, name, ApiErrors.Said(ex));
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new WorkloadActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
+            throw new OperatorActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
         }
     }
 
@@ -670,6 +563,7 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
                 history)
             {
                 ResourceVersion = scaled.Metadata.ResourceVersion,
+                ScaledObject = scaled.Metadata.Name,
             };
         }
 
@@ -756,9 +650,12 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
 
     /// <summary>The workers Deployment's pods (a Job's pods that its selector happens to match aside).</summary>
     private List<V1Pod> WorkerPods() =>
-        _cache.Deployments.Get(_o.WorkersDeployment) is { } deployment
-            ? [.. _cache.Pods.Items.Where(p => Selects(deployment.Spec?.Selector, p.Metadata.Labels) && !OwnedBy(p, "Job"))]
+        LabelSelector.From(_cache.Deployments.Get(_o.WorkersDeployment)?.Spec?.Selector) is { } selector
+            ? [.. _cache.Pods.Items.Where(p => selector.Matches(LabelsOf(p)) && !OwnedBy(p, "Job"))]
             : [];
+
+    private static IReadOnlyDictionary<string, string> LabelsOf(V1Pod pod) =>
+        pod.Metadata.Labels as IReadOnlyDictionary<string, string> ?? new Dictionary<string, string>(pod.Metadata.Labels ?? new Dictionary<string, string>());
 
     /// <summary>
     /// The worker pods' views, busy or idle from the heartbeats, ranked in the order a scale-down removes them: the
@@ -803,37 +700,6 @@ public sealed class KubernetesRuntime : IWorkloadRuntime, Logs.IPodLogSource, ID
             CpuRequestMillicores = request > 0 ? Math.Round(request * 1000) : null,
         };
     }
-
-    /// <summary>Whether a label selector selects these labels (matchLabels and matchExpressions, as the API applies them).</summary>
-    public static bool Selects(V1LabelSelector? selector, IDictionary<string, string>? labels)
-    {
-        if (selector is null)
-        {
-            return false;
-        }
-
-        labels ??= new Dictionary<string, string>();
-        bool matchLabels = (selector.MatchLabels ?? new Dictionary<string, string>()).All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
-        bool matchExpressions = (selector.MatchExpressions ?? []).All(e => e.OperatorProperty switch
-        {
-            "In" => labels.TryGetValue(e.Key, out var v) && (e.Values ?? []).Contains(v),
-            "NotIn" => !labels.TryGetValue(e.Key, out var v) || !(e.Values ?? []).Contains(v),
-            "Exists" => labels.ContainsKey(e.Key),
-            "DoesNotExist" => !labels.ContainsKey(e.Key),
-            _ => false,
-        });
-        return matchLabels && matchExpressions && (selector.MatchLabels?.Count > 0 || selector.MatchExpressions?.Count > 0);
-    }
-
-    private static string RandomSuffix() =>
-        string.Create(5, Random.Shared, (span, r) =>
-        {
-            const string chars = "bcdfghjklmnpqrstvwxz2456789";
-            for (int i = 0; i < span.Length; i++)
-            {
-                span[i] = chars[r.Next(chars.Length)];
-            }
-        });
 
     public void Dispose()
     {

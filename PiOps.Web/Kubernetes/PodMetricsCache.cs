@@ -96,20 +96,5 @@ public sealed class PodMetricsCache(
         a.Unavailable == b.Unavailable && a.Usage.Count == b.Usage.Count && a.Usage.All(kv => b.Usage.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     /// <summary>A label selector as a query parameter, as apimachinery's LabelSelectorAsSelector prints it.</summary>
-    public static string LabelSelector(V1LabelSelector selector)
-    {
-        var parts = (selector.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}").ToList();
-        foreach (var e in selector.MatchExpressions ?? [])
-        {
-            parts.Add(e.OperatorProperty switch
-            {
-                "In" => $"{e.Key} in ({string.Join(",", e.Values ?? [])})",
-                "NotIn" => $"{e.Key} notin ({string.Join(",", e.Values ?? [])})",
-                "Exists" => e.Key,
-                _ => "!" + e.Key,
-            });
-        }
-
-        return string.Join(",", parts);
-    }
+    public static string LabelSelector(V1LabelSelector selector) => Workloads.LabelSelector.Print(selector);
 }

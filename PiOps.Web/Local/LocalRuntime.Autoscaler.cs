@@ -7,17 +7,11 @@ public sealed partial class LocalRuntime
 {
     public Task SetAutoscalerAsync(AutoscalerSpec spec)
     {
-        var problems = spec.Validate(_o.MaxReplicas).ToList();
-        if (problems.Count > 0)
-        {
-            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
-        }
-
         lock (_gate)
         {
             if (spec.ResourceVersion is { } seen && seen != _autoscaler.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
-                throw WorkloadActionException.StaleEdit("autoscaler", "of the workers");
+                throw OperatorActionException.StaleEdit("autoscaler", "of the workers");
             }
 
             _autoscaler.Change(spec);

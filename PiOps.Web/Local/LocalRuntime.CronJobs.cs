@@ -7,12 +7,11 @@ public sealed partial class LocalRuntime
 {
     public Task CreateCronJobAsync(CronJobSpec spec)
     {
-        ThrowIfInvalid(spec);
         lock (_gate)
         {
             if (_cronJobs.Any(c => c.Spec.Name == spec.Name))
             {
-                throw new WorkloadActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
+                throw new OperatorActionException($"A CronJob named {spec.Name} already exists: edit it, delete it first, or choose another name.");
             }
 
             _cronJobs.Add(new LocalCronJob(spec with { ResourceVersion = null }, time.GetUtcNow()) { LastEvent = "Created." });
@@ -25,13 +24,12 @@ public sealed partial class LocalRuntime
 
     public Task UpdateCronJobAsync(CronJobSpec spec)
     {
-        ThrowIfInvalid(spec);
         lock (_gate)
         {
             var cron = FindCronJob(spec.Name);
             if (spec.ResourceVersion is { } seen && seen != cron.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
-                throw WorkloadActionException.StaleEdit("CronJob", spec.Name);
+                throw OperatorActionException.StaleEdit("CronJob", spec.Name);
             }
 
             // The template stays: a CronJob's Jobs are made from the template it was created with.
@@ -78,14 +76,12 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task<string> RunCronJobNowAsync(string name)
+    public Task RunCronJobAsync(string name, string jobName)
     {
-        string jobName;
         lock (_gate)
         {
             var cron = FindCronJob(name);
             // kubectl create job NAME --from=cronjob/CRON: a Job from the template now, whatever the schedule or suspend.
-            jobName = $"{name[..Math.Min(name.Length, 63 - 13)]}-manual-{RandomSuffix()}";
             _jobs.Add(new LocalJob(cron.Spec.JobTemplate with { Name = jobName }, time.GetUtcNow(), name));
             cron.LastEvent = $"Run now: started Job {jobName}.";
             cron.Version++;
@@ -93,22 +89,13 @@ public sealed partial class LocalRuntime
 
         SaveState();
         Wake();
-        return Task.FromResult(jobName);
-    }
-
-    private static void ThrowIfInvalid(CronJobSpec spec)
-    {
-        var problems = spec.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was changed.");
-        }
+        return Task.CompletedTask;
     }
 
     // Under the lock.
     private LocalCronJob FindCronJob(string name) =>
         _cronJobs.FirstOrDefault(c => c.Spec.Name == name)
-        ?? throw new WorkloadActionException($"There is no CronJob named {name}: it may have been deleted.");
+        ?? throw new OperatorActionException($"There is no CronJob named {name}: it may have been deleted.");
 
     // The CronJob controller's turn. Called under the lock.
     private void ReconcileCronJobs(DateTimeOffset now)

@@ -1,24 +1,25 @@
 using System.Globalization;
+using k8s.Models;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Local;
 
-/// <summary>The Job controller of the local runtime: create (from a spec or YAML), delete, re-run, and reconcile pods to completions.</summary>
+/// <summary>The Job controller of the local runtime: create, delete, re-run, and reconcile pods to completions.</summary>
 public sealed partial class LocalRuntime
 {
-    public Task CreateJobAsync(JobSpec spec)
+    /// <summary>
+    /// The Job as far as the local runtime can run it (the worker image's commands). With no API server in front, the
+    /// runtime checks what it is given itself, as the API server's validation would.
+    /// </summary>
+    public Task CreateJobAsync(V1Job job)
     {
-        var problems = spec.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new WorkloadActionException(string.Join(" ", problems) + " Nothing was created.");
-        }
-
+        var spec = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
+        WorkloadActions.ThrowIfInvalid(spec.Validate(), "Nothing was created.");
         lock (_gate)
         {
             if (_jobs.Any(j => j.Spec.Name == spec.Name))
             {
-                throw new WorkloadActionException($"A Job named {spec.Name} already exists: re-run it, delete it first, or choose another name.");
+                throw new OperatorActionException($"A Job named {spec.Name} already exists: re-run it, delete it first, or choose another name.");
             }
 
             _jobs.Add(new LocalJob(spec, time.GetUtcNow()));
@@ -29,21 +30,12 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    /// <summary>The Job the YAML describes, as far as the local runtime can run it (the worker image's commands).</summary>
-    public async Task<string> CreateJobFromYamlAsync(string yaml)
-    {
-        var job = JobYaml.Parse(yaml);
-        var spec = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
-        await CreateJobAsync(spec);
-        return spec.Name;
-    }
-
     public Task DeleteJobAsync(string name)
     {
         lock (_gate)
         {
             var job = _jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
-                ?? throw new WorkloadActionException($"There is no Job named {name}: it may have been deleted already.");
+                ?? throw new OperatorActionException($"There is no Job named {name}: it may have been deleted already.");
             job.Deleting = true;
         }
 
@@ -51,37 +43,21 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public async Task RerunJobAsync(string name)
+    /// <summary>A deleted Job goes once its pods have stopped: SIGTERM, then at most the grace period.</summary>
+    public TimeSpan JobDeletionTimeout => _o.GracePeriod + TimeSpan.FromSeconds(10);
+
+    public Task<V1Job?> GetJobAsync(string name)
     {
-        JobSpec spec;
         lock (_gate)
         {
-            spec = (_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting)
-                ?? throw new WorkloadActionException($"There is no Job named {name} to re-run.")).Spec;
+            return Task.FromResult(_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting) is { } job ? Kubernetes.Manifests.Job(job.Spec, Pod) : null);
         }
+    }
 
-        await DeleteJobAsync(name);
-        // As kubectl delete then create: wait until the old Job and its pods are really gone.
-        var deadline = time.GetUtcNow() + _o.GracePeriod + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            lock (_gate)
-            {
-                if (!_jobs.Any(j => j.Spec.Name == name))
-                {
-                    break;
-                }
-            }
-
-            if (time.GetUtcNow() > deadline)
-            {
-                throw new WorkloadActionException($"The old Job {name} did not go away in time; it was not created again.");
-            }
-
-            await Task.Delay(100);
-        }
-
-        await CreateJobAsync(spec);
+    public Task<string?> CheckCreateJobAsync(V1Job job)
+    {
+        var problems = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec).Validate().ToList();
+        return Task.FromResult(problems.Count == 0 ? null : string.Join(" ", problems));
     }
 
     // Job semantics, as the Job controller applies them. Called under the lock.
@@ -190,7 +166,7 @@ public sealed partial class LocalRuntime
 
             foreach (var index in toStart)
             {
-                string name = index is { } i ? $"{spec.Name}-{i}-{RandomSuffix()}" : $"{spec.Name}-{RandomSuffix()}";
+                string name = index is { } i ? $"{spec.Name}-{i}-{WorkloadNames.RandomSuffix()}" : $"{spec.Name}-{WorkloadNames.RandomSuffix()}";
                 var pod = new LocalPod(name, _o.LogLinesPerPod, time, JobPodLabels(spec.Name, index));
                 job.Pods.Add((pod, index));
                 job.Events.Normal(now, "SuccessfulCreate", $"Created pod: {name}");

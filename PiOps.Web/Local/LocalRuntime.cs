@@ -29,7 +29,7 @@ public sealed partial class LocalRuntime(
     IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadRuntime, Logs.IPodLogSource
+    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, Logs.IPodLogSource
 {
     public const string DeploymentName = "pi-worker";
 
@@ -52,14 +52,23 @@ public sealed partial class LocalRuntime(
 
     public WorkloadSnapshot Current => _current;
 
-    public (string Host, string Port) PodRedis
+    public string? Namespace => null;
+
+    /// <summary>
+    /// What a Job's pods would be given on a cluster, for previews: the book's image, this runtime's Redis and queue, and
+    /// the chart's (and the Kubernetes runtime's default) managed label.
+    /// </summary>
+    public Kubernetes.PodSettings Pod
     {
         get
         {
             var (host, port, _) = WorkerRedis();
-            return (host, port.ToString(CultureInfo.InvariantCulture));
+            var (key, value) = new Kubernetes.KubernetesOptions().ManagedLabelPair;
+            return new Kubernetes.PodSettings("piops-worker:0.1.0", host, port.ToString(CultureInfo.InvariantCulture), queue.Value.QueueName, key, value);
         }
     }
+
+    public (int Max, string Setting) ReplicaCap => (_o.MaxReplicas, "LocalRuntime:MaxReplicas");
 
     /// <summary>The Deployment's pods and every Job's pods. Read under the lock.</summary>
     private IEnumerable<LocalPod> AllPods => _pods.Concat(_jobs.SelectMany(j => j.Pods.Select(p => p.Pod)));
@@ -70,18 +79,8 @@ public sealed partial class LocalRuntime(
 
     public Task ScaleAsync(int replicas)
     {
-        if (replicas < 0 || replicas > _o.MaxReplicas)
-        {
-            throw new WorkloadActionException($"Replicas must be from 0 to {_o.MaxReplicas} on the local runtime (LocalRuntime:MaxReplicas); nothing was changed.");
-        }
-
         lock (_gate)
         {
-            if (_autoscaler.Spec.Enabled)
-            {
-                throw new WorkloadActionException($"The autoscaler sets the replicas ({_autoscaler.Spec.MinReplicas} to {_autoscaler.Spec.MaxReplicas}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
-            }
-
             _desired = replicas;
         }
 
@@ -250,7 +249,7 @@ public sealed partial class LocalRuntime(
             var active = _pods.Where(p => p.KillAt is null).ToList();
             for (int i = active.Count; i < _desired; i++)
             {
-                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
+                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{WorkloadNames.RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
                 _pods.Add(pod);
                 TryStart(pod);
             }
@@ -451,7 +450,8 @@ public sealed partial class LocalRuntime(
             var pods = _pods.Select(p => View(p, now) with { Busy = busy.Contains(p.Name), ScaleDownRank = order.GetValueOrDefault(p.Name) is > 0 and var r ? r : null })
                 .OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
             int ready = pods.Count(p => p.Ready);
-            var jobs = _jobs.Where(j => !j.Deleting || j.Pods.Any(p => p.Pod.IsRunning)).Select(j => new JobView(j.Spec,
+            // A deleted Job is shown (Deleting) until it is really gone, so its name is free once the snapshot drops it.
+            var jobs = _jobs.Select(j => new JobView(j.Spec,
                     j.Pods.Count(p => p.Pod.IsRunning && p.Pod.KillAt is null), j.Succeeded, j.Failed,
                     j.Deleting ? "Deleting" : j.Condition, j.Reason, j.StartTime, j.CompletionTime,
                     j.Pods.Select(p => View(p.Pod, now) with { Phase = JobPodPhase(j, p.Pod) }).ToList(), j.CronJob)
@@ -586,16 +586,6 @@ public sealed partial class LocalRuntime(
     private sealed record SavedJob(JobSpec Spec, DateTimeOffset StartTime, int Succeeded, int Failed, string? Condition, string? Reason, DateTimeOffset? CompletionTime, string? CronJob);
 
     private sealed record SavedCronJob(CronJobSpec Spec, DateTimeOffset CreatedAt, DateTimeOffset? LastScheduleTime, DateTimeOffset? LastSuccessfulTime);
-
-    private static string RandomSuffix() =>
-        string.Create(5, Random.Shared, (span, r) =>
-        {
-            const string chars = "bcdfghjklmnpqrstvwxz2456789";
-            for (int i = 0; i < span.Length; i++)
-            {
-                span[i] = chars[r.Next(chars.Length)];
-            }
-        });
 
     private static void Signal(LocalPod pod, int signal)
     {

@@ -9,7 +9,7 @@ namespace PiOps.Web.Queue;
 
 /// <summary>
 /// Every operator action on the queue, for the pages, the HTTP API and the hub alike. Validates before it changes
-/// anything, and explains failures in sentences (<see cref="QueueActionException"/>).
+/// anything, and explains failures in sentences (<see cref="OperatorActionException"/>).
 /// </summary>
 public sealed class QueueOperations(
     RedisConnection redis,
@@ -38,7 +38,7 @@ public sealed class QueueOperations(
     {
         if (count < 1 || count > MaxBatch)
         {
-            throw new QueueActionException($"Count must be from 1 to {MaxBatch:N0}; nothing was enqueued.");
+            throw new OperatorActionException($"Count must be from 1 to {MaxBatch:N0}; nothing was enqueued.");
         }
 
         return await EnqueueManyAsync(Enumerable.Repeat(iterations, count).ToArray(), format, progress, cancellationToken);
@@ -53,7 +53,7 @@ public sealed class QueueOperations(
     {
         if (tasks.Count == 0 || tasks.Count > MaxBatch)
         {
-            throw new QueueActionException($"A request must hold from 1 to {MaxBatch:N0} tasks (got {tasks.Count:N0}); nothing was enqueued.");
+            throw new OperatorActionException($"A request must hold from 1 to {MaxBatch:N0} tasks (got {tasks.Count:N0}); nothing was enqueued.");
         }
 
         IReadOnlyList<string> ids;
@@ -65,7 +65,7 @@ public sealed class QueueOperations(
         {
             // Not "nothing was changed": the sentence says how many landed and which.
             monitor.Poke();
-            throw new QueueActionException(ex.Message, ex);
+            throw new OperatorActionException(ex.Message, ex);
         }
 
         long depth = await Do(() => Db.ListLengthAsync(_keys.Queue));
@@ -99,7 +99,7 @@ public sealed class QueueOperations(
     {
         if (expected < 0)
         {
-            throw new QueueActionException("The number of tasks to purge must be 0 or more.");
+            throw new OperatorActionException("The number of tasks to purge must be 0 or more.");
         }
 
         long removed = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.TrimHead, [_keys.Queue], [expected]));
@@ -123,7 +123,7 @@ public sealed class QueueOperations(
     {
         if (!TaskIds.IsValid(id))
         {
-            throw new QueueActionException("A task id is 1 to 100 letters, digits, '-', '_', '.' or ':'.");
+            throw new OperatorActionException("A task id is 1 to 100 letters, digits, '-', '_', '.' or ':'.");
         }
 
         var own = TaskStatusRecord.FromHash(id, await Do(() => Db.HashGetAllAsync(_keys.TaskStatus(id))));
@@ -171,7 +171,7 @@ public sealed class QueueOperations(
         {
             if (n < 0 || n > _queue.MaxIterations)
             {
-                throw new QueueActionException($"Iterations must be a whole number from 0 to {_queue.MaxIterations:N0}; nothing was retried.");
+                throw new OperatorActionException($"Iterations must be a whole number from 0 to {_queue.MaxIterations:N0}; nothing was retried.");
             }
 
             id ??= TaskIds.New();
@@ -180,7 +180,7 @@ public sealed class QueueOperations(
 
         if (entry is null)
         {
-            throw new QueueActionException($"This entry cannot run as it is ({item.WhyNotRetryable}). Give the corrected number of iterations to retry it, or delete it.");
+            throw new OperatorActionException($"This entry cannot run as it is ({item.WhyNotRetryable}). Give the corrected number of iterations to retry it, or delete it.");
         }
 
         long moved = (long)await Do(() => Db.ScriptEvaluateAsync(WebScripts.RetryDead, [_keys.DeadLetters, _keys.Queue],
@@ -188,7 +188,7 @@ public sealed class QueueOperations(
         monitor.Poke();
         if (moved == 0)
         {
-            throw new QueueActionException("That dead letter is no longer there: someone else retried or deleted it.");
+            throw new OperatorActionException("That dead letter is no longer there: someone else retried or deleted it.");
         }
 
         return id;
@@ -239,7 +239,7 @@ public sealed class QueueOperations(
         monitor.Poke();
         if (removed == 0)
         {
-            throw new QueueActionException("That dead letter is no longer there: someone else retried or deleted it.");
+            throw new OperatorActionException("That dead letter is no longer there: someone else retried or deleted it.");
         }
     }
 
@@ -272,7 +272,7 @@ public sealed class QueueOperations(
         }
         catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
         {
-            throw new QueueActionException($"Redis at {redis.Endpoint} is not answering, so nothing was changed. Check that it is running and try again. ({ex.Message.Split('\n')[0]})", ex);
+            throw new OperatorActionException($"Redis at {redis.Endpoint} is not answering, so nothing was changed. Check that it is running and try again. ({ex.Message.Split('\n')[0]})", ex);
         }
     }
 
@@ -351,6 +351,3 @@ public sealed record DeadLetterItem(string Record, DeadLetter? Letter, string? R
         return new DeadLetterItem(record, letter, retry, null);
     }
 }
-
-/// <summary>An action that could not be done, with a sentence that says why and what to do.</summary>
-public sealed class QueueActionException(string message, Exception? inner = null) : Exception(message, inner);

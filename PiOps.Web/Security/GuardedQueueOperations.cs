@@ -78,7 +78,7 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
         {
             string refusal = $"You are signed in as {user.Name} ({user.Role}): only an Operator or an Admin may {action}. Nothing was changed.";
             await audit.WriteAsync(Entry(action, target, parameters, false, "refused: " + user.Role));
-            throw new QueueActionException(refusal);
+            throw new OperatorActionException(refusal);
         }
 
         try
@@ -87,7 +87,7 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
             await audit.WriteAsync(Entry(action, target, describe is null ? parameters : $"{parameters}: {describe(result)}", true, null));
             return result;
         }
-        catch (Exception ex) when (ex is QueueActionException or OperationCanceledException)
+        catch (Exception ex) when (ex is OperatorActionException or OperationCanceledException)
         {
             await audit.WriteAsync(Entry(action, target, parameters, false, ex.Message));
             throw;

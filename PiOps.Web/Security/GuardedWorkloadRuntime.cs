@@ -71,7 +71,7 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
         if (!user.CanOperate)
         {
             await audit.WriteAsync(Entry(action, target, parameters, false, "refused: " + user.Role));
-            throw new WorkloadActionException($"You are signed in as {user.Name} ({user.Role}): only an Operator or an Admin may {action}. Nothing was changed.");
+            throw new OperatorActionException($"You are signed in as {user.Name} ({user.Role}): only an Operator or an Admin may {action}. Nothing was changed.");
         }
 
         using var acting = ActingUser.Begin(user.Name, user.Role);
@@ -80,7 +80,7 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
             await act();
             await audit.WriteAsync(Entry(action, target, parameters, true, null));
         }
-        catch (WorkloadActionException ex)
+        catch (OperatorActionException ex)
         {
             await audit.WriteAsync(Entry(action, target, parameters, false, ex.Message));
             throw;

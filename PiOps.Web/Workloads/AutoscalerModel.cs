@@ -80,6 +80,9 @@ public sealed record AutoscalerView(
 {
     /// <summary>The version of the autoscaler shown (metadata.resourceVersion; locally a counter), for edits made from it.</summary>
     public string? ResourceVersion { get; init; }
+
+    /// <summary>With KEDA, the ScaledObject that scales the workers (through an HPA of its own); null otherwise.</summary>
+    public string? ScaledObject { get; init; }
 }
 
 public sealed record AutoscalerPoint(DateTimeOffset At, int Replicas, int Desired, long QueueDepth);

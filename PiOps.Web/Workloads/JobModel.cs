@@ -68,6 +68,18 @@ public sealed record JobSpec(
         }
     }
 
+    /// <summary>
+    /// Two specs are equal when they say the same, the environment compared by its names and values (not by which
+    /// dictionary holds them): a spec read back from its Job equals the spec it was made from.
+    /// </summary>
+    public bool Equals(JobSpec? other) =>
+        other is not null
+        && (Name, Command, Parallelism, Completions, Indexed, BackoffLimit, RestartPolicy, AddTasksCount)
+        == (other.Name, other.Command, other.Parallelism, other.Completions, other.Indexed, other.BackoffLimit, other.RestartPolicy, other.AddTasksCount)
+        && Env.Count == other.Env.Count && Env.All(e => other.Env.TryGetValue(e.Key, out var v) && v == e.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Command, Parallelism, Completions, Indexed, BackoffLimit, RestartPolicy, AddTasksCount);
+
     /// <summary>The book's listings, as templates.</summary>
     public static IReadOnlyList<(string Title, JobSpec Spec)> Templates { get; } =
     [

@@ -24,7 +24,7 @@ public static class JobYaml
     {
         if (string.IsNullOrWhiteSpace(yaml))
         {
-            throw new WorkloadActionException("Paste a Job's YAML first (apiVersion: batch/v1, kind: Job). Nothing was created.");
+            throw new OperatorActionException("Paste a Job's YAML first (apiVersion: batch/v1, kind: Job). Nothing was created.");
         }
 
         V1Job job;
@@ -33,7 +33,7 @@ public static class JobYaml
             var head = KubernetesYaml.Deserialize<KubernetesObject>(yaml, strict: false);
             if (head?.Kind != "Job" || head.ApiVersion != "batch/v1")
             {
-                throw new WorkloadActionException($"This YAML is a {(string.IsNullOrEmpty(head?.Kind) ? "document without a kind" : head.Kind)}{(string.IsNullOrEmpty(head?.ApiVersion) ? "" : " (" + head.ApiVersion + ")")}: only a batch/v1 Job can be created here. Nothing was created.");
+                throw new OperatorActionException($"This YAML is a {(string.IsNullOrEmpty(head?.Kind) ? "document without a kind" : head.Kind)}{(string.IsNullOrEmpty(head?.ApiVersion) ? "" : " (" + head.ApiVersion + ")")}: only a batch/v1 Job can be created here. Nothing was created.");
             }
 
             job = KubernetesYaml.Deserialize<V1Job>(yaml, strict: true);
@@ -42,13 +42,13 @@ public static class JobYaml
         {
             // Strict reading names the first field the Job model does not have (kubectl's "unknown field").
             string detail = ex.InnerException?.Message ?? ex.Message;
-            throw new WorkloadActionException($"The YAML is not a valid Job ({ex.Start.Line}:{ex.Start.Column}): {detail} Nothing was created.");
+            throw new OperatorActionException($"The YAML is not a valid Job ({ex.Start.Line}:{ex.Start.Column}): {detail} Nothing was created.");
         }
 
 
         if (string.IsNullOrWhiteSpace(job.Metadata?.Name))
         {
-            throw new WorkloadActionException("The Job has no metadata.name: give it one. Nothing was created.");
+            throw new OperatorActionException("The Job has no metadata.name: give it one. Nothing was created.");
         }
 
         return job;

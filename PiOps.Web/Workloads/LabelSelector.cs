@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using k8s.Models;
 
 namespace PiOps.Web.Workloads;
 
@@ -23,6 +24,30 @@ public sealed partial class LabelSelector
     public bool Matches(IReadOnlyDictionary<string, string> labels) => _requirements.All(r => r.Matches(labels));
 
     public override string ToString() => Text;
+
+    /// <summary>
+    /// The selector of an object's spec (matchLabels and matchExpressions) as the API applies it: the one matcher for
+    /// kubectl's -l and for a Deployment's selector. Null when it selects nothing (none given, or empty).
+    /// </summary>
+    public static LabelSelector? From(V1LabelSelector? selector) => selector is null ? null : TryParse(Print(selector), out _);
+
+    /// <summary>A spec's selector in kubectl's -l syntax, as apimachinery's LabelSelectorAsSelector prints it.</summary>
+    public static string Print(V1LabelSelector selector)
+    {
+        var parts = (selector.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}").ToList();
+        foreach (var e in selector.MatchExpressions ?? [])
+        {
+            parts.Add(e.OperatorProperty switch
+            {
+                "In" => $"{e.Key} in ({string.Join(",", e.Values ?? [])})",
+                "NotIn" => $"{e.Key} notin ({string.Join(",", e.Values ?? [])})",
+                "Exists" => e.Key,
+                _ => "!" + e.Key,
+            });
+        }
+
+        return string.Join(",", parts);
+    }
 
     /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says what is wrong, as a sentence.</summary>
     public static LabelSelector? TryParse(string? text, out string? error)

@@ -17,12 +17,12 @@ public sealed class NoWorkloadRuntime : IWorkloadRuntime, Logs.IPodLogSource
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
 
     public Task ScaleAsync(int replicas) =>
-        throw new WorkloadActionException("No workload runtime is enabled, so there is nothing to scale: set LocalRuntime__Enabled=true, or scale your workers where they run.");
+        throw new OperatorActionException("No workload runtime is enabled, so there is nothing to scale: set LocalRuntime__Enabled=true, or scale your workers where they run.");
 
     public Task CreateJobAsync(JobSpec spec) => Refuse();
 
     public Task<string> CreateJobFromYamlAsync(string yaml) =>
-        throw new WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs here.");
+        throw new OperatorActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs here.");
 
     public Task DeleteJobAsync(string name) => Refuse();
 
@@ -37,13 +37,13 @@ public sealed class NoWorkloadRuntime : IWorkloadRuntime, Logs.IPodLogSource
     public Task DeleteCronJobAsync(string name) => Refuse();
 
     public Task<string> RunCronJobNowAsync(string name) =>
-        throw new WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run CronJobs here.");
+        throw new OperatorActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run CronJobs here.");
 
     public Task SetAutoscalerAsync(AutoscalerSpec spec) => Refuse();
 
 
     private static Task Refuse() =>
-        throw new WorkloadActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs and CronJobs here.");
+        throw new OperatorActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs and CronJobs here.");
 
     private sealed class Nothing : IDisposable
     {

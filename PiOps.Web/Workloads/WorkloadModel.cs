@@ -2,7 +2,8 @@ namespace PiOps.Web.Workloads;
 
 /// <summary>
 /// The workloads PiOps operates, one model for both runtimes: the local runtime (worker processes on this machine)
-/// and, later, the Kubernetes API. Pages render these records only.
+/// and the Kubernetes API. Pages render these records only and act through this interface: the guard over
+/// <see cref="WorkloadActions"/> over the runtime's <see cref="IWorkloadBackend"/>.
 /// </summary>
 public interface IWorkloadRuntime
 {
@@ -144,18 +145,3 @@ public sealed record ObjectEvent(DateTimeOffset At, string Type, string Reason, 
 }
 
 public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
-
-/// <summary>An action the runtime refused or that failed, with a sentence for the operator; nothing half-done.</summary>
-public sealed class WorkloadActionException(string message) : Exception(message)
-{
-    /// <summary>The edit was refused because the object changed after the form was opened: the form should reload.</summary>
-    public bool Stale { get; init; }
-
-    /// <summary>
-    /// The refusal of an edit made from a stale form (Kubernetes: 409 Conflict on metadata.resourceVersion), the same
-    /// sentence on both runtimes.
-    /// </summary>
-    public static WorkloadActionException StaleEdit(string kind, string name, string? apiSaid = null) =>
-        new($"Someone else changed the {kind} {name} after this form was opened, so your save was refused and their change stays. " +
-            $"Reload the form to see the {kind} as it is now, then make your change again.{apiSaid}") { Stale = true };
-}

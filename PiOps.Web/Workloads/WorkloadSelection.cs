@@ -43,7 +43,7 @@ public sealed class WorkloadSelection(IWorkloadBackends backends)
     {
         if (!Names.Contains(name, StringComparer.Ordinal))
         {
-            throw new WorkloadActionException(Names.Count == 0
+            throw new OperatorActionException(Names.Count == 0
                 ? $"There is no namespace to choose here: the dashboard runs on the {Backend.Description}."
                 : $"The dashboard does not operate namespace \"{name}\": choose one of {string.Join(", ", Names)} (Kubernetes:Namespaces).");
         }

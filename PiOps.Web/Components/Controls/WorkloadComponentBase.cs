@@ -110,7 +110,7 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
             Snackbar.Add(done, Severity.Success);
             return true;
         }
-        catch (WorkloadActionException ex)
+        catch (OperatorActionException ex)
         {
             Snackbar.Add(ex.Message, Severity.Error);
             return false;

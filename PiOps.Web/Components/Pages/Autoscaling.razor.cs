@@ -142,7 +142,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
             Snackbar.Add(spec.Enabled ? $"Autoscaler on: {spec.MinReplicas} to {spec.MaxReplicas} replicas." : "Autoscaler off: the workers keep their replicas.",
                 Severity.Success);
         }
-        catch (WorkloadActionException ex)
+        catch (OperatorActionException ex)
         {
             _errors = [ex.Message];
             _stale = ex.Stale;

@@ -164,7 +164,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
                 UseTemplate(_template);
             }
         }
-        catch (WorkloadActionException ex)
+        catch (OperatorActionException ex)
         {
             _errors = [ex.Message];
             _stale = ex.Stale;

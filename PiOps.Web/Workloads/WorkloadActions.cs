@@ -1,0 +1,253 @@
+using k8s.Models;
+using PiOps.Web.Kubernetes;
+
+namespace PiOps.Web.Workloads;
+
+/// <summary>
+/// The primitive calls a runtime offers (the Kubernetes API, or the local runtime's own controllers): get, create,
+/// delete, patch, scale and the snapshot. They check nothing an operator should hear about twice; the sentences, the
+/// refusals and the orchestration of several calls are <see cref="WorkloadActions"/>'.
+/// </summary>
+public interface IWorkloadBackend
+{
+    /// <summary>What the UI shows as the place workloads run, e.g. "local runtime (processes on this machine)".</summary>
+    string Description { get; }
+
+    bool IsLocal { get; }
+
+    /// <summary>The namespace objects are created in; null where there is none (the local runtime).</summary>
+    string? Namespace { get; }
+
+    WorkloadSnapshot Current { get; }
+
+    /// <summary>Called after every change of <see cref="Current"/>. Dispose to stop. Handlers must return quickly.</summary>
+    IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
+
+    /// <summary>What the pods of the Jobs this backend creates really get (image, Redis, queue, PiOps' label): previews render from it.</summary>
+    PodSettings Pod { get; }
+
+    /// <summary>The most replicas scaling or the autoscaler may set, and the setting that says so.</summary>
+    (int Max, string Setting) ReplicaCap { get; }
+
+    /// <summary>Sets the workers Deployment's desired replicas.</summary>
+    Task ScaleAsync(int replicas);
+
+    /// <summary>Creates the Job, as the API server would take it (a runtime without one checks what it can run itself).</summary>
+    Task CreateJobAsync(V1Job job);
+
+    Task DeleteJobAsync(string name);
+
+    /// <summary>The Job as it is stored, to be created again; null when there is none of that name (or it is being deleted).</summary>
+    Task<V1Job?> GetJobAsync(string name);
+
+    /// <summary>Why creating the Job would be refused, checked without creating it (a dry run); null when it would pass.</summary>
+    Task<string?> CheckCreateJobAsync(V1Job job);
+
+    /// <summary>How long a deleted Job may take to go from the snapshot before a re-run gives up.</summary>
+    TimeSpan JobDeletionTimeout { get; }
+
+    Task CreateCronJobAsync(CronJobSpec spec);
+
+    Task UpdateCronJobAsync(CronJobSpec spec);
+
+    Task SuspendCronJobAsync(string name, bool suspend);
+
+    Task DeleteCronJobAsync(string name);
+
+    /// <summary>Creates a Job named <paramref name="jobName"/> from the CronJob's template now, owned by the CronJob.</summary>
+    Task RunCronJobAsync(string name, string jobName);
+
+    Task SetAutoscalerAsync(AutoscalerSpec spec);
+}
+
+/// <summary>
+/// Every workload action as the pages get it, written once over either backend: the validation and its sentences, the
+/// refusals (replica ranges, a manual scale under an autoscaler), and previews rendered from the backend's real pod
+/// settings. Between <see cref="Security.GuardedWorkloadRuntime"/> (who may act, the audit) and the backend.
+/// </summary>
+public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time, ILogger<WorkloadActions> log) : IWorkloadRuntime
+{
+    public IWorkloadBackend Backend => backend;
+
+    public string Description => backend.Description;
+
+    public bool IsLocal => backend.IsLocal;
+
+    public WorkloadSnapshot Current => backend.Current;
+
+    public (string Host, string Port) PodRedis => (backend.Pod.RedisHost, backend.Pod.RedisPort);
+
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => backend.Subscribe(onChanged);
+
+    /// <summary>The Job a spec becomes on this backend: what <see cref="CreateJobAsync"/> sends and the preview shows.</summary>
+    public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, backend.Pod);
+
+    public string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(JobFor(spec));
+
+    public Task ScaleAsync(int replicas)
+    {
+        var (max, setting) = backend.ReplicaCap;
+        if (replicas < 0 || replicas > max)
+        {
+            throw new OperatorActionException($"Replicas must be from 0 to {max} ({setting}); nothing was changed.");
+        }
+
+        // Scaling by hand under an autoscaler lasts until its next look: refused, with what to do instead.
+        if (backend.Current.Autoscaler is { Spec.Enabled: true } autoscaler)
+        {
+            var (min, most) = (autoscaler.Spec.MinReplicas, autoscaler.Spec.MaxReplicas);
+            throw new OperatorActionException(autoscaler.ScaledObject is { } scaled
+                ? $"KEDA's ScaledObject {scaled} sets the replicas ({min} to {most}) and would undo this at its next look: change its minimum and maximum on the Autoscaling page, or turn it off first. Nothing was changed."
+                : $"The autoscaler sets the replicas ({min} to {most}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
+        }
+
+        return backend.ScaleAsync(replicas);
+    }
+
+    public Task CreateJobAsync(JobSpec spec)
+    {
+        ThrowIfInvalid(spec.Validate(), "Nothing was created.");
+        return backend.CreateJobAsync(JobFor(spec));
+    }
+
+    /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
+    public async Task<string> CreateJobFromYamlAsync(string yaml)
+    {
+        var job = JobYaml.Parse(yaml);
+        if (backend.Namespace is { } here && job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != here)
+        {
+            throw new OperatorActionException($"The Job is for namespace {ns}, but the dashboard works in {here}. Nothing was created.");
+        }
+
+        job.Metadata ??= new V1ObjectMeta();
+        job.Metadata.NamespaceProperty = null;
+        job.Metadata.Labels ??= new Dictionary<string, string>();
+        // Labelled as PiOps' own, or the dashboard would create it and then not show it.
+        job.Metadata.Labels[backend.Pod.LabelKey] = backend.Pod.LabelValue;
+        await backend.CreateJobAsync(job);
+        return job.Metadata.Name;
+    }
+
+    public Task DeleteJobAsync(string name) => backend.DeleteJobAsync(name);
+
+    /// <summary>
+    /// The book's re-run, done safely: delete the Job and create it again under its name. Nothing is deleted until the
+    /// backend has checked that it would create the Job again (on a cluster a server-side dry run: RBAC, validation,
+    /// admission webhooks, quota). As kubectl delete then create, the name is free once the old Job is gone: when the
+    /// snapshot no longer holds it (no polling). A create that still fails after the delete puts the original back, and
+    /// the sentence says which of these happened.
+    /// </summary>
+    public async Task RerunJobAsync(string name)
+    {
+        var job = await backend.GetJobAsync(name)
+            ?? throw new OperatorActionException($"There is no Job named {name}: it may have been deleted already.");
+        var again = Manifests.Recreate(job);
+        if (await backend.CheckCreateJobAsync(again) is { } refused)
+        {
+            throw new OperatorActionException($"The Job {name} was not re-run: {refused} Nothing was deleted: {name} is as it was.");
+        }
+
+        await DeleteAndWaitAsync(name);
+        try
+        {
+            await backend.CreateJobAsync(again);
+        }
+        catch (OperatorActionException ex)
+        {
+            await RestoreAsync(job, Cause(ex.Message));
+        }
+    }
+
+    // Subscribed before the delete, so the snapshot that drops the Job cannot be missed; bounded by the backend's time.
+    private async Task DeleteAndWaitAsync(string name)
+    {
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = backend.Subscribe(snapshot =>
+        {
+            if (snapshot.Jobs.All(j => j.Name != name))
+            {
+                gone.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        });
+        await backend.DeleteJobAsync(name);
+        if (backend.Current.Jobs.All(j => j.Name != name))
+        {
+            return;
+        }
+
+        try
+        {
+            await gone.Task.WaitAsync(backend.JobDeletionTimeout, time);
+        }
+        catch (TimeoutException)
+        {
+            throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
+        }
+    }
+
+    // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
+    // the operator is not left with fewer Jobs than before without being told.
+    private async Task RestoreAsync(V1Job job, string why)
+    {
+        string name = job.Metadata.Name;
+        var original = Manifests.Recreate(job);
+        try
+        {
+            await backend.CreateJobAsync(original);
+        }
+        catch (OperatorActionException ex)
+        {
+            log.LogError("Re-run of Job {Name} ({Backend}): deleted, not created again, not restored. Its manifest:\n{Manifest}", name, backend.Description, JobYaml.Render(original));
+            throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} Putting it back failed too: {Cause(ex.Message)} The Job is gone; its manifest is in the dashboard's log.");
+        }
+
+        throw new OperatorActionException($"The Job {name} was deleted, but creating it again failed: {why} It was put back from its manifest as it was (a new Job of the same name: its earlier pods and status are gone).");
+    }
+
+    // A sentence without its "nothing was changed" ending, which is not true once the delete has happened.
+    private static string Cause(string sentence) =>
+        sentence.Replace(" Nothing was created or changed.", "", StringComparison.Ordinal).Replace(" Nothing was changed.", "", StringComparison.Ordinal);
+
+    public Task CreateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
+        return backend.CreateCronJobAsync(spec);
+    }
+
+    public Task UpdateCronJobAsync(CronJobSpec spec)
+    {
+        ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
+        return backend.UpdateCronJobAsync(spec);
+    }
+
+    public Task SuspendCronJobAsync(string name, bool suspend) => backend.SuspendCronJobAsync(name, suspend);
+
+    public Task DeleteCronJobAsync(string name) => backend.DeleteCronJobAsync(name);
+
+    public async Task<string> RunCronJobNowAsync(string name)
+    {
+        string jobName = WorkloadNames.ManualRun(name);
+        await backend.RunCronJobAsync(name, jobName);
+        return jobName;
+    }
+
+    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    {
+        // KEDA scales to zero when the queue is empty; an HPA needs at least one replica.
+        int lowestMin = backend.Current.Autoscaler?.ScaledObject is null ? 1 : 0;
+        ThrowIfInvalid(spec.Validate(backend.ReplicaCap.Max, lowestMin), "Nothing was changed.");
+        return backend.SetAutoscalerAsync(spec);
+    }
+
+    /// <summary>Refuses with every problem at once and what was left as it was; does nothing when there is none.</summary>
+    public static void ThrowIfInvalid(IEnumerable<string> validation, string nothing)
+    {
+        var problems = validation.ToList();
+        if (problems.Count > 0)
+        {
+            throw new OperatorActionException(string.Join(" ", problems) + " " + nothing);
+        }
+    }
+}
