@@ -39,6 +39,7 @@ public static class ChartAxis
             YAxisRequireZeroPoint = true,
             YAxisToStringFunc = v => v.ToString("#,0.##", CultureInfo.InvariantCulture),
             YAxisTitle = title,
+            ChartPalette = Layout.PiOpsTheme.ChartPalette,
         };
     }
 
