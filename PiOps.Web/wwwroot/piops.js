@@ -100,3 +100,84 @@ window.piopsClock = {
         }
     },
 };
+
+// Snackbars show an action's outcome to the eye; the layout's polite live region says it (throttled, see
+// LiveAnnouncer). MudBlazor marks each snackbar role="alert", which would say it a second time, and assertively.
+window.piopsSnackbarsQuiet = new MutationObserver(records => {
+    for (const record of records) {
+        for (const node of record.addedNodes) {
+            if (node instanceof Element) {
+                for (const bar of node.matches(".mud-snackbar") ? [node] : node.querySelectorAll(".mud-snackbar")) {
+                    bar.removeAttribute("role");
+                    bar.removeAttribute("aria-live");
+                }
+            }
+        }
+    }
+});
+window.piopsSnackbarsQuiet.observe(document.body, { childList: true, subtree: true });
+
+// A dialog gives focus back to what opened it when it closes (WCAG 2.4.3). MudBlazor traps focus inside an open dialog
+// but leaves it on the page's body after, so a keyboard user would start again from the top. The opener may have been
+// re-rendered or disabled meanwhile (a Job being re-created): then the control with the same test id and name takes
+// focus once it is back and enabled, within 15 s (a running Job's pods take their grace period to go); failing that,
+// the page's title does.
+window.piopsDialogFocus = (() => {
+    let opener = null;
+    let key = [null, null];
+    let wasOpen = false;
+    let until = 0;
+    const open = () => document.querySelector(".mud-dialog-container") !== null;
+    const lost = () => !document.activeElement || document.activeElement === document.body;
+    const usable = el => el && el.isConnected && !el.disabled && el.getAttribute("aria-disabled") !== "true";
+    document.addEventListener("focusin", e => {
+        if (e.target instanceof Element && !e.target.closest(".mud-dialog-container")) {
+            opener = e.target;
+            key = [e.target.getAttribute("data-testid"), e.target.getAttribute("aria-label")];
+        }
+    });
+    const restore = () => {
+        if (!until) {
+            return;
+        }
+
+        // Focus placed by the operator (or the dialog's own code) is never moved.
+        if (!lost()) {
+            until = 0;
+            return;
+        }
+
+        let target = usable(opener) ? opener : null;
+        if (!target && key[0]) {
+            target = [...document.querySelectorAll(`[data-testid="${CSS.escape(key[0])}"]`)]
+                .find(el => el.getAttribute("aria-label") === key[1] && usable(el)) ?? null;
+        }
+
+        if (!target && Date.now() > until) {
+            target = document.querySelector("h1");
+        }
+
+        if (target) {
+            target.focus();
+            until = 0;
+        }
+    };
+    const observer = new MutationObserver(() => {
+        if (open()) {
+            wasOpen = true;
+            until = 0;
+            return;
+        }
+
+        if (wasOpen) {
+            wasOpen = false;
+            until = Date.now() + 15000;
+        }
+
+        restore();
+    });
+    observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"] });
+    // A page that stops changing still gets its title focused when the time is up.
+    setInterval(restore, 500);
+    return observer;
+})();
