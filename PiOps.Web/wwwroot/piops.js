@@ -136,14 +136,20 @@ window.piopsDialogFocus = (() => {
             key = [e.target.getAttribute("data-testid"), e.target.getAttribute("aria-label")];
         }
     });
+    const matches = el => el === opener || (key[0] && el.getAttribute("data-testid") === key[0] && el.getAttribute("aria-label") === key[1]);
+    // Runs while "until" is set: for 15 s after a dialog closed, focus that falls to the body (the opener re-rendered,
+    // or disabled while its action runs) goes back to the opener once it can take it.
     const restore = () => {
         if (!until) {
             return;
         }
 
-        // Focus placed by the operator (or the dialog's own code) is never moved.
         if (!lost()) {
-            until = 0;
+            // Focus placed elsewhere, by the operator or the page, is never moved.
+            if (!matches(document.activeElement)) {
+                until = 0;
+            }
+
             return;
         }
 
@@ -155,12 +161,10 @@ window.piopsDialogFocus = (() => {
 
         if (!target && Date.now() > until) {
             target = document.querySelector("h1");
-        }
-
-        if (target) {
-            target.focus();
             until = 0;
         }
+
+        target?.focus();
     };
     const observer = new MutationObserver(() => {
         if (open()) {
@@ -178,6 +182,44 @@ window.piopsDialogFocus = (() => {
     });
     observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"] });
     // A page that stops changing still gets its title focused when the time is up.
-    setInterval(restore, 500);
+    setInterval(() => {
+        if (until && Date.now() > until && !lost()) {
+            until = 0;
+        }
+
+        restore();
+    }, 500);
     return observer;
 })();
+
+// Tab and Shift+Tab cycle through the open dialog's controls and never leave it (WCAG 2.1.2, 2.4.3). MudBlazor's own
+// trap moves focus back from its edge markers by a round trip to the server, so a quick second Tab escaped to the page
+// behind the dialog.
+document.addEventListener("keydown", e => {
+    if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) {
+        return;
+    }
+
+    const dialogs = document.querySelectorAll(".mud-dialog-container .mud-dialog");
+    const dialog = dialogs[dialogs.length - 1];
+    if (!dialog) {
+        return;
+    }
+
+    const controls = [...dialog.querySelectorAll("button, [href], input, select, textarea, [tabindex]")].filter(el => {
+        if (el.disabled || el.tabIndex < 0 || el.closest("[inert], [aria-hidden=true]")) {
+            return false;
+        }
+
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== "hidden";
+    });
+    if (controls.length === 0) {
+        return;
+    }
+
+    const at = controls.indexOf(document.activeElement);
+    const next = at < 0 ? (e.shiftKey ? controls.length - 1 : 0) : (at + (e.shiftKey ? -1 : 1) + controls.length) % controls.length;
+    e.preventDefault();
+    controls[next].focus();
+}, true);
