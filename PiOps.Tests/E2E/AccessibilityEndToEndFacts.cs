@@ -69,6 +69,10 @@ public sealed class AccessibilityEndToEndFacts(BrowserFixture browser, ITestOutp
                     await LivePage.GoAsync(page, dashboard.BaseAddress + path);
                     await WaitSchemeAsync(page, scheme == ColorScheme.Dark);
                     await page.Locator(ready).WaitForAsync(new() { Timeout = 60_000 });
+                    // Colours fade from the light theme's to the dark one's: a scan mid-fade measures neither.
+                    await Eventually.WaitAsync(() => page.EvaluateAsync<bool>(
+                            "() => document.getAnimations().every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"),
+                        TimeSpan.FromSeconds(15), $"{path}'s colour transitions to end");
                     var result = await page.RunAxe(new AxeRunOptions { RunOnly = RunOnlyOptions.Tags(WcagTags), ResultTypes = [Deque.AxeCore.Commons.ResultType.Violations] });
                     string where = $"{path} ({scheme.ToString().ToLowerInvariant()})";
                     foreach (var violation in result.Violations)
