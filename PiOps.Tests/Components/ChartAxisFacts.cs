@@ -39,4 +39,18 @@ public sealed class ChartAxisFacts
         Assert.Equal(("/s", 1.0), (ChartAxis.RateUnit(40).Unit, ChartAxis.RateUnit(40).Factor));
         Assert.Equal("20,480", options.YAxisToStringFunc!(20480));
     }
+
+    [Fact]
+    public void Summary_SaysEachSeriesLatestAndHighestValue_AsTextNotOnHoverOnly()
+    {
+        string summary = ChartAxis.Summary([("waiting", [3, 300, 12]), ("in flight", [0, 4, 2.5]), ("failed/s", [])]);
+
+        Assert.Equal("waiting now 12, highest 300; in flight now 2.5, highest 4; failed/s: no samples yet", summary);
+    }
+
+    [Fact]
+    public void Lines_UseTheThemesPalette_WhichMeetsNonTextContrast()
+    {
+        Assert.Equal(PiOps.Web.Components.Layout.PiOpsTheme.ChartPalette, ChartAxis.Options(10).ChartPalette);
+    }
 }

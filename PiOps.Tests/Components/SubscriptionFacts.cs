@@ -28,7 +28,7 @@ public sealed class SubscriptionFacts(RedisServer redis) : IClassFixture<RedisSe
     [
         nameof(Overview), nameof(QueueView), nameof(Tasks), nameof(DeadLetters), nameof(Workers), nameof(Jobs),
         nameof(CronJobs), nameof(Autoscaling), nameof(Logs), nameof(RedisBanner), nameof(RedisChip), nameof(ClusterBanner),
-        nameof(DeploymentCard),
+        nameof(DeploymentCard), nameof(LiveAnnouncer),
     ];
 
     [Theory]
@@ -52,6 +52,8 @@ public sealed class SubscriptionFacts(RedisServer redis) : IClassFixture<RedisSe
         (int Queue, int Completions, int Workloads, int Switches) Counts() =>
             (state.Subscribers, state.CompletionSubscribers, runtime.Subscribers, selection.Subscribers);
         var before = Counts();
+        // As in the dashboard: interactive server components (the live region subscribes only when interactive).
+        ctx.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
 
         var rendered = ctx.Render<ContainerFragment>(p => p.AddChildContent(builder =>
         {

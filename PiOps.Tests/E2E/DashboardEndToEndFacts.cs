@@ -134,7 +134,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
         await Assertions.Expect(page.Locator("input[data-testid=corrected-iterations]")).ToHaveValueAsync("5000");
         await page.Locator("[data-testid=corrected-retry]").ClickAsync();
 
-        await Assertions.Expect(page.GetByText("Put back on the queue with 5,000 iterations, as task t-")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#mud-snackbar-container").GetByText("Put back on the queue with 5,000 iterations, as task t-")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-testid=dead-table]")).ToContainTextAsync("No dead letters.");
         await Eventually.WaitAsync(async () => (await Db.ListRangeAsync(Keys.Results)).Any(v => ((string)v!).Contains("\"iterations\":5000")),
             TimeSpan.FromSeconds(30), "the corrected task's result");
@@ -151,7 +151,7 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
         await Assertions.Expect(page.GetByText("This removes the 30 task(s) waiting now")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Remove 30 task(s)" }).ClickAsync();
 
-        await Assertions.Expect(page.GetByText("Removed 30 task(s) from the queue.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#mud-snackbar-container").GetByText("Removed 30 task(s) from the queue.")).ToBeVisibleAsync();
         Assert.Equal(0, await Db.ListLengthAsync(Keys.Queue));
         await Assertions.Expect(page.Locator("[data-testid=queue-table]")).ToContainTextAsync("The queue is empty.");
     }

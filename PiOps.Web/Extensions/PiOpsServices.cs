@@ -97,6 +97,7 @@ public static class PiOpsServices
         // Without a cluster there is one backend and nothing to choose (tests and benchmarks may replace the keyed one).
         services.TryAddSingleton<IWorkloadBackends>(sp => new SingleWorkloadBackend(sp.GetRequiredKeyedService<IWorkloadRuntime>(WorkloadBackend)));
         services.AddScoped<WorkloadSelection>();
+        services.AddScoped<Components.Controls.Announcer>();
         services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredService<WorkloadSelection>(),
             sp.GetRequiredService<UserContext>(), sp.GetRequiredService<Audit.AuditLog>(), sp.GetRequiredService<TimeProvider>()));
         builder.AddPiOpsSecurity();

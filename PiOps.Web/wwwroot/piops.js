@@ -100,3 +100,126 @@ window.piopsClock = {
         }
     },
 };
+
+// Snackbars show an action's outcome to the eye; the layout's polite live region says it (throttled, see
+// LiveAnnouncer). MudBlazor marks each snackbar role="alert", which would say it a second time, and assertively.
+window.piopsSnackbarsQuiet = new MutationObserver(records => {
+    for (const record of records) {
+        for (const node of record.addedNodes) {
+            if (node instanceof Element) {
+                for (const bar of node.matches(".mud-snackbar") ? [node] : node.querySelectorAll(".mud-snackbar")) {
+                    bar.removeAttribute("role");
+                    bar.removeAttribute("aria-live");
+                }
+            }
+        }
+    }
+});
+window.piopsSnackbarsQuiet.observe(document.body, { childList: true, subtree: true });
+
+// A dialog gives focus back to what opened it when it closes (WCAG 2.4.3). MudBlazor traps focus inside an open dialog
+// but leaves it on the page's body after, so a keyboard user would start again from the top. The opener may have been
+// re-rendered or disabled meanwhile (a Job being re-created): then the control with the same test id and name takes
+// focus once it is back and enabled, within 15 s (a running Job's pods take their grace period to go); failing that,
+// the page's title does.
+window.piopsDialogFocus = (() => {
+    let opener = null;
+    let key = [null, null];
+    let wasOpen = false;
+    let until = 0;
+    const open = () => document.querySelector(".mud-dialog-container") !== null;
+    const lost = () => !document.activeElement || document.activeElement === document.body;
+    const usable = el => el && el.isConnected && !el.disabled && el.getAttribute("aria-disabled") !== "true";
+    document.addEventListener("focusin", e => {
+        if (e.target instanceof Element && !e.target.closest(".mud-dialog-container")) {
+            opener = e.target;
+            key = [e.target.getAttribute("data-testid"), e.target.getAttribute("aria-label")];
+        }
+    });
+    const matches = el => el === opener || (key[0] && el.getAttribute("data-testid") === key[0] && el.getAttribute("aria-label") === key[1]);
+    // Runs while "until" is set: for 15 s after a dialog closed, focus that falls to the body (the opener re-rendered,
+    // or disabled while its action runs) goes back to the opener once it can take it.
+    const restore = () => {
+        if (!until) {
+            return;
+        }
+
+        if (!lost()) {
+            // Focus placed elsewhere, by the operator or the page, is never moved.
+            if (!matches(document.activeElement)) {
+                until = 0;
+            }
+
+            return;
+        }
+
+        let target = usable(opener) ? opener : null;
+        if (!target && key[0]) {
+            target = [...document.querySelectorAll(`[data-testid="${CSS.escape(key[0])}"]`)]
+                .find(el => el.getAttribute("aria-label") === key[1] && usable(el)) ?? null;
+        }
+
+        if (!target && Date.now() > until) {
+            target = document.querySelector("h1");
+            until = 0;
+        }
+
+        target?.focus();
+    };
+    const observer = new MutationObserver(() => {
+        if (open()) {
+            wasOpen = true;
+            until = 0;
+            return;
+        }
+
+        if (wasOpen) {
+            wasOpen = false;
+            until = Date.now() + 15000;
+        }
+
+        restore();
+    });
+    observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"] });
+    // A page that stops changing still gets its title focused when the time is up.
+    setInterval(() => {
+        if (until && Date.now() > until && !lost()) {
+            until = 0;
+        }
+
+        restore();
+    }, 500);
+    return observer;
+})();
+
+// Tab and Shift+Tab cycle through the open dialog's controls and never leave it (WCAG 2.1.2, 2.4.3). MudBlazor's own
+// trap moves focus back from its edge markers by a round trip to the server, so a quick second Tab escaped to the page
+// behind the dialog.
+document.addEventListener("keydown", e => {
+    if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) {
+        return;
+    }
+
+    const dialogs = document.querySelectorAll(".mud-dialog-container .mud-dialog");
+    const dialog = dialogs[dialogs.length - 1];
+    if (!dialog) {
+        return;
+    }
+
+    const controls = [...dialog.querySelectorAll("button, [href], input, select, textarea, [tabindex]")].filter(el => {
+        if (el.disabled || el.tabIndex < 0 || el.closest("[inert], [aria-hidden=true]")) {
+            return false;
+        }
+
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== "hidden";
+    });
+    if (controls.length === 0) {
+        return;
+    }
+
+    const at = controls.indexOf(document.activeElement);
+    const next = at < 0 ? (e.shiftKey ? controls.length - 1 : 0) : (at + (e.shiftKey ? -1 : 1) + controls.length) % controls.length;
+    e.preventDefault();
+    controls[next].focus();
+}, true);

@@ -39,8 +39,20 @@ public static class ChartAxis
             YAxisRequireZeroPoint = true,
             YAxisToStringFunc = v => v.ToString("#,0.##", CultureInfo.InvariantCulture),
             YAxisTitle = title,
+            ChartPalette = Layout.PiOpsTheme.ChartPalette,
         };
     }
+
+    /// <summary>
+    /// The values a chart shows on hover, as text shown under it and read by screen readers: each series' latest value
+    /// and its highest over the chart's span, e.g. "waiting now 12, highest 300; in flight now 2, highest 4".
+    /// </summary>
+    public static string Summary(IEnumerable<(string Name, IReadOnlyList<double> Values)> series) =>
+        string.Join("; ", series.Select(s => s.Values.Count == 0
+            ? $"{s.Name}: no samples yet"
+            : $"{s.Name} now {Number(s.Values[^1])}, highest {Number(s.Values.Max())}"));
+
+    private static string Number(double v) => v.ToString("#,0.##", CultureInfo.InvariantCulture);
 
     /// <summary>Rates under 2 a second read better per minute on a whole-number axis.</summary>
     public static (double Factor, string Unit) RateUnit(double maxPerSecond) => maxPerSecond < 2 ? (60, "/min") : (1, "/s");

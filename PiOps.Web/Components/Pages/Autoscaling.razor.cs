@@ -13,6 +13,8 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     private List<ChartSeries<double>> _replicaSeries = [];
     private List<ChartSeries<double>> _depthSeries = [];
     private string[] _labels = [];
+    private string _replicaSummary = "";
+    private string _depthSummary = "";
     private bool _enabled;
     private string? _min;
     private string? _max;
@@ -73,12 +75,17 @@ public sealed partial class Autoscaling : WorkloadComponentBase
         var points = (Workloads.Autoscaler?.History ?? []).TakeLast(300).ToList();
         int every = Math.Max(1, points.Count / 5);
         _labels = points.Select((p, i) => i % every == 0 ? Zone.Clock(p.At) : "").ToArray();
+        double[] replicas = points.Select(p => (double)p.Replicas).ToArray();
+        double[] desired = points.Select(p => (double)p.Desired).ToArray();
+        double[] waiting = points.Select(p => (double)p.QueueDepth).ToArray();
         _replicaSeries =
         [
-            new ChartSeries<double> { Name = "replicas", Data = new(points.Select(p => (double)p.Replicas).ToArray()) },
-            new ChartSeries<double> { Name = "desired", Data = new(points.Select(p => (double)p.Desired).ToArray()) },
+            new ChartSeries<double> { Name = "replicas", Data = new(replicas) },
+            new ChartSeries<double> { Name = "desired", Data = new(desired) },
         ];
-        _depthSeries = [new ChartSeries<double> { Name = "waiting", Data = new(points.Select(p => (double)p.QueueDepth).ToArray()) }];
+        _depthSeries = [new ChartSeries<double> { Name = "waiting", Data = new(waiting) }];
+        _replicaSummary = ChartAxis.Summary([("replicas", replicas), ("desired", desired)]);
+        _depthSummary = ChartAxis.Summary([("waiting", waiting)]);
         // The replicas axis runs to the autoscaler's maximum, not to an arbitrary 20.
         int maxReplicas = Math.Max(Workloads.Autoscaler?.Spec.MaxReplicas ?? 1, points.Count == 0 ? 1 : points.Max(p => Math.Max(p.Replicas, p.Desired)));
         _replicaOptions = ChartAxis.Options(maxReplicas);

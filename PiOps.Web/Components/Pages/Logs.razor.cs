@@ -15,7 +15,8 @@ namespace PiOps.Web.Components.Pages;
 /// </summary>
 public sealed partial class Logs : WorkloadComponentBase
 {
-    private static readonly string[] Palette =
+    /// <summary>Pod colours: text on the dark log pane and fills under black text, 4.5:1 both ways (ThemeContrastFacts).</summary>
+    public static readonly string[] PodPalette =
         ["#80cbc4", "#ffcc80", "#b39ddb", "#90caf9", "#f48fb1", "#c5e1a5", "#ffab91", "#80deea", "#e6ee9c", "#bcaaa4"];
 
     private LogSession? _session;
@@ -406,7 +407,7 @@ public sealed partial class Logs : WorkloadComponentBase
         await JS.InvokeVoidAsync("piopsDownload", name, text.ToString());
     }
 
-    private static string Colour(int index) => Palette[index % Palette.Length];
+    private static string Colour(int index) => PodPalette[index % PodPalette.Length];
 
     private string PodColour(string pod) => _colours.TryGetValue(pod, out int i) ? Colour(i) : "#e0e0e0";
 
