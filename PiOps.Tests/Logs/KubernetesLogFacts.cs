@@ -49,7 +49,8 @@ public sealed class KubernetesLogFacts(RedisServer server) : IClassFixture<Redis
         var first = new LogSession(cluster.Runtime, tailer, target, 1_000, 100);
         var second = new LogSession(cluster.Runtime, tailer, target, 1_000, 100);
         await Eventually.WaitAsync(() => cluster.Api.OpenLogStreams == 2, Wait, () => $"two upstream streams ({cluster.Api.OpenLogStreams})");
-        await Eventually.WaitAsync(() => second.Lines.Count >= 4, Wait, "both pods' lines in the second viewer");
+        await Eventually.WaitAsync(() => second.Lines.Count >= 4, Wait,
+            () => $"both pods' lines in the second viewer: {string.Join(" | ", second.Lines.Select(l => $"{l.Pod}: {l.Text}"))}; the first has {first.Lines.Count}");
 
         Assert.Equal(2, cluster.Api.Requests("get pods/log"));
         first.Dispose();

@@ -72,9 +72,16 @@ public sealed class LogTailer(IPodLogSource source, IOptions<LogOptions> options
         catch (OperationCanceledException) when (upstream.Stop.IsCancellationRequested)
         {
         }
+        catch (LogStreamException ex)
+        {
+            // A sentence of ours (the pod is gone, the Role lacks pods/log, the API refused): no stack to show.
+            log.LogWarning("The log stream of {Pod} ended: {Message}", upstream.Pod, ex.Message);
+            upstream.Publish(new LogLine(DateTimeOffset.UtcNow, upstream.Pod, true, $"── the log stream ended: {ex.Message} ──"));
+        }
         catch (Exception ex)
         {
-            log.LogWarning("The log stream of {Pod} ended: {Message}", upstream.Pod, ex.Message);
+            // Unexpected: the stack goes to the log, so the cause can be found.
+            log.LogWarning(ex, "The log stream of {Pod} ended: {Message}", upstream.Pod, ex.Message);
             upstream.Publish(new LogLine(DateTimeOffset.UtcNow, upstream.Pod, true, $"── the log stream ended: {ex.Message} ──"));
         }
     }
