@@ -14,7 +14,7 @@ public sealed class WorkerKillFacts(RedisServer server, ITestOutputHelper output
     {
         int seed = Environment.TickCount;
         var run = await WorkerKillScenario.RunAsync(server, tasks: 5_000, workers: 4, longTask: 1_000_000,
-            killEvery: TimeSpan.FromMilliseconds(500), timeout: TimeSpan.FromMinutes(4), seed, output.WriteLine, maxKills: 60);
+            killEvery: TimeSpan.FromMilliseconds(500), timeout: TimeSpan.FromMinutes(4), seed, output.WriteLine, maxKills: 40);
 
         output.WriteLine(run.Describe());
         Assert.True(run.Ledger.AllDone, run.Describe());
