@@ -32,6 +32,11 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentQueue<OtlpSpan> Spans { get; } = new();
 
+    /// <summary>Export requests received, and their bytes.</summary>
+    public int Requests { get; private set; }
+
+    public long Bytes { get; private set; }
+
     public ConcurrentQueue<OtlpPoint> Points { get; } = new();
 
     public ConcurrentQueue<OtlpLog> Logs { get; } = new();
@@ -47,7 +52,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
         ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
     };
 
-    public static async Task<OtlpReceiver> StartAsync()
+    /// <param name="decode">False to read and drop every request, as a collector elsewhere costs this machine nothing more.</param>
+    public static async Task<OtlpReceiver> StartAsync(bool decode = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -59,7 +65,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
             var bytes = body.ToArray();
-            switch (signal)
+            receiver!.Requests++;
+            receiver.Bytes += bytes.Length;
+            switch (decode ? signal : "")
             {
                 case "traces":
                     receiver!.ReadTraces(bytes);
@@ -69,6 +77,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
                     break;
                 case "logs":
                     receiver!.ReadLogs(bytes);
+                    break;
+                case "" when !decode:
                     break;
                 default:
                     return Results.NotFound();
