@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
 using PiOps.Worker.Configuration;
 using PiOps.Worker.Liveness;
+using PiOps.Worker.Observability;
 using PiOps.Worker.Processing;
 using StackExchange.Redis;
 
@@ -42,6 +43,8 @@ public static class WorkerHost
     public static async Task<int> RunQueueWorkerAsync(WorkerOptions o)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Only OpenTelemetry reads the host's configuration (its standard OTEL_* variables); the worker's own are in o.
+        builder.Configuration.AddEnvironmentVariables();
         builder.Logging.AddSimpleConsole(c =>
         {
             c.SingleLine = true;
@@ -57,7 +60,9 @@ public static class WorkerHost
         builder.Services.AddSingleton(BookConsole.Standard);
         builder.Services.AddSingleton(sp => new LivenessFile(o.LivenessFile, sp.GetRequiredService<TimeProvider>()));
         string id = NewWorkerId(o.Host);
-        builder.Services.AddSingleton(sp => new WorkerState(id, o.Host, sp.GetRequiredService<TimeProvider>()));
+        var state = new WorkerState(id, o.Host, TimeProvider.System);
+        builder.Services.AddSingleton(state);
+        WorkerTelemetry.AddTo(builder, o, state);
 
         // One shared multiplexer for everything, and one of its own for the blocking pop.
         var shared = await ConnectionMultiplexer.ConnectAsync(o.Redis.ToConfigurationOptions($"piops-worker-{id}"));
@@ -74,6 +79,11 @@ public static class WorkerHost
         }
 
         using var host = builder.Build();
+        if (WorkerTelemetry.OtlpConfigured(builder.Configuration))
+        {
+            BookConsole.Standard.Mirror = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(WorkerTelemetry.BookCategory);
+        }
+
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => BookConsole.Standard.Line("got signal"));
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => BookConsole.Standard.Line("got signal"));
         await host.RunAsync();

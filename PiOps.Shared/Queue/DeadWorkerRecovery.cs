@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using PiOps.Shared.Telemetry;
 using StackExchange.Redis;
 
 namespace PiOps.Shared.Queue;
@@ -57,18 +59,39 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
             long outcome = (long)await db.ScriptEvaluateAsync(QueueScripts.Recover,
                 [_keys.Heartbeat(deadWorker), _keys.InFlight(deadWorker), _keys.Queue, _keys.DeadLetters, _keys.Workers, _keys.Stats],
                 [.. args]);
-            if (outcome == -1)
+            if (outcome is -1 or -2)
             {
-                return null; // it came back: its heartbeat is fresh again
-            }
+                // Nothing was done: the spans of these decisions are dropped, not exported.
+                foreach (var d in decisions)
+                {
+                    Discard(d.Span);
+                }
 
-            if (outcome == -2)
-            {
+                if (outcome == -1)
+                {
+                    return null; // it came back: its heartbeat is fresh again
+                }
+
                 continue; // its list changed under us (another recoverer, or it was still finishing): read again
             }
 
             await WriteStatusesAsync(db, decisions, now);
-            return new Recovered(deadWorker, decisions.Count(d => d.Requeue), decisions.Count(d => !d.Requeue));
+            int requeued = decisions.Count(d => d.Requeue), dead = decisions.Length - requeued;
+            foreach (var d in decisions)
+            {
+                d.Span?.Dispose();
+            }
+
+            if (QueueTelemetry.TasksFailed.Enabled || QueueTelemetry.TasksRetried.Enabled || QueueTelemetry.TasksDeadLettered.Enabled)
+            {
+                // Every entry of a stopped worker is a failed attempt; each then goes round again or to the dead letters.
+                var tags = QueueTelemetry.QueueTags(options.QueueName);
+                QueueTelemetry.TasksFailed.Add(decisions.Length, tags);
+                QueueTelemetry.TasksRetried.Add(requeued, tags);
+                QueueTelemetry.TasksDeadLettered.Add(dead, tags);
+            }
+
+            return new Recovered(deadWorker, requeued, dead);
         }
 
         return null;
@@ -80,20 +103,60 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         if (!entry.IsValid)
         {
             var bad = new DeadLetter(raw, entry.Error!, null, 1, deadWorker, now);
-            return new Decision(raw, false, QueueJson.Serialize(bad), null, entry.Error!);
+            return new Decision(raw, false, QueueJson.Serialize(bad), null, entry.Error!, null);
         }
 
         var task = entry.Task!;
+        var span = StartRecover(task, deadWorker);
         if (task.Attempt >= options.MaxAttempts)
         {
             string reason = $"worker {deadWorker} stopped during attempt {task.Attempt} of {options.MaxAttempts}; no attempts left";
             var dead = new DeadLetter(raw, reason, task.Id, task.Attempt, deadWorker, now);
-            return new Decision(raw, false, QueueJson.Serialize(dead), task, reason);
+            span?.SetTag("piops.recovery.outcome", "dead-lettered");
+            QueueTelemetry.Fail(span, "attempts_exhausted", reason);
+            return new Decision(raw, false, QueueJson.Serialize(dead), task, reason, span);
         }
 
-        // A plain entry comes back as an envelope: a bare number cannot carry its attempt count.
-        var next = task with { Attempt = task.Attempt + 1, EnqueuedAt = task.EnqueuedAt ?? now };
-        return new Decision(raw, true, QueueJson.Serialize(next), next, null);
+        // A plain entry comes back as an envelope: a bare number cannot carry its attempt count. It also carries the
+        // recovery's trace from here on, so its next attempt joins the trace its first one started.
+        var next = task with
+        {
+            Attempt = task.Attempt + 1,
+            EnqueuedAt = task.EnqueuedAt ?? now,
+            TraceParent = task.TraceParent ?? QueueTelemetry.TraceParent(span),
+        };
+        span?.SetTag("piops.recovery.outcome", "requeued");
+        return new Decision(raw, true, QueueJson.Serialize(next), next, null, span);
+    }
+
+    /// <summary>The recovery of one task, in the task's trace (a plain entry, which has none, starts one here).</summary>
+    private Activity? StartRecover(TaskEnvelope task, string deadWorker)
+    {
+        // Several of these are open at once, each in its own trace: none may become the ambient parent of the next.
+        var ambient = Activity.Current;
+        var span = QueueTelemetry.Source.StartActivity("recover " + options.QueueName, ActivityKind.Producer,
+            QueueTelemetry.ParentOf(task.TraceParent));
+        Activity.Current = ambient;
+        if (span is not null)
+        {
+            span.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
+            span.SetTag("messaging.destination.name", options.QueueName);
+            span.SetTag("messaging.message.id", task.Id);
+            span.SetTag("piops.task.attempt", task.Attempt);
+            span.SetTag("piops.worker.stopped", deadWorker);
+            span.SetTag("piops.worker.recoverer", recoveredBy);
+        }
+
+        return span;
+    }
+
+    private static void Discard(Activity? span)
+    {
+        if (span is not null)
+        {
+            span.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            span.Dispose();
+        }
     }
 
     private async Task WriteStatusesAsync(IDatabase db, Decision[] decisions, DateTimeOffset now)
@@ -118,7 +181,7 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         await Task.WhenAll(writes);
     }
 
-    private sealed record Decision(string Original, bool Requeue, string Payload, TaskEnvelope? Task, string? Reason);
+    private sealed record Decision(string Original, bool Requeue, string Payload, TaskEnvelope? Task, string? Reason, Activity? Span);
 }
 
 /// <summary>What was done for one dead worker.</summary>

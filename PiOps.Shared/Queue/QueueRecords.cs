@@ -4,11 +4,15 @@ using System.Text.Json.Serialization;
 namespace PiOps.Shared.Queue;
 
 /// <summary>The JSON envelope PiOps producers write by default.</summary>
+/// <param name="TraceParent">
+/// The W3C trace context of the producer's span, when tracing was on: every attempt of the task joins that trace.
+/// </param>
 public sealed record TaskEnvelope(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("iterations")] long Iterations,
     [property: JsonPropertyName("enqueuedAt")] DateTimeOffset? EnqueuedAt,
-    [property: JsonPropertyName("attempt")] int Attempt);
+    [property: JsonPropertyName("attempt")] int Attempt,
+    [property: JsonPropertyName("traceparent")] string? TraceParent = null);
 
 /// <summary>One finished task, pushed to the results list and published on the completions channel.</summary>
 public sealed record TaskResult(

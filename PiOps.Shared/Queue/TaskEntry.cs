@@ -144,7 +144,10 @@ public sealed record TaskEntry
                 enqueuedAt = at;
             }
 
-            return new TaskEntry(raw, new TaskEnvelope(id, iterations, enqueuedAt, attempt), null, EntryFormat.Envelope);
+            // The trace context is an aid, never a reason to refuse a task: one that is not a short string is ignored.
+            string? traceParent = root.TryGetProperty("traceparent", out var tpEl) && tpEl.ValueKind == JsonValueKind.String
+                && tpEl.GetString() is { Length: <= 128 } tp ? tp : null;
+            return new TaskEntry(raw, new TaskEnvelope(id, iterations, enqueuedAt, attempt, traceParent), null, EntryFormat.Envelope);
         }
         catch (JsonException ex)
         {

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using PiOps.Shared.Telemetry;
 using StackExchange.Redis;
 
 namespace PiOps.Shared.Queue;
@@ -30,13 +32,18 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         }
 
         var fmt = format ?? options.ProducerFormat;
+        // The producer's span starts each task's trace; envelopes carry its context (a plain entry has nowhere to).
+        using var send = QueueTelemetry.StartSend(options.QueueName, iterations.Count);
+        long sendStarted = Stopwatch.GetTimestamp();
+        string? traceParent = fmt == EntryFormat.Plain ? null : QueueTelemetry.TraceParent(send);
         int batches = (iterations.Count + BatchSize - 1) / BatchSize;
         var batchIds = new string[batches];
         IReadOnlyList<string> ids = fmt == EntryFormat.Plain ? new PlainIds(iterations.Count) : new BatchTaskIds(batchIds, iterations.Count);
         var db = redis.GetDatabase();
         var now = DateTimeOffset.UtcNow;
         string enqueuedAt = TaskStatusRecord.Time(now);
-        byte[] envelopeTail = Encoding.UTF8.GetBytes(",\"enqueuedAt\":\"" + enqueuedAt + "\",\"attempt\":1}");
+        byte[] envelopeTail = Encoding.UTF8.GetBytes(",\"enqueuedAt\":\"" + enqueuedAt + "\",\"attempt\":1"
+            + (traceParent is null ? "" : ",\"traceparent\":\"" + traceParent + "\"") + "}");
         var inFlight = new Queue<(Task Tx, int Start, int Count, byte[] Buffer)>();
         var landed = new List<(int Start, int Count)>();
         int done = 0;
@@ -99,6 +106,7 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException && (landed.Count > 0 || inFlight.Count > 0))
         {
+            QueueTelemetry.Fail(send, ex.GetType().Name, "part of the enqueue failed");
             // Part-way: say exactly what landed, and what was sent but not confirmed (a late reply may still land it).
             // The buffers of these batches go to the GC, not back to the pool: a command not yet written still reads them.
             int unconfirmed = 0;
@@ -128,6 +136,14 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
             landed.Sort();
             var enqueued = landed.SelectMany(b => Enumerable.Range(b.Start, b.Count)).Select(i => ids[i]).ToList();
             throw new EnqueueIncompleteException(iterations.Count, enqueued, unconfirmed, ex);
+        }
+
+        if (QueueTelemetry.SentMessages.Enabled || QueueTelemetry.OperationDuration.Enabled)
+        {
+            var tags = QueueTelemetry.QueueTags(options.QueueName);
+            QueueTelemetry.SentMessages.Add(iterations.Count, tags);
+            tags.Add("messaging.operation.name", "send");
+            QueueTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(sendStarted).TotalSeconds, tags);
         }
 
         return ids;

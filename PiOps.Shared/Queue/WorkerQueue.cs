@@ -1,4 +1,5 @@
 using System.Globalization;
+using PiOps.Shared.Telemetry;
 using StackExchange.Redis;
 
 namespace PiOps.Shared.Queue;
@@ -87,6 +88,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             }
         }
 
+        using var span = QueueTelemetry.StartRedis("EVALSHA", "complete-and-take");
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]))!;
         var held = new string[reply.Length - 2];
         for (int i = 2; i < reply.Length; i++)
@@ -119,6 +121,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             }
         }
 
+        using var span = QueueTelemetry.StartRedis("EVALSHA", "dead-letter");
         return (long)await Db.ScriptEvaluateAsync(QueueScripts.DeadLetter,
             [_keys.InFlight(WorkerId), _keys.DeadLetters, _keys.Stats, _keys.TaskStatus(letter.TaskId ?? "-")], [.. args]) == 1;
     }
@@ -129,6 +132,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
 
     private async Task MarkProcessingCoreAsync(RedisKey key, HashEntry[] fields)
     {
+        using var span = QueueTelemetry.StartRedis("HSET");
         var batch = Db.CreateBatch();
         var set = batch.HashSetAsync(key, fields);
         var expire = batch.KeyExpireAsync(key, options.StatusTtl);

@@ -29,6 +29,28 @@ public class ChartFacts
     }
 
     [Fact]
+    public void Observability_DeclaresTheWorkersMetricsPort_AndPassesTheOtlpEndpoint()
+    {
+        var objects = HelmChart.Objects(HelmChart.Render("worker.metrics.port=9464",
+            "observability.otlpEndpoint=http://collector.monitoring:4318"));
+        var worker = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name.EndsWith("-worker"));
+        var container = worker.Spec.Template.Spec.Containers.Single();
+        Assert.Equal(9464, container.Ports.Single(p => p.Name == "metrics").ContainerPort);
+        Assert.Equal("9464", container.Env.Single(e => e.Name == "METRICS_PORT").Value);
+        Assert.Equal("9464", worker.Spec.Template.Metadata.Annotations["prometheus.io/port"]);
+        foreach (var d in objects.OfType<V1Deployment>().Where(d => d.Metadata.Name.EndsWith("-worker") || d.Metadata.Name.EndsWith("-dashboard")))
+        {
+            Assert.Equal("http://collector.monitoring:4318",
+                d.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "OTEL_EXPORTER_OTLP_ENDPOINT").Value);
+        }
+
+        // Off by default: the book's worker opens no port and sends nothing.
+        var plain = Defaults.Value.OfType<V1Deployment>().Single(d => d.Metadata.Name.EndsWith("-worker")).Spec.Template.Spec.Containers.Single();
+        Assert.Null(plain.Ports);
+        Assert.DoesNotContain(plain.Env, e => e.Name is "METRICS_PORT" or "OTEL_EXPORTER_OTLP_ENDPOINT");
+    }
+
+    [Fact]
     public void EveryObject_CarriesTheStandardLabels()
     {
         foreach (var o in Defaults.Value.Cast<IKubernetesObject<V1ObjectMeta>>())

@@ -15,15 +15,18 @@ public static class ThroughputScenario
     /// Tasks run through the same workers before the clock starts, so a benchmark measures workers as they run for
     /// hours (code compiled by the JIT's last tier), not their first second. Their completions are not counted.
     /// </param>
+    /// <param name="iterations">Each task's n: 1 measures the queue's own cost per task.</param>
+    /// <param name="environment">More variables for the workers, e.g. OTEL_* to measure tracing's cost.</param>
     public static async Task<ThroughputReport> RunAsync(TestRedisServer server, int workers, int tasks, TimeSpan timeout,
-        int warmUp = 0)
+        int warmUp = 0, long iterations = 1, IEnumerable<(string Key, string Value)>? environment = null)
     {
         string queue = TestRedisServer.NewQueueName();
-        await using var pool = new WorkerPool(server, queue, workers, ("HEARTBEAT_TTL_SECONDS", "10"), ("POP_TIMEOUT_SECONDS", "1")).Start();
+        await using var pool = new WorkerPool(server, queue, workers,
+            [("HEARTBEAT_TTL_SECONDS", "10"), ("POP_TIMEOUT_SECONDS", "1"), .. environment ?? []]).Start();
         await pool.WaitForHeartbeatsAsync(workers, TimeSpan.FromSeconds(60));
         if (warmUp > 0)
         {
-            var warm = await TaskLedger.EnqueueAsync(server.Client, queue, warmUp, 1);
+            var warm = await TaskLedger.EnqueueAsync(server.Client, queue, warmUp, iterations);
             var warmed = await warm.WaitUntilCompleteAsync(timeout);
             if (!warmed.AllDone)
             {
@@ -34,7 +37,7 @@ public static class ThroughputScenario
         }
 
         var clock = Stopwatch.StartNew();
-        var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, 1);
+        var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, iterations);
         var keys = ledger.Keys;
         await Eventually.WaitAsync(async () => (long)await server.Db.HashGetAsync(keys.Stats, "done") >= tasks, timeout,
             $"{tasks:N0} completions with {workers} worker(s)");

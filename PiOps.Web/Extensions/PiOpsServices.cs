@@ -61,6 +61,7 @@ public static class PiOpsServices
         services.AddScoped<IQueueOperations, GuardedQueueOperations>();
         services.AddSingleton<EnqueueIdempotency>();
         services.AddHostedService<QueueMetrics>();
+        builder.AddPiOpsTelemetry();
 
         // Workloads: on a cluster (in a pod, or with a kubeconfig) the Kubernetes API; else the local runtime runs the
         // workers as processes unless it is turned off.

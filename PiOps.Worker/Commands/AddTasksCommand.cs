@@ -1,6 +1,7 @@
 using System.Globalization;
 using PiOps.Shared.Queue;
 using PiOps.Worker.Configuration;
+using PiOps.Worker.Observability;
 using StackExchange.Redis;
 
 namespace PiOps.Worker.Commands;
@@ -45,8 +46,13 @@ public static class AddTasksCommand
             return 1;
         }
 
-        var producer = new TaskProducer(redis, o.Queue);
-        await producer.EnqueueAsync(tasks, plain ? EntryFormat.Plain : EntryFormat.Envelope);
+        // The addwork Job's span starts the tasks' traces; disposing the tracer sends it before the process exits.
+        using (WorkerTelemetry.CommandTracer(WorkerHost.EnvironmentConfiguration()))
+        {
+            var producer = new TaskProducer(redis, o.Queue);
+            await producer.EnqueueAsync(tasks, plain ? EntryFormat.Plain : EntryFormat.Envelope);
+        }
+
         foreach (long n in tasks)
         {
             Console.WriteLine($"added task: {n}");

@@ -40,6 +40,15 @@ public sealed class WorkerOptions
     /// <summary>PIOPS_PARENT_PID: set by the dashboard's local runtime; the worker stops when that process is gone.</summary>
     public int? ParentPid { get; set; }
 
+    /// <summary>
+    /// METRICS_PORT: serve Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics. Off (null) by default: the
+    /// book's worker opens no port.
+    /// </summary>
+    public int? MetricsPort { get; set; }
+
+    /// <summary>METRICS_HOST: the host name the metrics listener binds, "*" (every address) by default.</summary>
+    public string MetricsHost { get; set; } = "*";
+
     /// <summary>Errors found while reading the variables, reported with the rest by the validator.</summary>
     internal List<string> BindingErrors { get; } = [];
 
@@ -67,6 +76,12 @@ public sealed class WorkerOptions
             o.ParentPid = Int(c, "PIOPS_PARENT_PID", 0, o.BindingErrors);
         }
 
+        if (NullIfEmpty(c["METRICS_PORT"]) is { } metricsPort && metricsPort != "0")
+        {
+            o.MetricsPort = Int(c, "METRICS_PORT", 0, o.BindingErrors);
+        }
+
+        o.MetricsHost = NullIfEmpty(c["METRICS_HOST"]) ?? o.MetricsHost;
         o.Tasks = NullIfEmpty(c["TASKS"]);
         o.TasksFile = NullIfEmpty(c["TASKS_FILE"]);
         o.Host = NullIfEmpty(c["POD_NAME"]) ?? NullIfEmpty(c["HOSTNAME"]) ?? Environment.MachineName;
@@ -136,6 +151,11 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         if (o.ShutdownTimeout > TimeSpan.FromHours(1))
         {
             errors.Add($"SHUTDOWN_TIMEOUT_SECONDS must be at most 3600 (got {o.ShutdownTimeout.TotalSeconds}).");
+        }
+
+        if (o.MetricsPort is { } port && (port < 1 || port > 65535))
+        {
+            errors.Add($"METRICS_PORT must be from 1 to 65535, or 0 for none (got {port}).");
         }
 
         if (indexed)

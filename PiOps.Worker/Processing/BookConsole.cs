@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace PiOps.Worker.Processing;
 
 /// <summary>
@@ -8,8 +10,15 @@ public sealed class BookConsole(TextWriter output)
 {
     public static BookConsole Standard { get; } = new(CreateStdout());
 
+    /// <summary>
+    /// Where each line is also logged when OTLP is on: as a log record of the current span, so a line seen in
+    /// `kubectl logs` (it names its task id) leads to the trace and the trace to the lines. Null otherwise.
+    /// </summary>
+    public ILogger? Mirror { get; set; }
+
     public void Line(string text)
     {
+        Mirror?.LogInformation("{Line}", text);
         lock (output)
         {
             output.WriteLine(text);
@@ -20,6 +29,7 @@ public sealed class BookConsole(TextWriter output)
     /// <summary>A line that waits in the buffer for the next <see cref="Line"/> or <see cref="Flush"/>: for batches of trivial tasks.</summary>
     public void Buffered(string text)
     {
+        Mirror?.LogInformation("{Line}", text);
         lock (output)
         {
             output.WriteLine(text);

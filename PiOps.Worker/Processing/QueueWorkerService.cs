@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Pi;
 using PiOps.Shared.Queue;
+using PiOps.Shared.Telemetry;
 using PiOps.Worker.Configuration;
 using PiOps.Worker.Liveness;
 
@@ -30,6 +31,7 @@ public sealed class QueueWorkerService(
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         await Task.Yield();
+        _tags = QueueTelemetry.QueueTags(_o.Queue.QueueName);
         console.Line($"starting (worker {state.Id}, queue {_o.Queue.QueueName})");
 
         // After SIGTERM the current task has ShutdownTimeout to finish; then it is cancelled and given back.
@@ -76,6 +78,14 @@ public sealed class QueueWorkerService(
     /// <summary>Tasks run but not yet stored: still in our in-flight list, so they run again if we die now.</summary>
     private readonly List<FinishedTask> _finished = [];
 
+    /// <summary>Beside each of <see cref="_finished"/>: its process span (open until stored) and when it was taken.</summary>
+    private readonly List<(Activity? Span, long TakenAt)> _pending = [];
+
+    /// <summary>The round trip that brought the entries now held, for their receive spans and process durations.</summary>
+    private (DateTimeOffset From, DateTimeOffset To, long At) _taken;
+
+    private TagList _tags;
+
     private async Task RunLoopAsync(CancellationToken stopping, CancellationToken hardStop)
     {
         int failures = 0;
@@ -90,8 +100,7 @@ public sealed class QueueWorkerService(
                 // finished tasks are still in flight and run again (at least once). After it: the taken entries sit in
                 // our in-flight list, recovered by a live worker if we die. It returns everything that list holds, so
                 // an entry taken by a call whose reply an outage swallowed is run now rather than forgotten.
-                var step = await queue.CompleteAndTakeAsync(_finished, batch);
-                _finished.Clear();
+                var step = await StoreAndTakeAsync(batch);
                 failures = 0;
                 NoteSkipped(step.Skipped);
                 var held = step.Held;
@@ -119,6 +128,7 @@ public sealed class QueueWorkerService(
                 {
                     // The queue is empty: wait for one entry. If the process dies during the pop, the entry is either
                     // still in the queue or already in our in-flight list: BLMOVE is one atomic step.
+                    var popFrom = NoteTakeStart();
                     string? raw = await queue.TakeAsync(_o.PopTimeout);
                     if (raw is null)
                     {
@@ -132,6 +142,7 @@ public sealed class QueueWorkerService(
                         continue;
                     }
 
+                    NoteTaken(popFrom, 1);
                     held = [raw];
                 }
 
@@ -176,10 +187,7 @@ public sealed class QueueWorkerService(
             if (!entry.IsValid)
             {
                 // Bad input is never retried: it goes to the dead letters whole, with the reason, in one step.
-                console.Line($"dead-lettered entry: {entry.Error}");
-                var letter = new DeadLetter(raw, entry.Error!, null, 1, state.Id, time.GetUtcNow());
-                await RetryRedisAsync(() => queue.DeadLetterAsync(raw, letter), hardStop, "dead-letter");
-                state.CountFailure();
+                await DeadLetterAsync(raw, entry, hardStop);
                 continue;
             }
 
@@ -215,9 +223,68 @@ public sealed class QueueWorkerService(
         return (true, allSmall);
     }
 
+    /// <summary>An entry that cannot be run, in a span of its own (it carries no trace to join).</summary>
+    private async Task DeadLetterAsync(string raw, TaskEntry entry, CancellationToken hardStop)
+    {
+        using var span = QueueTelemetry.Source.StartActivity("process " + _o.Queue.QueueName, ActivityKind.Consumer);
+        QueueTelemetry.Fail(span, "invalid_entry", entry.Error);
+        console.Line($"dead-lettered entry: {entry.Error}");
+        var letter = new DeadLetter(raw, entry.Error!, null, 1, state.Id, time.GetUtcNow());
+        await RetryRedisAsync(() => queue.DeadLetterAsync(raw, letter), hardStop, "dead-letter");
+        state.CountFailure();
+        if (QueueTelemetry.TasksDeadLettered.Enabled)
+        {
+            QueueTelemetry.ConsumedMessages.Add(1, _tags);
+            QueueTelemetry.TasksFailed.Add(1, _tags);
+            QueueTelemetry.TasksDeadLettered.Add(1, _tags);
+        }
+    }
+
+    /// <summary>
+    /// The task's span in this worker: it joins the trace the envelope carries (a plain entry starts one), begins when
+    /// the entry was taken, and ends when its result is stored. Its first child is that take.
+    /// </summary>
+    private Activity? StartProcess(TaskEnvelope task)
+    {
+        string q = _o.Queue.QueueName;
+        var process = QueueTelemetry.Source.StartActivity("process " + q, ActivityKind.Consumer,
+            QueueTelemetry.ParentOf(task.TraceParent), startTime: _taken.From);
+        if (process is null)
+        {
+            return null;
+        }
+
+        process.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
+        process.SetTag("messaging.operation.type", "process");
+        process.SetTag("messaging.destination.name", q);
+        process.SetTag("messaging.message.id", task.Id);
+        process.SetTag("messaging.client.id", state.Id);
+        process.SetTag("piops.task.iterations", task.Iterations);
+        process.SetTag("piops.task.attempt", task.Attempt);
+        var receive = QueueTelemetry.Source.StartActivity("receive " + q, ActivityKind.Client, process.Context, startTime: _taken.From);
+        if (receive is not null)
+        {
+            receive.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
+            receive.SetTag("messaging.operation.type", "receive");
+            receive.SetTag("messaging.destination.name", q);
+            receive.SetEndTime(_taken.To.UtcDateTime);
+            receive.Stop();
+        }
+
+        Activity.Current = process;
+        return process;
+    }
+
     /// <summary>Runs one task. Returns false when the worker must stop (shutdown timeout reached).</summary>
     private async Task<bool> RunTaskAsync(string raw, TaskEnvelope task, bool small, CancellationToken hardStop)
     {
+        // Current only inside this method (an async method's changes to Activity.Current stay in it); it ends when stored.
+        var process = StartProcess(task);
+        if (QueueTelemetry.ConsumedMessages.Enabled)
+        {
+            QueueTelemetry.ConsumedMessages.Add(1, _tags);
+        }
+
         // The book's lines; a small task's wait in the buffer until its batch ends (one write instead of two per task).
         string got = $"got task: {task.Iterations} (id {task.Id}, attempt {task.Attempt})";
         if (small)
@@ -238,6 +305,8 @@ public sealed class QueueWorkerService(
         var startedAt = time.GetUtcNow();
         long start = time.GetTimestamp();
         PiValue value;
+        var compute = process is null ? null : QueueTelemetry.Source.StartActivity("compute pi");
+        compute?.SetTag("piops.task.iterations", task.Iterations);
         try
         {
             // Dying here: the entry sits in our in-flight list; once our heartbeat expires a live worker requeues it.
@@ -255,12 +324,28 @@ public sealed class QueueWorkerService(
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
             // Out of time after SIGTERM: LeaveAsync gives the entry back unchanged, so the next worker runs it whole.
+            QueueTelemetry.Fail(compute, "shutdown_timeout");
+            compute?.Dispose();
             console.Line($"shutdown timeout of {_o.ShutdownTimeout.TotalSeconds:0} s reached: giving task {task.Id} back to the queue");
             state.Abandoned();
+            QueueTelemetry.Fail(process, "shutdown_timeout", "given back to the queue");
+            process?.Dispose();
             return false;
         }
 
+        compute?.Dispose();
+        if (process is not null)
+        {
+            Activity.Current = process;
+        }
+
         var elapsed = time.GetElapsedTime(start);
+        state.Computed(task.Iterations, elapsed);
+        if (QueueTelemetry.PiIterations.Enabled)
+        {
+            QueueTelemetry.PiIterations.Add(task.Iterations, _tags);
+        }
+
         string pi = value.ToString();
         console.Buffered($"{pi} (id {task.Id}, {elapsed.TotalSeconds:F3} s)");
         var result = new TaskResult(task.Id, task.Iterations, pi, elapsed.TotalMilliseconds, state.Id,
@@ -268,8 +353,122 @@ public sealed class QueueWorkerService(
 
         // Stored with the next round trip (or by LeaveAsync). Dying before that runs the task again (at least once).
         _finished.Add(new FinishedTask(raw, result));
+        _pending.Add((process, _taken.At));
         state.Finished(true);
         return true;
+    }
+
+    /// <summary>
+    /// The loop's one round trip (see RunLoopAsync), with its telemetry: each finished task's settle span (the first
+    /// holds the Redis call), then its process span ends; the newly taken entries remember this round trip as their take.
+    /// </summary>
+    private async Task<TakeResult> StoreAndTakeAsync(int take)
+    {
+        var from = NoteTakeStart();
+        Activity?[]? settles = null;
+        if (_pending.Count > 0 && _pending[0].Span is not null)
+        {
+            settles = new Activity?[_pending.Count];
+            for (int i = 0; i < settles.Length; i++)
+            {
+                settles[i] = StartSettle(_pending[i].Span);
+            }
+
+            Activity.Current = settles[0];
+        }
+
+        TakeResult step;
+        try
+        {
+            step = await queue.CompleteAndTakeAsync(_finished, take);
+        }
+        catch (Exception ex) when (settles is not null)
+        {
+            // The tasks stay in _finished and are stored by a later round trip: only this try's spans end.
+            foreach (var settle in settles)
+            {
+                QueueTelemetry.Fail(settle, ex.GetType().Name, ex.Message);
+                settle?.Dispose();
+            }
+
+            throw;
+        }
+
+        if (settles is not null)
+        {
+            foreach (var settle in settles)
+            {
+                settle?.Dispose();
+            }
+        }
+
+        EndProcessed(step.Skipped);
+        _finished.Clear();
+        _pending.Clear();
+        state.Held = step.Held.Count;
+        NoteTaken(from, step.Held.Count);
+        return step;
+    }
+
+    private Activity? StartSettle(Activity? process)
+    {
+        if (process is null)
+        {
+            return null;
+        }
+
+        var settle = QueueTelemetry.Source.StartActivity("settle " + _o.Queue.QueueName, ActivityKind.Client, process.Context);
+        settle?.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
+        settle?.SetTag("messaging.operation.type", "settle");
+        settle?.SetTag("messaging.destination.name", _o.Queue.QueueName);
+        return settle;
+    }
+
+    /// <summary>The stored tasks: their process spans end, their durations and counts are recorded.</summary>
+    private void EndProcessed(int skipped)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        bool measured = QueueTelemetry.ProcessDuration.Enabled;
+        long now = measured ? Stopwatch.GetTimestamp() : 0;
+        foreach (var (span, takenAt) in _pending)
+        {
+            span?.Dispose();
+            if (measured && takenAt != 0)
+            {
+                QueueTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(takenAt, now).TotalSeconds, _tags);
+            }
+        }
+
+        if (QueueTelemetry.TasksDone.Enabled)
+        {
+            QueueTelemetry.TasksDone.Add(_pending.Count - skipped, _tags);
+        }
+    }
+
+    /// <summary>The start of a take, when anything listens (a span or a duration needs it); else nothing is read.</summary>
+    private (DateTimeOffset, long) NoteTakeStart() =>
+        QueueTelemetry.Source.HasListeners() || QueueTelemetry.ProcessDuration.Enabled
+            ? (DateTimeOffset.UtcNow, Stopwatch.GetTimestamp())
+            : default;
+
+    private void NoteTaken((DateTimeOffset At, long Timestamp) from, int held)
+    {
+        if (from.Timestamp == 0)
+        {
+            return;
+        }
+
+        _taken = (from.At, DateTimeOffset.UtcNow, from.Timestamp);
+        if (held > 0 && QueueTelemetry.OperationDuration.Enabled)
+        {
+            var tags = _tags;
+            tags.Add("messaging.operation.name", "receive");
+            QueueTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(from.Timestamp).TotalSeconds, tags);
+        }
     }
 
     /// <summary>
@@ -359,8 +558,7 @@ public sealed class QueueWorkerService(
         {
             if (_finished.Count > 0)
             {
-                NoteSkipped((await queue.CompleteAndTakeAsync(_finished, take: 0)).Skipped);
-                _finished.Clear();
+                NoteSkipped((await StoreAndTakeAsync(take: 0)).Skipped);
             }
 
             int returned = await queue.ReturnInFlightAsync();
@@ -371,6 +569,13 @@ public sealed class QueueWorkerService(
 
             await queue.UnregisterAsync();
         }, cts.Token, "leave the queue");
+        foreach (var (span, _) in _pending)
+        {
+            // Not stored: a live worker recovers the entry and its next attempt joins the same trace.
+            QueueTelemetry.Fail(span, "not_stored", "the worker stopped before storing the result");
+            span?.Dispose();
+        }
+
         if (!done)
         {
             log.LogWarning("Could not reach Redis while stopping; a live worker recovers this worker's in-flight task once its heartbeat expires");

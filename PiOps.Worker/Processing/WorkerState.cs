@@ -10,6 +10,8 @@ public sealed class WorkerState(string id, string host, TimeProvider time)
     private long _done;
     private volatile CurrentTask? _current;
     private volatile string _phase = "starting";
+    private int _held;
+    private double _rate;
 
     public string Id { get; } = id;
 
@@ -22,6 +24,20 @@ public sealed class WorkerState(string id, string host, TimeProvider time)
     public long Failed => Interlocked.Read(ref _failed);
 
     public string Phase { get => _phase; set => _phase = value; }
+
+    /// <summary>Entries in this worker's in-flight list after its last round trip.</summary>
+    public int Held { get => Volatile.Read(ref _held); set => Volatile.Write(ref _held, value); }
+
+    /// <summary>Leibniz terms per second of the last task that ran for at least a millisecond.</summary>
+    public double IterationsPerSecond => Volatile.Read(ref _rate);
+
+    public void Computed(long iterations, TimeSpan elapsed)
+    {
+        if (elapsed >= TimeSpan.FromMilliseconds(1))
+        {
+            Volatile.Write(ref _rate, iterations / elapsed.TotalSeconds);
+        }
+    }
 
     public void Started(TaskEnvelope task)
     {

@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "cancel" => await CancelBenchmark.RunAsync(args.Skip(1).ToArray()),
     "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
     "throughput" => await ThroughputBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "tracing" => await TracingBenchmark.RunAsync(args.Skip(1).ToArray()),
     "kills" => await ResilienceBenchmarks.KillsAsync(args.Skip(1).ToArray()),
     "redis-restart" => await ResilienceBenchmarks.RedisRestartAsync(args.Skip(1).ToArray()),
     "scale-down" => await ResilienceBenchmarks.ScaleDownAsync(args.Skip(1).ToArray()),
@@ -20,6 +21,6 @@ return args.FirstOrDefault() switch
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, kills, redis-restart, scale-down, producers, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, tracing, kills, redis-restart, scale-down, producers, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
     return 2;
 }

@@ -63,6 +63,18 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.queue.maxAttempts | quote }}
 {{- end -}}
 
+{{/* OpenTelemetry's standard variables, when an OTLP endpoint is given (docs/observability.md); nothing otherwise. */}}
+{{- define "piops.otelEnv" -}}
+{{- with .root.Values.observability.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $.root.Values.observability.otlpProtocol | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ $.service | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "piops.podSecurity" -}}
 runAsNonRoot: true
 runAsUser: 1654

@@ -14,6 +14,7 @@ containers:
     {{- end }}
     env:
       {{- include "piops.redisEnv" $root | nindent 6 }}
+      {{- include "piops.otelEnv" (dict "root" $root "service" "piops-worker") | nindent 6 }}
       {{- with .env }}
       {{- toYaml . | nindent 6 }}
       {{- end }}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text;
+using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
+using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.Observability;
+
+/// <summary>
+/// OpenTelemetry end to end: the dashboard in this process and real worker processes send OTLP to a receiver in this
+/// process; the facts read the traces, metrics and log records it got.
+/// </summary>
+public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private readonly string _queue = TestRedisServer.NewQueueName();
+    private OtlpReceiver _otlp = default!;
+    private readonly List<WorkerProcess> _workers = [];
+
+    public async Task InitializeAsync() => _otlp = await OtlpReceiver.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var w in _workers)
+        {
+            await w.DisposeAsync();
+        }
+
+        await _otlp.DisposeAsync();
+    }
+
+    private WorkerProcess StartWorker(string service, params (string Key, string Value)[] extra)
+    {
+        var env = WorkerProcess.Env(server, _queue, extra);
+        foreach (var (k, v) in _otlp.Environment(service))
+        {
+            env[k] = v;
+        }
+
+        var worker = WorkerProcess.Start(env);
+        _workers.Add(worker);
+        return worker;
+    }
+
+    [Fact]
+    public async Task Enqueue_ThroughApi_OneTraceHoldsTheRequestTheProducerAndTheWorker_WithMetricsAndLogs()
+    {
+        var settings = _otlp.Environment("piops-dashboard-test");
+        await using var app = await DashboardApp.StartAsync(server, _queue, settings);
+        using var http = app.CreateClient();
+        int metricsPort = FreePort.Next();
+        var worker = StartWorker("piops-worker-test", ("METRICS_PORT", metricsPort.ToString()), ("METRICS_HOST", "127.0.0.1"));
+        await worker.WaitForLineAsync(l => l.StartsWith("starting"), Bound, "the worker starts");
+
+        var response = await http.PostAsync("/api/tasks",
+            new StringContent("""{"iterations": 2000000, "count": 1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, "not a number");
+
+        // The worker's process span ends when the result is stored, and is exported within a batch delay.
+        OtlpSpan? process = null;
+        await Eventually.WaitAsync(() => (process = _otlp.Spans.FirstOrDefault(s => s.Name == "process " + _queue
+                && s.Attributes.GetValueOrDefault("piops.task.iterations") is 2_000_000L)) is not null,
+            Bound, () => $"the worker's process span\nspans: {string.Join("\n", _otlp.Spans)}\n{worker.Output}");
+        string trace = process!.TraceId;
+        var send = Assert.Single(_otlp.Spans, s => s.Name == "send " + _queue && s.TraceId == trace);
+        // The HTTP request's server span is the producer's parent (the test's own HttpClient call may precede it).
+        await Eventually.WaitAsync(() => _otlp.Spans.Any(s => s.SpanId == send.ParentSpanId), Bound,
+            () => $"the request's span\nspans: {string.Join("\n", _otlp.Spans.Where(s => s.TraceId == trace))}");
+        var request = _otlp.Spans.First(s => s.SpanId == send.ParentSpanId);
+        Assert.Equal(2, request.Kind);
+        Assert.Equal("POST /api/tasks", request.Name);
+        Assert.Equal("piops-dashboard-test", send.Service);
+        Assert.Equal(4, send.Kind);
+        Assert.Equal(send.SpanId, process.ParentSpanId);
+        Assert.Equal("piops-worker-test", process.Service);
+        Assert.Equal(5, process.Kind);
+
+        // The worker's steps are children of its process span, and the Redis calls children of those.
+        await Eventually.WaitAsync(() => _otlp.Spans.Any(s => s.TraceId == trace && s.Name.StartsWith("EVALSHA")), Bound,
+            () => $"the settle's Redis call\nspans: {string.Join("\n", _otlp.Spans.Where(s => s.TraceId == trace))}");
+        var inTrace = _otlp.Spans.Where(s => s.TraceId == trace).ToList();
+        foreach (string step in new[] { "receive " + _queue, "compute pi", "settle " + _queue, "HSET" })
+        {
+            Assert.Contains(inTrace, s => s.Name == step && s.ParentSpanId == process.SpanId);
+        }
+
+        var settle = Assert.Single(inTrace, s => s.Name == "settle " + _queue);
+        Assert.Contains(inTrace, s => s.Name == "EVALSHA complete-and-take" && s.ParentSpanId == settle.SpanId && s.Kind == 3);
+
+        // The book's lines as log records of the process span; stdout keeps them exactly.
+        await Eventually.WaitAsync(() => _otlp.Logs.Any(l => l.Body.StartsWith("got task: 2000000") && l.TraceId == trace), Bound,
+            () => $"the 'got task' log record\nlogs: {string.Join("\n", _otlp.Logs.Select(l => $"{l.TraceId} {l.Body}"))}");
+        var got = _otlp.Logs.First(l => l.Body.StartsWith("got task: 2000000") && l.TraceId == trace);
+        Assert.Equal(process.SpanId, got.SpanId);
+        Assert.Contains(_otlp.Logs, l => l.TraceId == trace && l.SpanId == process.SpanId && l.Body.Contains("3.14159"));
+        Assert.Contains(worker.Lines, l => l.StartsWith("got task: 2000000 (id "));
+        Assert.Contains(worker.Lines, l => l.StartsWith("dead-lettered entry: "));
+
+        // Metrics after this known run: one task done, one bad entry failed and dead-lettered, two taken.
+        await Eventually.WaitAsync(() =>
+                Last("piops.tasks.done", "piops-worker-test") == 1 && Last("piops.tasks.dead_lettered", "piops-worker-test") == 1
+                && Last("piops.tasks.failed", "piops-worker-test") == 1 && Last("messaging.client.consumed.messages", "piops-worker-test") == 2
+                && Last("piops.pi.iterations", "piops-worker-test") == 2_000_000
+                && LastCount("messaging.process.duration", "piops-worker-test") == 1
+                && Last("messaging.client.sent.messages", "piops-dashboard-test") == 1
+                && Last("piops.queue.tasks.done", "piops-dashboard-test") == 1 && Last("piops.queue.depth", "piops-dashboard-test") == 0
+                && Last("piops.queue.dead_letters", "piops-dashboard-test") == 1
+                && _otlp.Points.Any(p => p.Name == "piops.pi.rate" && p.Value > 0 && p.Service == "piops-worker-test")
+                && _otlp.Points.Any(p => p.Name == "piops.queue.oldest_age" || p.Name == "piops.queue.in_flight"),
+            Bound, () => "the metrics of the run:\n" + string.Join("\n", _otlp.Points
+                .Where(p => Equals(p.Attributes.GetValueOrDefault("messaging.destination.name"), _queue))
+                .GroupBy(p => (p.Service, p.Name)).Select(g => $"{g.Key.Service} {g.Key.Name} = {g.Last().Value} (count {g.Last().Count})")));
+
+        // The same worker's metrics for Prometheus, on its own port.
+        using var scrape = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string text = await scrape.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+        Assert.Contains("piops_tasks_done_total{", text);
+        Assert.Contains($"messaging_destination_name=\"{_queue}\"", text);
+        Assert.Contains("messaging_process_duration_seconds_count", text);
+    }
+
+    [Fact]
+    public async Task RecoveredTask_SecondAttemptAndRecovery_JoinTheFirstAttemptsTrace()
+    {
+        // A trace made up here stands for the producer's; a task of about 3 s (more on a busy machine) to kill a worker in.
+        string trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        string producerSpan = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 8));
+        var task = new TaskEnvelope("t-traced", 10_000_000_000, DateTimeOffset.UtcNow, 1, $"00-{trace}-{producerSpan}-01");
+        await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, QueueJson.Serialize(task));
+
+        var first = StartWorker("piops-worker-first");
+        await first.WaitForLineAsync(l => l.StartsWith("got task: 10000000000 (id t-traced, attempt 1)"), Bound, "the first worker takes the task");
+        first.KillHard();
+        await first.WaitForExitAsync(Bound);
+        var second = StartWorker("piops-worker-second");
+        await second.WaitForLineAsync(l => l.StartsWith("recovered 1 task(s)"), Bound, "the second worker recovers the task");
+
+        await Eventually.WaitAsync(() => _otlp.Spans.Any(s => s.TraceId == trace && s.Name == "process " + _queue
+                && s.Attributes.GetValueOrDefault("piops.task.attempt") is 2L),
+            TimeSpan.FromSeconds(120), () => $"the second attempt's span\nspans: {string.Join("\n", _otlp.Spans.Where(s => s.TraceId == trace))}\n{second.Output}");
+        var inTrace = _otlp.Spans.Where(s => s.TraceId == trace).ToList();
+        var recover = Assert.Single(inTrace, s => s.Name == "recover " + _queue);
+        Assert.Equal(producerSpan, recover.ParentSpanId);
+        Assert.Equal("piops-worker-second", recover.Service);
+        Assert.Equal("requeued", recover.Attributes["piops.recovery.outcome"]);
+        var attempt2 = Assert.Single(inTrace, s => s.Name == "process " + _queue);
+        Assert.Equal(producerSpan, attempt2.ParentSpanId);
+        Assert.Equal("piops-worker-second", attempt2.Service);
+        Assert.Contains(inTrace, s => s.Name == "compute pi" && s.ParentSpanId == attempt2.SpanId);
+
+        await Eventually.WaitAsync(() => Last("piops.tasks.retried", "piops-worker-second") == 1
+                && Last("piops.tasks.failed", "piops-worker-second") == 1 && Last("piops.tasks.done", "piops-worker-second") == 1,
+            Bound, () => "the second worker's counts: " + string.Join(", ", _otlp.Points.Where(p => p.Service == "piops-worker-second"
+                && p.Name.StartsWith("piops.tasks")).GroupBy(p => p.Name).Select(g => $"{g.Key} = {g.Last().Value}")));
+    }
+
+    /// <summary>The latest value a service exported for a metric of this test's queue, or null.</summary>
+    private double? Last(string name, string service) =>
+        _otlp.Points.LastOrDefault(p => p.Name == name && p.Service == service
+            && Equals(p.Attributes.GetValueOrDefault("messaging.destination.name"), _queue))?.Value;
+
+    private long? LastCount(string name, string service) =>
+        _otlp.Points.LastOrDefault(p => p.Name == name && p.Service == service
+            && Equals(p.Attributes.GetValueOrDefault("messaging.destination.name"), _queue))?.Count;
+}

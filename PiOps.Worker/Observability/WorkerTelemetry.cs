@@ -1,0 +1,100 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using PiOps.Shared.Telemetry;
+using PiOps.Worker.Configuration;
+using PiOps.Worker.Processing;
+
+namespace PiOps.Worker.Observability;
+
+/// <summary>
+/// OpenTelemetry in the worker (docs/observability.md): traces, metrics and logs over OTLP when the standard
+/// OTEL_EXPORTER_OTLP_* variables name an endpoint, Prometheus metrics on METRICS_PORT when set; nothing otherwise,
+/// so the book's worker costs what it did: no listener, no Activity, no measurement.
+/// </summary>
+public static class WorkerTelemetry
+{
+    /// <summary>The logger category of the book's lines sent as OTLP log records; never written to the console twice.</summary>
+    public const string BookCategory = "PiOps.Book";
+
+    /// <summary>True when any of the standard variables names an OTLP endpoint.</summary>
+    public static bool OtlpConfigured(IConfiguration c) =>
+        new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" }.Any(k => !string.IsNullOrWhiteSpace(c[k]))
+        && !string.Equals(c["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
+
+    public static ResourceBuilder Resource(IConfiguration c, string serviceName, string? instanceId) =>
+        ResourceBuilder.CreateDefault().AddService(c["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : serviceName,
+            serviceInstanceId: instanceId, autoGenerateServiceInstanceId: instanceId is null);
+
+    /// <summary>Adds the SDK to the worker's host when OTLP or the metrics port is configured; returns whether it did.</summary>
+    public static bool AddTo(HostApplicationBuilder builder, WorkerOptions o, WorkerState state)
+    {
+        var c = builder.Configuration;
+        bool otlp = OtlpConfigured(c);
+        if (!otlp && o.MetricsPort is null)
+        {
+            return false;
+        }
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(c["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "piops-worker",
+                serviceInstanceId: state.Id))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(QueueTelemetry.Name).AddRuntimeInstrumentation();
+                if (o.MetricsPort is { } port)
+                {
+                    m.AddPrometheusHttpListener(p =>
+                    {
+                        p.Host = o.MetricsHost;
+                        p.Port = port;
+                        p.ScrapeEndpointPath = "/metrics";
+                    });
+                }
+            });
+        RegisterGauges(state, o.Queue.QueueName);
+        if (otlp)
+        {
+            otel.WithTracing(t => t.AddSource(QueueTelemetry.Name))
+                .WithLogging(_ => { }, l =>
+                {
+                    l.IncludeFormattedMessage = true;
+                    l.IncludeScopes = false;
+                })
+                .UseOtlpExporter();
+            // The book's lines go to stdout exactly as before (BookConsole); their OTLP records carry the trace and span.
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(BookCategory, LogLevel.None);
+        }
+
+        return true;
+    }
+
+    /// <summary>Per worker: the entries it holds and its last pi rate. Read only when a reader collects.</summary>
+    private static void RegisterGauges(WorkerState state, string queue)
+    {
+        var tags = QueueTelemetry.QueueTags(queue).ToArray();
+        QueueTelemetry.Meter.CreateObservableGauge("piops.worker.in_flight", () => new Measurement<long>(state.Held, tags),
+            "{task}", "Entries in this worker's in-flight list: running, or taken and waiting their turn.");
+        QueueTelemetry.Meter.CreateObservableGauge("piops.pi.rate", () => new Measurement<double>(state.IterationsPerSecond, tags),
+            "{iteration}/s", "Leibniz terms per second of the last task that ran for at least a millisecond.");
+    }
+
+    /// <summary>
+    /// A tracer for a short command (add-tasks, the CronJob's addwork Job): the producer's span and nothing else.
+    /// Null when OTLP is not configured. Disposing it flushes the spans.
+    /// </summary>
+    public static TracerProvider? CommandTracer(IConfiguration c) =>
+        OtlpConfigured(c)
+            ? Sdk.CreateTracerProviderBuilder().SetResourceBuilder(Resource(c, "piops-worker", null))
+                .AddSource(QueueTelemetry.Name).AddOtlpExporter().Build()
+            : null;
+}
