@@ -24,7 +24,19 @@ public static class ReplicaWait
             return Task.CompletedTask;
         }
 
-        var server = redis.GetServer(route);
+        IServer server;
+        try
+        {
+            server = redis.GetServer(route);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // No primary connected (mid-failover): the write in front of this WAIT fails too, and its error is the one
+            // callers see (AfterAsync); this one only says the write, if it ran, is not acknowledged.
+            return Task.FromException(new ReplicaAcknowledgeException(what, replicas, null, timeout, null,
+                new RedisConnectionException(ConnectionFailureType.UnableToConnect, ex.Message, ex)));
+        }
+
         var reply = server.ExecuteAsync("WAIT", replicas, (long)timeout.TotalMilliseconds);
         return CheckAsync(reply, server.EndPoint, replicas, timeout, what);
     }
@@ -64,7 +76,7 @@ public static class ReplicaWait
 /// A write the primary took but that too few replicas acknowledged in time: not acknowledged, and a failover now
 /// could lose it (or it may survive; no one can say).
 /// </summary>
-public sealed class ReplicaAcknowledgeException(string what, int wanted, long? got, TimeSpan timeout, System.Net.EndPoint endpoint, Exception? inner)
+public sealed class ReplicaAcknowledgeException(string what, int wanted, long? got, TimeSpan timeout, System.Net.EndPoint? endpoint, Exception? inner)
     : RedisException(Describe(what, wanted, got, timeout, endpoint, inner), inner!)
 {
     public int Wanted { get; } = wanted;
@@ -72,14 +84,15 @@ public sealed class ReplicaAcknowledgeException(string what, int wanted, long? g
     /// <summary>Replicas that acknowledged, or null when WAIT itself got no answer.</summary>
     public long? Acknowledged { get; } = got;
 
-    private static string Describe(string what, int wanted, long? got, TimeSpan timeout, System.Net.EndPoint endpoint, Exception? inner)
+    private static string Describe(string what, int wanted, long? got, TimeSpan timeout, System.Net.EndPoint? endpoint, Exception? inner)
     {
         var c = CultureInfo.InvariantCulture;
-        string where = endpoint.ToString()?.Replace("Unspecified/", "") ?? "Redis";
         string answered = got is { } n
             ? $"only {n.ToString(c)} of {wanted.ToString(c)} replica(s) acknowledged it within {timeout.TotalMilliseconds.ToString("0", c)} ms"
             : $"the wait for {wanted.ToString(c)} replica(s) got no answer ({inner?.Message.Split('\n')[0]})";
-        return $"The primary at {where} has {what}, but {answered} (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS): it is not " +
-               "acknowledged, and a failover now could lose it.";
+        string head = endpoint is null
+            ? $"No primary was connected to wait for {wanted.ToString(c)} replica(s) to have {what} ({inner?.Message.Split('\n')[0]})"
+            : $"The primary at {endpoint.ToString()?.Replace("Unspecified/", "")} has {what}, but {answered}";
+        return head + " (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS): it is not acknowledged, and a failover now could lose it.";
     }
 }
