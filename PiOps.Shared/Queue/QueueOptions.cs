@@ -29,6 +29,18 @@ public sealed class QueueOptions
     /// <summary>Format PiOps producers write: envelopes carry an id and attempts; plain integers are what the book's own worker reads.</summary>
     public EntryFormat ProducerFormat { get; set; } = EntryFormat.Envelope;
 
+    /// <summary>
+    /// REDIS_WAIT_REPLICAS: an enqueue, and a worker's stored results, count as done only once this many replicas
+    /// have them (Redis WAIT). 0, the default, acknowledges what the primary has, as before.
+    /// </summary>
+    public int WaitReplicas { get; set; }
+
+    /// <summary>REDIS_WAIT_TIMEOUT_MS: how long WAIT may take before the write is reported as not acknowledged.</summary>
+    public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest replica wait allowed: a second under the client's command timeout.</summary>
+    public const int MaxWaitTimeoutMs = 4000;
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(QueueName) || QueueName.Length > 200)
@@ -64,6 +76,18 @@ public sealed class QueueOptions
         if (ResultsToKeep is < 1 or > 1_000_000)
         {
             yield return $"Results to keep must be from 1 to 1,000,000 (got {ResultsToKeep}).";
+        }
+
+        if (WaitReplicas is < 0 or > 100)
+        {
+            yield return $"Replicas to wait for (REDIS_WAIT_REPLICAS) must be from 0 to 100 (got {WaitReplicas}).";
+        }
+
+        // WAIT holds the connection it runs on: it must end well inside the client's 5 s command timeout.
+        if (WaitTimeout < TimeSpan.FromMilliseconds(10) || WaitTimeout > TimeSpan.FromMilliseconds(MaxWaitTimeoutMs))
+        {
+            yield return $"The replica wait (REDIS_WAIT_TIMEOUT_MS) must be from 10 to {MaxWaitTimeoutMs} ms, under the 5 s " +
+                         $"command timeout (got {WaitTimeout.TotalMilliseconds:0} ms).";
         }
 
         if (StatusTtl < TimeSpan.FromMinutes(1))

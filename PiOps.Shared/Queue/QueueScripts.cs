@@ -11,8 +11,8 @@ internal static class QueueScripts
     /// An entry no longer in flight was stored by an earlier try of this same call (its reply lost in an outage) or
     /// recovered for another attempt: then nothing is stored or counted, and it returns 0. An empty entry means a task
     /// that never was in the queue (an Indexed Job's): always stored.
-    /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel,
-    /// then the status hash's field/value pairs.
+    /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel
+    /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs.
     /// </summary>
     public const string Complete = """
         local removed = 1
@@ -23,7 +23,7 @@ internal static class QueueScripts
         for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
         redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
         redis.call('HINCRBY', KEYS[4], 'done', 1)
-        redis.call('PUBLISH', ARGV[5], ARGV[2])
+        if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[2]) end
         return removed
         """;
 
@@ -36,9 +36,11 @@ internal static class QueueScripts
     /// this call stored it and its reply was lost (a Redis stall longer than the client's timeout), or the entry was
     /// recovered for another attempt, which will store it.
     /// KEYS: inflight, results, stats, queue, paused, then one status key per result.
-    /// ARGV: results to keep, status TTL s, channel, result count, entries to take, then per result: raw entry,
-    /// result JSON, number of status fields F, then F field/value pairs.
-    /// Returns 'ok' or 'paused', the number of results skipped, then the in-flight entries in the order they were taken.
+    /// ARGV: results to keep, status TTL s, channel (empty: publish nothing, the caller publishes once replicas
+    /// acknowledged the store), result count, entries to take, then per result: raw entry, result JSON, number of status
+    /// fields F, then F field/value pairs.
+    /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' skipped), then the in-flight entries in the
+    /// order they were taken.
     /// </summary>
     public const string CompleteAndTake = """
         local unpack = unpack or table.unpack
@@ -46,14 +48,18 @@ internal static class QueueScripts
         local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
         local a = 6
         local stored = 0
+        local flags = {}
         for i = 1, n do
           local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
           if redis.call('LREM', KEYS[1], 1, raw) == 1 then
             redis.call('LPUSH', KEYS[2], json)
             redis.call('HSET', KEYS[5 + i], unpack(ARGV, a + 3, a + 2 + 2 * f))
             redis.call('EXPIRE', KEYS[5 + i], ttl)
-            redis.call('PUBLISH', channel, json)
+            if channel ~= '' then redis.call('PUBLISH', channel, json) end
             stored = stored + 1
+            flags[i] = '1'
+          else
+            flags[i] = '0'
           end
           a = a + 3 + 2 * f
         end
@@ -70,7 +76,7 @@ internal static class QueueScripts
           end
         end
         local held = redis.call('LRANGE', KEYS[1], 0, -1)
-        table.insert(held, 1, tostring(n - stored))
+        table.insert(held, 1, table.concat(flags))
         table.insert(held, 1, state)
         return held
         """;

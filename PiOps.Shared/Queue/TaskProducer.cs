@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using PiOps.Shared.Redis;
 using PiOps.Shared.Telemetry;
 using StackExchange.Redis;
 
@@ -79,7 +80,12 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                 _ = tx.HashSetAsync(batchKey, [new("enqueuedAt", enqueuedAt), new("count", count), new("iterations", uniform ? first : "mixed")]);
                 _ = tx.KeyExpireAsync(batchKey, options.StatusTtl);
                 _ = tx.HashIncrementAsync(_keys.Stats, "enqueued", count);
-                inFlight.Enqueue((tx.ExecuteAsync(), start, count, buffer));
+                var exec = tx.ExecuteAsync();
+                // With REDIS_WAIT_REPLICAS, a batch is acknowledged only once that many replicas have it: the WAIT goes
+                // right behind the EXEC, on the same connection, so it covers it.
+                var acknowledged = ReplicaWait.AcknowledgeAsync(redis, _keys.Queue, options.WaitReplicas, options.WaitTimeout,
+                    $"a batch of {count} task(s) on {options.QueueName}");
+                inFlight.Enqueue((ReplicaWait.AfterAsync(exec, acknowledged), start, count, buffer));
                 // Keep a few batches on the wire: pipelining without letting an unbounded backlog build up.
                 while (inFlight.Count >= 16)
                 {
@@ -118,9 +124,9 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                     await b.Tx;
                     landed.Add((b.Start, b.Count));
                 }
-                catch (Exception e) when (e is RedisTimeoutException or TimeoutException)
+                catch (Exception e) when (e is RedisTimeoutException or TimeoutException or ReplicaAcknowledgeException)
                 {
-                    unconfirmed += b.Count;
+                    unconfirmed += b.Count; // late, or on the primary without enough replicas: it may stay or be lost
                 }
                 catch (Exception e) when (e is RedisException)
                 {
@@ -232,12 +238,21 @@ public sealed class EnqueueIncompleteException(int total, IReadOnlyList<string> 
         var c = CultureInfo.InvariantCulture;
         string which = enqueued.Count == 0 || enqueued[0].Length == 0 ? ""
             : enqueued.Count == 1 ? $" (id {enqueued[0]})" : $" (first id {enqueued[0]}, last id {enqueued[^1]})";
-        string cause = inner is OperationCanceledException ? "The enqueue was cancelled part-way" : "Redis failed part-way through the enqueue";
+        string cause = inner switch
+        {
+            OperationCanceledException => "The enqueue was cancelled part-way",
+            ReplicaAcknowledgeException => "Too few replicas acknowledged the enqueue",
+            _ => "Redis failed part-way through the enqueue",
+        };
+        string maybe = inner is ReplicaAcknowledgeException
+            ? "were stored by the primary but not acknowledged by enough replicas, and may be lost in a failover"
+            : "were sent but not confirmed, and may have landed if Redis answered late";
         return $"{cause}: {enqueued.Count.ToString("N0", c)} of {total.ToString("N0", c)} task(s) were enqueued{which}" +
-               (unconfirmed > 0 ? $"; {unconfirmed.ToString("N0", c)} more were sent but not confirmed, and may have landed if Redis answered late" : "") +
+               (unconfirmed > 0 ? $"; {unconfirmed.ToString("N0", c)} more {maybe}" : "") +
                $"; the other {(total - enqueued.Count - unconfirmed).ToString("N0", c)} were not enqueued" + inner switch
                {
                    OperationCanceledException => ".",
+                   ReplicaAcknowledgeException r => $". {r.Message}",
                    TimeoutException => " (Redis did not reply in time).",
                    RedisConnectionException => " (the connection to Redis failed).",
                    _ => $" ({inner.GetType().Name}).",

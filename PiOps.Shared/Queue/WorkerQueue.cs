@@ -1,4 +1,5 @@
 using System.Globalization;
+using PiOps.Shared.Redis;
 using PiOps.Shared.Telemetry;
 using StackExchange.Redis;
 
@@ -13,6 +14,20 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
 {
     private readonly QueueKeys _keys = new(options.QueueName);
     private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>With REDIS_WAIT_REPLICAS the completions are published by this class, once replicas have the results.</summary>
+    private bool PublishAfterWait => options.WaitReplicas > 0;
+
+    /// <summary>Results stored on the primary whose replica acknowledgement is still owed: published once it comes.</summary>
+    private readonly List<string> _unacknowledged = [];
+
+    /// <summary>
+    /// WAIT sent right behind a store (on the same connection, so it covers it); a no-op unless REDIS_WAIT_REPLICAS is set.
+    /// Throws <see cref="ReplicaAcknowledgeException"/>, a transient fault: the caller retries the step, and a retried
+    /// store finds its entries gone from the in-flight list (stored already) unless a failover lost them (stored again).
+    /// </summary>
+    private Task AcknowledgeAsync(string what) =>
+        ReplicaWait.AcknowledgeAsync(redis, _keys.Queue, options.WaitReplicas, options.WaitTimeout, what);
 
     public string WorkerId { get; } = workerId;
 
@@ -43,7 +58,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         string json = QueueJson.Serialize(result);
         var args = new List<RedisValue>
         {
-            raw, json, options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, _keys.Completions.ToString(),
+            raw, json, options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, PublishAfterWait ? "" : _keys.Completions.ToString(),
         };
         foreach (var e in TaskStatusRecord.Done(result))
         {
@@ -51,8 +66,17 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             args.Add(e.Value);
         }
 
-        return (long)await Db.ScriptEvaluateAsync(QueueScripts.Complete,
-            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]) == 1;
+        var stored = Db.ScriptEvaluateAsync(QueueScripts.Complete,
+            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]);
+        var acknowledged = AcknowledgeAsync($"the result of task {result.Id}");
+        bool done = (long)await stored == 1;
+        await acknowledged;
+        if (done && PublishAfterWait)
+        {
+            await Db.PublishAsync(_keys.Completions, json);
+        }
+
+        return done;
     }
 
     /// <summary>
@@ -71,7 +95,8 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         keys[4] = _keys.Paused;
         var args = new List<RedisValue>(5 + finished.Count * 21)
         {
-            options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, _keys.Completions.ToString(), finished.Count, take,
+            options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, PublishAfterWait ? "" : _keys.Completions.ToString(),
+            finished.Count, take,
         };
         for (int i = 0; i < finished.Count; i++)
         {
@@ -89,14 +114,48 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         }
 
         using var span = QueueTelemetry.StartRedis("EVALSHA", "complete-and-take");
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]))!;
+        var step = Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]);
+        var acknowledged = finished.Count == 0 && _unacknowledged.Count == 0
+            ? Task.CompletedTask
+            : AcknowledgeAsync($"{finished.Count} result(s) of worker {WorkerId}");
+        var reply = (RedisResult[])(await step)!;
         var held = new string[reply.Length - 2];
         for (int i = 2; i < reply.Length; i++)
         {
             held[i - 2] = (string)reply[i]!;
         }
 
-        return new TakeResult((string?)reply[0] == "paused", held, int.Parse((string)reply[1]!, CultureInfo.InvariantCulture));
+        string stored = (string?)reply[1] ?? "";
+        if (PublishAfterWait)
+        {
+            for (int i = 0; i < stored.Length && i < finished.Count; i++)
+            {
+                // A retry after a failed WAIT finds these stored ('0'), unless a failover lost them ('1' again).
+                if (stored[i] == '1' && QueueJson.Serialize(finished[i].Result) is var json && !_unacknowledged.Contains(json))
+                {
+                    _unacknowledged.Add(json);
+                }
+            }
+        }
+
+        // Dying (or failing over) before the replicas acknowledge: the results may be lost with the primary, and then
+        // their entries are back in our in-flight list, so they run again. Nothing has been told about them yet.
+        await acknowledged;
+        await PublishAcknowledgedAsync();
+        return new TakeResult((string?)reply[0] == "paused", held, stored.Count(c => c == '0'));
+    }
+
+    /// <summary>Publishes the completions of results the replicas now have (at least once: a failover may repeat one).</summary>
+    private async Task PublishAcknowledgedAsync()
+    {
+        if (_unacknowledged.Count == 0)
+        {
+            return;
+        }
+
+        var db = Db;
+        await Task.WhenAll(_unacknowledged.Select(json => db.PublishAsync(_keys.Completions, json)));
+        _unacknowledged.Clear();
     }
 
     /// <summary>Puts entries this worker took but will not start back at the head of the queue, in order, unchanged.</summary>
@@ -122,8 +181,12 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         }
 
         using var span = QueueTelemetry.StartRedis("EVALSHA", "dead-letter");
-        return (long)await Db.ScriptEvaluateAsync(QueueScripts.DeadLetter,
-            [_keys.InFlight(WorkerId), _keys.DeadLetters, _keys.Stats, _keys.TaskStatus(letter.TaskId ?? "-")], [.. args]) == 1;
+        var moved = Db.ScriptEvaluateAsync(QueueScripts.DeadLetter,
+            [_keys.InFlight(WorkerId), _keys.DeadLetters, _keys.Stats, _keys.TaskStatus(letter.TaskId ?? "-")], [.. args]);
+        var acknowledged = AcknowledgeAsync("a dead letter");
+        bool done = (long)await moved == 1;
+        await acknowledged;
+        return done;
     }
 
     /// <summary>Marks a task as being worked on. Best effort: losing this write loses no task.</summary>
@@ -141,8 +204,16 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
     }
 
     /// <summary>Puts every in-flight entry back at the head of the queue unchanged: used when shutting down.</summary>
-    public async Task<int> ReturnInFlightAsync() =>
-        (int)await Db.ScriptEvaluateAsync(QueueScripts.ReturnInFlight, [_keys.InFlight(WorkerId), _keys.Queue]);
+    /// <remarks>The worker unregisters next, so the replicas must have the returned entries first: lost in a failover, they would
+    /// reappear in the in-flight list of a worker no one looks for.</remarks>
+    public async Task<int> ReturnInFlightAsync()
+    {
+        var returned = Db.ScriptEvaluateAsync(QueueScripts.ReturnInFlight, [_keys.InFlight(WorkerId), _keys.Queue]);
+        var acknowledged = AcknowledgeAsync("the entries given back at shutdown");
+        int n = (int)await returned;
+        await acknowledged;
+        return n;
+    }
 
     /// <summary>
     /// Refreshes the heartbeat with its expiry, then registers the id. In that order, so a registered worker

@@ -49,7 +49,8 @@ public sealed class WorkerProcess : IAsyncDisposable
         // A clean environment for the worker's own variables: nothing leaks in from the test runner.
         foreach (var name in new[] { "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "QUEUE_NAME", "COMPLETE_WHEN_EMPTY",
                      "POP_TIMEOUT_SECONDS", "LIVENESS_FILE", "JOB_COMPLETION_INDEX", "TASKS", "TASKS_FILE",
-                     "SHUTDOWN_TIMEOUT_SECONDS", "HEARTBEAT_TTL_SECONDS", "MAX_ITERATIONS", "MAX_ATTEMPTS" })
+                     "SHUTDOWN_TIMEOUT_SECONDS", "HEARTBEAT_TTL_SECONDS", "MAX_ITERATIONS", "MAX_ATTEMPTS",
+                     "REDIS_SENTINELS", "REDIS_SENTINEL_SERVICE", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT_MS" })
         {
             psi.Environment.Remove(name);
         }

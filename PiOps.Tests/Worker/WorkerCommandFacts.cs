@@ -14,7 +14,7 @@ public class WorkerCommandFacts
         await using var worker = WorkerProcess.Start(new Dictionary<string, string?>());
 
         Assert.Equal(1, await worker.WaitForExitAsync(Wait));
-        Assert.Equal(["error: REDIS_HOST is not set: set REDIS_HOST (or Redis:ConnectionString)."], worker.ErrorLines);
+        Assert.Equal(["error: REDIS_HOST is not set: set REDIS_HOST, or REDIS_SENTINELS and REDIS_SENTINEL_SERVICE (or Redis:ConnectionString)."], worker.ErrorLines);
     }
 
     [Fact]

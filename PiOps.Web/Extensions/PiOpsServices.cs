@@ -122,7 +122,7 @@ public static class PiOpsServices
         return builder;
     }
 
-    /// <summary>REDIS_HOST, REDIS_PORT and REDIS_PASSWORD, as the book's workers use them, also configure the dashboard.</summary>
+    /// <summary>REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and the REDIS_SENTINEL* variables, as the workers use them, also configure the dashboard.</summary>
     private static void MapBookVariables(RedisSettings s, IConfiguration c)
     {
         if (!string.IsNullOrWhiteSpace(c["REDIS_HOST"]))
@@ -138,6 +138,17 @@ public static class PiOpsServices
         if (!string.IsNullOrWhiteSpace(c["REDIS_PASSWORD"]))
         {
             s.Password = c["REDIS_PASSWORD"];
+        }
+
+        // The Sentinel variables of the workers too (docs/high-availability.md).
+        if (!string.IsNullOrWhiteSpace(c["REDIS_SENTINELS"]))
+        {
+            s.Sentinels = c["REDIS_SENTINELS"];
+        }
+
+        if (!string.IsNullOrWhiteSpace(c["REDIS_SENTINEL_SERVICE"]))
+        {
+            s.SentinelService = c["REDIS_SENTINEL_SERVICE"];
         }
     }
 

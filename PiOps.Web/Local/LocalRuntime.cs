@@ -383,14 +383,27 @@ public sealed partial class LocalRuntime(
             psi.Environment.Remove(name);
         }
 
-        psi.Environment["REDIS_HOST"] = host;
-        psi.Environment["REDIS_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        var settings = redis.Settings;
+        if (settings.UsesSentinel && string.IsNullOrWhiteSpace(settings.ConnectionString))
+        {
+            // Through the Sentinels, as the dashboard connects: a worker must follow the primary after a failover.
+            psi.Environment["REDIS_SENTINELS"] = settings.Sentinels;
+            psi.Environment["REDIS_SENTINEL_SERVICE"] = settings.SentinelService;
+        }
+        else
+        {
+            psi.Environment["REDIS_HOST"] = host;
+            psi.Environment["REDIS_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (password is not null)
         {
             psi.Environment["REDIS_PASSWORD"] = password;
         }
 
         var q = queue.Value;
+        psi.Environment["REDIS_WAIT_REPLICAS"] = q.WaitReplicas.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["REDIS_WAIT_TIMEOUT_MS"] = ((long)q.WaitTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         psi.Environment["QUEUE_NAME"] = q.QueueName;
         psi.Environment["MAX_ITERATIONS"] = q.MaxIterations.ToString(CultureInfo.InvariantCulture);
         psi.Environment["MAX_ATTEMPTS"] = q.MaxAttempts.ToString(CultureInfo.InvariantCulture);

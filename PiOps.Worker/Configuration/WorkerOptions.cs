@@ -58,6 +58,10 @@ public sealed class WorkerOptions
         o.Redis.Host = c["REDIS_HOST"];
         o.Redis.Password = NullIfEmpty(c["REDIS_PASSWORD"]);
         o.Redis.Port = Int(c, "REDIS_PORT", o.Redis.Port, o.BindingErrors);
+        o.Redis.Sentinels = NullIfEmpty(c["REDIS_SENTINELS"]);
+        o.Redis.SentinelService = NullIfEmpty(c["REDIS_SENTINEL_SERVICE"]);
+        o.Queue.WaitReplicas = Int(c, "REDIS_WAIT_REPLICAS", o.Queue.WaitReplicas, o.BindingErrors);
+        o.Queue.WaitTimeout = TimeSpan.FromMilliseconds(Long(c, "REDIS_WAIT_TIMEOUT_MS", (long)o.Queue.WaitTimeout.TotalMilliseconds, o.BindingErrors));
         o.Queue.QueueName = NullIfEmpty(c["QUEUE_NAME"]) ?? o.Queue.QueueName;
         o.Queue.MaxIterations = Long(c, "MAX_ITERATIONS", o.Queue.MaxIterations, o.BindingErrors);
         o.Queue.MaxAttempts = Int(c, "MAX_ATTEMPTS", o.Queue.MaxAttempts, o.BindingErrors);

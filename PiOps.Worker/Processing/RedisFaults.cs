@@ -7,7 +7,9 @@ public static class RedisFaults
 {
     public static bool IsTransient(Exception ex) => ex switch
     {
-        RedisConnectionException or RedisTimeoutException => true,
+        // Too few replicas acknowledged a store in time: retried like an outage, and the retry is safe (the scripts skip
+        // what is stored already).
+        RedisConnectionException or RedisTimeoutException or PiOps.Shared.Redis.ReplicaAcknowledgeException => true,
         RedisServerException s => s.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
+using PiOps.Tests.Resilience;
+using StackExchange.Redis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PiOps.Tests.HighAvailability;
+
+/// <summary>
+/// A primary with two replicas and three sentinels, real worker processes and a producer all connected through the
+/// sentinels, REDIS_WAIT_REPLICAS=1: the primary is SIGKILLed while tasks are enqueued and run, and every task whose
+/// enqueue was acknowledged must end done on the promoted replica.
+/// </summary>
+[Collection(ResilienceCollection.Name)]
+public sealed class SentinelFailoverFacts(ITestOutputHelper output)
+{
+    private const int Tasks = 3_000;
+    private const int Batch = 50;
+
+    [Fact]
+    public async Task PrimaryKilled_WhileTasksAreEnqueuedAndRun_EveryAcknowledgedTaskIsDone()
+    {
+        var group = new SentinelGroup(replicas: 2, sentinels: 3);
+        var workers = new List<WorkerProcess>();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await group.InitializeAsync();
+            output.WriteLine($"group ready in {clock.Elapsed.TotalSeconds:F1} s: primary {group.InitialPrimaryPort}, sentinels {group.SentinelsSetting}");
+            string queue = TestRedisServer.NewQueueName();
+            var options = new QueueOptions { QueueName = queue, WaitReplicas = 1, WaitTimeout = TimeSpan.FromSeconds(1) };
+            await using var client = await ConnectionMultiplexer.ConnectAsync(group.Settings.ToConfigurationOptions("piops-test"));
+            var keys = new QueueKeys(queue);
+            var env = new Dictionary<string, string?>
+            {
+                ["REDIS_SENTINELS"] = group.SentinelsSetting,
+                ["REDIS_SENTINEL_SERVICE"] = SentinelGroup.Service,
+                ["QUEUE_NAME"] = queue,
+                ["POP_TIMEOUT_SECONDS"] = "1",
+                ["HEARTBEAT_TTL_SECONDS"] = "3",
+                ["REDIS_WAIT_REPLICAS"] = "1",
+                ["REDIS_WAIT_TIMEOUT_MS"] = "1000",
+            };
+            for (int i = 0; i < 3; i++)
+            {
+                workers.Add(WorkerProcess.Start(env));
+            }
+
+            string Outputs() => string.Join("\n=====\n", workers.Select(w => w.Output.Split('\n').TakeLast(30).Aggregate((a, b) => a + "\n" + b)));
+            await Eventually.WaitAsync(async () => (await client.GetDatabase().SetLengthAsync(keys.Workers)) >= 3,
+                TimeSpan.FromSeconds(60), () => $"3 workers registered through the sentinels\n{Outputs()}");
+
+            // The producer: batches of tiny tasks, one after another; an enqueue that fails counts only what it reports
+            // as acknowledged, and is tried again.
+            var producer = new TaskProducer(client, options);
+            var acknowledged = new List<string>();
+            int failures = 0, unconfirmed = 0, calls = 0;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            var cutOff = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var producing = Task.Run(async () =>
+            {
+                while (acknowledged.Count < Tasks && !stop.IsCancellationRequested)
+                {
+                    if (calls == Tasks / 3 / Batch)
+                    {
+                        // A third is in: wait here until the replicas are cut off, so the kill always lands mid-run.
+                        await cutOff.Task.WaitAsync(stop.Token);
+                    }
+
+                    try
+                    {
+                        var ids = await producer.EnqueueAsync(Enumerable.Repeat(1_000L, Batch).ToArray());
+                        lock (acknowledged)
+                        {
+                            acknowledged.AddRange(ids);
+                        }
+                    }
+                    catch (EnqueueIncompleteException ex)
+                    {
+                        lock (acknowledged)
+                        {
+                            acknowledged.AddRange(ex.Enqueued);
+                        }
+
+                        Interlocked.Add(ref unconfirmed, ex.Unconfirmed);
+                        Interlocked.Increment(ref failures);
+                        await Task.Delay(100);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        Interlocked.Increment(ref failures);
+                        await Task.Delay(100);
+                    }
+
+                    Interlocked.Increment(ref calls);
+                }
+            });
+
+            // Once a third is acknowledged, the replicas are cut off (a partition) while the producer and the workers go
+            // on writing to the primary; two enqueue calls later the primary is SIGKILLed and the replicas come back.
+            // What the primary took alone dies with it: only what REDIS_WAIT_REPLICAS made a replica acknowledge may count.
+            await Eventually.WaitAsync(() => Volatile.Read(ref calls) >= Tasks / 3 / Batch || producing.IsCompleted, TimeSpan.FromSeconds(60), "a third of the tasks enqueued");
+            Assert.False(producing.IsCompleted, producing.Exception?.ToString());
+            var stopped = await group.PartitionReplicasAsync();
+            cutOff.SetResult();
+            int before = Volatile.Read(ref calls);
+            await Eventually.WaitAsync(() => Volatile.Read(ref calls) >= before + 2 || producing.IsCompleted, TimeSpan.FromSeconds(20), "two enqueue calls while the replicas are cut off");
+            Assert.False(producing.IsCompleted, producing.Exception?.ToString());
+            int killedPort = await group.KillPrimaryAsync();
+            group.ContinueReplicas(stopped);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: primary {killedPort} killed while cut off from its replicas, after {acknowledged.Count} acknowledged tasks");
+            Assert.True(await Task.WhenAny(producing, Task.Delay(TimeSpan.FromSeconds(90))) == producing,
+                $"enqueue stuck at {acknowledged.Count} after {failures} failures\n{group.Log}");
+            await producing;
+            Assert.True(unconfirmed > 0, "the enqueues made while the replicas were cut off should have been refused acknowledgement");
+
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {acknowledged.Count} acknowledged, {unconfirmed} sent but not acknowledged, {failures} failed enqueue calls");
+            // The sentinel asked may learn of the promotion a moment after the clients did.
+            int newPrimary = 0;
+            await Eventually.WaitAsync(async () => (newPrimary = await group.PrimaryPortAsync()) != killedPort,
+                TimeSpan.FromSeconds(30), () => $"a replica promoted in place of {killedPort}\n{group.Log}");
+
+            var ledger = new TaskLedger(client, queue, acknowledged);
+            var report = await ledger.WaitUntilCompleteAsync(TimeSpan.FromSeconds(90), () => $"{group.Log}\n{Outputs()}");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {report.Describe()}; primary now {newPrimary}");
+
+            // Duplicates (at least once allows them): stores beyond one per task that is done, whether or not its
+            // enqueue was acknowledged.
+            var primary = client.GetServer(keys.Queue);
+            int doneTasks = 0;
+            await foreach (var key in primary.KeysAsync(pattern: queue + ":task:*", pageSize: 1000))
+            {
+                if ((string?)await client.GetDatabase().HashGetAsync(key, "state") == "done")
+                {
+                    doneTasks++;
+                }
+            }
+
+            output.WriteLine($"duplicates: {report.Completions - doneTasks} ({report.Completions} stores of {doneTasks} tasks done, " +
+                             $"{doneTasks - acknowledged.Count} of them enqueued without acknowledgement)");
+            Assert.Empty(report.Missing);
+            Assert.Equal(0, report.DeadLetters);
+            Assert.True(report.Completions >= doneTasks);
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                await w.DisposeAsync();
+            }
+
+            await group.DisposeAsync();
+        }
+    }
+}
