@@ -39,7 +39,7 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = [.. Jobs], CronJobs = [.. CronJobs], Autoscaler = Autoscaler,
     };
 
-    public (string Host, string Port) PodRedis => ("fake-redis", "6379");
+    public PodSettings Pod => PodSettings.Book("fake-redis", "6379", "queue:task");
 
     private readonly PiOps.Web.Utils.Subscribers<WorkloadSnapshot> _subscribers = new();
 

@@ -58,13 +58,12 @@ public sealed partial class LocalRuntime(
     /// What a Job's pods would be given on a cluster, for previews: the book's image, this runtime's Redis and queue, and
     /// the chart's (and the Kubernetes runtime's default) managed label.
     /// </summary>
-    public Kubernetes.PodSettings Pod
+    public PodSettings Pod
     {
         get
         {
             var (host, port, _) = WorkerRedis();
-            var (key, value) = new Kubernetes.KubernetesOptions().ManagedLabelPair;
-            return new Kubernetes.PodSettings("piops-worker:0.1.0", host, port.ToString(CultureInfo.InvariantCulture), queue.Value.QueueName, key, value);
+            return PodSettings.Book(host, port.ToString(CultureInfo.InvariantCulture), queue.Value.QueueName);
         }
     }
 
