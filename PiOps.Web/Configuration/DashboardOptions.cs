@@ -15,7 +15,7 @@ public sealed class DashboardOptions
     /// <summary>How often the shared reader samples Redis; every page renders from that one sample.</summary>
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How much history the charts keep (one point a second).</summary>
+    /// <summary>How much history the charts keep (one point a second): the queue's and the autoscaler's.</summary>
     public TimeSpan History { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How often the dashboard looks for dead workers and recovers their in-flight tasks.</summary>

@@ -22,8 +22,6 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
     /// <summary>The annotation naming the signed-in user who asked for an object.</summary>
     public const string RequestedBy = "piops.io/requested-by";
 
-    private const int HistoryLength = 300;
-
     private readonly ClusterCache _cache;
     private readonly IKubernetes _client;
     private readonly KubernetesTarget _target;
@@ -38,13 +36,14 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
     private readonly IDisposable _queueSubscription;
     private readonly PodDeletionCosts _costs;
     private volatile HashSet<string> _busy = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
-    private readonly Queue<AutoscalerPoint> _history = new();
+    private readonly AutoscalerHistory _history;
     private volatile WorkloadSnapshot _current = WorkloadSnapshot.Empty;
 
     public KubernetesRuntime(ClusterCache cache, IKubernetes client, KubernetesTarget target, IOptions<KubernetesOptions> options,
-        IOptions<QueueOptions> queueOptions, IQueueState queue, TimeProvider time, ILogger<KubernetesRuntime> log)
+        IOptions<QueueOptions> queueOptions, IOptions<Configuration.DashboardOptions> dashboard, IQueueState queue, TimeProvider time,
+        ILogger<KubernetesRuntime> log)
     {
+        _history = new AutoscalerHistory(dashboard.Value.History);
         _cache = cache;
         _client = client;
         _target = target;
@@ -61,12 +60,15 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         _queueSubscription = queue.Subscribe(OnQueueAsync);
     }
 
-    // Heartbeats say which workers are busy (a worker's host is its pod's name): a change re-ranks the pods and
-    // updates their deletion costs; an unchanged set does nothing.
+    // The queue's samples are the autoscaler chart's clock (a point a second, as the local runtime's), so the chart
+    // moves while the cluster is quiet. Heartbeats say which workers are busy (a worker's host is its pod's name): a
+    // change re-ranks the pods and updates their deletion costs. Neither a new point nor a change: nothing to do.
     private Task OnQueueAsync(QueueSnapshot snapshot)
     {
+        var workers = _current.Workers;
+        bool point = _history.Record(_time.GetUtcNow(), workers.Pods.Count, workers.Desired, snapshot.RedisAvailable ? snapshot.Depth : 0);
         var busy = BusyPods(snapshot);
-        if (busy.SetEquals(_busy))
+        if (busy.SetEquals(_busy) && !point)
         {
             return Task.CompletedTask;
         }
@@ -536,20 +538,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         var hpa = WorkersAutoscaler();
         var queue = _queue.Current;
         long depth = queue.RedisAvailable ? queue.Depth : 0;
-        IReadOnlyList<AutoscalerPoint> history;
-        lock (_gate)
-        {
-            if (_history.Count == 0 || now - _history.Last().At >= TimeSpan.FromSeconds(1))
-            {
-                _history.Enqueue(new AutoscalerPoint(now, workers.Pods.Count, workers.Desired, depth));
-                while (_history.Count > HistoryLength)
-                {
-                    _history.Dequeue();
-                }
-            }
-
-            history = [.. _history];
-        }
+        var history = _history.Points;
 
         if (WorkersScaledObject() is { } scaled)
         {

@@ -24,6 +24,7 @@ namespace PiOps.Web.Local;
 public sealed partial class LocalRuntime(
     IOptions<LocalRuntimeOptions> options,
     IOptions<EmbeddedOptions> embedded,
+    IOptions<DashboardOptions> dashboard,
     IOptions<QueueOptions> queue,
     RedisConnection redis,
     IQueueState queueState,
@@ -39,6 +40,7 @@ public sealed partial class LocalRuntime(
     private readonly List<LocalJob> _jobs = [];
     private readonly List<LocalCronJob> _cronJobs = [];
     private readonly LocalAutoscaler _autoscaler = new(AutoscalerSpec.Book);
+    private readonly AutoscalerHistory _history = new(dashboard.Value.History);
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
     private readonly string _templateHash = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..10];
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -467,7 +469,7 @@ public sealed partial class LocalRuntime(
             var a = _autoscaler;
             var autoscaler = new AutoscalerView(a.Spec, "local autoscaler", pods.Count(p => p.Phase != "Terminating"),
                 Math.Max(0, _desired), a.CpuPercent, a.QueueLength, a.LastScaleTime,
-                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History)
+                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, _history.Points)
             {
                 ResourceVersion = a.Version.ToString(CultureInfo.InvariantCulture),
             };
