@@ -9,6 +9,7 @@ using PiOps.Tests.Infrastructure;
 using PiOps.Web.Components.Controls;
 using PiOps.Web.Audit;
 using PiOps.Web.Kubernetes;
+using PiOps.Web.Logs;
 using PiOps.Web.Security;
 using PiOps.Web.Workloads;
 using Xunit;

@@ -91,7 +91,7 @@ public static class PiOpsServices
         else
         {
             services.AddKeyedSingleton<IWorkloadRuntime, NoWorkloadRuntime>(WorkloadBackend);
-            services.AddSingleton<Logs.IPodLogSource, NoWorkloadRuntime>();
+            services.AddSingleton<Logs.IPodLogSource, Logs.NoPodLogSource>();
         }
 
         // Without a cluster there is one backend and nothing to choose (tests and benchmarks may replace the keyed one).

@@ -6,6 +6,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
+using PiOps.Web.Logs;
 using PiOps.Web.Queue;
 using PiOps.Web.Utils;
 using PiOps.Web.Workloads;
@@ -17,7 +18,7 @@ namespace PiOps.Web.Kubernetes;
 /// are the ones kubectl makes, each naming its RBAC rule so a refusal can say what is missing. What an operator's action
 /// checks and refuses before calling is <see cref="WorkloadActions"/>'.
 /// </summary>
-public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, IDisposable
+public sealed class KubernetesRuntime : IWorkloadBackend, IPodLogSource, IDisposable
 {
     /// <summary>The annotation naming the signed-in user who asked for an object.</summary>
     public const string RequestedBy = "piops.io/requested-by";
@@ -265,7 +266,12 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
     /// the dashboard's), and lines at or before it are skipped, so nothing is shown twice or lost whatever the clocks'
     /// skew; a pod that is gone ends it with a sentence.
     /// </summary>
-    public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+    public IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, CancellationToken cancellationToken) =>
+        pod.Namespace is null || pod.Namespace == _target.Namespace
+            ? FollowAsync(pod.Name, tailLines, cancellationToken)
+            : throw new LogStreamException($"Pod {pod.Name} is in namespace {pod.Namespace}, not in {_target.Namespace}, whose pods this runtime reads.");
+
+    private async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         DateTimeOffset? last = null;
@@ -289,10 +295,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
 
         while (!cancellationToken.IsCancellationRequested)
         {
-            var lines = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
-            {
-                FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
-            });
+            var lines = LogChannel.Create();
             var reading = ReadLogAsync(pod, last is null ? tailLines : null, last, lines.Writer, cancellationToken);
             await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
             {
@@ -317,7 +320,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
             string? ended = await reading;
             if (ended is not null)
             {
-                throw new Logs.LogStreamException(ended);
+                throw new LogStreamException(ended);
             }
 
             // The stream ended: the container stopped, the API server closed it, or the connection broke.
@@ -530,7 +533,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
                 ResourceVersion = c.Metadata.ResourceVersion,
             })
             .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
-        return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events));
+        return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events)) { Namespace = _target.Namespace };
     }
 
     private AutoscalerView? Autoscaler(DateTimeOffset now, DeploymentView workers, IReadOnlyList<Corev1Event> events)

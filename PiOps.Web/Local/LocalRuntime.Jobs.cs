@@ -167,7 +167,7 @@ public sealed partial class LocalRuntime
             foreach (var index in toStart)
             {
                 string name = index is { } i ? $"{spec.Name}-{i}-{WorkloadNames.RandomSuffix()}" : $"{spec.Name}-{WorkloadNames.RandomSuffix()}";
-                var pod = new LocalPod(name, _o.LogLinesPerPod, time, JobPodLabels(spec.Name, index));
+                var pod = new LocalPod(name, logs.Value.LinesPerPod, time, JobPodLabels(spec.Name, index));
                 job.Pods.Add((pod, index));
                 job.Events.Normal(now, "SuccessfulCreate", $"Created pod: {name}");
                 TryStart(pod, JobEnvironment(spec, index), JobArgs(spec));

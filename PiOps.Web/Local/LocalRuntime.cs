@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PiOps.Shared.Processes;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
+using PiOps.Web.Logs;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Utils;
@@ -25,12 +26,13 @@ public sealed partial class LocalRuntime(
     IOptions<LocalRuntimeOptions> options,
     IOptions<EmbeddedOptions> embedded,
     IOptions<DashboardOptions> dashboard,
+    IOptions<LogOptions> logs,
     IOptions<QueueOptions> queue,
     RedisConnection redis,
     IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, Logs.IPodLogSource
+    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, IPodLogSource
 {
     public const string DeploymentName = "pi-worker";
 
@@ -99,25 +101,22 @@ public sealed partial class LocalRuntime(
     }
 
     /// <summary>A pod's output: its last lines, then each new one, until cancelled (the tailer closes it when nobody watches).</summary>
-    public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+    public async IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The local runtime has no namespaces: a pod is its name.
         LocalPod? found;
         lock (_gate)
         {
-            found = AllPods.FirstOrDefault(p => p.Name == pod);
+            found = AllPods.FirstOrDefault(p => p.Name == pod.Name);
         }
 
         if (found is null)
         {
-            throw new Logs.LogStreamException($"There is no pod {pod}: it ended and was removed, or the name is wrong.");
+            throw new LogStreamException($"There is no pod {pod.Name}: it ended and was removed, or the name is wrong.");
         }
 
-        // Bounded: a reader that cannot keep up loses the oldest lines, never the dashboard's memory.
-        var channel = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true,
-        });
+        var channel = LogChannel.Create();
         var (tail, subscription) = found.Follow(tailLines, line => channel.Writer.TryWrite(line));
         using (subscription)
         {
@@ -250,7 +249,7 @@ public sealed partial class LocalRuntime(
             var active = _pods.Where(p => p.KillAt is null).ToList();
             for (int i = active.Count; i < _desired; i++)
             {
-                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{WorkloadNames.RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
+                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{WorkloadNames.RandomSuffix()}", logs.Value.LinesPerPod, time, WorkerPodLabels);
                 _pods.Add(pod);
                 TryStart(pod);
             }

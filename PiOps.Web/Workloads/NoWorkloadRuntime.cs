@@ -1,11 +1,8 @@
 namespace PiOps.Web.Workloads;
 
 /// <summary>When no runtime is enabled: workers are started by hand, the queue pages still work.</summary>
-public sealed class NoWorkloadRuntime(Microsoft.Extensions.Options.IOptions<PiOps.Shared.Queue.QueueOptions> queue) : IWorkloadRuntime, Logs.IPodLogSource
+public sealed class NoWorkloadRuntime(Microsoft.Extensions.Options.IOptions<PiOps.Shared.Queue.QueueOptions> queue) : IWorkloadRuntime
 {
-    public IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, CancellationToken cancellationToken) =>
-        throw new Logs.LogStreamException("No workload runtime is enabled, so there are no pods to tail.");
-
     public string Description => "no workload runtime (LocalRuntime:Enabled is off): start workers by hand";
 
     public bool IsLocal => false;

@@ -78,6 +78,9 @@ public sealed record WorkloadSnapshot(
     IReadOnlyList<CronJobView> CronJobs,
     AutoscalerView? Autoscaler)
 {
+    /// <summary>The namespace these objects are in (a pod's log is addressed by it); null on the local runtime.</summary>
+    public string? Namespace { get; init; }
+
     public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []), [], [], null);
 }
 
@@ -147,5 +150,3 @@ public sealed record ObjectEvent(DateTimeOffset At, string Type, string Reason, 
     /// <summary>How many of the events shown are Warnings: the badge on a row.</summary>
     public static int WarningsIn(IReadOnlyList<ObjectEvent> events) => events.Count(e => e.IsWarning);
 }
-
-public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
