@@ -55,7 +55,7 @@ internal static class LogsBenchmark
         };
         await using var app = await DashboardApp.StartAsync(redis, TestRedisServer.NewQueueName(), services: s =>
         {
-            s.AddKeyedSingleton<IWorkloadRuntime>(PiOpsServices.WorkloadBackend, runtime);
+            s.AddKeyedSingleton<IWorkloadRuntime>(WorkloadServices.WorkloadBackend, runtime);
             s.AddSingleton<IPodLogSource>(new RateSource(perPod));
         });
         var page = await browser.NewPageAsync();
