@@ -69,7 +69,7 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
     public Task<string> CreateJobFromYamlAsync(string yaml)
     {
         var job = JobYaml.Parse(yaml);
-        Created.Add(PiOps.Web.Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec));
+        Created.Add(Manifests.ToJobSpec(job.Metadata.Name, job.Spec));
         return Task.FromResult(job.Metadata.Name);
     }
 

@@ -13,7 +13,8 @@ namespace PiOps.Web.Hubs;
 /// workers Deployment or a Job, from the same shared streams as the Logs page, in the default namespace or, with
 /// <see cref="StreamLogsIn"/>, in another one the dashboard operates.
 /// </summary>
-public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Workloads.WorkloadSelection selection, Logs.LogTailer tailer) : Hub
+public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Workloads.WorkloadSelection selection, Logs.LogTailer tailer)
+    : Hub, Security.ISessionCheckedHub
 {
     public const string Path = "/hubs/queue";
 

@@ -1,12 +1,11 @@
 using System.Globalization;
 using k8s;
 using k8s.Models;
-using PiOps.Web.Workloads;
 
-namespace PiOps.Web.Kubernetes;
+namespace PiOps.Web.Workloads;
 
 /// <summary>
-/// The workload model as Kubernetes objects and back: JobSpec ⇄ batch/v1 Job, CronJobSpec ⇄ batch/v1 CronJob,
+/// The workload model as Kubernetes objects and back, for both runtimes (the local one runs the same objects): JobSpec ⇄ batch/v1 Job, CronJobSpec ⇄ batch/v1 CronJob,
 /// AutoscalerSpec ⇄ autoscaling/v2 HPA. The Jobs page's YAML preview is <see cref="Job"/> serialized, so what is shown
 /// is what is created, and so is the CronJobs page's (<see cref="CronJob"/>).
 /// </summary>

@@ -1,5 +1,4 @@
 using k8s.Models;
-using PiOps.Web.Kubernetes;
 
 namespace PiOps.Web.Workloads;
 

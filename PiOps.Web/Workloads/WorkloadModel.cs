@@ -22,10 +22,10 @@ public interface IWorkloadRuntime
     PodSettings Pod { get; }
 
     /// <summary>The Job this runtime would create for <paramref name="spec"/>, as YAML (the Jobs page's preview).</summary>
-    string JobManifest(JobSpec spec) => JobYaml.Render(Kubernetes.Manifests.Job(spec, Pod));
+    string JobManifest(JobSpec spec) => JobYaml.Render(Manifests.Job(spec, Pod));
 
     /// <summary>The CronJob this runtime would create for <paramref name="spec"/>, as YAML (the CronJobs page's preview).</summary>
-    string CronJobManifest(CronJobSpec spec) => CronJobYaml.Render(Kubernetes.Manifests.CronJob(spec, Pod));
+    string CronJobManifest(CronJobSpec spec) => CronJobYaml.Render(Manifests.CronJob(spec, Pod));
 
     /// <summary>Called after every change. Dispose to stop. Handlers must return quickly.</summary>
     IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
