@@ -10,7 +10,7 @@ public sealed record OperatedNamespace(string Name, ClusterCache Cache, Kubernet
 /// <summary>
 /// Every namespace the dashboard operates (Kubernetes:Namespace, and Kubernetes:Namespaces when listed), each with
 /// its own <see cref="ClusterCache"/> and <see cref="KubernetesRuntime"/>, made once at start. The API load is six
-/// lists and watches per namespace, whatever the number of open pages; pages choose between the runtimes through
+/// lists and watches per namespace (seven with KEDA's ScaledObjects), whatever the number of open pages; pages choose between the runtimes through
 /// their <see cref="WorkloadSelection"/>.
 /// </summary>
 public sealed class KubernetesNamespaces : IWorkloadBackends, IPodLogSource, IHostedService, IDisposable

@@ -40,7 +40,7 @@ public sealed partial class KubernetesOptions
     /// </summary>
     public List<string?> Namespaces { get; set; } = [];
 
-    /// <summary>Each namespace holds six lists and watches open: this bounds the API load.</summary>
+    /// <summary>Each namespace holds six lists and watches open (seven with KEDA's ScaledObjects): this bounds the API load.</summary>
     public const int MaxNamespaces = 10;
 
     /// <summary>The workers Deployment (the chart names it pi-worker by default).</summary>
@@ -181,7 +181,7 @@ public sealed partial class KubernetesOptions
 
         if (Namespaces.Count > MaxNamespaces)
         {
-            yield return $"Kubernetes:Namespaces lists {Namespaces.Count} namespaces; at most {MaxNamespaces} are operated at once (each one keeps six watches open).";
+            yield return $"Kubernetes:Namespaces lists {Namespaces.Count} namespaces; at most {MaxNamespaces} are operated at once (each one keeps six watches open, seven with KEDA).";
         }
 
         if (Namespaces.Count > 0 && !string.IsNullOrEmpty(Namespace) && !Namespaces.Contains(Namespace, StringComparer.Ordinal))
