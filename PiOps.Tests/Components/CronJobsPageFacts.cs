@@ -30,8 +30,9 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         Assert.Equal(5, runs.Count);
         Assert.All(runs, r => Assert.Contains("09:00 +09:00", r));
         Assert.DoesNotContain(runs, r => r.StartsWith("Sat", StringComparison.Ordinal) || r.StartsWith("Sun", StringComparison.Ordinal));
-        Assert.Contains("timeZone: \"Asia/Tokyo\"", page.Find("[data-testid=cron-yaml]").TextContent);
-        Assert.Contains("schedule: \"0 9 * * MON-FRI\"", page.Find("[data-testid=cron-yaml]").TextContent);
+        var cron = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(page.Find("[data-testid=cron-yaml]").TextContent, strict: true);
+        Assert.Equal("Asia/Tokyo", cron.Spec.TimeZone);
+        Assert.Equal("0 9 * * MON-FRI", cron.Spec.Schedule);
     }
 
     [Fact]

@@ -29,6 +29,9 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public List<AutoscalerSpec> AutoscalerChanges { get; } = [];
 
+    /// <summary>The namespace its snapshots are of; null, as on the local runtime, unless a test sets one.</summary>
+    public string? Namespace { get; set; }
+
     public string Description => "fake runtime";
 
     public bool IsLocal => true;
@@ -36,10 +39,10 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
     public WorkloadSnapshot Current => WorkloadSnapshot.Empty with
     {
         // Copies, as a real runtime builds new lists each time: a page holds the snapshot it rendered.
-        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = [.. Jobs], CronJobs = [.. CronJobs], Autoscaler = Autoscaler,
+        At = DateTimeOffset.UtcNow, Workers = Workers, Jobs = [.. Jobs], CronJobs = [.. CronJobs], Autoscaler = Autoscaler, Namespace = Namespace,
     };
 
-    public (string Host, string Port) PodRedis => ("fake-redis", "6379");
+    public PodSettings Pod => PodSettings.Book("fake-redis", "6379", "queue:task");
 
     private readonly PiOps.Web.Utils.Subscribers<WorkloadSnapshot> _subscribers = new();
 
@@ -66,7 +69,7 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
     public Task<string> CreateJobFromYamlAsync(string yaml)
     {
         var job = JobYaml.Parse(yaml);
-        Created.Add(PiOps.Web.Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec));
+        Created.Add(Manifests.ToJobSpec(job.Metadata.Name, job.Spec));
         return Task.FromResult(job.Metadata.Name);
     }
 

@@ -79,7 +79,7 @@ public sealed class SubscriptionFacts(RedisServer redis) : IClassFixture<RedisSe
 
     private sealed class SilentLogSource : IPodLogSource
     {
-        public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+        public async IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines,
             [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -26,7 +26,7 @@ public sealed class DashboardApp : IAsyncDisposable
 
     /// <summary>The workload runtime itself, below the role guard (pages and the API get the guarded one).</summary>
     public PiOps.Web.Workloads.IWorkloadRuntime Workloads =>
-        Services.GetRequiredKeyedService<PiOps.Web.Workloads.IWorkloadRuntime>(PiOpsServices.WorkloadBackend);
+        Services.GetRequiredKeyedService<PiOps.Web.Workloads.IWorkloadRuntime>(WorkloadServices.WorkloadBackend);
 
     /// <summary>The queue actions themselves, below the role guard.</summary>
     public PiOps.Web.Queue.IQueueOperations QueueActions => Services.GetRequiredService<PiOps.Web.Queue.QueueOperations>();

@@ -155,7 +155,7 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
     {
         var spec = JobSpec.Templates[0].Spec;
         string manifest = Path.Combine(Path.GetTempPath(), $"piops-job-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(manifest, Runtime.JobManifest(spec with { Name = "theirs" }, "unused"));
+        await File.WriteAllTextAsync(manifest, Runtime.JobManifest(spec with { Name = "theirs" }));
         try
         {
             Api.ClearRecorded();

@@ -84,6 +84,25 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
     }
 
     [Fact]
+    public async Task CreateCronJob_SendsTheObjectThePreviewShows()
+    {
+        var spec = CronJobSpec.BookAddWork with { TimeZone = "Europe/Paris" };
+
+        await Runtime.CreateCronJobAsync(spec);
+
+        var stored = KubernetesJson.Deserialize<V1CronJob>(Api.Get("cronjobs", spec.Name)!.ToJsonString());
+        var preview = KubernetesYaml.Deserialize<V1CronJob>(Runtime.CronJobManifest(spec), strict: true);
+        Assert.Equal(preview.Spec.Schedule, stored.Spec.Schedule);
+        Assert.Equal("Europe/Paris", stored.Spec.TimeZone);
+        Assert.Equal(preview.Spec.ConcurrencyPolicy, stored.Spec.ConcurrencyPolicy);
+        var (sent, shown) = (stored.Spec.JobTemplate.Spec.Template.Spec.Containers[0], preview.Spec.JobTemplate.Spec.Template.Spec.Containers[0]);
+        Assert.Equal(shown.Image, sent.Image);
+        Assert.Equal(shown.Args, sent.Args);
+        Assert.Equal(shown.Env.Select(e => (e.Name, e.Value)), sent.Env.Select(e => (e.Name, e.Value)));
+        Assert.Equal("true", stored.Metadata.Labels["piops.io/managed"]);
+    }
+
+    [Fact]
     public async Task Rerun_SendsTheJobWithoutServerSetFields()
     {
         await Runtime.CreateJobAsync(Spec("again"));

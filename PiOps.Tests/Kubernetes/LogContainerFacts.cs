@@ -39,7 +39,7 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
 
         using var cts = new CancellationTokenSource(Wait);
         var seen = new List<string>();
-        await foreach (var line in Runtime.FollowAsync(pod, 10, cts.Token))
+        await foreach (var line in Runtime.FollowAsync(new PodAddress(null, pod), 10, cts.Token))
         {
             seen.Add(line.Text);
             if (seen.Count == 1)
@@ -69,7 +69,7 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
         using var cts = new CancellationTokenSource(Wait);
         var following = Task.Run(async () =>
         {
-            await foreach (var _ in Runtime.FollowAsync(pod, 10, cts.Token))
+            await foreach (var _ in Runtime.FollowAsync(new PodAddress(null, pod), 10, cts.Token))
             {
             }
         });
@@ -101,7 +101,7 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
             failure = Record.ExceptionAsync(async () =>
             {
                 using var cts = new CancellationTokenSource(Wait);
-                await foreach (var _ in Runtime.FollowAsync("meshed", 10, cts.Token))
+                await foreach (var _ in Runtime.FollowAsync(new PodAddress(null, "meshed"), 10, cts.Token))
                 {
                 }
             }).WaitAsync(Wait + Wait).GetAwaiter().GetResult();

@@ -9,6 +9,7 @@ using PiOps.Tests.Infrastructure;
 using PiOps.Web.Components.Controls;
 using PiOps.Web.Audit;
 using PiOps.Web.Kubernetes;
+using PiOps.Web.Logs;
 using PiOps.Web.Security;
 using PiOps.Web.Workloads;
 using Xunit;
@@ -227,12 +228,15 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         var spec = JobSpec.Templates[0].Spec;
         var backend = _cluster.App.Services.GetRequiredService<KubernetesNamespaces>().Default.Runtime;
 
-        string yaml = runtime.JobManifest(spec, "queue:task");
+        string yaml = runtime.JobManifest(spec);
 
         // Through the guard, the cluster's rendering (Kubernetes:RedisHost, the service's name), not the local one.
         Assert.Equal(k8s.KubernetesYaml.Serialize(backend.JobFor(spec)).Trim(), yaml.Trim());
         Assert.Contains("image: registry.example/piops-worker:2.0", yaml);
-        Assert.Equal(backend.Pod.RedisHost, runtime.PodRedis.Host);
+        Assert.Equal(backend.Pod, runtime.Pod);
+        // The CronJob preview too: Kubernetes:WorkerImage, not the book's image.
+        var cron = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(runtime.CronJobManifest(CronJobSpec.BookAddWork), strict: true);
+        Assert.Equal("registry.example/piops-worker:2.0", cron.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image);
     }
 
 }

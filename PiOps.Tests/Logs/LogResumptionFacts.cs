@@ -75,7 +75,7 @@ public sealed class LogResumptionFacts(RedisServer server) : IClassFixture<Redis
             {
                 try
                 {
-                    await foreach (var line in cluster.Backend.FollowAsync(pod, 10, cts.Token))
+                    await foreach (var line in cluster.Backend.FollowAsync(new PodAddress(null, pod), 10, cts.Token))
                     {
                         seen.Enqueue(line.Text);
                     }

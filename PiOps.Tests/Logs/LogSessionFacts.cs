@@ -20,12 +20,12 @@ public sealed class LogSessionFacts
     {
         private static readonly DateTimeOffset T0 = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-        public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            int index = int.Parse(pod.Split('-')[1]);
+            int index = int.Parse(pod.Name.Split('-')[1]);
             for (int i = 0; i < perPod; i++)
             {
-                yield return new LogLine(T0.AddMilliseconds(i * 10 + index), pod, false, $"line {i} of {pod}");
+                yield return new LogLine(T0.AddMilliseconds(i * 10 + index), pod.Name, false, $"line {i} of {pod.Name}");
                 if (i % 1000 == 0)
                 {
                     await Task.Yield();
@@ -145,5 +145,36 @@ public sealed class LogSessionFacts
 
         Assert.Equal(["pod-0", "pod-1", "pod-7"], session.Pods.Select(p => p.Name).Order());
         Assert.Equal(3, tailer.OpenStreams);
+    }
+
+    /// <summary>Records which pods were asked for, by namespace and name, and writes one line naming them.</summary>
+    private sealed class AddressSource : IPodLogSource
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<PodAddress> Asked { get; } = new();
+
+        public async IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            Asked.Enqueue(pod);
+            yield return new LogLine(DateTimeOffset.UtcNow, pod.Name, false, $"from {pod}");
+            await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    [Fact]
+    public async Task PodsOfOneName_InTwoNamespaces_AreTwoStreams_EachAskedForInItsOwnNamespace()
+    {
+        var source = new AddressSource();
+        var tailer = Tailer(source);
+        var inA = new FakeWorkloadRuntime { Workers = Deployment(1), Namespace = "team-a" };
+        var inB = new FakeWorkloadRuntime { Workers = Deployment(1), Namespace = "team-b" };
+
+        using var a = new LogSession(inA, tailer, LogTarget.Parse("pod/pod-0")!, 1_000, 100);
+        using var b = new LogSession(inB, tailer, LogTarget.Parse("pod/pod-0")!, 1_000, 100);
+
+        await Eventually.WaitAsync(() => a.Lines.Count == 1 && b.Lines.Count == 1, TimeSpan.FromSeconds(10), "a line in each session");
+        Assert.Equal("from team-a/pod-0", a.Lines[0].Text);
+        Assert.Equal("from team-b/pod-0", b.Lines[0].Text);
+        Assert.Equal(2, tailer.OpenStreams);
+        Assert.Equal([new PodAddress("team-a", "pod-0"), new PodAddress("team-b", "pod-0")], source.Asked.OrderBy(p => p.Namespace));
     }
 }

@@ -68,4 +68,13 @@ public sealed class AuditOptions
 
     /// <summary>Entries kept in Redis; older ones are dropped (they stay in the log).</summary>
     public int MaxEntries { get; set; } = 10_000;
+
+    public IEnumerable<string> Validate()
+    {
+        // 0 would keep nothing and make the Audit page's read of "the last 0 entries" fail.
+        if (MaxEntries is < 1 or > 1_000_000)
+        {
+            yield return $"Audit:MaxEntries must be from 1 to 1,000,000 (got {MaxEntries}).";
+        }
+    }
 }

@@ -13,7 +13,8 @@ namespace PiOps.Web.Hubs;
 /// workers Deployment or a Job, from the same shared streams as the Logs page, in the default namespace or, with
 /// <see cref="StreamLogsIn"/>, in another one the dashboard operates.
 /// </summary>
-public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Workloads.WorkloadSelection selection, Logs.LogTailer tailer) : Hub
+public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime runtime, Workloads.WorkloadSelection selection, Logs.LogTailer tailer)
+    : Hub, Security.ISessionCheckedHub
 {
     public const string Path = "/hubs/queue";
 
@@ -50,16 +51,16 @@ public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime run
 
     /// <summary>
     /// Log lines of "pod/NAME", "deployment/NAME", "job/NAME" or "selector/LABELS": the last <paramref name="tail"/> lines of each pod, then
-    /// each new line, with pods that appear attached. A slow client loses the oldest when 10,000 are waiting.
+    /// each new line, with pods that appear attached. A slow client loses the oldest when <see cref="Logs.LogChannel.Capacity"/> are waiting.
     /// </summary>
-    public IAsyncEnumerable<Workloads.LogLine> StreamLogs(string target, int tail, CancellationToken cancellationToken) =>
+    public IAsyncEnumerable<Logs.LogLine> StreamLogs(string target, int tail, CancellationToken cancellationToken) =>
         FollowAsync(target, tail, cancellationToken);
 
     /// <summary>
     /// As <see cref="StreamLogs"/>, in <paramref name="namespace"/>, one of the namespaces the dashboard operates
     /// (Kubernetes:Namespaces), as `kubectl logs -n NAMESPACE` would. Any other is refused with the list.
     /// </summary>
-    public async IAsyncEnumerable<Workloads.LogLine> StreamLogsIn(string @namespace, string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<Logs.LogLine> StreamLogsIn(string @namespace, string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {
@@ -77,15 +78,15 @@ public sealed class QueueHub(IQueueState monitor, Workloads.IWorkloadRuntime run
         }
     }
 
-    private async IAsyncEnumerable<Workloads.LogLine> FollowAsync(string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Logs.LogLine> FollowAsync(string target, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var parsed = Logs.LogTarget.TryParse(target, out var error) ?? throw new HubException(error);
-        var channel = Channel.CreateBounded<Workloads.LogLine>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
+        var channel = Logs.LogChannel.Create();
         using var session = new Logs.LogSession(runtime, tailer, parsed, capacity: 10_000, tail: Math.Clamp(tail, 0, 10_000),
             onLine: line => channel.Writer.TryWrite(line));
         // A line that arrives while the backlog is read is in both: send it once.
         var backlog = session.Lines;
-        var sent = new HashSet<Workloads.LogLine>(backlog, ReferenceEqualityComparer.Instance);
+        var sent = new HashSet<Logs.LogLine>(backlog, ReferenceEqualityComparer.Instance);
         foreach (var line in backlog)
         {
             yield return line;

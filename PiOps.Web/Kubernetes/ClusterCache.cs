@@ -16,7 +16,7 @@ public sealed record ClusterState(string Cluster, string? Context, string Namesp
 /// The one copy of a namespace's state per process, which every page renders from. The C# client has no informer,
 /// so per kind: list, then watch from the list's resourceVersion with a finite timeout; when the server ends the
 /// watch, watch again from the last version seen; on 410 Gone (the version is too old) list again; on any other
-/// failure wait with client-go's back-off (<see cref="ReflectorBackoff"/>) and list again. The API load is seven lists and seven watches (KEDA's ScaledObjects where the CRD exists), whatever the number of pages.
+/// failure wait with client-go's back-off (<see cref="ReflectorBackoff"/>) and list again. The API load is six lists and six watches, and a seventh of each for KEDA's ScaledObjects where the CRD exists, whatever the number of pages.
 /// </summary>
 public sealed class ClusterCache(
     KubernetesTarget target,

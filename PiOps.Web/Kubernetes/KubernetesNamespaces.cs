@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PiOps.Web.Logs;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Kubernetes;
@@ -9,10 +10,10 @@ public sealed record OperatedNamespace(string Name, ClusterCache Cache, Kubernet
 /// <summary>
 /// Every namespace the dashboard operates (Kubernetes:Namespace, and Kubernetes:Namespaces when listed), each with
 /// its own <see cref="ClusterCache"/> and <see cref="KubernetesRuntime"/>, made once at start. The API load is six
-/// lists and watches per namespace, whatever the number of open pages; pages choose between the runtimes through
+/// lists and watches per namespace (seven with KEDA's ScaledObjects), whatever the number of open pages; pages choose between the runtimes through
 /// their <see cref="WorkloadSelection"/>.
 /// </summary>
-public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource, IHostedService, IDisposable
+public sealed class KubernetesNamespaces : IWorkloadBackends, IPodLogSource, IHostedService, IDisposable
 {
     private readonly IReadOnlyList<OperatedNamespace> _all;
 
@@ -39,11 +40,15 @@ public sealed class KubernetesNamespaces : IWorkloadBackends, Logs.IPodLogSource
         ?? throw new ArgumentException($"The dashboard does not operate namespace \"{name}\".", nameof(name));
 
     /// <summary>
-    /// A pod's log from the namespace whose cache holds it, so the Logs page and the hub tail pods of whichever namespace
-    /// a page shows. Pod names carry a random suffix; should two namespaces hold one name, the default namespace's wins.
+    /// A pod's log from its namespace's runtime, so the Logs page and the hub tail pods of whichever namespace a page
+    /// shows; a pod without a namespace is the default namespace's. A namespace not operated is refused with a sentence.
     /// </summary>
-    public IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, CancellationToken cancellationToken) =>
-        (_all.FirstOrDefault(n => n.Cache.Pods.Items.Any(p => p.Metadata.Name == pod)) ?? Default).Runtime.FollowAsync(pod, tailLines, cancellationToken);
+    public IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, CancellationToken cancellationToken)
+    {
+        var operated = pod.Namespace is null ? Default : _all.FirstOrDefault(n => n.Name == pod.Namespace)
+            ?? throw new LogStreamException($"The dashboard does not operate namespace \"{pod.Namespace}\", so it cannot read pod {pod.Name}'s log (Kubernetes:Namespaces).");
+        return operated.Runtime.FollowAsync(pod, tailLines, cancellationToken);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_all.SelectMany(n => new[] { n.Cache.StartAsync(cancellationToken), n.Runtime.Metrics.StartAsync(cancellationToken) }));

@@ -40,7 +40,7 @@ public sealed partial class KubernetesOptions
     /// </summary>
     public List<string?> Namespaces { get; set; } = [];
 
-    /// <summary>Each namespace holds six lists and watches open: this bounds the API load.</summary>
+    /// <summary>Each namespace holds six lists and watches open (seven with KEDA's ScaledObjects): this bounds the API load.</summary>
     public const int MaxNamespaces = 10;
 
     /// <summary>The workers Deployment (the chart names it pi-worker by default).</summary>
@@ -50,13 +50,13 @@ public sealed partial class KubernetesOptions
     /// The label PiOps puts on the Jobs and CronJobs it creates and shows, as key=value. The chart's own Job templates
     /// carry the same label, so they show too.
     /// </summary>
-    public string ManagedLabel { get; set; } = "piops.io/managed=true";
+    public string ManagedLabel { get; set; } = Workloads.PodSettings.ManagedLabel;
 
     /// <summary>Show every Job and CronJob of the namespace, not only those with <see cref="ManagedLabel"/>.</summary>
     public bool ShowAllJobs { get; set; }
 
     /// <summary>The image of the Jobs PiOps creates from its templates.</summary>
-    public string WorkerImage { get; set; } = "piops-worker:0.1.0";
+    public string WorkerImage { get; set; } = Workloads.PodSettings.BookImage;
 
     /// <summary>REDIS_HOST and REDIS_PORT given to the pods of created Jobs (the chart's Redis Service by default).</summary>
     public string RedisHost { get; set; } = "redis";
@@ -181,7 +181,7 @@ public sealed partial class KubernetesOptions
 
         if (Namespaces.Count > MaxNamespaces)
         {
-            yield return $"Kubernetes:Namespaces lists {Namespaces.Count} namespaces; at most {MaxNamespaces} are operated at once (each one keeps six watches open).";
+            yield return $"Kubernetes:Namespaces lists {Namespaces.Count} namespaces; at most {MaxNamespaces} are operated at once (each one keeps six watches open, seven with KEDA).";
         }
 
         if (Namespaces.Count > 0 && !string.IsNullOrEmpty(Namespace) && !Namespaces.Contains(Namespace, StringComparer.Ordinal))

@@ -6,6 +6,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
+using PiOps.Web.Logs;
 using PiOps.Web.Queue;
 using PiOps.Web.Utils;
 using PiOps.Web.Workloads;
@@ -17,12 +18,10 @@ namespace PiOps.Web.Kubernetes;
 /// are the ones kubectl makes, each naming its RBAC rule so a refusal can say what is missing. What an operator's action
 /// checks and refuses before calling is <see cref="WorkloadActions"/>'.
 /// </summary>
-public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, IDisposable
+public sealed class KubernetesRuntime : IWorkloadBackend, IPodLogSource, IDisposable
 {
     /// <summary>The annotation naming the signed-in user who asked for an object.</summary>
     public const string RequestedBy = "piops.io/requested-by";
-
-    private const int HistoryLength = 300;
 
     private readonly ClusterCache _cache;
     private readonly IKubernetes _client;
@@ -38,13 +37,14 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
     private readonly IDisposable _queueSubscription;
     private readonly PodDeletionCosts _costs;
     private volatile HashSet<string> _busy = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
-    private readonly Queue<AutoscalerPoint> _history = new();
+    private readonly AutoscalerHistory _history;
     private volatile WorkloadSnapshot _current = WorkloadSnapshot.Empty;
 
     public KubernetesRuntime(ClusterCache cache, IKubernetes client, KubernetesTarget target, IOptions<KubernetesOptions> options,
-        IOptions<QueueOptions> queueOptions, IQueueState queue, TimeProvider time, ILogger<KubernetesRuntime> log)
+        IOptions<QueueOptions> queueOptions, IOptions<Configuration.DashboardOptions> dashboard, IQueueState queue, TimeProvider time,
+        ILogger<KubernetesRuntime> log)
     {
+        _history = new AutoscalerHistory(dashboard.Value.History);
         _cache = cache;
         _client = client;
         _target = target;
@@ -61,12 +61,15 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         _queueSubscription = queue.Subscribe(OnQueueAsync);
     }
 
-    // Heartbeats say which workers are busy (a worker's host is its pod's name): a change re-ranks the pods and
-    // updates their deletion costs; an unchanged set does nothing.
+    // The queue's samples are the autoscaler chart's clock (a point a second, as the local runtime's), so the chart
+    // moves while the cluster is quiet. Heartbeats say which workers are busy (a worker's host is its pod's name): a
+    // change re-ranks the pods and updates their deletion costs. Neither a new point nor a change: nothing to do.
     private Task OnQueueAsync(QueueSnapshot snapshot)
     {
+        var workers = _current.Workers;
+        bool point = _history.Record(_time.GetUtcNow(), workers.Pods.Count, workers.Desired, snapshot.RedisAvailable ? snapshot.Depth : 0);
         var busy = BusyPods(snapshot);
-        if (busy.SetEquals(_busy))
+        if (busy.SetEquals(_busy) && !point)
         {
             return Task.CompletedTask;
         }
@@ -263,7 +266,12 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
     /// the dashboard's), and lines at or before it are skipped, so nothing is shown twice or lost whatever the clocks'
     /// skew; a pod that is gone ends it with a sentence.
     /// </summary>
-    public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+    public IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, CancellationToken cancellationToken) =>
+        pod.Namespace is null || pod.Namespace == _target.Namespace
+            ? FollowAsync(pod.Name, tailLines, cancellationToken)
+            : throw new LogStreamException($"Pod {pod.Name} is in namespace {pod.Namespace}, not in {_target.Namespace}, whose pods this runtime reads.");
+
+    private async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         DateTimeOffset? last = null;
@@ -287,10 +295,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
 
         while (!cancellationToken.IsCancellationRequested)
         {
-            var lines = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
-            {
-                FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
-            });
+            var lines = LogChannel.Create();
             var reading = ReadLogAsync(pod, last is null ? tailLines : null, last, lines.Writer, cancellationToken);
             await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
             {
@@ -315,7 +320,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
             string? ended = await reading;
             if (ended is not null)
             {
-                throw new Logs.LogStreamException(ended);
+                throw new LogStreamException(ended);
             }
 
             // The stream ended: the container stopped, the API server closed it, or the connection broke.
@@ -528,7 +533,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
                 ResourceVersion = c.Metadata.ResourceVersion,
             })
             .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
-        return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events));
+        return new WorkloadSnapshot(now, workers, jobViews, cronJobs, Autoscaler(now, workers, events)) { Namespace = _target.Namespace };
     }
 
     private AutoscalerView? Autoscaler(DateTimeOffset now, DeploymentView workers, IReadOnlyList<Corev1Event> events)
@@ -536,20 +541,7 @@ public sealed class KubernetesRuntime : IWorkloadBackend, Logs.IPodLogSource, ID
         var hpa = WorkersAutoscaler();
         var queue = _queue.Current;
         long depth = queue.RedisAvailable ? queue.Depth : 0;
-        IReadOnlyList<AutoscalerPoint> history;
-        lock (_gate)
-        {
-            if (_history.Count == 0 || now - _history.Last().At >= TimeSpan.FromSeconds(1))
-            {
-                _history.Enqueue(new AutoscalerPoint(now, workers.Pods.Count, workers.Desired, depth));
-                while (_history.Count > HistoryLength)
-                {
-                    _history.Dequeue();
-                }
-            }
-
-            history = [.. _history];
-        }
+        var history = _history.Points;
 
         if (WorkersScaledObject() is { } scaled)
         {

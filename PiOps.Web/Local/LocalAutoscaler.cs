@@ -11,11 +11,8 @@ namespace PiOps.Web.Local;
 internal sealed class LocalAutoscaler(AutoscalerSpec spec)
 {
     public const double Tolerance = 0.1;
-    private const int HistoryPoints = 900;
 
     private readonly List<(DateTimeOffset At, int Replicas)> _recommendations = [];
-    private readonly Queue<AutoscalerPoint> _history = new();
-    private DateTimeOffset _lastRecorded = DateTimeOffset.MinValue;
     private double _cpuSum;
     private int _cpuSamples;
 
@@ -35,8 +32,6 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
 
     public string? LastEvent { get; private set; }
 
-    public IReadOnlyList<AutoscalerPoint> History => [.. _history];
-
     /// <summary>Bumped on every change of the spec or the replicas, as a resourceVersion: an edit from an older one is refused.</summary>
     public long Version { get; private set; } = 1;
 
@@ -53,23 +48,6 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
     {
         _cpuSum += utilisation;
         _cpuSamples++;
-    }
-
-    /// <summary>A point of the replicas-against-depth chart: the pods running, the replicas wanted, the tasks waiting.</summary>
-    public void Record(DateTimeOffset now, int replicas, int desired, long depth)
-    {
-        // One point per 2 s: 900 points are the last half hour.
-        if (now - _lastRecorded < TimeSpan.FromSeconds(2))
-        {
-            return;
-        }
-
-        _lastRecorded = now;
-        _history.Enqueue(new AutoscalerPoint(now, replicas, desired, depth));
-        while (_history.Count > HistoryPoints)
-        {
-            _history.Dequeue();
-        }
     }
 
     /// <summary>Takes the metrics of this period (the CPU average since the last look, the queue length), shown even when off.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PiOps.Web.Logs;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Local;

@@ -33,7 +33,7 @@ public sealed partial class LocalRuntime
 
         var queue = queueState.Current;
         long? depth = queue.RedisAvailable && queue.At != DateTimeOffset.MinValue ? queue.Depth : null;
-        _autoscaler.Record(now, running.Count, Math.Max(0, _desired), depth ?? 0);
+        _history.Record(now, running.Count, Math.Max(0, _desired), depth ?? 0);
         if (now - _autoscaler.LastEvaluation < _o.AutoscalerInterval)
         {
             return;

@@ -13,7 +13,7 @@ public sealed partial class LocalRuntime
     /// </summary>
     public Task CreateJobAsync(V1Job job)
     {
-        var spec = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
+        var spec = Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
         WorkloadActions.ThrowIfInvalid(spec.Validate(), "Nothing was created.");
         lock (_gate)
         {
@@ -50,13 +50,13 @@ public sealed partial class LocalRuntime
     {
         lock (_gate)
         {
-            return Task.FromResult(_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting) is { } job ? Kubernetes.Manifests.Job(job.Spec, Pod) : null);
+            return Task.FromResult(_jobs.FirstOrDefault(j => j.Spec.Name == name && !j.Deleting) is { } job ? Manifests.Job(job.Spec, Pod) : null);
         }
     }
 
     public Task<string?> CheckCreateJobAsync(V1Job job)
     {
-        var problems = Kubernetes.Manifests.ToJobSpec(job.Metadata.Name, job.Spec).Validate().ToList();
+        var problems = Manifests.ToJobSpec(job.Metadata.Name, job.Spec).Validate().ToList();
         return Task.FromResult(problems.Count == 0 ? null : string.Join(" ", problems));
     }
 
@@ -167,7 +167,7 @@ public sealed partial class LocalRuntime
             foreach (var index in toStart)
             {
                 string name = index is { } i ? $"{spec.Name}-{i}-{WorkloadNames.RandomSuffix()}" : $"{spec.Name}-{WorkloadNames.RandomSuffix()}";
-                var pod = new LocalPod(name, _o.LogLinesPerPod, time, JobPodLabels(spec.Name, index));
+                var pod = new LocalPod(name, logs.Value.LinesPerPod, time, JobPodLabels(spec.Name, index));
                 job.Pods.Add((pod, index));
                 job.Events.Normal(now, "SuccessfulCreate", $"Created pod: {name}");
                 TryStart(pod, JobEnvironment(spec, index), JobArgs(spec));

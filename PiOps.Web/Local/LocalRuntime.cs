@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PiOps.Shared.Processes;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
+using PiOps.Web.Logs;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Utils;
@@ -24,12 +25,14 @@ namespace PiOps.Web.Local;
 public sealed partial class LocalRuntime(
     IOptions<LocalRuntimeOptions> options,
     IOptions<EmbeddedOptions> embedded,
+    IOptions<DashboardOptions> dashboard,
+    IOptions<LogOptions> logs,
     IOptions<QueueOptions> queue,
     RedisConnection redis,
     IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, Logs.IPodLogSource
+    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, IPodLogSource
 {
     public const string DeploymentName = "pi-worker";
 
@@ -39,6 +42,7 @@ public sealed partial class LocalRuntime(
     private readonly List<LocalJob> _jobs = [];
     private readonly List<LocalCronJob> _cronJobs = [];
     private readonly LocalAutoscaler _autoscaler = new(AutoscalerSpec.Book);
+    private readonly AutoscalerHistory _history = new(dashboard.Value.History);
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
     private readonly string _templateHash = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..10];
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -58,13 +62,12 @@ public sealed partial class LocalRuntime(
     /// What a Job's pods would be given on a cluster, for previews: the book's image, this runtime's Redis and queue, and
     /// the chart's (and the Kubernetes runtime's default) managed label.
     /// </summary>
-    public Kubernetes.PodSettings Pod
+    public PodSettings Pod
     {
         get
         {
             var (host, port, _) = WorkerRedis();
-            var (key, value) = new Kubernetes.KubernetesOptions().ManagedLabelPair;
-            return new Kubernetes.PodSettings("piops-worker:0.1.0", host, port.ToString(CultureInfo.InvariantCulture), queue.Value.QueueName, key, value);
+            return PodSettings.Book(host, port.ToString(CultureInfo.InvariantCulture), queue.Value.QueueName);
         }
     }
 
@@ -98,25 +101,22 @@ public sealed partial class LocalRuntime(
     }
 
     /// <summary>A pod's output: its last lines, then each new one, until cancelled (the tailer closes it when nobody watches).</summary>
-    public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+    public async IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The local runtime has no namespaces: a pod is its name.
         LocalPod? found;
         lock (_gate)
         {
-            found = AllPods.FirstOrDefault(p => p.Name == pod);
+            found = AllPods.FirstOrDefault(p => p.Name == pod.Name);
         }
 
         if (found is null)
         {
-            throw new Logs.LogStreamException($"There is no pod {pod}: it ended and was removed, or the name is wrong.");
+            throw new LogStreamException($"There is no pod {pod.Name}: it ended and was removed, or the name is wrong.");
         }
 
-        // Bounded: a reader that cannot keep up loses the oldest lines, never the dashboard's memory.
-        var channel = System.Threading.Channels.Channel.CreateBounded<LogLine>(new System.Threading.Channels.BoundedChannelOptions(10_000)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true,
-        });
+        var channel = LogChannel.Create();
         var (tail, subscription) = found.Follow(tailLines, line => channel.Writer.TryWrite(line));
         using (subscription)
         {
@@ -249,7 +249,7 @@ public sealed partial class LocalRuntime(
             var active = _pods.Where(p => p.KillAt is null).ToList();
             for (int i = active.Count; i < _desired; i++)
             {
-                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{WorkloadNames.RandomSuffix()}", _o.LogLinesPerPod, time, WorkerPodLabels);
+                var pod = new LocalPod($"{DeploymentName}-{_templateHash}-{WorkloadNames.RandomSuffix()}", logs.Value.LinesPerPod, time, WorkerPodLabels);
                 _pods.Add(pod);
                 TryStart(pod);
             }
@@ -481,7 +481,7 @@ public sealed partial class LocalRuntime(
             var a = _autoscaler;
             var autoscaler = new AutoscalerView(a.Spec, "local autoscaler", pods.Count(p => p.Phase != "Terminating"),
                 Math.Max(0, _desired), a.CpuPercent, a.QueueLength, a.LastScaleTime,
-                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, a.History)
+                a.Spec.Enabled ? a.Status : "Off: the Deployment keeps the replicas it is scaled to.", a.LastEvent, _history.Points)
             {
                 ResourceVersion = a.Version.ToString(CultureInfo.InvariantCulture),
             };

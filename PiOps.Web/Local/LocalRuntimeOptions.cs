@@ -31,9 +31,6 @@ public sealed class LocalRuntimeOptions
     /// <summary>The CPU request of a worker pod in millicores (the book's 250m): CPU utilisation is measured against it.</summary>
     public int CpuRequestMillicores { get; set; } = 250;
 
-    /// <summary>Lines of output kept per pod.</summary>
-    public int LogLinesPerPod { get; set; } = 2000;
-
     public IEnumerable<string> Validate()
     {
         if (InitialReplicas < 0 || InitialReplicas > MaxReplicas)
@@ -64,11 +61,6 @@ public sealed class LocalRuntimeOptions
         if (CpuRequestMillicores is < 10 or > 64_000)
         {
             yield return $"LocalRuntime:CpuRequestMillicores must be from 10 to 64,000 (got {CpuRequestMillicores}).";
-        }
-
-        if (LogLinesPerPod is < 10 or > 1_000_000)
-        {
-            yield return $"LocalRuntime:LogLinesPerPod must be from 10 to 1,000,000 (got {LogLinesPerPod}).";
         }
 
         if (!string.IsNullOrWhiteSpace(WorkerPath) && !File.Exists(WorkerPath))

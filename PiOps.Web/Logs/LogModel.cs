@@ -1,15 +1,49 @@
+using System.Threading.Channels;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Logs;
+
+/// <summary>One line a pod wrote, with the time it was written (the node's, on a cluster).</summary>
+public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
+
+/// <summary>
+/// A pod as its log is addressed, from a target through the tailer to the source: its namespace (null on the local
+/// runtime, which has none) and its name. Pod names are unique only within a namespace.
+/// </summary>
+public sealed record PodAddress(string? Namespace, string Name)
+{
+    public override string ToString() => Namespace is null ? Name : $"{Namespace}/{Name}";
+}
 
 /// <summary>Where a runtime's pod logs come from: the local runtime's process output, or the Kubernetes API's pods/log.</summary>
 public interface IPodLogSource
 {
     /// <summary>
     /// The pod's last <paramref name="tailLines"/> lines, then each new one until cancelled or the pod is gone (as
-    /// `kubectl logs -f --tail=N`). Throws <see cref="LogStreamException"/> when the pod cannot be read.
+    /// `kubectl logs -n NAMESPACE -f --tail=N`). Throws <see cref="LogStreamException"/> when the pod cannot be read.
     /// </summary>
-    IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, CancellationToken cancellationToken);
+    IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The hand-off between a log stream and its one reader: bounded, so a reader that cannot keep up loses the oldest
+/// lines, never the dashboard's memory.
+/// </summary>
+public static class LogChannel
+{
+    public const int Capacity = 10_000;
+
+    public static Channel<LogLine> Create() => Channel.CreateBounded<LogLine>(new BoundedChannelOptions(Capacity)
+    {
+        FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true,
+    });
+}
+
+/// <summary>When no workload runtime is enabled: there are no pods, so no log to follow.</summary>
+public sealed class NoPodLogSource : IPodLogSource
+{
+    public IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, CancellationToken cancellationToken) =>
+        throw new LogStreamException("No workload runtime is enabled, so there are no pods to tail.");
 }
 
 /// <summary>A log stream that could not be opened or went away, with a sentence that says why.</summary>
@@ -35,8 +69,11 @@ public sealed record LogTarget(LogTargetKind Kind, string Name)
     private LabelSelector Selector => LabelSelector.TryParse(Name, out var error)
         ?? throw new InvalidOperationException(error);
 
-    /// <summary>The pods of this target in <paramref name="snapshot"/>, oldest first.</summary>
-    public IReadOnlyList<string> Pods(WorkloadSnapshot snapshot) => Kind switch
+    /// <summary>The pods of this target in <paramref name="snapshot"/>, oldest first, in the snapshot's namespace.</summary>
+    public IReadOnlyList<PodAddress> Pods(WorkloadSnapshot snapshot) =>
+        [.. Names(snapshot).Select(name => new PodAddress(snapshot.Namespace, name))];
+
+    private IReadOnlyList<string> Names(WorkloadSnapshot snapshot) => Kind switch
     {
         LogTargetKind.Deployment => snapshot.Workers.Pods.OrderBy(p => p.StartedAt).Select(p => p.Name).ToList(),
         LogTargetKind.Job => snapshot.Jobs.Where(j => j.Name == Name).SelectMany(j => j.Pods).OrderBy(p => p.StartedAt).Select(p => p.Name).ToList(),
@@ -106,7 +143,7 @@ public sealed class LogOptions
 {
     public const string Section = "Logs";
 
-    /// <summary>Lines kept per pod on the server, shared by every viewer.</summary>
+    /// <summary>Lines kept per pod on the server, shared by every viewer (and by the local runtime, for its pods' output).</summary>
     public int LinesPerPod { get; set; } = 2000;
 
     /// <summary>Upstream log streams open at once, across all viewers.</summary>

@@ -6,7 +6,7 @@ namespace PiOps.Web.Logs;
 public sealed record TailedPod(string Name, int Colour, bool Gone, string? Problem);
 
 /// <summary>
-/// One viewer's tail of a target (a page or a hub client): follows the runtime's pods, attaches pods that appear
+/// One viewer's tail of a target (a page or a hub client): follows the runtime's pods, in the namespace of each snapshot, attaches pods that appear
 /// and marks those that go away (as stern does), and merges their lines in time order into a bounded list.
 /// </summary>
 public sealed class LogSession : IDisposable
@@ -17,7 +17,7 @@ public sealed class LogSession : IDisposable
     private readonly int _tail;
     private readonly object _gate = new();
     private readonly List<LogLine> _lines = [];
-    private readonly Dictionary<string, (TailedPod Pod, IDisposable? Attachment)> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<PodAddress, (TailedPod Pod, IDisposable? Attachment)> _pods = [];
     private readonly IDisposable _subscription;
     private readonly Action<LogLine>? _onLine;
     private readonly object _following = new();
@@ -95,8 +95,8 @@ public sealed class LogSession : IDisposable
 
     private void FollowLocked(WorkloadSnapshot snapshot)
     {
-        var current = Target.Pods(snapshot).ToHashSet(StringComparer.Ordinal);
-        List<(string Name, int Colour)> attach;
+        var current = Target.Pods(snapshot).ToHashSet();
+        List<(PodAddress Pod, int Colour)> attach;
         var detach = new List<IDisposable>();
         lock (_gate)
         {
@@ -121,14 +121,14 @@ public sealed class LogSession : IDisposable
 
         // Attach and detach outside the session's lock: the tailer calls Add under its own locks.
         detach.ForEach(d => d.Dispose());
-        foreach (var (name, colour) in attach)
+        foreach (var (address, colour) in attach)
         {
             try
             {
-                var attachment = _tailer.Attach(name, Add, out var backlog);
+                var attachment = _tailer.Attach(address, Add, out var backlog);
                 lock (_gate)
                 {
-                    _pods[name] = (new TailedPod(name, colour, false, null), attachment);
+                    _pods[address] = (new TailedPod(address.Name, colour, false, null), attachment);
                     foreach (var line in backlog.Skip(Math.Max(0, backlog.Count - _tail)))
                     {
                         Insert(line);
@@ -139,7 +139,7 @@ public sealed class LogSession : IDisposable
             {
                 lock (_gate)
                 {
-                    _pods[name] = (new TailedPod(name, colour, false, ex.Message), null);
+                    _pods[address] = (new TailedPod(address.Name, colour, false, ex.Message), null);
                 }
             }
         }

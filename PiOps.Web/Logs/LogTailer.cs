@@ -1,17 +1,16 @@
 using Microsoft.Extensions.Options;
-using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Logs;
 
 /// <summary>
 /// The one owner of upstream log streams in this process: a pod's stream is opened once however many pages or hub
-/// clients watch it, kept in a bounded buffer that a new viewer starts from, and closed when the last one leaves.
+/// clients watch it (by namespace and name), kept in a bounded buffer that a new viewer starts from, and closed when the last one leaves.
 /// The number of streams open at once is capped (Logs:MaxStreams), with a sentence when the cap is reached.
 /// </summary>
 public sealed class LogTailer(IPodLogSource source, IOptions<LogOptions> options, ILogger<LogTailer> log)
 {
     private readonly LogOptions _o = options.Value;
-    private readonly Dictionary<string, Upstream> _streams = new(StringComparer.Ordinal);
+    private readonly Dictionary<PodAddress, Upstream> _streams = [];
 
     /// <summary>Upstream streams open now.</summary>
     public int OpenStreams
@@ -32,7 +31,7 @@ public sealed class LogTailer(IPodLogSource source, IOptions<LogOptions> options
     /// Starts receiving <paramref name="pod"/>'s lines: <paramref name="backlog"/> holds what the shared buffer has, and
     /// <paramref name="onLine"/> gets each new line (on the stream's thread: hand it on, do not block). Dispose to leave.
     /// </summary>
-    public IDisposable Attach(string pod, Action<LogLine> onLine, out IReadOnlyList<LogLine> backlog)
+    public IDisposable Attach(PodAddress pod, Action<LogLine> onLine, out IReadOnlyList<LogLine> backlog)
     {
         lock (_streams)
         {
@@ -76,13 +75,13 @@ public sealed class LogTailer(IPodLogSource source, IOptions<LogOptions> options
         {
             // A sentence of ours (the pod is gone, the Role lacks pods/log, the API refused): no stack to show.
             log.LogWarning("The log stream of {Pod} ended: {Message}", upstream.Pod, ex.Message);
-            upstream.Publish(new LogLine(DateTimeOffset.UtcNow, upstream.Pod, true, $"── the log stream ended: {ex.Message} ──"));
+            upstream.Publish(new LogLine(DateTimeOffset.UtcNow, upstream.Pod.Name, true, $"── the log stream ended: {ex.Message} ──"));
         }
         catch (Exception ex)
         {
             // Unexpected: the stack goes to the log, so the cause can be found.
             log.LogWarning(ex, "The log stream of {Pod} ended: {Message}", upstream.Pod, ex.Message);
-            upstream.Publish(new LogLine(DateTimeOffset.UtcNow, upstream.Pod, true, $"── the log stream ended: {ex.Message} ──"));
+            upstream.Publish(new LogLine(DateTimeOffset.UtcNow, upstream.Pod.Name, true, $"── the log stream ended: {ex.Message} ──"));
         }
     }
 
@@ -105,9 +104,9 @@ public sealed class LogTailer(IPodLogSource source, IOptions<LogOptions> options
         }
     }
 
-    private sealed class Upstream(string pod, int capacity)
+    private sealed class Upstream(PodAddress pod, int capacity)
     {
-        public string Pod { get; } = pod;
+        public PodAddress Pod { get; } = pod;
 
         public CancellationTokenSource Stop { get; } = new();
 

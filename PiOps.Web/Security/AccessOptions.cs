@@ -11,4 +11,7 @@ public sealed class AccessOptions
     /// that authenticates.
     /// </summary>
     public bool AllowRemote { get; set; }
+
+    /// <summary>Nothing to check beyond binding; registered like every section so a value that does not bind stops the start.</summary>
+    public IEnumerable<string> Validate() => [];
 }

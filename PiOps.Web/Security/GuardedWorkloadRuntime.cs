@@ -21,9 +21,11 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
 
     public WorkloadSnapshot Current => Inner.Current;
 
-    public (string Host, string Port) PodRedis => Inner.PodRedis;
+    public PodSettings Pod => Inner.Pod;
 
-    public string JobManifest(JobSpec spec, string queueName) => Inner.JobManifest(spec, queueName);
+    public string JobManifest(JobSpec spec) => Inner.JobManifest(spec);
+
+    public string CronJobManifest(CronJobSpec spec) => Inner.CronJobManifest(spec);
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new FollowingSubscription(selection, onChanged);
 

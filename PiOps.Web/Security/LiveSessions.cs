@@ -70,12 +70,18 @@ public sealed class LiveSessions(UserSessions sessions, ApiTokens tokens, TimePr
     }
 }
 
+/// <summary>
+/// A hub whose calls and open connections <see cref="LiveSessions"/> checks (the API's queue hub). A page's circuit, on
+/// Blazor's own hub, is not one: it is sent to the sign-in page instead.
+/// </summary>
+public interface ISessionCheckedHub;
+
 /// <summary>Checks the sign-in of each call to the queue hub and keeps its open connections known to <see cref="LiveSessions"/>.</summary>
 public sealed class SessionHubFilter(LiveSessions live) : IHubFilter
 {
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        if (invocationContext.Hub is Hubs.QueueHub && await live.CheckAsync(invocationContext.Context.User) is { } reason)
+        if (invocationContext.Hub is ISessionCheckedHub && await live.CheckAsync(invocationContext.Context.User) is { } reason)
         {
             invocationContext.Context.Abort();
             throw new HubException($"Your sign-in has ended ({reason}): sign in again.");
@@ -87,7 +93,7 @@ public sealed class SessionHubFilter(LiveSessions live) : IHubFilter
     public Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
     {
         // Only the API's hub: a page's circuit (Blazor's own hub) is sent to the sign-in page instead, below.
-        if (context.Hub is Hubs.QueueHub)
+        if (context.Hub is ISessionCheckedHub)
         {
             live.Add(context.Context);
         }

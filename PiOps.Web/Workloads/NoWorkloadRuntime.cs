@@ -1,18 +1,16 @@
 namespace PiOps.Web.Workloads;
 
 /// <summary>When no runtime is enabled: workers are started by hand, the queue pages still work.</summary>
-public sealed class NoWorkloadRuntime : IWorkloadRuntime, Logs.IPodLogSource
+public sealed class NoWorkloadRuntime(Microsoft.Extensions.Options.IOptions<PiOps.Shared.Queue.QueueOptions> queue) : IWorkloadRuntime
 {
-    public IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, CancellationToken cancellationToken) =>
-        throw new Logs.LogStreamException("No workload runtime is enabled, so there are no pods to tail.");
-
     public string Description => "no workload runtime (LocalRuntime:Enabled is off): start workers by hand";
 
     public bool IsLocal => false;
 
     public WorkloadSnapshot Current => WorkloadSnapshot.Empty;
 
-    public (string Host, string Port) PodRedis => ("redis", "6379");
+    /// <summary>The chart's pods, for previews: the book's image and the chart's Redis Service.</summary>
+    public PodSettings Pod => PodSettings.Book("redis", "6379", queue.Value.QueueName);
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
 

@@ -1,5 +1,4 @@
 using k8s.Models;
-using PiOps.Web.Kubernetes;
 
 namespace PiOps.Web.Workloads;
 
@@ -75,14 +74,17 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
 
     public WorkloadSnapshot Current => backend.Current;
 
-    public (string Host, string Port) PodRedis => (backend.Pod.RedisHost, backend.Pod.RedisPort);
+    public PodSettings Pod => backend.Pod;
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => backend.Subscribe(onChanged);
 
     /// <summary>The Job a spec becomes on this backend: what <see cref="CreateJobAsync"/> sends and the preview shows.</summary>
     public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, backend.Pod);
 
-    public string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(JobFor(spec));
+    public string JobManifest(JobSpec spec) => JobYaml.Render(JobFor(spec));
+
+    /// <summary>The CronJob a spec becomes on this backend (what a cluster is sent), as its preview shows it.</summary>
+    public string CronJobManifest(CronJobSpec spec) => CronJobYaml.Render(Manifests.CronJob(spec, backend.Pod));
 
     public Task ScaleAsync(int replicas)
     {

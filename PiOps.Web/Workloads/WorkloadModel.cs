@@ -14,14 +14,18 @@ public interface IWorkloadRuntime
 
     WorkloadSnapshot Current { get; }
 
-    /// <summary>The Redis host and port pods are given (REDIS_HOST, REDIS_PORT), for YAML previews.</summary>
-    (string Host, string Port) PodRedis { get; }
-
     /// <summary>
-    /// The Job manifest this runtime would create for <paramref name="spec"/>, as YAML (the Jobs page's preview): on a
-    /// cluster the exact object sent; locally the same Job with the book's image and this Redis.
+    /// What the pods of the Jobs and CronJobs this runtime creates are given (image, REDIS_HOST and REDIS_PORT, the
+    /// queue, PiOps' label): on a cluster Kubernetes:WorkerImage and Kubernetes:RedisHost; locally the book's image and
+    /// this Redis.
     /// </summary>
-    string JobManifest(JobSpec spec, string queueName) => JobYaml.Render(spec, "piops-worker:0.1.0", PodRedis.Host, PodRedis.Port, queueName);
+    PodSettings Pod { get; }
+
+    /// <summary>The Job this runtime would create for <paramref name="spec"/>, as YAML (the Jobs page's preview).</summary>
+    string JobManifest(JobSpec spec) => JobYaml.Render(Manifests.Job(spec, Pod));
+
+    /// <summary>The CronJob this runtime would create for <paramref name="spec"/>, as YAML (the CronJobs page's preview).</summary>
+    string CronJobManifest(CronJobSpec spec) => CronJobYaml.Render(Manifests.CronJob(spec, Pod));
 
     /// <summary>Called after every change. Dispose to stop. Handlers must return quickly.</summary>
     IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
@@ -74,6 +78,9 @@ public sealed record WorkloadSnapshot(
     IReadOnlyList<CronJobView> CronJobs,
     AutoscalerView? Autoscaler)
 {
+    /// <summary>The namespace these objects are in (a pod's log is addressed by it); null on the local runtime.</summary>
+    public string? Namespace { get; init; }
+
     public static WorkloadSnapshot Empty { get; } = new(DateTimeOffset.MinValue, new DeploymentView("pi-worker", 0, 0, 0, []), [], [], null);
 }
 
@@ -143,5 +150,3 @@ public sealed record ObjectEvent(DateTimeOffset At, string Type, string Reason, 
     /// <summary>How many of the events shown are Warnings: the badge on a row.</summary>
     public static int WarningsIn(IReadOnlyList<ObjectEvent> events) => events.Count(e => e.IsWarning);
 }
-
-public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);

@@ -55,7 +55,7 @@ internal static class LogsBenchmark
         };
         await using var app = await DashboardApp.StartAsync(redis, TestRedisServer.NewQueueName(), services: s =>
         {
-            s.AddKeyedSingleton<IWorkloadRuntime>(PiOpsServices.WorkloadBackend, runtime);
+            s.AddKeyedSingleton<IWorkloadRuntime>(WorkloadServices.WorkloadBackend, runtime);
             s.AddSingleton<IPodLogSource>(new RateSource(perPod));
         });
         var page = await browser.NewPageAsync();
@@ -108,8 +108,9 @@ internal static class LogsBenchmark
     /// <summary>Each pod writes <paramref name="perSecond"/> lines a second, in batches every 20 ms.</summary>
     private sealed class RateSource(int perSecond) : IPodLogSource
     {
-        public async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<LogLine> FollowAsync(PodAddress address, int tailLines, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
+            string pod = address.Name;
             yield return new LogLine(DateTimeOffset.UtcNow, pod, false, "starting");
             if (perSecond == 0)
             {

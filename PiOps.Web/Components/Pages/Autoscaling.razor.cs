@@ -71,7 +71,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
 
     private void BuildCharts()
     {
-        // The last 10 minutes at most (one point per 2 s), so the SVG stays small.
+        // The last 5 minutes at most (one point a second), so the SVG stays small.
         var points = (Workloads.Autoscaler?.History ?? []).TakeLast(300).ToList();
         int every = Math.Max(1, points.Count / 5);
         _labels = points.Select((p, i) => i % every == 0 ? Zone.Clock(p.At) : "").ToArray();

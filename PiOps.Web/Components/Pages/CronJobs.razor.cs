@@ -130,15 +130,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
         return errors.Count == 0 ? spec : null;
     }
 
-    private string Preview
-    {
-        get
-        {
-            var spec = Build([]) ?? _base;
-            var (host, port) = Runtime.PodRedis;
-            return CronJobYaml.Render(spec, "piops-worker:0.1.0", host, port, Ops.Queue.QueueName);
-        }
-    }
+    private string Preview => Runtime.CronJobManifest(Build([]) ?? _base);
 
     private async Task SaveAsync()
     {

@@ -1,17 +1,13 @@
 using System.Globalization;
 using k8s;
 using k8s.Models;
-using PiOps.Web.Workloads;
 
-namespace PiOps.Web.Kubernetes;
-
-/// <summary>What every pod PiOps creates is given: the image, and the Redis and queue of the workers.</summary>
-public sealed record PodSettings(string Image, string RedisHost, string RedisPort, string QueueName, string LabelKey, string LabelValue);
+namespace PiOps.Web.Workloads;
 
 /// <summary>
-/// The workload model as Kubernetes objects and back: JobSpec ⇄ batch/v1 Job, CronJobSpec ⇄ batch/v1 CronJob,
+/// The workload model as Kubernetes objects and back, for both runtimes (the local one runs the same objects): JobSpec ⇄ batch/v1 Job, CronJobSpec ⇄ batch/v1 CronJob,
 /// AutoscalerSpec ⇄ autoscaling/v2 HPA. The Jobs page's YAML preview is <see cref="Job"/> serialized, so what is shown
-/// is what is created.
+/// is what is created, and so is the CronJobs page's (<see cref="CronJob"/>).
 /// </summary>
 public static class Manifests
 {

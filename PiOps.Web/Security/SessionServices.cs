@@ -4,10 +4,9 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.SignalR;
-using PiOps.Web.Security;
 using StackExchange.Redis;
 
-namespace PiOps.Web.Extensions;
+namespace PiOps.Web.Security;
 
 /// <summary>
 /// Sessions that end (<see cref="UserSessions"/>): the sign-in cookie carries a stamp checked on every request, the
@@ -17,7 +16,7 @@ public static class SessionServices
 {
     private const string Rejected = "piops:session-rejected";
 
-    public static IServiceCollection AddPiOpsSessions(this IServiceCollection services)
+    public static IServiceCollection AddSessions(this IServiceCollection services)
     {
         services.AddSingleton<UserSessions>();
         services.AddSingleton<LiveSessions>();

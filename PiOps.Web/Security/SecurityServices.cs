@@ -11,33 +11,39 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using PiOps.Web.Audit;
-using PiOps.Web.Security;
+using PiOps.Web.Configuration;
+using PiOps.Web.Queue;
+using PiOps.Web.Workloads;
 
-namespace PiOps.Web.Extensions;
+namespace PiOps.Web.Security;
 
 /// <summary>
 /// Who may look and who may act: sign-in (configured users, an admin password, OpenID Connect) or, with none
-/// configured, this machine only; API tokens; roles on every path; the audit trail; security headers.
+/// configured, this machine only; API tokens; roles on every path (the guarded faces of the queue and the workloads,
+/// which write the audit trail); security headers.
 /// </summary>
 public static class SecurityServices
 {
     private const string Selector = "PiOps";
 
-    public static WebApplicationBuilder AddPiOpsSecurity(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section);
+        services.AddValidatedOptions<AuthOptions>(AuthOptions.Section, o => o.Validate());
+        services.AddValidatedOptions<AccessOptions>(AccessOptions.Section, o => o.Validate());
         services.AddSingleton<SignInService>();
         services.AddSingleton<ApiTokens>();
         services.AddScoped<TokenAdministration>();
-        services.AddSingleton<AuditLog>();
+        // Pages, the API and the hub get the guarded faces of the queue actions and of the workloads: roles checked,
+        // every change audited.
+        services.AddScoped<IQueueOperations, GuardedQueueOperations>();
+        services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredService<WorkloadSelection>(),
+            sp.GetRequiredService<UserContext>(), sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHttpContextAccessor();
         services.AddScoped<UserContext>();
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
-        services.AddPiOpsSessions();
+        services.AddSessions();
 
         var authentication = services.AddAuthentication(Selector)
             // A bearer token is checked in every mode, so a producer can try its token against a local dashboard and
@@ -147,7 +153,7 @@ public static class SecurityServices
     }
 
     /// <summary>Before routing: forwarded headers from known proxies, security headers, the loopback guard, the cross-site check.</summary>
-    public static WebApplication UsePiOpsSecurityHeaders(this WebApplication app)
+    public static WebApplication UseSecurityHeaders(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.KnownProxies.Count > 0)
         {
@@ -166,7 +172,7 @@ public static class SecurityServices
     }
 
     /// <summary>Authentication, authorization, the user of each request, and the sign-in and sign-out endpoints.</summary>
-    public static WebApplication UsePiOpsSecurity(this WebApplication app)
+    public static WebApplication UseSecurity(this WebApplication app)
     {
         app.UseAuthentication();
         app.UseAuthorization();
@@ -174,7 +180,7 @@ public static class SecurityServices
         return app;
     }
 
-    public static WebApplication MapPiOpsSecurity(this WebApplication app)
+    public static WebApplication MapSecurity(this WebApplication app)
     {
         app.MapGet("/signin/oidc", (string? returnUrl, IOptions<AuthOptions> auth) => auth.Value.Oidc.Enabled
                 ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OpenIdConnectDefaults.AuthenticationScheme])
@@ -209,16 +215,6 @@ public static class SecurityServices
     /// <summary>Only a path on this site: an absolute or protocol-relative URL would be an open redirect.</summary>
     public static string LocalUrl(string? url) =>
         !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
-}
-
-/// <summary>Validates the Auth section at startup, every error at once.</summary>
-public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
-{
-    public ValidateOptionsResult Validate(string? name, AuthOptions options)
-    {
-        var errors = options.Validate().ToList();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 }
 
 /// <summary>
