@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PiOps.Tests.Infrastructure;
 using Xunit;
@@ -84,7 +85,7 @@ public sealed class KeyboardEndToEndFacts(BrowserFixture browser, ITestOutputHel
             await Assertions.Expect(page.Locator("[data-testid=task-status]")).ToBeVisibleAsync();
             await TabToAsync(page, "a[data-testid=task-logs]", backwards: true);
             await page.Keyboard.PressAsync("Enter");
-            await page.WaitForURLAsync("**/logs?**", new() { Timeout = 30_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/logs\\?"), new() { Timeout = 30_000 });
             await Assertions.Expect(page.Locator("[data-testid=log-around]")).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = id }).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
         });
@@ -95,7 +96,7 @@ public sealed class KeyboardEndToEndFacts(BrowserFixture browser, ITestOutputHel
     {
         await TabToAsync(page, $"a.mud-nav-link[href=\"{href}\"]", backwards: true);
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync($"**/{href}**", new() { Timeout = 30_000 });
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/" + Regex.Escape(href)), new() { Timeout = 30_000 });
         await Eventually.WaitAsync(() => FocusIsInAsync(page, "h1"), TimeSpan.FromSeconds(15), $"focus on the title of {href}");
     }
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PiOps.Tests.Infrastructure;
 using Xunit;
@@ -115,14 +116,14 @@ public sealed class UiHygieneEndToEndFacts(BrowserFixture browser, Xunit.Abstrac
             await Assertions.Expect(page.Locator("input[data-testid=log-filter]")).ToHaveValueAsync("starting");
             await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new() { HasText = "starting" })).ToHaveCountAsync(1, new() { Timeout = 30_000 });
             await page.Locator("input[data-testid=log-filter]").FillAsync("worker");
-            await page.WaitForURLAsync("**filter=worker**", new() { Timeout = 15_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("filter=worker"), new() { Timeout = 15_000 });
 
             // The Job whose events are open.
             await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
             await page.Locator("[data-testid=job-create]").ClickAsync();
             await Assertions.Expect(page.Locator("[data-testid=jobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
             await page.Locator("[data-testid=job-details-toggle]").ClickAsync();
-            await page.WaitForURLAsync("**job=jobworker**", new() { Timeout = 15_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("job=jobworker"), new() { Timeout = 15_000 });
             await page.ReloadAsync();
             await LivePage.WaitInteractiveAsync(page);
             await Assertions.Expect(page.Locator("[data-testid=job-details]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
