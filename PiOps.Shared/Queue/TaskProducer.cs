@@ -48,6 +48,10 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
         var inFlight = new Queue<(Task Tx, int Start, int Count, byte[] Buffer)>();
         var landed = new List<(int Start, int Count)>();
         int done = 0;
+        // A batch's lookup (below) is conclusive only on the connection its EXEC went out on.
+        int connectionFailures = 0;
+        EventHandler<ConnectionFailedEventArgs> countFailure = (_, _) => Interlocked.Increment(ref connectionFailures);
+        redis.ConnectionFailed += countFailure;
         try
         {
             for (int start = 0; start < iterations.Count; start += BatchSize)
@@ -110,12 +114,13 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                 ArrayPool<byte>.Shared.Return(b.Buffer);
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException && (landed.Count > 0 || inFlight.Count > 0))
+        catch (Exception ex) when ((RedisFailure.Is(ex) || ex is OperationCanceledException) && (landed.Count > 0 || inFlight.Count > 0))
         {
-            QueueTelemetry.Fail(send, ex.GetType().Name, "part of the enqueue failed");
-            // Part-way: say exactly what landed, and what was sent but not confirmed (a late reply may still land it).
-            // The buffers of these batches go to the GC, not back to the pool: a command not yet written still reads them.
+            // Part-way, or only late: say exactly what landed. A batch whose reply came too late is looked up (see
+            // LandedAsync), so a slow Redis is not reported as a failure. The buffers of unsettled batches go to the
+            // GC, not back to the pool: a command not yet written still reads them.
             int unconfirmed = 0;
+            var late = new List<(int Start, int Count)>();
             while (inFlight.Count > 0)
             {
                 var b = inFlight.Dequeue();
@@ -124,9 +129,13 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                     await b.Tx;
                     landed.Add((b.Start, b.Count));
                 }
-                catch (Exception e) when (e is RedisTimeoutException or TimeoutException or ReplicaAcknowledgeException)
+                catch (Exception e) when (e is TimeoutException or OperationCanceledException)
                 {
-                    unconfirmed += b.Count; // late, or on the primary without enough replicas: it may stay or be lost
+                    late.Add((b.Start, b.Count)); // a reply not had: whether it landed is looked up below
+                }
+                catch (ReplicaAcknowledgeException)
+                {
+                    unconfirmed += b.Count; // on the primary without enough replicas: it may stay or be lost
                 }
                 catch (Exception e) when (e is RedisException)
                 {
@@ -134,25 +143,92 @@ public sealed class TaskProducer(IConnectionMultiplexer redis, QueueOptions opti
                 }
             }
 
+            var found = await LandedAsync(db, late.Select(b => _keys.Batch(batchIds[b.Start / BatchSize])).ToList());
+            bool sameConnection = Volatile.Read(ref connectionFailures) == 0;
+            for (int i = 0; i < late.Count; i++)
+            {
+                if (found[i] == true && options.WaitReplicas <= 0)
+                {
+                    landed.Add(late[i]);
+                }
+                else if (found[i] is null || found[i] == true || !sameConnection)
+                {
+                    // Unknown; stored without the replicas' acknowledgement; or not there yet, but its EXEC may still
+                    // be read from a connection that since failed.
+                    unconfirmed += late[i].Count;
+                }
+
+                // Otherwise not enqueued, and it cannot land later.
+            }
+
+            int landedCount = landed.Sum(b => b.Count);
+            if (landedCount == iterations.Count && !cancellationToken.IsCancellationRequested)
+            {
+                RecordSent(iterations.Count, sendStarted);
+                return ids; // every batch landed; only their replies were late
+            }
+
+            QueueTelemetry.Fail(send, ex.GetType().Name, "part of the enqueue failed");
+            // StackExchange.Redis cancels a command it fails without a reason: that is Redis failing, not the caller.
+            var cause = ex is OperationCanceledException && !cancellationToken.IsCancellationRequested
+                ? new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis failed a command without saying why", ex) : ex;
             if (landed.Count == 0 && unconfirmed == 0)
             {
-                throw;
+                if (ReferenceEquals(cause, ex))
+                {
+                    throw;
+                }
+
+                throw cause;
             }
 
             landed.Sort();
             var enqueued = landed.SelectMany(b => Enumerable.Range(b.Start, b.Count)).Select(i => ids[i]).ToList();
-            throw new EnqueueIncompleteException(iterations.Count, enqueued, unconfirmed, ex);
+            throw new EnqueueIncompleteException(iterations.Count, enqueued, unconfirmed, cause);
+        }
+        finally
+        {
+            redis.ConnectionFailed -= countFailure;
         }
 
+        RecordSent(iterations.Count, sendStarted);
+        return ids;
+    }
+
+    /// <summary>
+    /// Whether each batch whose reply timed out landed. A batch's record is written in the same MULTI/EXEC as its tasks,
+    /// and the lookups go on the same connection, so Redis answers them after the EXEC: a record is there exactly when
+    /// its tasks are, and a batch not there now will not land later. The lookups are pipelined and wait one command
+    /// timeout; null for a batch Redis did not answer about.
+    /// </summary>
+    private static async Task<bool?[]> LandedAsync(IDatabase db, IReadOnlyList<RedisKey> batchKeys)
+    {
+        var found = new bool?[batchKeys.Count];
+        var asked = batchKeys.Select(key => db.KeyExistsAsync(key)).ToList();
+        for (int i = 0; i < asked.Count; i++)
+        {
+            try
+            {
+                found[i] = await asked[i];
+            }
+            catch (Exception e) when (RedisFailure.Is(e))
+            {
+                // Not answered: stays unknown.
+            }
+        }
+
+        return found;
+    }
+
+    private void RecordSent(int count, long sendStarted)
+    {
         if (QueueTelemetry.SentMessages.Enabled || QueueTelemetry.OperationDuration.Enabled)
         {
             var tags = QueueTelemetry.QueueTags(options.QueueName);
-            QueueTelemetry.SentMessages.Add(iterations.Count, tags);
+            QueueTelemetry.SentMessages.Add(count, tags);
             tags.Add("messaging.operation.name", "send");
             QueueTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(sendStarted).TotalSeconds, tags);
         }
-
-        return ids;
     }
 
     // {"id":" + batch (33) + "-" + index (up to 4 digits) + ","iterations": + up to 20 digits: well under 96 bytes.

@@ -60,7 +60,7 @@ public static class ReplicaWait
         {
             got = (long)await reply;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailure.Is(ex))
         {
             throw new ReplicaAcknowledgeException(what, replicas, null, timeout, endpoint, ex);
         }

@@ -57,10 +57,11 @@ public static class ProducerLoadScenario
 
         // The pages, while the producers run: one request at a time, as a person clicking around would.
         var loaded = new List<double>();
+        using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         while (!stop.IsCancellationRequested)
         {
             loaded.Add(await TtfbAsync(pages, Pages[loaded.Count % Pages.Length]));
-            await Task.Delay(100);
+            await pace.WaitForNextTickAsync();
         }
 
         var done = await Task.WhenAll(loaders);

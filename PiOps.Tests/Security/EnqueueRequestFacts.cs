@@ -177,8 +177,11 @@ public sealed class EnqueueRequestFacts(RedisServer server) : IClassFixture<Redi
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        var entry = (await AuditAsync()).First(e => e.Action == "enqueue");
-        Assert.False(entry.Succeeded);
+        // Written while Redis was frozen: the trail takes it once Redis answers.
+        AuditEntry? entry = null;
+        await Eventually.WaitAsync(async () => (entry = (await AuditAsync()).FirstOrDefault(e => e.Action == "enqueue")) is not null,
+            TimeSpan.FromSeconds(30), "the enqueue's audit entry to reach Redis");
+        Assert.False(entry!.Succeeded);
         var m = System.Text.RegularExpressions.Regex.Match(entry.Error!,
             @"^Redis failed part-way through the enqueue: ([\d,]+) of 1,000,000 task\(s\) were enqueued( \(first id b[0-9a-f]{32}-0, last id b[0-9a-f]{32}-\d+\))?(; ([\d,]+) more were sent but not confirmed, and may have landed if Redis answered late)?; the other ([\d,]+) were not enqueued \(Redis did not reply in time\)\.$");
         Assert.True(m.Success, entry.Error);

@@ -246,7 +246,7 @@ public static class QueueApi
                 {
                     await idempotency.CompleteAsync(user, key, outcome, format);
                 }
-                catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                catch (Exception ex) when (PiOps.Shared.Redis.RedisFailure.Is(ex))
                 {
                     // Redis went away right after the enqueue: record the outcome once it is back.
                     idempotency.Settle(() => idempotency.CompleteAsync(user, key, outcome, format));

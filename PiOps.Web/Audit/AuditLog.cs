@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
 using PiOps.Web.Redis;
@@ -21,10 +22,13 @@ public sealed record AuditEntry(
 
 /// <summary>
 /// The audit trail: every change, successful or refused, in Redis under QUEUE:audit (newest first, bounded by
-/// Audit:MaxEntries) and in the log. If Redis is unavailable the entry still reaches the log.
+/// Audit:MaxEntries) and in the log. If Redis is unavailable the entry reaches the log at once and Redis once it answers.
 /// </summary>
 public sealed class AuditLog(RedisConnection redis, IOptions<QueueOptions> queue, IOptions<AuditOptions> options, ILogger<AuditLog> log)
 {
+    /// <summary>How long an entry Redis did not take is offered again.</summary>
+    private static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(10);
+
     private readonly RedisKey _key = queue.Value.QueueName + ":audit";
 
     public async Task WriteAsync(AuditEntry entry)
@@ -40,17 +44,59 @@ public sealed class AuditLog(RedisConnection redis, IOptions<QueueOptions> queue
                 entry.User, entry.Role, entry.Address, entry.Via, entry.Action, entry.Target, entry.Parameters, entry.Error);
         }
 
+        if (!await TryStoreAsync(entry, firstTry: true))
+        {
+            StoreLater(entry);
+        }
+    }
+
+    private async Task<bool> TryStoreAsync(AuditEntry entry, bool firstTry)
+    {
         try
         {
             var db = redis.Multiplexer.GetDatabase();
             var push = db.ListLeftPushAsync(_key, StoredJson.Serialize(entry));
             var trim = db.ListTrimAsync(_key, 0, options.Value.MaxEntries - 1);
             await Task.WhenAll(push, trim);
+            return true;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailure.Is(ex))
         {
-            log.LogError("Audit entry not stored in Redis ({Message}); it is in this log only", ex.Message);
+            if (firstTry)
+            {
+                log.LogWarning("Audit entry not stored in Redis yet ({Message}); it is in this log, and is stored once Redis answers",
+                    ex.Message.Split('\n')[0]);
+            }
+
+            return false;
         }
+    }
+
+    /// <summary>
+    /// Stores an entry Redis failed to take, every second until it does (as long as a Redis outage is worth waiting for),
+    /// so a stall does not cost the trail the very changes made during it. The entry is in the log meanwhile.
+    /// </summary>
+    private void StoreLater(AuditEntry entry)
+    {
+        _ = Task.Run(async () =>
+        {
+            var until = DateTimeOffset.UtcNow + RetryFor;
+            using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await tick.WaitForNextTickAsync())
+            {
+                if (await TryStoreAsync(entry, firstTry: false))
+                {
+                    return;
+                }
+
+                if (DateTimeOffset.UtcNow > until)
+                {
+                    log.LogError("Audit entry of {At:O} ({Action} {Target} by {User}) not stored in Redis after {Minutes} min; it is in this log only",
+                        entry.At, entry.Action, entry.Target, entry.User, RetryFor.TotalMinutes);
+                    return;
+                }
+            }
+        });
     }
 
     /// <summary>The newest entries first, at most <paramref name="count"/>.</summary>

@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PiOps.Web.Redis;
 using StackExchange.Redis;
@@ -20,7 +21,7 @@ public sealed class RedisHealthCheck(RedisConnection redis) : IHealthCheck
             var latency = await redis.Multiplexer.GetDatabase().PingAsync().WaitAsync(Timeout, cancellationToken);
             return HealthCheckResult.Healthy($"{redis.Description}: PING {latency.TotalMilliseconds:F1} ms");
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailure.Is(ex, cancellationToken))
         {
             return HealthCheckResult.Unhealthy(ex is TimeoutException
                 ? $"{redis.Description} did not answer a PING within {Timeout.TotalSeconds:0} s"

@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -130,7 +131,7 @@ public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOpti
                     await write();
                     return;
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (RedisFailure.Is(ex))
                 {
                     if (DateTimeOffset.UtcNow > until)
                     {

@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
@@ -71,9 +72,18 @@ public sealed class QueueMonitor(
         await SubscribeToCompletionsAsync();
         while (!stoppingToken.IsCancellationRequested)
         {
-            var snapshot = await SampleAsync();
-            _current = snapshot;
-            _snapshotSubscribers.Publish(snapshot, log);
+            try
+            {
+                var snapshot = await SampleAsync();
+                _current = snapshot;
+                _snapshotSubscribers.Publish(snapshot, log);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A sample that fails for any other reason must not stop the dashboard: log it and sample again.
+                log.LogError(ex, "Queue sample failed; the next sample follows in {Interval}", _options.SampleInterval);
+            }
+
             try
             {
                 await _poke.WaitAsync(_options.SampleInterval, stoppingToken);
@@ -158,7 +168,7 @@ public sealed class QueueMonitor(
                 SameOrNew(_current.Head, headTask.Result), SameOrNew(_current.Tail ?? [], tailTask.Result)) { Notice = _notice };
             return snapshot;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailure.Is(ex))
         {
             var last = _current;
             if (last.RedisAvailable || last.At == DateTimeOffset.MinValue)

@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -57,7 +58,7 @@ public sealed class LiveSessions(UserSessions sessions, ApiTokens tokens, TimePr
                 connection.Abort();
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailure.Is(ex))
         {
             // Redis is away: the next tick asks again. Nothing new can be done without it either.
             log.LogDebug(ex, "Could not check the hub connection of {User}", connection.User?.Identity?.Name);

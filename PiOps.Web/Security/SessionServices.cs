@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -78,7 +79,7 @@ public static class SessionServices
                 {
                     await c.HttpContext.RequestServices.GetRequiredService<UserSessions>().EndAllAsync(name);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (RedisFailure.Is(ex))
                 {
                     // The browser's cookie is still deleted below; the user's other sessions end only once Redis is back and they sign out again.
                     c.HttpContext.RequestServices.GetRequiredService<ILogger<UserSessions>>()

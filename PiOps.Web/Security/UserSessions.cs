@@ -1,3 +1,4 @@
+using PiOps.Shared.Redis;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Claims;
@@ -139,7 +140,7 @@ public sealed class UserSessions(RedisConnection redis, IOptions<QueueOptions> q
         {
             stamp = await redis.Multiplexer.GetDatabase().HashGetAsync(_key, field);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailure.Is(ex))
         {
             // Redis is away: the stamp this replica last read is believed (a sign-out here still ended it); without
             // one the session cannot be checked, and is refused.
