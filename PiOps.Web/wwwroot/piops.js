@@ -223,3 +223,56 @@ document.addEventListener("keydown", e => {
     e.preventDefault();
     controls[next].focus();
 }, true);
+
+// The command palette: Ctrl+K (⌘K on a Mac) opens it from anywhere, text boxes included, as in most consoles. Its box
+// keeps Tab and the arrow keys (the list is chosen with the arrows), and focus goes back where it was when it closes.
+window.piopsPalette = {
+    listener: null,
+    returnTo: null,
+    attach(component) {
+        window.piopsPalette.detach();
+        const listener = (e) => {
+            if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
+                e.preventDefault();
+                if (!document.querySelector(".piops-palette")) {
+                    window.piopsPalette.remember();
+                }
+                component.invokeMethodAsync("Open");
+            }
+        };
+        document.addEventListener("keydown", listener);
+        window.piopsPalette.listener = listener;
+        document.documentElement.dataset.palette = "ready";
+    },
+    detach() {
+        if (window.piopsPalette.listener) {
+            document.removeEventListener("keydown", window.piopsPalette.listener);
+            window.piopsPalette.listener = null;
+            delete document.documentElement.dataset.palette;
+        }
+    },
+    remember() {
+        window.piopsPalette.returnTo = document.activeElement;
+    },
+    focus(el) {
+        if (!el) {
+            return;
+        }
+        if (!el.piopsKeys) {
+            el.piopsKeys = true;
+            el.addEventListener("keydown", (e) => {
+                if (e.key === "Tab" || e.key === "ArrowUp" || e.key === "ArrowDown") {
+                    e.preventDefault();
+                }
+            });
+        }
+        el.focus();
+    },
+    restore() {
+        const to = window.piopsPalette.returnTo;
+        window.piopsPalette.returnTo = null;
+        if (to && document.contains(to)) {
+            to.focus();
+        }
+    },
+};

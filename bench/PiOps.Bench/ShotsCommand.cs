@@ -57,6 +57,17 @@ internal static class ShotsCommand
                     Console.WriteLine(Path.Combine(folder, name));
                 }
 
+                // The command palette open over the Overview, with a query typed.
+                await LivePage.GoAsync(page, dashboard.BaseAddress + "/");
+                await page.Locator("html[data-palette=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+                await page.Keyboard.PressAsync("Control+k");
+                await page.Locator("[data-testid=palette-input]").WaitForAsync();
+                await page.Keyboard.TypeAsync("pi");
+                await page.Locator("[data-testid=palette-option]").First.WaitForAsync();
+                string palette = "palette-" + scheme.ToString().ToLowerInvariant() + ".png";
+                await page.ScreenshotAsync(new() { Path = Path.Combine(folder, palette) });
+                Console.WriteLine(Path.Combine(folder, palette));
+
                 await context.CloseAsync();
             }
 

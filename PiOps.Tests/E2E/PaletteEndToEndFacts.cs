@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using PiOps.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PiOps.Tests.E2E;
+
+/// <summary>
+/// The command palette, as an operator uses it many times in a row: Ctrl+K from any page (a text box included), type,
+/// arrows, Enter; Esc gives focus back. Each opening must work as the first did.
+/// </summary>
+[Collection(DashboardProcesses.Name)]
+public sealed class PaletteEndToEndFacts(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task CtrlK_GoesToPagesPodsAndTasks_OpeningAfterOpening_AndEscGivesFocusBack()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["LocalRuntime__InitialReplicas"] = "1",
+        });
+        var context = await browser.Browser.NewContextAsync(new() { ColorScheme = ColorScheme.Dark, ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var input = page.Locator("[data-testid=palette-input]");
+        var options = page.Locator("[data-testid=palette-option]");
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/");
+            await Assertions.Expect(page.Locator("[data-testid=palette-open]")).ToBeVisibleAsync();
+
+            // A page, by part of its name.
+            await OpenAsync(page);
+            await page.Keyboard.TypeAsync("cronj");
+            await Assertions.Expect(options.First).ToContainTextAsync("CronJobs");
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/cronjobs$"));
+            await Assertions.Expect(page.Locator("[data-testid=palette]")).ToHaveCountAsync(0);
+
+            // Again, from inside a text box of the new page: a pod's logs, chosen with the arrow keys.
+            await page.Locator("input").First.FocusAsync();
+            await OpenAsync(page);
+            await Assertions.Expect(input).ToHaveValueAsync("");
+            await page.Keyboard.TypeAsync("pi-worker");
+            await Assertions.Expect(options.Filter(new() { HasText = "Pod logs" })).Not.ToHaveCountAsync(0, new() { Timeout = 60_000 });
+            Assert.Equal("Deployment", (await options.First.Locator(".piops-palette-kind").InnerTextAsync()).Trim());
+            await page.Keyboard.PressAsync("ArrowDown");
+            await Assertions.Expect(input).ToHaveAttributeAsync("aria-activedescendant", "piops-palette-1");
+            await Assertions.Expect(options.Nth(1)).ToHaveAttributeAsync("aria-selected", "true");
+            string pod = (await options.Nth(1).Locator(".piops-palette-label").InnerTextAsync()).Trim();
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/logs\\?target=pod%2F" + Regex.Escape(pod) + "$"));
+
+            // Esc closes it and gives focus back to what had it.
+            var toggle = page.Locator("[data-testid=theme-toggle]");
+            await toggle.FocusAsync();
+            await OpenAsync(page);
+            // The open palette in dark mode at 1280x800: axe finds nothing serious in it.
+            var axe = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
+            var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical")
+                .SelectMany(v => v.Nodes.Where(n => n.Target.ToString().Contains("palette")).Select(n => $"{v.Id}: {n.Html}")).ToList();
+            Assert.True(serious.Count == 0, string.Join("\n", serious));
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(page.Locator("[data-testid=palette]")).ToHaveCountAsync(0);
+            await Eventually.WaitAsync(() => page.EvaluateAsync<bool>("() => document.activeElement?.getAttribute('data-testid') === 'theme-toggle'"),
+                TimeSpan.FromSeconds(10), "focus back on the theme toggle");
+
+            // Any id-shaped text is a task to look up; nothing found says so.
+            await OpenAsync(page);
+            await page.Keyboard.TypeAsync("no such thing");
+            await Assertions.Expect(page.Locator("[data-testid=palette-empty]")).ToContainTextAsync("Nothing here matches");
+            await page.Keyboard.PressAsync("Control+A");
+            await page.Keyboard.TypeAsync("t-0123abcd");
+            await Assertions.Expect(options.First).ToContainTextAsync("Look up task t-0123abcd");
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/tasks\\?id=t-0123abcd$"));
+        });
+        await context.CloseAsync();
+    }
+
+    /// <summary>Ctrl+K once (after the page's script listens for it), and the palette's box has focus.</summary>
+    private static async Task OpenAsync(IPage page)
+    {
+        await page.Locator("html[data-palette=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await page.Keyboard.PressAsync("Control+k");
+        var input = page.Locator("[data-testid=palette-input]");
+        await input.WaitForAsync();
+        await Eventually.WaitAsync(() => input.EvaluateAsync<bool>("e => e === document.activeElement"), TimeSpan.FromSeconds(15),
+            "the palette's box to have focus");
+    }
+}
