@@ -276,3 +276,23 @@ window.piopsPalette = {
         }
     },
 };
+
+// k9s-style keys on live tables (those marked data-row-keys): with focus anywhere in a row (its name, or one of its
+// buttons), a single key presses that row's button marked data-key="KEY", so a key does exactly what the click does,
+// confirmation dialogs included. Keys typed into a field, a dialog or the palette are theirs.
+document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) {
+        return;
+    }
+    const from = e.target instanceof Element ? e.target : null;
+    if (!from || from.closest("input, textarea, select, [contenteditable=true], .mud-dialog, .piops-palette")) {
+        return;
+    }
+    const row = from.closest("[data-row-keys] tbody tr");
+    const button = row?.querySelector(`[data-key="${CSS.escape(e.key.toLowerCase())}"]`);
+    if (!button || button.disabled || button.getAttribute("aria-disabled") === "true") {
+        return;
+    }
+    e.preventDefault();
+    button.click();
+});

@@ -9,11 +9,11 @@ using Xunit.Abstractions;
 namespace PiOps.Tests.E2E;
 
 /// <summary>
-/// The command palette, as an operator uses it many times in a row: Ctrl+K from any page (a text box included), type,
+/// Keys an operator uses all day. The command palette, as an operator uses it many times in a row: Ctrl+K from any page (a text box included), type,
 /// arrows, Enter; Esc gives focus back. Each opening must work as the first did.
 /// </summary>
 [Collection(DashboardProcesses.Name)]
-public sealed class PaletteEndToEndFacts(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+public sealed class KeyShortcutsEndToEndFacts(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task CtrlK_GoesToPagesPodsAndTasks_OpeningAfterOpening_AndEscGivesFocusBack()
@@ -77,6 +77,60 @@ public sealed class PaletteEndToEndFacts(BrowserFixture browser, ITestOutputHelp
             await Assertions.Expect(options.First).ToContainTextAsync("Look up task t-0123abcd");
             await page.Keyboard.PressAsync("Enter");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/tasks\\?id=t-0123abcd$"));
+        });
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task RowKeys_PressTheRowsOwnButtons_AndKeysTypedInAFieldAreTheFields()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["LocalRuntime__InitialReplicas"] = "0",
+        });
+        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await LivePage.ExplainedAsync(page, dashboard, output, async () =>
+        {
+            // A Job: d asks to delete it (Esc says no), l opens its logs.
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
+            await page.Locator("[data-testid=job-create]").ClickAsync();
+            var name = page.Locator("[data-testid=job-row-name]").First;
+            await name.WaitForAsync();
+            string job = (await name.InnerTextAsync()).Trim();
+            await Assertions.Expect(page.Locator("[data-testid=jobs-keys]")).ToContainTextAsync("d delete");
+
+            // Typed into a text field, the same key is just a letter.
+            var field = page.GetByLabel("Parallelism");
+            await field.FocusAsync();
+            await page.Keyboard.PressAsync("d");
+            await Assertions.Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);
+
+            await name.FocusAsync();
+            await page.Keyboard.PressAsync("d");
+            await Assertions.Expect(page.Locator(".mud-dialog")).ToContainTextAsync(job);
+            await Eventually.WaitAsync(() => page.EvaluateAsync<bool>("() => !!document.activeElement?.closest('.mud-dialog-container')"),
+                TimeSpan.FromSeconds(10), "focus inside the dialog");
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);
+            await Assertions.Expect(name).ToHaveTextAsync(job);
+
+            await name.FocusAsync();
+            await page.Keyboard.PressAsync("l");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/logs\\?target=job%2F" + Regex.Escape(job) + "$"));
+
+            // A CronJob: s suspends it, s again resumes it.
+            await LivePage.GoAsync(page, dashboard.BaseAddress + "/cronjobs");
+            await page.Locator("[data-testid=cron-create]").ClickAsync();
+            var cron = page.Locator("[data-testid=cron-row-name]").First;
+            await cron.WaitForAsync();
+            await cron.FocusAsync();
+            await page.Keyboard.PressAsync("s");
+            await Assertions.Expect(page.Locator("[data-testid=cron-suspended]")).ToBeVisibleAsync();
+            await cron.FocusAsync();
+            await page.Keyboard.PressAsync("s");
+            await Assertions.Expect(page.Locator("[data-testid=cron-suspended]")).ToHaveCountAsync(0);
         });
         await context.CloseAsync();
     }
