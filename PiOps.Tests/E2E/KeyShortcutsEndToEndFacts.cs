@@ -120,6 +120,14 @@ public sealed class KeyShortcutsEndToEndFacts(BrowserFixture browser, ITestOutpu
             await page.Keyboard.PressAsync("l");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/logs\\?target=job%2F" + Regex.Escape(job) + "$"));
 
+            // "/" goes to the page's filter (once the new page has put focus on its title, as each page change does).
+            await Eventually.WaitAsync(() => page.EvaluateAsync<bool>("() => document.activeElement?.tagName === 'H1'"),
+                TimeSpan.FromSeconds(15), "focus on the Logs page's title");
+            await page.Keyboard.PressAsync("/");
+            await Eventually.WaitAsync(() => page.EvaluateAsync<bool>("() => document.activeElement?.getAttribute('data-testid') === 'log-filter'"),
+                TimeSpan.FromSeconds(10), "focus on the Logs filter");
+            await Assertions.Expect(page.Locator("input[data-testid=log-filter]")).ToHaveValueAsync("");
+
             // A CronJob: s suspends it, s again resumes it.
             await LivePage.GoAsync(page, dashboard.BaseAddress + "/cronjobs");
             await page.Locator("[data-testid=cron-create]").ClickAsync();

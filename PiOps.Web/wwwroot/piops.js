@@ -296,3 +296,20 @@ document.addEventListener("keydown", (e) => {
     e.preventDefault();
     button.click();
 });
+
+// "/" focuses the page's filter (the Logs filter, the Tasks id box), as in k9s, less and most consoles.
+document.addEventListener("keydown", (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) {
+        return;
+    }
+    const from = e.target instanceof Element ? e.target : null;
+    if (from && from.closest("input, textarea, select, [contenteditable=true], .mud-dialog, .piops-palette")) {
+        return;
+    }
+    const filter = document.querySelector("input[data-page-filter]");
+    if (filter) {
+        e.preventDefault();
+        filter.focus();
+        filter.select();
+    }
+});
