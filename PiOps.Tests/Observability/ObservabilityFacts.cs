@@ -50,7 +50,8 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
         await using var app = await DashboardApp.StartAsync(server, _queue, settings);
         using var http = app.CreateClient();
         int metricsPort = FreePort.Next();
-        var worker = StartWorker("piops-worker-test", ("METRICS_PORT", metricsPort.ToString()), ("METRICS_HOST", "127.0.0.1"));
+        // No METRICS_HOST: the default (every address) is what the chart's pods use.
+        var worker = StartWorker("piops-worker-test", ("METRICS_PORT", metricsPort.ToString()));
         await worker.WaitForLineAsync(l => l.StartsWith("starting"), Bound, "the worker starts");
 
         var response = await http.PostAsync("/api/tasks",

@@ -55,9 +55,17 @@ public static class WorkerTelemetry
                 {
                     m.AddPrometheusHttpListener(p =>
                     {
-                        p.Host = o.MetricsHost;
+                        // The listener's prefix is set here, not through Host: the exporter builds Host into a Uri,
+                        // which refuses HttpListener's "*" (every address, what a pod needs) and stopped the worker at
+                        // start. The exporter's README gives this way for a wildcard.
+                        string host = o.MetricsHost;
                         p.Port = port;
                         p.ScrapeEndpointPath = "/metrics";
+                        p.ConfigureHttpListener = (_, listener) =>
+                        {
+                            listener.Prefixes.Clear();
+                            listener.Prefixes.Add($"http://{host}:{port}/metrics/");
+                        };
                     });
                 }
             });
