@@ -35,6 +35,17 @@ if ! command -v kubectl >/dev/null 2>&1; then
   fi
 fi
 
+# The alert rules' test runs Prometheus's own promtool (Debian's prometheus package; its service is not started here).
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing: prometheus (promtool)"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || echo "apt-get install prometheus failed: the alert rules' test will fail"
+  else
+    echo "promtool is missing: the alert rules' test will fail. Install it with: sudo apt-get install prometheus"
+  fi
+fi
+
 # The chart tests render with helm when it is on PATH, else with the offline helm-render beside the project, which
 # its build.sh builds once from Debian's Go packages (installing them when run as root).
 if ! command -v helm >/dev/null 2>&1; then

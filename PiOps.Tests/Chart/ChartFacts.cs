@@ -24,7 +24,7 @@ public class ChartFacts
     {
         var kinds = Defaults.Value.Select(o => o.Kind).Order().ToList();
 
-        Assert.Equal(["ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "Role", "RoleBinding",
+        Assert.Equal(["ConfigMap", "ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "Role", "RoleBinding",
             "Secret", "Service", "Service", "ServiceAccount", "StatefulSet"], kinds);
     }
 
@@ -207,7 +207,7 @@ public class ChartFacts
     [Fact]
     public void TemplatesConfigMap_HoldsTheBooksJobsAndCronJob_AsValidObjects()
     {
-        var map = Defaults.Value.OfType<V1ConfigMap>().Single();
+        var map = Defaults.Value.OfType<V1ConfigMap>().Single(c => c.Metadata.Name.EndsWith("-templates", StringComparison.Ordinal));
 
         var worker = KubernetesYaml.Deserialize<V1Job>(map.Data["job-worker.yaml"], strict: true);
         Assert.Equal((2, 2), (worker.Spec.Parallelism, worker.Spec.BackoffLimit));

@@ -96,8 +96,23 @@ public static class HelmChart
     public static List<IKubernetesObject> Objects(string rendered)
     {
         var docs = rendered.Split(["\n---"], StringSplitOptions.RemoveEmptyEntries)
-            .Where(d => d.Contains("kind:", StringComparison.Ordinal) && !d.Contains("kind: ScaledObject", StringComparison.Ordinal));
+            .Where(d => d.Contains("kind:", StringComparison.Ordinal) && !d.Contains("kind: ScaledObject", StringComparison.Ordinal)
+                        && !d.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal));
         return docs.SelectMany(d => KubernetesYaml.LoadAllFromString(d, null, strict: true)).Cast<IKubernetesObject>().ToList();
+    }
+
+    /// <summary>The rendered documents of another API than Kubernetes' own (KEDA, the Prometheus Operator), as YAML trees.</summary>
+    public static List<YamlDotNet.RepresentationModel.YamlMappingNode> CustomObjects(string rendered, string apiVersionPrefix)
+    {
+        var found = new List<YamlDotNet.RepresentationModel.YamlMappingNode>();
+        foreach (var doc in rendered.Split(["\n---"], StringSplitOptions.RemoveEmptyEntries).Where(d => d.Contains("apiVersion: " + apiVersionPrefix, StringComparison.Ordinal)))
+        {
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
+            stream.Load(new StringReader(doc));
+            found.AddRange(stream.Documents.Select(d => d.RootNode).OfType<YamlDotNet.RepresentationModel.YamlMappingNode>());
+        }
+
+        return found;
     }
 
     private static string[] FindRenderer()

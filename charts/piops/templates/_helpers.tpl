@@ -110,3 +110,9 @@ dashboard.namespaces, each once.
 {{- end }}
 {{- uniq (prepend (.Values.dashboard.namespaces | default list) .Release.Namespace) | join "," -}}
 {{- end }}
+
+{{/* "true" when the Prometheus Operator's objects are to be rendered (monitoring.prometheusOperator). */}}
+{{- define "piops.prometheusOperator" -}}
+{{- $v := toString .Values.monitoring.prometheusOperator -}}
+{{- if or (eq $v "true") (and (eq $v "auto") (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1")) -}}true{{- end -}}
+{{- end -}}
