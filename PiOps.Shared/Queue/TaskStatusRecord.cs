@@ -43,7 +43,12 @@ public sealed record TaskStatusRecord(
         new(AttemptField(task.Attempt, "worker"), worker),
         new(AttemptField(task.Attempt, "startedAt"), Time(now)),
         .. EnqueuedAtField(task.EnqueuedAt),
+        .. TraceIdField(task.TraceParent),
     ];
+
+    // The trace the envelope carried (W3C traceparent 00-{trace id}-{span id}-{flags}), for a link to the tracing UI.
+    private static HashEntry[] TraceIdField(string? traceParent) =>
+        traceParent is { Length: 55 } tp && tp[2] == '-' && tp[35] == '-' ? [new("traceId", tp[3..35])] : [];
 
     public static HashEntry[] Done(TaskResult result) =>
     [
@@ -104,6 +109,7 @@ public sealed record TaskStatusRecord(
             ParseTime(d.GetValueOrDefault("updatedAt")) ?? DateTimeOffset.MinValue)
         {
             Attempts = ReadAttempts(d),
+            TraceId = NullIfEmpty(d.GetValueOrDefault("traceId")),
         };
     }
 
@@ -148,6 +154,9 @@ public sealed record TaskStatusRecord(
 
     /// <summary>Each attempt of the task, oldest first, as its hash records them.</summary>
     public IReadOnlyList<TaskAttempt> Attempts { get; init; } = [];
+
+    /// <summary>The W3C trace id the task's envelope carried (set by the producer's span); null for plain entries.</summary>
+    public string? TraceId { get; init; }
 
     internal static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 

@@ -66,6 +66,10 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
             Bound, () => $"the worker's process span\nspans: {string.Join("\n", _otlp.Spans)}\n{worker.Output}");
         string trace = process!.TraceId;
         var send = Assert.Single(_otlp.Spans, s => s.Name == "send " + _queue && s.TraceId == trace);
+        // The task's record keeps its trace id, for the Tasks page's link to the tracing UI.
+        string taskId = (string)process.Attributes["messaging.message.id"]!;
+        var record = TaskStatusRecord.FromHash(taskId, await server.Db.HashGetAllAsync(new QueueKeys(_queue).TaskStatus(taskId)));
+        Assert.Equal(trace, record?.TraceId);
         // The HTTP request's server span is the producer's parent (the test's own HttpClient call may precede it).
         await Eventually.WaitAsync(() => _otlp.Spans.Any(s => s.SpanId == send.ParentSpanId), Bound,
             () => $"the request's span\nspans: {string.Join("\n", _otlp.Spans.Where(s => s.TraceId == trace))}");

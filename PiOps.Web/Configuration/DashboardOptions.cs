@@ -20,8 +20,27 @@ public sealed class DashboardOptions
     /// <summary>How long a lost worker stays on the Workers page.</summary>
     public TimeSpan LostWorkerRetention { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Dashboard:TraceUrl: the tracing UI's address of a trace, with {traceId} where the id goes (Jaeger:
+    /// http://jaeger:16686/trace/{traceId}; Tempo in Grafana and the Aspire dashboard take it the same way). When set, a
+    /// task's page links to the trace its envelope carried. Empty: no link.
+    /// </summary>
+    public string? TraceUrl { get; set; }
+
+    /// <summary>The link to a trace, or null without <see cref="TraceUrl"/> or a trace id.</summary>
+    public string? TraceLink(string? traceId) =>
+        string.IsNullOrWhiteSpace(TraceUrl) || string.IsNullOrEmpty(traceId) ? null : TraceUrl.Replace("{traceId}", Uri.EscapeDataString(traceId), StringComparison.Ordinal);
+
     public IEnumerable<string> Validate()
     {
+        if (!string.IsNullOrWhiteSpace(TraceUrl)
+            && (!TraceUrl.Contains("{traceId}", StringComparison.Ordinal)
+                || !Uri.TryCreate(TraceUrl.Replace("{traceId}", "0", StringComparison.Ordinal), UriKind.Absolute, out var u)
+                || u.Scheme is not ("http" or "https")))
+        {
+            yield return $"Dashboard:TraceUrl must be an http(s) address with {{traceId}} where the trace id goes, e.g. http://jaeger:16686/trace/{{traceId}} (got \"{TraceUrl}\").";
+        }
+
         if (MaxBatch is < 1 or > 10_000_000)
         {
             yield return $"Dashboard:MaxBatch must be from 1 to 10,000,000 (got {MaxBatch}).";
