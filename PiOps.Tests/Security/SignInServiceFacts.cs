@@ -107,26 +107,18 @@ public sealed class SignInServiceFacts
     [Fact]
     public void HashPasswordCommand_PrintsAHashThatVerifies()
     {
-        var input = new StringReader("correct horse battery\n");
+        // Its own streams, not the process's Console: tests running beside this one write to that.
         var output = new StringWriter();
-        var (oldIn, oldOut) = (Console.In, Console.Out);
-        Console.SetIn(input);
-        Console.SetOut(output);
-        try
-        {
-            Assert.Equal(0, PasswordHashes.RunCommand(["hash-password"]));
-        }
-        finally
-        {
-            Console.SetIn(oldIn);
-            Console.SetOut(oldOut);
-        }
+        Assert.Equal(0, PasswordHashes.HashPassword(new StringReader("correct horse battery\n"), output, new StringWriter()));
 
         string hash = output.ToString().Trim();
         Assert.True(PasswordHashes.LooksValid(hash));
         Assert.True(PasswordHashes.Verify(hash, "correct horse battery"));
         Assert.False(PasswordHashes.Verify(hash, "correct horse"));
         Assert.Null(PasswordHashes.RunCommand(["serve"]));
+        var tooShort = new StringWriter();
+        Assert.Equal(1, PasswordHashes.HashPassword(new StringReader("short\n"), new StringWriter(), tooShort));
+        Assert.Contains("at least 8 characters", tooShort.ToString());
     }
 
     [Fact]

@@ -36,41 +36,41 @@ public static class PasswordHashes
     /// `PiOps.Web hash-password`: reads a password (hidden at a terminal, or one line from a pipe) and prints its
     /// hash for Auth:Users. Returns the exit code, or null when the arguments are not this command.
     /// </summary>
-    public static int? RunCommand(string[] args)
-    {
-        if (args is not ["hash-password", ..])
-        {
-            return null;
-        }
+    public static int? RunCommand(string[] args) =>
+        args is ["hash-password", ..] ? HashPassword(Console.IsInputRedirected ? Console.In : null, Console.Out, Console.Error) : null;
 
+    /// <summary>The hash-password command on given streams.</summary>
+    /// <param name="piped">Where the password's line comes from when piped; null: asked at the terminal, hidden, twice.</param>
+    public static int HashPassword(TextReader? piped, TextWriter output, TextWriter error)
+    {
         string? password;
-        if (Console.IsInputRedirected)
+        if (piped is not null)
         {
-            password = Console.In.ReadLine();
+            password = piped.ReadLine();
         }
         else
         {
-            Console.Error.Write("Password: ");
-            password = ReadHidden();
-            Console.Error.Write("Again: ");
-            if (ReadHidden() != password)
+            error.Write("Password: ");
+            password = ReadHidden(error);
+            error.Write("Again: ");
+            if (ReadHidden(error) != password)
             {
-                Console.Error.WriteLine("The two passwords differ; nothing was made.");
+                error.WriteLine("The two passwords differ; nothing was made.");
                 return 1;
             }
         }
 
         if (string.IsNullOrEmpty(password) || password.Length < 8)
         {
-            Console.Error.WriteLine("A password must have at least 8 characters; nothing was made.");
+            error.WriteLine("A password must have at least 8 characters; nothing was made.");
             return 1;
         }
 
-        Console.WriteLine(Hash(password));
+        output.WriteLine(Hash(password));
         return 0;
     }
 
-    private static string ReadHidden()
+    private static string ReadHidden(TextWriter error)
     {
         var chars = new List<char>();
         while (true)
@@ -78,7 +78,7 @@ public static class PasswordHashes
             var key = Console.ReadKey(intercept: true);
             if (key.Key == ConsoleKey.Enter)
             {
-                Console.Error.WriteLine();
+                error.WriteLine();
                 return new string([.. chars]);
             }
 
