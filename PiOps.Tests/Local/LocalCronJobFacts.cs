@@ -76,6 +76,25 @@ public sealed class LocalCronJobFacts(RedisServer server) : IClassFixture<RedisS
         CronController.JobName("tick", new DateTimeOffset(2026, 11, 27, hour, minute, 0, TimeSpan.Zero));
 
     [Fact]
+    public async Task ManyChangesAtOnce_AllSucceed_AndTheSavedStateIsTheLastOne()
+    {
+        // Each change saves workloads.json; saves that ran at once shared one temporary file and one of them threw
+        // (a stressed run lost a Delete click to it). Here from many threads at once, beside the runtime's own turns.
+        var names = Enumerable.Range(0, 12).Select(i => $"burst-{i}").ToList();
+        await Task.WhenAll(names.Select(n => Task.Run(() => Runtime.CreateCronJobAsync(Tick with { Name = n, Schedule = "0 0 1 1 *" }))));
+        await Task.WhenAll(names.Select(n => Task.Run(() => Runtime.SuspendCronJobAsync(n, true))));
+        await Task.WhenAll(names.Take(6).Select(n => Task.Run(() => Runtime.DeleteCronJobAsync(n))));
+
+        // A restart reads what was saved: the six left, each suspended.
+        await _app.DisposeAsync();
+        _app = await StartAppAsync();
+        var kept = Runtime.Current.CronJobs;
+        Assert.Equal(names.Skip(6).Order(), kept.Select(c => c.Name).Order());
+        Assert.All(kept, c => Assert.True(c.Spec.Suspend, $"{c.Name} lost its suspension"));
+        Assert.False(File.Exists(Path.Combine(_data, "workloads.json.tmp")));
+    }
+
+    [Fact]
     public async Task EveryMinute_StartsAJob_WhenTheMinuteComes_AndKeepsTheHistoryLimit()
     {
         await Runtime.CreateCronJobAsync(Tick);
