@@ -117,17 +117,25 @@ public sealed class MonitoringChartFacts
     {
         string rendered = HelmChart.Render("worker.keda.enabled=true", "worker.keda.skipCrdCheck=true",
             "worker.keda.prometheusServerAddress=http://prometheus-operated.monitoring:9090");
-        var scaled = HelmChart.CustomObjects(rendered, "keda.sh/").Single();
-        var triggers = ((YamlSequenceNode)Node(scaled, "spec", "triggers")).Children;
+        var triggers = KedaTriggers(rendered);
         Assert.Equal(["redis", "prometheus"], triggers.Select(t => Scalar(t, "type")));
         var prometheus = triggers[1];
         Assert.Equal("http://prometheus-operated.monitoring:9090", Scalar(prometheus, "metadata", "serverAddress"));
-        Assert.Equal("""max(piops_queue_oldest_age_seconds{namespace="ops", service="piops-dashboard"})""", Scalar(prometheus, "metadata", "query"));
+        Assert.Equal("""max(piops_queue_oldest_age_seconds{namespace="ops", service="piops-dashboard"})""", KedaPrometheusQuery());
         Assert.Equal("60", Scalar(prometheus, "metadata", "threshold"));
 
         var plain = HelmChart.CustomObjects(HelmChart.Render("worker.keda.enabled=true", "worker.keda.skipCrdCheck=true"), "keda.sh/").Single();
         Assert.Equal("redis", Scalar(((YamlSequenceNode)Node(plain, "spec", "triggers")).Children.Single(), "type"));
     }
+
+    private static IList<YamlNode> KedaTriggers(string rendered) =>
+        ((YamlSequenceNode)Node(HelmChart.CustomObjects(rendered, "keda.sh/").Single(), "spec", "triggers")).Children;
+
+    /// <summary>The query of the ScaledObject's prometheus trigger, with its defaults, for release "piops" in "ops".</summary>
+    public static string KedaPrometheusQuery() =>
+        Scalar(KedaTriggers(HelmChart.Render("worker.keda.enabled=true", "worker.keda.skipCrdCheck=true",
+            "worker.keda.prometheusServerAddress=http://prometheus-operated.monitoring:9090")).Single(t => Scalar(t, "type") == "prometheus"),
+            "metadata", "query");
 
     /// <summary>The Grafana dashboard's JSON, as the chart renders it for release "piops" in namespace "ops".</summary>
     public static System.Text.Json.JsonDocument GrafanaDashboard()

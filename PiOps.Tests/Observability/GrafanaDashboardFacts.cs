@@ -76,8 +76,7 @@ public sealed partial class GrafanaDashboardFacts(RedisServer server) : IClassFi
             }
         }
 
-        string keda = HelmChart.Render("worker.keda.enabled=true", "worker.keda.skipCrdCheck=true", "worker.keda.prometheusServerAddress=http://p:9090");
-        string query = Regex.Match(keda, "query: \"(.*)\"").Groups[1].Value.Replace("\\\"", "\"");
+        string query = MonitoringChartFacts.KedaPrometheusQuery();
         missing.AddRange(Selector().Matches(query).Select(m => m.Groups[1].Value).Where(m => !served.Contains(m)).Select(m => "KEDA: " + m));
         Assert.True(missing.Count == 0, "not served by PiOps:\n" + string.Join("\n", missing) + "\nserved: " + string.Join(" ", served.Order()));
     }

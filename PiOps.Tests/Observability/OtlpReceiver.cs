@@ -96,20 +96,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue}, 2: ScopeSpans{2: Span}}}
     private void ReadTraces(byte[] request)
     {
-        foreach (var rs in Proto.Messages(request, 1))
+        foreach (var (resource, s) in Items(request))
         {
-            var resource = Resource(rs);
-            foreach (var ss in Proto.Messages(rs, 2))
-            {
-                foreach (var s in Proto.Messages(ss, 2))
-                {
-                    var status = Proto.Messages(s, 15).FirstOrDefault();
-                    Spans.Enqueue(new OtlpSpan(
-                        Convert.ToHexStringLower(Proto.Bytes(s, 1)), Convert.ToHexStringLower(Proto.Bytes(s, 2)),
-                        Convert.ToHexStringLower(Proto.Bytes(s, 4)), Proto.String(s, 5), (int)Proto.Varint(s, 6),
-                        Attributes(s, 9), resource, status is null ? 0 : (int)Proto.Varint(status, 3)));
-                }
-            }
+            var status = Proto.Messages(s, 15).FirstOrDefault();
+            Spans.Enqueue(new OtlpSpan(
+                Convert.ToHexStringLower(Proto.Bytes(s, 1)), Convert.ToHexStringLower(Proto.Bytes(s, 2)),
+                Convert.ToHexStringLower(Proto.Bytes(s, 4)), Proto.String(s, 5), (int)Proto.Varint(s, 6),
+                Attributes(s, 9), resource, status is null ? 0 : (int)Proto.Varint(status, 3)));
         }
     }
 
@@ -118,32 +111,19 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // {1: HistogramDataPoint{9: attributes, 4: count, 5: sum}}.
     private void ReadMetrics(byte[] request)
     {
-        foreach (var rm in Proto.Messages(request, 1))
+        foreach (var (resource, m) in Items(request))
         {
-            var resource = Resource(rm);
-            foreach (var sm in Proto.Messages(rm, 2))
+            string name = Proto.String(m, 1);
+            foreach (var p in Proto.Messages(m, 5).Concat(Proto.Messages(m, 7)).SelectMany(data => Proto.Messages(data, 1)))
             {
-                foreach (var m in Proto.Messages(sm, 2))
-                {
-                    string name = Proto.String(m, 1);
-                    foreach (var data in Proto.Messages(m, 5).Concat(Proto.Messages(m, 7)))
-                    {
-                        foreach (var p in Proto.Messages(data, 1))
-                        {
-                            double value = Proto.Has(p, 4) ? BitConverter.Int64BitsToDouble((long)Proto.Varint(p, 4)) : (long)Proto.Varint(p, 6);
-                            Points.Enqueue(new OtlpPoint(name, Attributes(p, 7), resource, value, null));
-                        }
-                    }
+                double value = Proto.Has(p, 4) ? BitConverter.Int64BitsToDouble((long)Proto.Varint(p, 4)) : (long)Proto.Varint(p, 6);
+                Points.Enqueue(new OtlpPoint(name, Attributes(p, 7), resource, value, null));
+            }
 
-                    foreach (var data in Proto.Messages(m, 9))
-                    {
-                        foreach (var p in Proto.Messages(data, 1))
-                        {
-                            Points.Enqueue(new OtlpPoint(name, Attributes(p, 9), resource,
-                                BitConverter.Int64BitsToDouble((long)Proto.Varint(p, 5)), (long)Proto.Varint(p, 4)));
-                        }
-                    }
-                }
+            foreach (var p in Proto.Messages(m, 9).SelectMany(data => Proto.Messages(data, 1)))
+            {
+                Points.Enqueue(new OtlpPoint(name, Attributes(p, 9), resource,
+                    BitConverter.Int64BitsToDouble((long)Proto.Varint(p, 5)), (long)Proto.Varint(p, 4)));
             }
         }
     }
@@ -152,21 +132,22 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // 9: trace_id, 10: span_id}}}}
     private void ReadLogs(byte[] request)
     {
-        foreach (var rl in Proto.Messages(request, 1))
+        foreach (var (resource, l) in Items(request))
         {
-            var resource = Resource(rl);
-            foreach (var sl in Proto.Messages(rl, 2))
-            {
-                foreach (var l in Proto.Messages(sl, 2))
-                {
-                    var body = Proto.Messages(l, 5).FirstOrDefault();
-                    Logs.Enqueue(new OtlpLog(body is null ? "" : AnyValue(body)?.ToString() ?? "",
-                        Convert.ToHexStringLower(Proto.Bytes(l, 9)), Convert.ToHexStringLower(Proto.Bytes(l, 10)),
-                        Attributes(l, 6), resource));
-                }
-            }
+            var body = Proto.Messages(l, 5).FirstOrDefault();
+            Logs.Enqueue(new OtlpLog(body is null ? "" : AnyValue(body)?.ToString() ?? "",
+                Convert.ToHexStringLower(Proto.Bytes(l, 9)), Convert.ToHexStringLower(Proto.Bytes(l, 10)),
+                Attributes(l, 6), resource));
         }
     }
+
+    // The three exports nest alike: request{1: Resource*{1: Resource, 2: Scope*{2: item}}}. Each item with its service.
+    private static IEnumerable<(Dictionary<string, object?> Resource, byte[] Item)> Items(byte[] request) =>
+        from r in Proto.Messages(request, 1)
+        let resource = Resource(r)
+        from scope in Proto.Messages(r, 2)
+        from item in Proto.Messages(scope, 2)
+        select (resource, item);
 
     private static Dictionary<string, object?> Resource(byte[] parent) =>
         Proto.Messages(parent, 1).FirstOrDefault() is { } r ? Attributes(r, 1) : [];

@@ -44,59 +44,26 @@ public sealed class AuditLog(RedisConnection redis, IOptions<QueueOptions> queue
                 entry.User, entry.Role, entry.Address, entry.Via, entry.Action, entry.Target, entry.Parameters, entry.Error);
         }
 
-        if (!await TryStoreAsync(entry, firstTry: true))
-        {
-            StoreLater(entry);
-        }
-    }
-
-    private async Task<bool> TryStoreAsync(AuditEntry entry, bool firstTry)
-    {
         try
         {
-            var db = redis.Multiplexer.GetDatabase();
-            var push = db.ListLeftPushAsync(_key, StoredJson.Serialize(entry));
-            var trim = db.ListTrimAsync(_key, 0, options.Value.MaxEntries - 1);
-            await Task.WhenAll(push, trim);
-            return true;
+            await StoreAsync(entry);
         }
         catch (Exception ex) when (RedisFailure.Is(ex))
         {
-            if (firstTry)
-            {
-                log.LogWarning("Audit entry not stored in Redis yet ({Message}); it is in this log, and is stored once Redis answers",
-                    ex.Message.Split('\n')[0]);
-            }
-
-            return false;
+            log.LogWarning("Audit entry not stored in Redis yet ({Message}); it is in this log, and is stored once Redis answers",
+                ex.Message.Split('\n')[0]);
+            // So a stall does not cost the trail the very changes made during it.
+            RedisLater.Write(() => StoreAsync(entry), RetryFor, log,
+                $"Audit entry of {entry.At:O} ({entry.Action} {entry.Target} by {entry.User}) not stored in Redis after {RetryFor.TotalMinutes} min; it is in this log only");
         }
     }
 
-    /// <summary>
-    /// Stores an entry Redis failed to take, every second until it does (as long as a Redis outage is worth waiting for),
-    /// so a stall does not cost the trail the very changes made during it. The entry is in the log meanwhile.
-    /// </summary>
-    private void StoreLater(AuditEntry entry)
+    private Task StoreAsync(AuditEntry entry)
     {
-        _ = Task.Run(async () =>
-        {
-            var until = DateTimeOffset.UtcNow + RetryFor;
-            using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
-            while (await tick.WaitForNextTickAsync())
-            {
-                if (await TryStoreAsync(entry, firstTry: false))
-                {
-                    return;
-                }
-
-                if (DateTimeOffset.UtcNow > until)
-                {
-                    log.LogError("Audit entry of {At:O} ({Action} {Target} by {User}) not stored in Redis after {Minutes} min; it is in this log only",
-                        entry.At, entry.Action, entry.Target, entry.User, RetryFor.TotalMinutes);
-                    return;
-                }
-            }
-        });
+        var db = redis.Multiplexer.GetDatabase();
+        var push = db.ListLeftPushAsync(_key, StoredJson.Serialize(entry));
+        var trim = db.ListTrimAsync(_key, 0, options.Value.MaxEntries - 1);
+        return Task.WhenAll(push, trim);
     }
 
     /// <summary>The newest entries first, at most <paramref name="count"/>.</summary>

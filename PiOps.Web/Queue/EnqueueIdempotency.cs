@@ -119,31 +119,8 @@ public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOpti
     /// Runs <paramref name="write"/> now, or, while Redis is away (the very reason the enqueue failed), again every
     /// second until it lands or the claim lapses; meanwhile retries are told the first request is still running.
     /// </summary>
-    public void Settle(Func<Task> write)
-    {
-        _ = Task.Run(async () =>
-        {
-            var until = DateTimeOffset.UtcNow + PendingTtl;
-            while (true)
-            {
-                try
-                {
-                    await write();
-                    return;
-                }
-                catch (Exception ex) when (RedisFailure.Is(ex))
-                {
-                    if (DateTimeOffset.UtcNow > until)
-                    {
-                        log.LogWarning("Could not record an idempotency key's outcome ({Message}); its claim lapses by itself", ex.Message);
-                        return;
-                    }
-
-                    await Task.Delay(TimeSpan.FromSeconds(1));
-                }
-            }
-        });
-    }
+    public void Settle(Func<Task> write) =>
+        RedisLater.Write(write, PendingTtl, log, "Could not record an idempotency key's outcome; its claim lapses by itself");
 
     /// <summary>The first request failed before it enqueued anything: the key is free again, so a retry can try.</summary>
     public Task ReleaseAsync(string user, string key) => Db.KeyDeleteAsync(RecordKey(user, key));

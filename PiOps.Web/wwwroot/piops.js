@@ -280,15 +280,19 @@ window.piopsPalette = {
 // k9s-style keys on live tables (those marked data-row-keys): with focus anywhere in a row (its name, or one of its
 // buttons), a single key presses that row's button marked data-key="KEY", so a key does exactly what the click does,
 // confirmation dialogs included. Keys typed into a field, a dialog or the palette are theirs.
-document.addEventListener("keydown", (e) => {
+// The element a single-key shortcut came from, or null when the key belongs to what has focus (a field, a dialog,
+// the palette) or came with a modifier.
+window.piopsShortcutTarget = (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) {
-        return;
+        return null;
     }
-    const from = e.target instanceof Element ? e.target : null;
-    if (!from || from.closest("input, textarea, select, [contenteditable=true], .mud-dialog, .piops-palette")) {
-        return;
-    }
-    const row = from.closest("[data-row-keys] tbody tr");
+    const from = e.target instanceof Element ? e.target : document.body;
+    return from.closest("input, textarea, select, [contenteditable=true], .mud-dialog, .piops-palette") ? null : from;
+};
+
+document.addEventListener("keydown", (e) => {
+    const from = window.piopsShortcutTarget(e);
+    const row = from?.closest("[data-row-keys] tbody tr");
     const button = row?.querySelector(`[data-key="${CSS.escape(e.key.toLowerCase())}"]`);
     if (!button || button.disabled || button.getAttribute("aria-disabled") === "true") {
         return;
@@ -299,11 +303,7 @@ document.addEventListener("keydown", (e) => {
 
 // "/" focuses the page's filter (the Logs filter, the Tasks id box), as in k9s, less and most consoles.
 document.addEventListener("keydown", (e) => {
-    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) {
-        return;
-    }
-    const from = e.target instanceof Element ? e.target : null;
-    if (from && from.closest("input, textarea, select, [contenteditable=true], .mud-dialog, .piops-palette")) {
+    if (e.key !== "/" || !window.piopsShortcutTarget(e)) {
         return;
     }
     const filter = document.querySelector("input[data-page-filter]");
