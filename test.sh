@@ -46,14 +46,10 @@ if ! command -v promtool >/dev/null 2>&1; then
   fi
 fi
 
-# The chart tests render with helm when it is on PATH, else with the offline helm-render beside the project, which
-# its build.sh builds once from Debian's Go packages (installing them when run as root).
+# The chart tests render with helm when it is on PATH, else with the offline tools/helm-render, which its build.sh
+# builds once from Debian's Go packages (installing them when run as root).
 if ! command -v helm >/dev/null 2>&1; then
-  if [ -x ../shared/tools/helm-render/build.sh ] || [ -f ../shared/tools/helm-render/build.sh ]; then
-    bash ../shared/tools/helm-render/build.sh >/dev/null || { echo "building helm-render failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
-  else
-    echo "neither helm nor ../shared/tools/helm-render is available: the chart tests will fail"
-  fi
+  bash tools/helm-render/build.sh >/dev/null || { echo "building tools/helm-render failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

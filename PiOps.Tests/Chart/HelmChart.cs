@@ -6,7 +6,7 @@ namespace PiOps.Tests.Chart;
 
 /// <summary>
 /// Renders charts/piops as `helm template` would: with helm when it is on PATH, else with the offline helm-render from
-/// ../shared/tools (built once from Debian's packages by its build.sh).
+/// tools/helm-render (built once from Debian's packages by its build.sh).
 /// </summary>
 public static class HelmChart
 {
@@ -125,7 +125,7 @@ public static class HelmChart
             }
         }
 
-        string build = Path.Combine(RepositoryRoot, "..", "shared", "tools", "helm-render", "build.sh");
+        string build = Path.Combine(RepositoryRoot, "tools", "helm-render", "build.sh");
         if (!File.Exists(build))
         {
             throw new InvalidOperationException($"Neither helm on PATH nor {build}: cannot render the chart");
