@@ -68,6 +68,20 @@ public sealed class KeyShortcutsEndToEndFacts(BrowserFixture browser, ITestOutpu
             await Eventually.WaitAsync(() => page.EvaluateAsync<bool>("() => document.activeElement?.getAttribute('data-testid') === 'theme-toggle'"),
                 TimeSpan.FromSeconds(10), "focus back on the theme toggle");
 
+            // Typed in one go, before the box can appear (all keys in one turn of the page's event loop, as a fast typist
+            // on a busy server): nothing typed before it appears is lost, Enter included.
+            await page.Locator("html[data-palette=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+            await page.EvaluateAsync("""
+                () => {
+                    const press = (key, ctrl) => document.activeElement.dispatchEvent(
+                        new KeyboardEvent("keydown", { key, ctrlKey: !!ctrl, bubbles: true, cancelable: true }));
+                    press("k", true);
+                    for (const c of "audit") press(c);
+                    press("Enter");
+                }
+                """);
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/audit$"));
+
             // Any id-shaped text is a task to look up; nothing found says so.
             await OpenAsync(page);
             await page.Keyboard.TypeAsync("no such thing");

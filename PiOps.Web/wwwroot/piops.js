@@ -226,28 +226,60 @@ document.addEventListener("keydown", e => {
 
 // The command palette: Ctrl+K (⌘K on a Mac) opens it from anywhere, text boxes included, as in most consoles. Its box
 // keeps Tab and the arrow keys (the list is chosen with the arrows), and focus goes back where it was when it closes.
+// What is typed between Ctrl+K and the box appearing (a round trip to the server, longer when it is busy) is kept and
+// handed to the box, Enter included, so "Ctrl+K jobs Enter" typed in one go works.
 window.piopsPalette = {
     listener: null,
+    early: null,
     returnTo: null,
+    typed: null,
     attach(component) {
         window.piopsPalette.detach();
+        const palette = window.piopsPalette;
         const listener = (e) => {
             if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
                 e.preventDefault();
                 if (!document.querySelector(".piops-palette")) {
-                    window.piopsPalette.remember();
+                    palette.remember();
+                    palette.typed = { text: "", enter: false };
+                    setTimeout(() => { palette.typed = null; }, 10000);
                 }
                 component.invokeMethodAsync("Open");
             }
         };
+        const early = (e) => {
+            const typed = palette.typed;
+            if (!typed || e.ctrlKey || e.metaKey || e.altKey || document.activeElement?.classList.contains("piops-palette-input")) {
+                return;
+            }
+            if (e.key.length === 1) {
+                typed.text += e.key;
+            } else if (e.key === "Backspace") {
+                typed.text = typed.text.slice(0, -1);
+            } else if (e.key === "Enter") {
+                typed.enter = true;
+            } else if (e.key === "Escape") {
+                palette.typed = null;
+                return;
+            } else {
+                return;
+            }
+            e.preventDefault();
+            e.stopPropagation();
+        };
         document.addEventListener("keydown", listener);
-        window.piopsPalette.listener = listener;
+        document.addEventListener("keydown", early, true);
+        palette.listener = listener;
+        palette.early = early;
         document.documentElement.dataset.palette = "ready";
     },
     detach() {
-        if (window.piopsPalette.listener) {
-            document.removeEventListener("keydown", window.piopsPalette.listener);
-            window.piopsPalette.listener = null;
+        const palette = window.piopsPalette;
+        if (palette.listener) {
+            document.removeEventListener("keydown", palette.listener);
+            document.removeEventListener("keydown", palette.early, true);
+            palette.listener = null;
+            palette.early = null;
             delete document.documentElement.dataset.palette;
         }
     },
@@ -267,6 +299,15 @@ window.piopsPalette = {
             });
         }
         el.focus();
+        const typed = window.piopsPalette.typed;
+        window.piopsPalette.typed = null;
+        if (typed?.text) {
+            el.value = typed.text;
+            el.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        if (typed?.enter) {
+            el.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+        }
     },
     restore() {
         const to = window.piopsPalette.returnTo;
