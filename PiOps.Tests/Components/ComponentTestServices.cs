@@ -26,6 +26,7 @@ public static class ComponentTestServices
         ctx.Services.AddSingleton<IQueueOperations>(ops);
         ctx.Services.AddSingleton(TimeProvider.System);
         ctx.Services.AddScoped<PiOps.Web.Components.Controls.Announcer>();
+        ctx.Services.AddScoped<PiOps.Web.Components.Controls.ActionRunner>();
         // Pages that read the workloads without acting on them (the Overview's health line); tests about workloads add their own.
         ctx.Services.AddSingleton<PiOps.Web.Workloads.IWorkloadRuntime>(new FakeWorkloadRuntime());
         return (state, ops);
@@ -153,12 +154,22 @@ public sealed class FakeQueueOperations : IQueueOperations
     public Dictionary<string, string[]> Validate(string? iterations, string? count) =>
         EnqueueValidation.Validate(iterations, count, Queue.MaxIterations, MaxBatch);
 
-    public Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format, IProgress<int>? progress = null,
+    /// <summary>Thrown by the next enqueue, once: a failure nobody planned for (a bug, a library's own exception).</summary>
+    public Exception? NextEnqueueThrows { get; set; }
+
+    public async Task<EnqueueOutcome> EnqueueAsync(long iterations, int count, EntryFormat format, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        await Task.Yield();
+        if (NextEnqueueThrows is { } ex)
+        {
+            NextEnqueueThrows = null;
+            throw ex;
+        }
+
         Calls.Add($"enqueue {iterations} x{count} {format}");
         // Ids as the producer makes them: one batch, numbered from 0.
-        return Task.FromResult(new EnqueueOutcome(count, [.. Enumerable.Range(0, count).Select(i => $"bfake-{i}")], count, []));
+        return new EnqueueOutcome(count, [.. Enumerable.Range(0, count).Select(i => $"bfake-{i}")], count, []);
     }
 
     public Task<EnqueueOutcome> EnqueueLikeTheBookAsync(EntryFormat format)

@@ -97,8 +97,17 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.CompletedTask;
     }
 
+    /// <summary>Thrown by the next suspend, once: a failure nobody planned for (a bug, a library's own exception).</summary>
+    public Exception? NextSuspendThrows { get; set; }
+
     public Task SuspendCronJobAsync(string name, bool suspend)
     {
+        if (NextSuspendThrows is { } ex)
+        {
+            NextSuspendThrows = null;
+            return Task.FromException(ex);
+        }
+
         Suspended.Add((name, suspend));
         return Task.CompletedTask;
     }

@@ -15,6 +15,7 @@ public static class DashboardUiServices
         builder.WebHost.UseStaticWebAssets();
         var services = builder.Services;
         services.AddScoped<Controls.Announcer>();
+        services.AddScoped<Controls.ActionRunner>();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices(c =>
         {

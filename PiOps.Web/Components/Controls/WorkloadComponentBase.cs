@@ -25,6 +25,9 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
     protected IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
+    protected ActionRunner Actions { get; set; } = default!;
+
+    [Inject]
     protected TimeProvider Time { get; set; } = default!;
 
     protected WorkloadSnapshot Workloads { get; private set; } = WorkloadSnapshot.Empty;
@@ -97,24 +100,15 @@ public abstract class WorkloadComponentBase : AccessComponentBase, IDisposable
     }
 
     /// <summary>Asks first when <paramref name="confirm"/> is given: (title, what will happen, button).</summary>
-    protected async Task<bool> ActAsync(Func<Task> action, string done, (string Title, string Text, string Yes)? confirm = null)
+    /// <param name="what">What the operator asked for, for a failure's sentence: "delete the Job nightly".</param>
+    protected async Task<bool> ActAsync(string what, Func<Task> action, string done, (string Title, string Text, string Yes)? confirm = null)
     {
         if (confirm is { } c && await Dialogs.ShowMessageBoxAsync(c.Title, c.Text, yesText: c.Yes, cancelText: "Cancel") != true)
         {
             return false;
         }
 
-        try
-        {
-            await action();
-            Snackbar.Add(done, Severity.Success);
-            return true;
-        }
-        catch (OperatorActionException ex)
-        {
-            Snackbar.Add(ex.Message, Severity.Error);
-            return false;
-        }
+        return await Actions.RunAsync(what, action, done);
     }
 
     public virtual void Dispose()

@@ -142,17 +142,15 @@ public sealed partial class Autoscaling : WorkloadComponentBase
             return;
         }
 
-        try
+        if (await Actions.TryAsync("save the autoscaler", () => Runtime.SetAutoscalerAsync(spec)) is { } failure)
         {
-            await Runtime.SetAutoscalerAsync(spec);
-            _saved = spec with { ResourceVersion = null };
-            Snackbar.Add(spec.Enabled ? $"Autoscaler on: {spec.MinReplicas} to {spec.MaxReplicas} replicas." : "Autoscaler off: the workers keep their replicas.",
-                Severity.Success);
+            _errors = [failure.Message];
+            _stale = failure.Stale;
+            return;
         }
-        catch (OperatorActionException ex)
-        {
-            _errors = [ex.Message];
-            _stale = ex.Stale;
-        }
+
+        _saved = spec with { ResourceVersion = null };
+        Snackbar.Add(spec.Enabled ? $"Autoscaler on: {spec.MinReplicas} to {spec.MaxReplicas} replicas." : "Autoscaler off: the workers keep their replicas.",
+            Severity.Success);
     }
 }

@@ -142,24 +142,20 @@ public sealed partial class CronJobs : WorkloadComponentBase
             return;
         }
 
-        try
+        bool creating = _editing is null;
+        var failure = await Actions.TryAsync(creating ? $"create the CronJob {spec.Name}" : $"save the CronJob {spec.Name}",
+            () => creating ? Runtime.CreateCronJobAsync(spec) : Runtime.UpdateCronJobAsync(spec));
+        if (failure is not null)
         {
-            if (_editing is null)
-            {
-                await Runtime.CreateCronJobAsync(spec);
-                Snackbar.Add($"CronJob {spec.Name} created: {Words(spec)}.", Severity.Success);
-            }
-            else
-            {
-                await Runtime.UpdateCronJobAsync(spec);
-                Snackbar.Add($"CronJob {spec.Name} saved: {Words(spec)}.", Severity.Success);
-                UseTemplate(_template);
-            }
+            _errors = [failure.Message];
+            _stale = failure.Stale;
+            return;
         }
-        catch (OperatorActionException ex)
+
+        Snackbar.Add($"CronJob {spec.Name} {(creating ? "created" : "saved")}: {Words(spec)}.", Severity.Success);
+        if (!creating)
         {
-            _errors = [ex.Message];
-            _stale = ex.Stale;
+            UseTemplate(_template);
         }
     }
 
@@ -180,7 +176,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private async Task RunNowAsync(CronJobView cron)
     {
         string? job = null;
-        await ActAsync(async () => job = await Runtime.RunCronJobNowAsync(cron.Name), $"Started Job from {cron.Name}.");
+        await ActAsync($"start a Job from the CronJob {cron.Name}", async () => job = await Runtime.RunCronJobNowAsync(cron.Name), $"Started Job from {cron.Name}.");
         if (job is not null)
         {
             Snackbar.Add($"Job {job} is running; see it on the Jobs page.", Severity.Info);
@@ -188,13 +184,13 @@ public sealed partial class CronJobs : WorkloadComponentBase
     }
 
     private Task ToggleSuspendAsync(CronJobView cron) =>
-        ActAsync(() => Runtime.SuspendCronJobAsync(cron.Name, !cron.Spec.Suspend),
+        ActAsync($"{(cron.Spec.Suspend ? "resume" : "suspend")} the CronJob {cron.Name}", () => Runtime.SuspendCronJobAsync(cron.Name, !cron.Spec.Suspend),
             cron.Spec.Suspend ? $"{cron.Name} resumed." : $"{cron.Name} suspended: no run starts until it is resumed.");
 
     private Task DeleteAsync(CronJobView cron)
     {
         int jobs = Workloads.Jobs.Count(j => j.CronJob == cron.Name);
-        return ActAsync(() => Runtime.DeleteCronJobAsync(cron.Name), $"CronJob {cron.Name} deleted.",
+        return ActAsync($"delete the CronJob {cron.Name}", () => Runtime.DeleteCronJobAsync(cron.Name), $"CronJob {cron.Name} deleted.",
             ($"Delete {cron.Name}?", $"The CronJob {cron.Name} is deleted with the {jobs} Job(s) it started and their pods (kubectl delete cronjob {cron.Name}).", "Delete"));
     }
 
