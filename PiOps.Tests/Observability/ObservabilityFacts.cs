@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text;
 using PiOps.Shared.Queue;
@@ -11,6 +12,7 @@ namespace PiOps.Tests.Observability;
 /// OpenTelemetry end to end: the dashboard in this process and real worker processes send OTLP to a receiver in this
 /// process; the facts read the traces, metrics and log records it got.
 /// </summary>
+[Collection(ProcessTelemetry.Name)]
 public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -116,7 +118,8 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
                 && _otlp.Points.Any(p => p.Name == "piops.queue.oldest_age" || p.Name == "piops.queue.in_flight"),
             Bound, () => "the metrics of the run:\n" + string.Join("\n", _otlp.Points
                 .Where(p => Equals(p.Attributes.GetValueOrDefault("messaging.destination.name"), _queue))
-                .GroupBy(p => (p.Service, p.Name)).Select(g => $"{g.Key.Service} {g.Key.Name} = {g.Last().Value} (count {g.Last().Count})")));
+                .GroupBy(p => (p.Service, p.Name)).Select(g => $"{g.Key.Service} {g.Key.Name} = {g.Last().Value} (count {g.Last().Count}, {g.Count()} points)"))
+                + $"\nthe dashboard's monitor at {DateTimeOffset.UtcNow:HH:mm:ss.fff}: {Describe(app.Services.GetRequiredService<PiOps.Web.Queue.IQueueState>().Current)}");
 
         // The same worker's metrics for Prometheus, on its own port.
         using var scrape = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
@@ -162,6 +165,10 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
     }
 
     /// <summary>The latest value a service exported for a metric of this test's queue, or null.</summary>
+    private static string Describe(PiOps.Web.Queue.QueueSnapshot s) =>
+        $"sampled {s.At:HH:mm:ss.fff}, Redis {(s.RedisAvailable ? "up" : "down: " + s.RedisError)}, depth {s.Depth}, done {s.Totals.Done}, " +
+        $"dead letters {s.DeadLetters}, workers {s.WorkersAlive}";
+
     private double? Last(string name, string service) =>
         _otlp.Points.LastOrDefault(p => p.Name == name && p.Service == service
             && Equals(p.Attributes.GetValueOrDefault("messaging.destination.name"), _queue))?.Value;
