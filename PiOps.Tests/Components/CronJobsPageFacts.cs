@@ -96,6 +96,28 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Edit_WhileARunEnds_IsSaved_ForOnlyTheStatusMoved()
+    {
+        // Seen in a stressed run: a run now's Job succeeded between Edit and Save; the status update gave the CronJob a
+        // new resourceVersion, and the save was refused as "someone else changed" it, though nobody had.
+        var created = DateTimeOffset.UtcNow.AddHours(-1);
+        _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, created, null, null, [], null) { ResourceVersion = "41" });
+        var page = this.RenderWithProviders<CronJobs>();
+        page.Act(() => page.Find("[data-testid=cron-edit]").Click());
+        page.WaitForAssertion(() => Assert.Equal("*/5 * * * *", page.Find("input[data-testid=cron-schedule]").GetAttribute("value")));
+
+        _runtime.CronJobs[0] = new CronJobView(CronJobSpec.BookAddWork, created, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, [], null) { ResourceVersion = "42" };
+        await _runtime.PublishAsync();
+        page.Act(() => page.Find("input[data-testid=cron-schedule]").Input("*/10 * * * *"));
+        page.Act(() => page.Find("[data-testid=cron-save]").Click());
+
+        page.WaitForAssertion(() => Assert.Single(_runtime.UpdatedCronJobs));
+        Assert.Equal("*/10 * * * *", _runtime.UpdatedCronJobs[0].Schedule);
+        Assert.Equal("42", _runtime.UpdatedCronJobs[0].ResourceVersion);
+        Assert.Empty(page.FindAll("[data-testid=cron-errors]"));
+    }
+
+    [Fact]
     public void Create_SendsTheSpecOfTheForm()
     {
         var page = this.RenderWithProviders<CronJobs>();
