@@ -20,6 +20,10 @@ public sealed class RedisRestartFacts(RedisServer server, ITestOutputHelper outp
         Assert.True(run.SameWorkers, run.Describe());
         Assert.True(run.DashboardSawOutage, run.Describe());
         Assert.True(run.ApiAfterRestart, run.Describe());
-        Assert.True(run.WorkerRetries > 0, $"the workers should have met the outage: {run.Describe()}");
+        // Not asserted: that a worker logged a retry. The kill comes at half the completions, so the workers meet the
+        // outage by construction; whether they log it depends on timing. A command sent while Redis is down waits in
+        // StackExchange.Redis's backlog and completes after the reconnect (2 s down, 5 s timeout) without an error, and
+        // a quiet machine (the final clean-clone run of 2026-12-01) made that the only path: 0 retry lines, all done.
+        output.WriteLine($"worker retry lines: {run.WorkerRetries}");
     }
 }
