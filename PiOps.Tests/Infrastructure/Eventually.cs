@@ -3,10 +3,11 @@ namespace PiOps.Tests.Infrastructure;
 /// <summary>Bounded waits: poll a condition until it holds or the time is up, then fail with a message.</summary>
 public static class Eventually
 {
-    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    /// <param name="maxDelayMs">The longest pause between polls; a benchmark's clock needs a short one.</param>
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, int maxDelayMs = 200)
     {
         var deadline = DateTime.UtcNow + timeout;
-        int delay = 10;
+        int delay = Math.Min(10, maxDelayMs);
         while (true)
         {
             if (await condition())
@@ -20,7 +21,7 @@ public static class Eventually
             }
 
             await Task.Delay(delay);
-            delay = Math.Min(200, delay * 2);
+            delay = Math.Min(maxDelayMs, delay * 2);
         }
     }
 
