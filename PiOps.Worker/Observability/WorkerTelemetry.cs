@@ -51,25 +51,17 @@ public static class WorkerTelemetry
             .WithMetrics(m =>
             {
                 m.AddMeter(QueueTelemetry.Name).AddRuntimeInstrumentation();
-                if (o.MetricsPort is { } port)
+                if (o.MetricsPort is not null)
                 {
-                    m.AddPrometheusHttpListener(p =>
-                    {
-                        // The listener's prefix is set here, not through Host: the exporter builds Host into a Uri,
-                        // which refuses HttpListener's "*" (every address, what a pod needs) and stopped the worker at
-                        // start. The exporter's README gives this way for a wildcard.
-                        string host = o.MetricsHost;
-                        p.Port = port;
-                        p.ScrapeEndpointPath = "/metrics";
-                        p.ConfigureHttpListener = (_, listener) =>
-                        {
-                            listener.Prefixes.Clear();
-                            listener.Prefixes.Add($"http://{host}:{port}/metrics/");
-                        };
-                    });
+                    m.AddPrometheusExporter();
                 }
             });
         RegisterGauges(state, o.Queue.QueueName);
+        if (o.MetricsPort is { } port)
+        {
+            builder.Services.AddHostedService(sp => new MetricsEndpoint(sp.GetRequiredService<MeterProvider>(), o.MetricsHost, port));
+        }
+
         if (otlp)
         {
             otel.WithTracing(t => t.AddSource(QueueTelemetry.Name))
