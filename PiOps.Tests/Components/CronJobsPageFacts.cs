@@ -96,10 +96,11 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Edit_WhileARunEnds_IsSaved_ForOnlyTheStatusMoved()
+    public async Task Edit_SendsTheSpecTheFormWasOpenedOn_SoAStatusOnlyMoveDoesNotRefuseIt()
     {
         // Seen in a stressed run: a run now's Job succeeded between Edit and Save; the status update gave the CronJob a
-        // new resourceVersion, and the save was refused as "someone else changed" it, though nobody had.
+        // new resourceVersion, and the save was refused as "someone else changed" it, though nobody had. The actions
+        // layer saves onto such a version when it knows what the form was opened on (WorkloadRuntimeContract).
         var created = DateTimeOffset.UtcNow.AddHours(-1);
         _runtime.CronJobs.Add(new CronJobView(CronJobSpec.BookAddWork, created, null, null, [], null) { ResourceVersion = "41" });
         var page = this.RenderWithProviders<CronJobs>();
@@ -111,10 +112,13 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         page.Act(() => page.Find("input[data-testid=cron-schedule]").Input("*/10 * * * *"));
         page.Act(() => page.Find("[data-testid=cron-save]").Click());
 
-        page.WaitForAssertion(() => Assert.Single(_runtime.UpdatedCronJobs));
-        Assert.Equal("*/10 * * * *", _runtime.UpdatedCronJobs[0].Schedule);
-        Assert.Equal("42", _runtime.UpdatedCronJobs[0].ResourceVersion);
-        Assert.Empty(page.FindAll("[data-testid=cron-errors]"));
+        page.WaitForAssertion(() => Assert.Single(_runtime.CronJobEdits));
+        var (spec, openedOn) = _runtime.CronJobEdits[0];
+        Assert.Equal("*/10 * * * *", spec.Schedule);
+        Assert.Equal("41", spec.ResourceVersion);
+        Assert.NotNull(openedOn);
+        IWorkloadRuntime runtime = _runtime;
+        Assert.Equal(runtime.CronJobManifest(CronJobSpec.BookAddWork), runtime.CronJobManifest(openedOn));
     }
 
     [Fact]
@@ -233,6 +237,26 @@ public sealed class AutoscalingPageFacts : BunitContext, IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Equal([AutoscalerSpec.Book with { MinReplicas = 1, TargetQueueLengthPerReplica = 25 }], _runtime.AutoscalerChanges));
         Assert.Contains("kubectl delete hpa", page.Markup);
+    }
+
+    [Fact]
+    public async Task Save_SendsTheSpecTheFormWasOpenedOn_SoTheAutoscalersOwnScalingDoesNotRefuseIt()
+    {
+        var spec = new AutoscalerSpec(true, 1, 5, 20, null, 300);
+        AutoscalerView View(int current, string version) => new(spec, "HorizontalPodAutoscaler", current, current, 30, null, null, null, null, [])
+            { ResourceVersion = version };
+        _runtime.Autoscaler = View(2, "7");
+        var page = this.RenderWithProviders<Autoscaling>();
+
+        // The autoscaler scales (its status moves, a new version) while the operator types.
+        _runtime.Autoscaler = View(3, "8");
+        await _runtime.PublishAsync();
+        page.Act(() => page.Find("input[data-testid=hpa-max]").Input("6"));
+        page.Act(() => page.Find("[data-testid=hpa-save]").Click());
+
+        page.WaitForAssertion(() => Assert.Single(_runtime.AutoscalerChanges));
+        Assert.Equal((6, "7"), (_runtime.AutoscalerChanges[0].MaxReplicas, _runtime.AutoscalerChanges[0].ResourceVersion));
+        Assert.Equal(spec, Assert.Single(_runtime.AutoscalerOpenedOn));
     }
 
     [Fact]

@@ -23,11 +23,17 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
 
     public List<CronJobSpec> UpdatedCronJobs { get; } = [];
 
+    /// <summary>Every edit asked for, saved or refused, with the spec its form was opened on.</summary>
+    public List<(CronJobSpec Spec, CronJobSpec? OpenedOn)> CronJobEdits { get; } = [];
+
     public List<(string Name, bool Suspend)> Suspended { get; } = [];
 
     public List<string> RunNow { get; } = [];
 
     public List<AutoscalerSpec> AutoscalerChanges { get; } = [];
+
+    /// <summary>Every autoscaler save asked for, with the spec its form was opened on.</summary>
+    public List<AutoscalerSpec?> AutoscalerOpenedOn { get; } = [];
 
     /// <summary>The namespace its snapshots are of; null, as on the local runtime, unless a test sets one.</summary>
     public string? Namespace { get; set; }
@@ -84,10 +90,12 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.CompletedTask;
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec)
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null)
     {
+        CronJobEdits.Add((spec, openedOn));
         Throw(spec.Validate());
-        // As both runtimes do: an edit from a form opened on an older version is refused.
+        // As the backends do: an edit from a form opened on an older version is refused. (Saving onto a version that
+        // moved only in its status is the actions layer's, proven in the workload contract on both backends.)
         if (spec.ResourceVersion is { } seen && CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } current && current.ResourceVersion != seen)
         {
             throw OperatorActionException.StaleEdit("CronJob", spec.Name);
@@ -120,8 +128,9 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.FromResult(name + "-manual-abcde");
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null)
     {
+        AutoscalerOpenedOn.Add(openedOn);
         Throw(spec.Validate(32));
         AutoscalerChanges.Add(spec);
         return Task.CompletedTask;

@@ -14,12 +14,21 @@ namespace PiOps.Tests.Contract;
 public sealed class LocalRuntimeContractFacts(RedisServer server) : WorkloadRuntimeContract, IClassFixture<RedisServer>
 {
     private readonly string _data = Directory.CreateTempSubdirectory("piops-contract-").FullName;
+    private readonly string _queue = TestRedisServer.NewQueueName();
     private DashboardApp _app = default!;
 
     protected override IWorkloadRuntime Runtime => _app.Workloads;
 
     public override async Task InitializeAsync() =>
-        _app = await DashboardApp.StartWithLocalRuntimeAsync(server, TestRedisServer.NewQueueName(), _data, initialReplicas: 0, restartDelay: "00:00:00.5");
+        _app = await DashboardApp.StartWithLocalRuntimeAsync(server, _queue, _data, initialReplicas: 0, restartDelay: "00:00:00.5");
+
+    // Locally a run now is a write of the CronJob's status (its last event and its runs), as the controller's are.
+    protected override Task MoveCronJobStatusAsync(string name) => Runtime.RunCronJobNowAsync(name);
+
+    // Sixty tasks of about a second each: at its next look (within its 15 s interval) the autoscaler sees 6 replicas'
+    // worth of queue and scales the one worker to its maximum of 2.
+    protected override async Task MoveAutoscalerStatusAsync() =>
+        await server.Db.ListRightPushAsync(_queue, Enumerable.Repeat((StackExchange.Redis.RedisValue)"1000000000", 60).ToArray());
 
     public override async Task DisposeAsync()
     {

@@ -84,5 +84,27 @@ public sealed class KubernetesRuntimeContractFacts(RedisServer server) : Workloa
 
     public override async Task InitializeAsync() => _cluster = await ClusterDashboard.StartAsync(server);
 
+    // As the CronJob controller does when a run starts (pkg/controller/cronjob/cronjob_controllerv2.go updates
+    // status.lastScheduleTime and status.active through the status subresource).
+    protected override Task MoveCronJobStatusAsync(string name)
+    {
+        _cluster.Api.Mutate("cronjobs", name, c =>
+            c["status"] = new System.Text.Json.Nodes.JsonObject { ["lastScheduleTime"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        return Task.CompletedTask;
+    }
+
+    // As the HPA controller does after a scaling (pkg/controller/podautoscaler/horizontal.go, updateStatusIfNeeded).
+    protected override Task MoveAutoscalerStatusAsync()
+    {
+        string name = Assert.Single(_cluster.Api.Versions("horizontalpodautoscalers")).Key;
+        _cluster.Api.Mutate("horizontalpodautoscalers", name, h => h["status"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["currentReplicas"] = 1,
+            ["desiredReplicas"] = 2,
+            ["lastScaleTime"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+        });
+        return Task.CompletedTask;
+    }
+
     public override async Task DisposeAsync() => await _cluster.DisposeAsync();
 }

@@ -47,7 +47,8 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
 
     public Task CreateCronJobAsync(CronJobSpec spec) => ActAsync("create cronjob", spec.Name, Describe(spec), () => Inner.CreateCronJobAsync(spec));
 
-    public Task UpdateCronJobAsync(CronJobSpec spec) => ActAsync("edit cronjob", spec.Name, Describe(spec), () => Inner.UpdateCronJobAsync(spec));
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null) =>
+        ActAsync("edit cronjob", spec.Name, Describe(spec), () => Inner.UpdateCronJobAsync(spec, openedOn));
 
     public Task SuspendCronJobAsync(string name, bool suspend) =>
         ActAsync(suspend ? "suspend cronjob" : "resume cronjob", name, "", () => Inner.SuspendCronJobAsync(name, suspend));
@@ -61,7 +62,8 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
         return job;
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec) => ActAsync("set autoscaler", "deployment", Describe(spec), () => Inner.SetAutoscalerAsync(spec));
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null) =>
+        ActAsync("set autoscaler", "deployment", Describe(spec), () => Inner.SetAutoscalerAsync(spec, openedOn));
 
     private async Task ActAsync(string action, string target, string parameters, Func<Task> act)
     {

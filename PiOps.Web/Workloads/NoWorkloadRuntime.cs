@@ -28,7 +28,7 @@ public sealed class NoWorkloadRuntime(Microsoft.Extensions.Options.IOptions<PiOp
 
     public Task CreateCronJobAsync(CronJobSpec spec) => Refuse();
 
-    public Task UpdateCronJobAsync(CronJobSpec spec) => Refuse();
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null) => Refuse();
 
     public Task SuspendCronJobAsync(string name, bool suspend) => Refuse();
 
@@ -37,7 +37,7 @@ public sealed class NoWorkloadRuntime(Microsoft.Extensions.Options.IOptions<PiOp
     public Task<string> RunCronJobNowAsync(string name) =>
         throw new OperatorActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run CronJobs here.");
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec) => Refuse();
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null) => Refuse();
 
 
     private static Task Refuse() =>

@@ -218,10 +218,12 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         return backend.CreateCronJobAsync(spec);
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec)
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null)
     {
         ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
-        return backend.UpdateCronJobAsync(spec);
+        return SaveEditAsync("CronJob " + spec.Name, spec.ResourceVersion,
+            s => s.CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } c ? (c.ResourceVersion, SameCronJob(c.Spec, openedOn)) : null,
+            version => backend.UpdateCronJobAsync(spec with { ResourceVersion = version }), openedOn is not null);
     }
 
     public Task SuspendCronJobAsync(string name, bool suspend) => backend.SuspendCronJobAsync(name, suspend);
@@ -235,12 +237,81 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         return jobName;
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null)
     {
         // KEDA scales to zero when the queue is empty; an HPA needs at least one replica.
         int lowestMin = backend.Current.Autoscaler?.ScaledObject is null ? 1 : 0;
         ThrowIfInvalid(spec.Validate(backend.ReplicaCap.Max, lowestMin), "Nothing was changed.");
-        return backend.SetAutoscalerAsync(spec);
+        return SaveEditAsync("the autoscaler", spec.ResourceVersion,
+            s => s.Autoscaler is { } a ? (a.ResourceVersion, openedOn is not null && a.Spec with { ResourceVersion = null } == openedOn with { ResourceVersion = null }) : null,
+            version => backend.SetAutoscalerAsync(spec with { ResourceVersion = version }), openedOn is not null);
+    }
+
+    /// <summary>How long a save refused as stale waits for the snapshot to show the newer version (the watch is a moment behind the API).</summary>
+    private static readonly TimeSpan NewerVersionWait = TimeSpan.FromSeconds(3);
+
+    // Compared as the manifests they make: the spec's records hold dictionaries, which records compare by reference.
+    private bool SameCronJob(CronJobSpec now, CronJobSpec? openedOn) =>
+        openedOn is not null && CronJobManifest(now with { ResourceVersion = null }) == CronJobManifest(openedOn with { ResourceVersion = null });
+
+    /// <summary>
+    /// Saves an edit made from version <paramref name="seen"/>. Refused as stale, it looks at the newer version: when
+    /// its spec is still the one the form was opened on, only the status moved (nobody's change), and the edit is saved
+    /// onto that version, up to three times; a changed spec is someone else's edit, and the refusal stands.
+    /// </summary>
+    /// <param name="current">From a snapshot: the object's version and whether its spec is the one the form was opened on; null when it is gone.</param>
+    private async Task SaveEditAsync(string what, string? seen, Func<WorkloadSnapshot, (string? Version, bool SameSpec)?> current,
+        Func<string?, Task> save, bool knowsOpenedSpec)
+    {
+        string? version = seen;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await save(version);
+                return;
+            }
+            catch (OperatorActionException ex) when (ex.Stale && knowsOpenedSpec && attempt < 3)
+            {
+                var now = current(await SnapshotPastAsync(s => current(s)?.Version, version));
+                if (now is not { SameSpec: true } || now.Value.Version == version)
+                {
+                    throw;
+                }
+
+                log.LogInformation("{What}: the edit from version {Seen} was refused as stale, but version {Now} differs only in its status; saving onto it.",
+                    what, version, now.Value.Version);
+                version = now.Value.Version;
+            }
+        }
+    }
+
+    /// <summary>The snapshot once its version of an object is no longer <paramref name="seen"/>, or after a short wait.</summary>
+    private async Task<WorkloadSnapshot> SnapshotPastAsync(Func<WorkloadSnapshot, string?> version, string? seen)
+    {
+        if (version(backend.Current) != seen)
+        {
+            return backend.Current;
+        }
+
+        var moved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (backend.Subscribe(s =>
+               {
+                   if (version(s) != seen)
+                   {
+                       moved.TrySetResult();
+                   }
+
+                   return Task.CompletedTask;
+               }))
+        {
+            if (version(backend.Current) == seen)
+            {
+                await Task.WhenAny(moved.Task, Task.Delay(NewerVersionWait));
+            }
+        }
+
+        return backend.Current;
     }
 
     /// <summary>Refuses with every problem at once and what was left as it was; does nothing when there is none.</summary>

@@ -50,9 +50,12 @@ public interface IWorkloadRuntime
 
     /// <summary>
     /// Changes a CronJob's schedule, time zone, policy, limits and deadline (kubectl patch cronjob NAME); its Jobs and
-    /// status stay. The name and the Job template stay as they were.
+    /// status stay. The name and the Job template stay as they were. An edit carries the version it was made from
+    /// (<see cref="CronJobSpec.ResourceVersion"/>) and <paramref name="openedOn"/>, the spec the form showed then: a
+    /// newer version whose spec is still that one moved only in its status (a run started or ended), and the edit is
+    /// saved onto it; a newer spec is someone else's change, and the edit is refused as stale.
     /// </summary>
-    Task UpdateCronJobAsync(CronJobSpec spec);
+    Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null);
 
     /// <summary>Suspends or resumes a CronJob (kubectl patch cronjob NAME -p '{"spec":{"suspend":true}}').</summary>
     Task SuspendCronJobAsync(string name, bool suspend);
@@ -66,8 +69,12 @@ public interface IWorkloadRuntime
     /// </summary>
     Task<string> RunCronJobNowAsync(string name);
 
-    /// <summary>Sets the autoscaler of the workers Deployment (kubectl autoscale / kubectl apply -f hpa.yaml).</summary>
-    Task SetAutoscalerAsync(AutoscalerSpec spec);
+    /// <summary>
+    /// Sets the autoscaler of the workers Deployment (kubectl autoscale / kubectl apply -f hpa.yaml). As with
+    /// <see cref="UpdateCronJobAsync"/>, <paramref name="openedOn"/> lets an edit survive the autoscaler's own status
+    /// updates (every scaling, and on a cluster every change of a metric, is a new resourceVersion).
+    /// </summary>
+    Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null);
 }
 
 /// <param name="Autoscaler">The workers' autoscaler; null when there is none.</param>

@@ -27,6 +27,8 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     private bool _stale;
     // What was last saved: once the snapshot shows it, the form takes its new version, so a further save is not stale.
     private AutoscalerSpec? _saved;
+    // The autoscaler's spec when the form was filled: a newer version with this spec moved only in its status.
+    private AutoscalerSpec? _openedOn;
 
     protected override bool ShowsAges => true;
 
@@ -44,6 +46,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
         if (_saved is not null && Workloads.Autoscaler is { } now && now.Spec == _saved)
         {
             _resourceVersion = now.ResourceVersion;
+            _openedOn = now.Spec;
             _saved = null;
         }
 
@@ -55,6 +58,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     {
         Fill(Workloads.Autoscaler?.Spec ?? AutoscalerSpec.Book);
         _resourceVersion = Workloads.Autoscaler?.ResourceVersion;
+        _openedOn = Workloads.Autoscaler?.Spec;
         _errors = [];
         _stale = false;
     }
@@ -110,25 +114,10 @@ public sealed partial class Autoscaling : WorkloadComponentBase
 
     private AutoscalerSpec? Build(List<string> errors)
     {
-        int? Number(string? text, string field, bool optional = false)
-        {
-            if (optional && string.IsNullOrWhiteSpace(text))
-            {
-                return null;
-            }
-
-            if (int.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            {
-                return n;
-            }
-
-            errors.Add($"{field} must be a whole number{(optional ? ", or empty" : "")}.");
-            return null;
-        }
-
-        var spec = new AutoscalerSpec(_enabled, Number(_min, "Min replicas") ?? 0, Number(_max, "Max replicas") ?? 0,
-            Number(_cpu, "The CPU target", optional: true), Number(_queue, "The queue length per replica", optional: true),
-            Number(_window, "The scale-down window") ?? 0) { ResourceVersion = _resourceVersion };
+        var numbers = new FormNumbers(errors);
+        var spec = new AutoscalerSpec(_enabled, numbers.Whole(_min, "Min replicas") ?? 0, numbers.Whole(_max, "Max replicas") ?? 0,
+            numbers.Whole(_cpu, "The CPU target", optional: true), numbers.Whole(_queue, "The queue length per replica", optional: true),
+            numbers.Whole(_window, "The scale-down window") ?? 0) { ResourceVersion = _resourceVersion };
         return errors.Count == 0 ? spec : null;
     }
 
@@ -142,7 +131,7 @@ public sealed partial class Autoscaling : WorkloadComponentBase
             return;
         }
 
-        if (await Actions.TryAsync("save the autoscaler", () => Runtime.SetAutoscalerAsync(spec)) is { } failure)
+        if (await Actions.TryAsync("save the autoscaler", () => Runtime.SetAutoscalerAsync(spec, _openedOn)) is { } failure)
         {
             _errors = [failure.Message];
             _stale = failure.Stale;

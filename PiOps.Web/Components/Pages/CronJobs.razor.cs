@@ -90,24 +90,10 @@ public sealed partial class CronJobs : WorkloadComponentBase
 
     private CronJobSpec? Build(List<string> errors)
     {
-        int? Number(string? text, string field)
-        {
-            if (int.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            {
-                return n;
-            }
-
-            errors.Add($"{field} must be a whole number.");
-            return null;
-        }
-
-        int? success = Number(_successLimit, "Successful Jobs kept");
-        int? failed = Number(_failedLimit, "Failed Jobs kept");
-        long? deadline = null;
-        if (!string.IsNullOrWhiteSpace(_deadline))
-        {
-            deadline = Number(_deadline, "The starting deadline");
-        }
+        var numbers = new FormNumbers(errors);
+        int? success = numbers.Whole(_successLimit, "Successful Jobs kept");
+        int? failed = numbers.Whole(_failedLimit, "Failed Jobs kept");
+        long? deadline = numbers.Whole(_deadline, "The starting deadline", optional: true);
 
         if (errors.Count > 0)
         {
@@ -144,7 +130,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
 
         bool creating = _editing is null;
         var failure = await Actions.TryAsync(creating ? $"create the CronJob {spec.Name}" : $"save the CronJob {spec.Name}",
-            () => creating ? Runtime.CreateCronJobAsync(spec) : UpdateAsync(spec));
+            () => creating ? Runtime.CreateCronJobAsync(spec) : Runtime.UpdateCronJobAsync(spec, openedOn: _base));
         if (failure is not null)
         {
             _errors = [failure.Message];
@@ -158,30 +144,6 @@ public sealed partial class CronJobs : WorkloadComponentBase
             UseTemplate(_template);
         }
     }
-
-    /// <summary>
-    /// Saves an edit. A refusal as stale whose newer version has the very spec the form was opened on is no one's change:
-    /// only the status moved (a run started or ended, which Kubernetes also records as a new resourceVersion), so the
-    /// save goes to the newer version. A change to the spec itself is still refused, and the form offers to reload.
-    /// </summary>
-    private async Task UpdateAsync(CronJobSpec spec)
-    {
-        try
-        {
-            await Runtime.UpdateCronJobAsync(spec);
-        }
-        catch (OperatorActionException ex) when (ex.Stale
-            && Runtime.Current.CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } now
-            && now.ResourceVersion != spec.ResourceVersion && SameSpec(now.Spec, _base))
-        {
-            _resourceVersion = now.ResourceVersion;
-            await Runtime.UpdateCronJobAsync(spec with { ResourceVersion = now.ResourceVersion });
-        }
-    }
-
-    // Compared as the manifests they make: the spec's records hold dictionaries, which records compare by reference.
-    private bool SameSpec(CronJobSpec a, CronJobSpec b) =>
-        Runtime.CronJobManifest(a with { ResourceVersion = null }) == Runtime.CronJobManifest(b with { ResourceVersion = null });
 
     /// <summary>After a refused stale save: the form again from the CronJob as it is now (the operator's typing is dropped).</summary>
     private async Task ReloadAsync()

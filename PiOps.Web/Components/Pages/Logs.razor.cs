@@ -152,7 +152,7 @@ public sealed partial class Logs : WorkloadComponentBase
             return;
         }
 
-        if (!int.TryParse(_tailText, NumberStyles.None, CultureInfo.InvariantCulture, out int tail) || tail > LogOptions.Value.LinesPerPod)
+        if (!FormNumbers.TryWhole(_tailText, out int tail) || tail > LogOptions.Value.LinesPerPod)
         {
             _error = $"Last lines per pod must be a whole number from 0 to {LogOptions.Value.LinesPerPod:N0} (Logs:LinesPerPod); showing 200.";
             tail = 200;
