@@ -58,7 +58,7 @@ public sealed class EnqueueRequestFacts(RedisServer server) : IClassFixture<Redi
         JsonDocument.Parse(body).RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetString()!).ToList();
 
     [Theory]
-    [InlineData("{\"iterations\": \"lots\"}", "iterations: Must be a whole number")]
+    [InlineData("{\"iterations\": \"lots\"}", "iterations: Iterations must be a whole number from 0")]
     [InlineData("{\"iterations\": 10, \"count\": 0}", "count: Count must be a whole number from 1")]
     [InlineData("[1, 2]", "The body must be a JSON object")]
     [InlineData("{not json", "the body is not valid JSON")]

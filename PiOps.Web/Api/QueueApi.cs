@@ -127,7 +127,7 @@ public static class QueueApi
                     int i = 0;
                     foreach (var item in list.EnumerateArray())
                     {
-                        var (n, error) = ReadIterations(item, ops.Queue.MaxIterations);
+                        var (n, error) = Read(item, text => EnqueueValidation.Iterations(text, ops.Queue.MaxIterations));
                         if (error is not null)
                         {
                             errors[$"tasks[{i}]"] = [error];
@@ -148,7 +148,7 @@ public static class QueueApi
                     errors["iterations"] = ["Iterations is required: a whole number, e.g. {\"iterations\": 5000000}."];
                 }
 
-                var (n, error) = root.TryGetProperty("iterations", out it) ? ReadIterations(it, ops.Queue.MaxIterations) : (0, null);
+                var (n, error) = root.TryGetProperty("iterations", out it) ? Read(it, text => EnqueueValidation.Iterations(text, ops.Queue.MaxIterations)) : (0, null);
                 if (error is not null)
                 {
                     errors["iterations"] = [error];
@@ -157,10 +157,10 @@ public static class QueueApi
                 long count = 1;
                 if (root.TryGetProperty("count", out var c))
                 {
-                    var (k, countError) = ReadIterations(c, ops.MaxBatch);
-                    if (countError is not null || k < 1)
+                    var (k, countError) = Read(c, text => EnqueueValidation.Count(text, ops.MaxBatch));
+                    if (countError is not null)
                     {
-                        errors["count"] = [$"Count must be a whole number from 1 to {ops.MaxBatch:N0}."];
+                        errors["count"] = [countError];
                     }
 
                     count = k;
@@ -257,21 +257,16 @@ public static class QueueApi
         }
     }
 
-    private static (long Value, string? Error) ReadIterations(JsonElement e, long max)
+    // A JSON number, or a string of digits as the book's producer sends them, read by the enqueue rules.
+    private static (long Value, string? Error) Read<T>(JsonElement e, Func<string, (T Value, string? Problem)> rule) where T : struct, IConvertible
     {
-        string text = e.ValueKind switch
-        {
-            JsonValueKind.Number => e.GetRawText(),
-            JsonValueKind.String => e.GetString() ?? "",
-            _ => "\u0000",
-        };
-        if (text == "\u0000")
+        if (e.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
         {
             return (0, $"Expected a whole number, not {e.ValueKind.ToString().ToLowerInvariant()}.");
         }
 
-        var (n, error) = TaskEntry.ParseIterations(text, max);
-        return error is null ? (n, null) : (0, $"Must be a whole number from 0 to {max.ToString("N0", CultureInfo.InvariantCulture)}: {error}.");
+        var (value, problem) = rule(e.ValueKind == JsonValueKind.Number ? e.GetRawText() : e.GetString() ?? "");
+        return (problem is null ? value.ToInt64(CultureInfo.InvariantCulture) : 0, problem);
     }
 
     private static async Task<IResult> GetTaskAsync(string id, IQueueOperations ops)
