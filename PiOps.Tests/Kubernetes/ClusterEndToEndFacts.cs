@@ -93,6 +93,8 @@ public sealed class ClusterEndToEndFacts(BrowserFixture browser, RedisServer ser
     {
         var api = await KubeApiDouble.StartAsync();
         api.AddNamespace("team-b", workers: 1);
+        // As an operator installs it for two namespaces: the chart's Role and RoleBinding in each.
+        api.UseRbac(KubeApiDouble.ChartRbac("team-b"), KubeApiDouble.ChartReleaseNamespace);
         await using var cluster = await ClusterDashboard.StartAsync(server, new Dictionary<string, string?>
         {
             ["Kubernetes:Namespaces:0"] = KubeApiDouble.Namespace,

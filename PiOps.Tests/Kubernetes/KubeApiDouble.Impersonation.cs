@@ -10,10 +10,34 @@ namespace PiOps.Tests.Kubernetes;
 // cluster-scope rules bound to it; then the request is authorised as the impersonated user and groups (plus
 // system:authenticated), never as the requester. The rules are the chart's own rendered ClusterRoles, Roles and
 // bindings (UseRbac), never KubernetesPermissions. Without them nobody may impersonate, as on a cluster without them.
+// The service account's own calls are authorised by the same objects (ServiceAccountMay).
 public sealed partial class KubeApiDouble
 {
+    /// <summary>The release namespace the chart is rendered for; its Roles stand for <see cref="Namespace"/>'s here.</summary>
+    public const string ChartReleaseNamespace = "ops";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<List<IKubernetesObject>>> Rendered = new();
     private readonly object _rbacGate = new();
     private List<IKubernetesObject> _rbac = [];
+
+    /// <summary>
+    /// The chart's RBAC objects, rendered once per set of values: with its defaults, or for a dashboard that also
+    /// operates <paramref name="moreNamespaces"/> (dashboard.namespaces, one Role and RoleBinding in each).
+    /// </summary>
+    public static List<IKubernetesObject> ChartRbac(params string[] moreNamespaces)
+    {
+        string values = moreNamespaces.Length == 0 ? "" : $"dashboard:\n  namespaces: [{string.Join(", ", moreNamespaces)}]\n";
+        return Rendered.GetOrAdd(values, v => new Lazy<List<IKubernetesObject>>(() =>
+            PiOps.Tests.Chart.HelmChart.Objects(v.Length == 0 ? PiOps.Tests.Chart.HelmChart.Render() : PiOps.Tests.Chart.HelmChart.RenderWithValues(v)))).Value;
+    }
+
+    // The service account's request, by the Roles and ClusterRoles the chart binds to it (rbac.go RuleAllows).
+    private bool ServiceAccountMay(string group, string resource, string verb, string ns, string? name)
+    {
+        string serviceAccountName = ServiceAccount[(ServiceAccount.LastIndexOf(':') + 1)..];
+        bool IsRequester(Rbacv1Subject s) => s.Kind == "ServiceAccount" && s.Name == serviceAccountName;
+        return NamespaceAllows(IsRequester, ns, group, resource, verb, name) || ClusterAllows(IsRequester, group, resource, verb, name);
+    }
 
     /// <summary>
     /// The RBAC objects that decide impersonated requests: the chart rendered for release namespace
@@ -22,7 +46,8 @@ public sealed partial class KubeApiDouble
     public void UseRbac(IEnumerable<IKubernetesObject> objects, string releaseNamespace)
     {
         var list = new List<IKubernetesObject>();
-        foreach (var o in objects)
+        // Copies: the rendered objects are shared between doubles, and the namespace is rewritten here.
+        foreach (var o in objects.Select(o => (IKubernetesObject)KubernetesYaml.LoadAllFromString(KubernetesYaml.Serialize(o)).Single()))
         {
             if (o is V1Role or V1RoleBinding && o is IMetadata<V1ObjectMeta> m)
             {

@@ -45,7 +45,7 @@ public sealed partial class KubeApiDouble
             return;
         }
 
-        if ((!_role.Contains($"{MetricsGroup}/pods:{verb}") && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} pods.{MetricsGroup}"))
+        if ((!ServiceAccountMay(MetricsGroup, "pods", verb, path.Namespace, path.Name) && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} pods.{MetricsGroup}"))
         {
             // apiserver/pkg/endpoints/handlers/responsewriters/errors.go (forbiddenMessage).
             await WriteStatus(ctx, 403, "Forbidden",

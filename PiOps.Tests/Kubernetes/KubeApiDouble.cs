@@ -20,8 +20,10 @@ namespace PiOps.Tests.Kubernetes;
 /// Events, Deployments with their scale subresource, Jobs, CronJobs, autoscaling/v2 HPAs), resourceVersions, list and
 /// line-by-line watch with label selectors, 409/404/422/403 as Status objects, delete with propagationPolicy, merge and
 /// strategic-merge patch. It plays the Deployment and Job controllers just enough to have pods, and the garbage
-/// collector. It enforces the dashboard's Role (<see cref="KubernetesPermissions"/>): a call outside it is a 403; an
-/// impersonated call is authorised as the impersonated user by the chart's RBAC (KubeApiDouble.Impersonation.cs).
+/// collector. It authorises every call by the RBAC objects the chart renders (Roles, RoleBindings, ClusterRoles and their
+/// bindings, read through the helm renderer), never by the product's own list: the dashboard's service account gets
+/// what the chart binds to it, and an impersonated call what the chart binds to the impersonated user and groups
+/// (KubeApiDouble.Impersonation.cs). A call outside it is a 403 in the API server's words.
 /// Hooks let tests close, drop or spoil watches, expire resourceVersions, and change status. docs/kubernetes.md lists
 /// what it does not do.
 /// </summary>
@@ -48,7 +50,6 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private readonly HashSet<string> _namespaces = new(StringComparer.Ordinal) { Namespace };
     private readonly Dictionary<string, Dictionary<string, JsonObject>> _store = Kinds.Keys.ToDictionary(k => k, _ => new Dictionary<string, JsonObject>(StringComparer.Ordinal));
     private readonly List<Entry> _history = [];
-    private readonly HashSet<string> _role;
     private readonly ConcurrentDictionary<string, bool> _forbidden = new();
     private readonly ConcurrentDictionary<HttpContext, bool> _watches = new();
     private readonly ConcurrentDictionary<string, int> _requests = new();
@@ -60,22 +61,25 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private long _bookmarks;
     private CancellationTokenSource _closeWatches = new();
 
-    private KubeApiDouble(WebApplication app, IEnumerable<PermissionRule> role)
+    private KubeApiDouble(WebApplication app)
     {
         _app = app;
-        _role = role.SelectMany(r => r.Verbs.Select(v => $"{r.ApiGroup}/{r.Resource}:{v}")).ToHashSet();
+        UseRbac(ChartRbac(), ChartReleaseNamespace);
     }
 
     public string Address { get; private set; } = "";
 
-    /// <summary>Starts the server with the workers Deployment (2 replicas) in <see cref="Namespace"/>.</summary>
-    public static async Task<KubeApiDouble> StartAsync(IEnumerable<PermissionRule>? role = null, int workers = 2)
+    /// <summary>
+    /// Starts the server with the workers Deployment (2 replicas) in <see cref="Namespace"/>, authorising by the chart's
+    /// RBAC as rendered with its defaults (see <see cref="ChartRbac"/> for a dashboard that operates more namespaces).
+    /// </summary>
+    public static async Task<KubeApiDouble> StartAsync(int workers = 2)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var api = new KubeApiDouble(app, role ?? KubernetesPermissions.Rules);
+        var api = new KubeApiDouble(app);
         app.Run(api.HandleRecordedAsync);
         await app.StartAsync();
         api.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -419,7 +423,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 return;
             }
         }
-        else if ((!_role.Contains($"{kind.Group}/{resource}:{verb}") && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} {resource}"))
+        else if ((!ServiceAccountMay(kind.Group, resource, verb, path.Namespace, path.Name) && !IsKubectl(ctx)) || _forbidden.ContainsKey($"{verb} {resource}"))
         {
             string target = path.Name is null ? $"{resource}{(kind.Group == "" ? "" : "." + kind.Group)}" : $"{path.Plural}{(kind.Group == "" ? "" : "." + kind.Group)} \"{path.Name}\"";
             await WriteStatus(ctx, 403, "Forbidden",
@@ -487,6 +491,9 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 break;
             case "patch":
                 await PatchAsync(ctx, kind, path.Namespace, path.Name!);
+                break;
+            case "update" when path.Sub is null:
+                await UpdateAsync(ctx, kind, path.Namespace, path.Name!);
                 break;
             default:
                 await WriteStatus(ctx, 405, "MethodNotAllowed", $"{verb} is not supported by the test double on {resource}");
@@ -643,6 +650,12 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
+        if (ValidateFields(ctx, kind, obj) is { } undecodable)
+        {
+            await WriteJson(ctx, undecodable.Item1, undecodable.Item2);
+            return;
+        }
+
         // apimachinery/pkg/apis/meta/v1/validation/validation.go (ValidateDryRun): "All" is the only value.
         var dryRun = ctx.Request.Query["dryRun"];
         if (dryRun.Count > 0 && dryRun.Any(v => v != "All"))
@@ -749,11 +762,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 StartJobPods(obj);
                 break;
             case "cronjobs":
-                var spec = obj["spec"]!.AsObject();
-                spec["suspend"] ??= false;
-                spec["concurrencyPolicy"] ??= "Allow";
-                spec["successfulJobsHistoryLimit"] ??= 3;
-                spec["failedJobsHistoryLimit"] ??= 1;
+                DefaultCronJob(obj);
                 obj["status"] = new JsonObject();
                 Put("cronjobs", obj, "ADDED");
                 break;
@@ -1023,6 +1032,111 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             if (kind.Plural == "deployments")
             {
                 ReconcileDeployment(patched);
+            }
+
+            return (200, _store[kind.Plural][Key(ns, name)].DeepClone());
+        });
+    }
+
+    // pkg/apis/batch/v1/defaults.go (SetDefaults_CronJob), applied to every object decoded, on create and update alike.
+    private static void DefaultCronJob(JsonObject obj)
+    {
+        var spec = obj["spec"]!.AsObject();
+        spec["suspend"] ??= false;
+        spec["concurrencyPolicy"] ??= "Allow";
+        spec["successfulJobsHistoryLimit"] ??= 3;
+        spec["failedJobsHistoryLimit"] ??= 1;
+    }
+
+    /// <summary>
+    /// PUT of the whole object (kubectl replace). As the API server: the body's name must be the URL's (400, from
+    /// checkName in apiserver/pkg/endpoints/handlers/rest.go); a resourceVersion in the body is a precondition (409, as
+    /// for a patch), and without one the update is unconditional, which the batch and autoscaling strategies allow
+    /// (AllowUnconditionalUpdate); the object is defaulted as decoded; its status stays as stored (the strategies'
+    /// PrepareForUpdate copy the old status), and its generation moves when its spec does.
+    /// </summary>
+    private async Task UpdateAsync(HttpContext ctx, ApiKind kind, string ns, string name)
+    {
+        JsonObject body;
+        try
+        {
+            body = (await JsonNode.ParseAsync(ctx.Request.Body))!.AsObject();
+        }
+        catch (JsonException ex)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", $"the body of the request was in an unknown format: {ex.Message}");
+            return;
+        }
+
+        if (body["kind"]?.GetValue<string>() is { } k && k != kind.Kind)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", $"the API version in the data ({body["apiVersion"]}) does not match the expected API version ({kind.ApiVersion})");
+            return;
+        }
+
+        if (body["metadata"]?["name"]?.GetValue<string>() is { } given && given != name)
+        {
+            await WriteStatus(ctx, 400, "BadRequest", $"the name of the object ({given}) does not match the name on the URL ({name})");
+            return;
+        }
+
+        if (ValidateFields(ctx, kind, body) is { } undecodable)
+        {
+            await WriteJson(ctx, undecodable.Item1, undecodable.Item2);
+            return;
+        }
+
+        await RespondLocked(ctx, () =>
+        {
+            if (_store[kind.Plural].GetValueOrDefault(Key(ns, name)) is not { } obj)
+            {
+                return NotFound(kind, name);
+            }
+
+            if (body["metadata"]?["resourceVersion"]?.GetValue<string>() is { Length: > 0 } wanted
+                && wanted != obj["metadata"]!["resourceVersion"]!.GetValue<string>())
+            {
+                return Conflict(kind, name);
+            }
+
+            var updated = body.DeepClone().AsObject();
+            updated["apiVersion"] = kind.ApiVersion;
+            updated["kind"] = kind.Kind;
+            var meta = (updated["metadata"] ??= new JsonObject()).AsObject();
+            meta["name"] = name;
+            meta["namespace"] = ns;
+            meta["uid"] = obj["metadata"]!["uid"]!.DeepClone();
+            meta["creationTimestamp"] = obj["metadata"]!["creationTimestamp"]?.DeepClone();
+            updated["status"] = obj["status"]?.DeepClone();
+            var causes = new List<(string, string)>();
+            if (kind.Plural == "cronjobs")
+            {
+                if (updated["spec"] is JsonObject)
+                {
+                    DefaultCronJob(updated);
+                }
+
+                ValidateCronJob(updated, causes);
+            }
+            else if (kind.Plural == "horizontalpodautoscalers")
+            {
+                ValidateAutoscaler(updated, causes);
+            }
+            else if (kind.Plural == "jobs" && !JsonNode.DeepEquals(updated["spec"]?["template"], obj["spec"]?["template"]))
+            {
+                causes.Add(("spec.template", "Invalid value: field is immutable"));
+            }
+
+            if (causes.Count > 0)
+            {
+                return Invalid(kind, name, causes);
+            }
+
+            meta["generation"] = (obj["metadata"]!["generation"]?.GetValue<int>() ?? 1) + (JsonNode.DeepEquals(updated["spec"], obj["spec"]) ? 0 : 1);
+            Put(kind.Plural, updated, "MODIFIED");
+            if (kind.Plural == "deployments")
+            {
+                ReconcileDeployment(updated);
             }
 
             return (200, _store[kind.Plural][Key(ns, name)].DeepClone());

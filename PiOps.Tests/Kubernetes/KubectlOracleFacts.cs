@@ -172,6 +172,146 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
         }
     }
 
+    [Fact]
+    public async Task Rerun_LeavesTheJobThatKubectlCreateOfItsFirstManifestLeaves()
+    {
+        // PiOps re-creates a Job from the object the server keeps, not from a manifest of its own: a change made since
+        // (kubectl patch of its parallelism, say) is kept. That object carries the defaults the server filled in, so the
+        // re-run's body has fields kubectl's body for the first manifest leaves out, and nothing else differs: the
+        // server keeps the same Job either way (docs/kubernetes.md, "Re-run").
+        var spec = JobSpec.Templates[1].Spec with { Name = "nightly" }; // Indexed: completions, completionMode, the index
+        await Runtime.CreateJobAsync(spec);
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.Any(j => j.Name == "nightly"), Wait, "PiOps to see the Job");
+
+        Api.ClearRecorded();
+        await Runtime.RerunJobAsync("nightly");
+        var oursBody = LastBody("POST", JobsPath);
+        var ours = Stored("jobs", "nightly");
+        await _kubectl.RunAsync("delete", "job", "nightly", "--cascade=background", "--wait=false");
+        await Eventually.WaitAsync(() => Api.Get("jobs", "nightly") is null, Wait, "the re-run Job to go");
+        var theirsBody = await KubectlCreateAsync(Runtime.JobManifest(spec));
+        var theirs = Stored("jobs", "nightly");
+
+        AssertSame(ours, theirs);
+        var extra = Differences(oursBody, theirsBody, "metadata.name", "metadata.namespace");
+        Assert.All(extra, d => Assert.EndsWith(" | -", d));
+        // Each field only the re-run sent is one the server gave kubectl's Job too: a default, with the same value.
+        var oursSent = RequestBodies.Flatten(oursBody);
+        var kept = RequestBodies.Flatten(theirs);
+        foreach (string field in extra.Select(d => d[..d.IndexOf(": ", StringComparison.Ordinal)]))
+        {
+            Assert.True(kept.TryGetValue(field, out string? value) && value == oursSent[field],
+                $"{field}: the re-run sent {oursSent[field]}, kubectl nothing, and the server keeps {value ?? "nothing"} for kubectl's Job");
+        }
+    }
+
+    [Fact]
+    public async Task Clone_SendsWhatKubectlCreateSendsForTheOriginalsManifestUnderTheNewName()
+    {
+        var spec = JobSpec.Templates[0].Spec with { Name = "nightly", Parallelism = 3 };
+        await Runtime.CreateJobAsync(spec);
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.Any(j => j.Name == "nightly"), Wait, "PiOps to see the Job");
+
+        // What the Jobs page's Clone fills the form with: the spec PiOps reads back from the cluster's Job.
+        var read = Runtime.Current.Jobs.Single(j => j.Name == "nightly").Spec;
+        Api.ClearRecorded();
+        await Runtime.CreateJobAsync(read with { Name = "nightly-2" });
+        var ours = LastBody("POST", JobsPath);
+        var theirs = await KubectlCreateAsync(Runtime.JobManifest(spec with { Name = "nightly-3" }));
+
+        AssertSame(ours, theirs, "metadata.name", "metadata.namespace");
+    }
+
+    [Fact]
+    public async Task CreateCronJob_SendsWhatKubectlCreateSendsForTheManifestThePreviewShows()
+    {
+        var spec = CronJobSpec.BookAddWork with { Name = "ours", Schedule = "0 9 * * 1-5", TimeZone = "Europe/Berlin" };
+        string path = $"/apis/batch/v1/namespaces/{KubeApiDouble.Namespace}/cronjobs";
+
+        Api.ClearRecorded();
+        await Runtime.CreateCronJobAsync(spec);
+        var ours = LastBody("POST", path);
+        await KubectlCreateAsync(Runtime.CronJobManifest(spec with { Name = "theirs" }));
+        var theirs = LastBody("POST", path);
+
+        AssertSame(ours, theirs, "metadata.name", "metadata.namespace");
+    }
+
+    [Fact]
+    public async Task EditCronJob_LeavesTheObjectKubectlReplaceLeavesForTheEditedManifest()
+    {
+        // PiOps sends a merge patch that carries the form's resourceVersion; kubectl replace sends the whole object. The
+        // requests differ by design, so what is compared is what they leave on the server.
+        var before = CronJobSpec.BookAddWork;
+        var after = before with { Schedule = "*/15 * * * *", TimeZone = "Asia/Tokyo", Suspend = true };
+        await Runtime.CreateCronJobAsync(before with { Name = "ours" });
+        await Runtime.CreateCronJobAsync(before with { Name = "theirs" });
+        await Eventually.WaitAsync(() => Runtime.Current.CronJobs.Count(c => c.Name is "ours" or "theirs") == 2, Wait, "PiOps to see both CronJobs");
+
+        var opened = Runtime.Current.CronJobs.Single(c => c.Name == "ours").Spec;
+        await Runtime.UpdateCronJobAsync(after with { Name = "ours", ResourceVersion = opened.ResourceVersion });
+        await KubectlReplaceAsync(Runtime.CronJobManifest(after with { Name = "theirs" }));
+
+        AssertSame(Stored("cronjobs", "ours"), Stored("cronjobs", "theirs"), "metadata.name", "metadata.namespace");
+    }
+
+    /// <summary>kubectl create -f of a manifest; returns the body of the POST it sent.</summary>
+    private async Task<JsonNode?> KubectlCreateAsync(string manifest)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"piops-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, manifest);
+        try
+        {
+            await _kubectl.RunAsync("create", "-f", file, "--validate=false");
+            return Api.Recorded.Last(r => r.Method == "POST").Json;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private async Task KubectlReplaceAsync(string manifest)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"piops-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, manifest);
+        try
+        {
+            await _kubectl.RunAsync("replace", "-f", file, "--validate=false");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>The object as the server keeps it, without what the server alone sets (identity, versions, status).</summary>
+    private JsonNode? Stored(string plural, string name)
+    {
+        var stored = Api.Get(plural, name)?.DeepClone().AsObject() ?? throw new InvalidOperationException($"no {plural}/{name}");
+        stored.Remove("status");
+        var meta = stored["metadata"]!.AsObject();
+        string uid = meta["uid"]!.GetValue<string>();
+        foreach (string field in new[] { "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields" })
+        {
+            meta.Remove(field);
+        }
+
+        // The labels and selector the server derived from the uid (a Job's controller-uid) differ by that uid alone.
+        foreach (var labels in new[] { meta["labels"], stored["spec"]?["selector"]?["matchLabels"], stored["spec"]?["template"]?["metadata"]?["labels"] })
+        {
+            if (labels is JsonObject o)
+            {
+                foreach (string key in o.Where(l => l.Value?.GetValue<string>() == uid).Select(l => l.Key).ToList())
+                {
+                    o.Remove(key);
+                }
+            }
+        }
+
+        return stored;
+    }
+
     /// <summary>
     /// kubectl create job NAME --from=cronjob/CRON. Its typed client sends the Job as protobuf, which the double does not
     /// read, so the Job kubectl builds (createJobFromCronJob, printed with --dry-run=client -o json) is sent by kubectl
