@@ -30,6 +30,8 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
     {
         var api = await KubeApiDouble.StartAsync();
         api.AddNamespace(Other, workers: 1);
+        // As an operator installs it for two namespaces: the chart's Role and RoleBinding in each.
+        api.UseRbac(KubeApiDouble.ChartRbac(Other), KubeApiDouble.ChartReleaseNamespace);
         _cluster = await ClusterDashboard.StartAsync(server, new Dictionary<string, string?>
         {
             ["Kubernetes:Namespaces:0"] = KubeApiDouble.Namespace,
@@ -184,7 +186,7 @@ public sealed class NamespacesFacts(RedisServer server) : IClassFixture<RedisSer
         await Eventually.WaitAsync(() => namespaces.All.All(n => n.Cache.State.Synced), Wait, "every namespace's cache listed");
         string pod = namespaces.Get(Other).Current.Workers.Pods.Single().Name;
         string defaultPod = namespaces.Get(null).Current.Workers.Pods[0].Name;
-        await using var hub = new HubConnectionBuilder().WithUrl(_cluster.App.BaseAddress + "/hubs/queue").Build();
+        await using var hub = new HubConnectionBuilder().WithUrl(_cluster.App.BaseAddress + "/hubs/logs").Build();
         await hub.StartAsync();
         using var cts = new CancellationTokenSource(Wait);
         var received = new List<LogLine>();

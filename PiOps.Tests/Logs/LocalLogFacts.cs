@@ -48,11 +48,13 @@ public sealed class LocalLogFacts(RedisServer server) : IClassFixture<RedisServe
         Assert.Contains(lines, l => l.Pod == gone && l.Text.Contains("signal", StringComparison.OrdinalIgnoreCase));
     }
 
-    [Fact]
-    public async Task Hub_StreamsTheLogLinesOfALabelSelector_ToASignalRClient()
+    [Theory]
+    [InlineData("/hubs/logs")]
+    [InlineData("/hubs/queue")] // where clients found the log streams before the logs hub
+    public async Task Hub_StreamsTheLogLinesOfALabelSelector_ToASignalRClient(string route)
     {
         await Eventually.WaitAsync(() => _app.Workloads.Current.Workers.Ready == 1, Wait, "a ready pod");
-        await using var hub = new HubConnectionBuilder().WithUrl(_app.BaseAddress + "/hubs/queue").Build();
+        await using var hub = new HubConnectionBuilder().WithUrl(_app.BaseAddress + route).Build();
         await hub.StartAsync();
         using var cts = new CancellationTokenSource(Wait);
 

@@ -19,6 +19,8 @@ public static class PiOpsServices
     public static WebApplicationBuilder AddPiOps(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        // The hubs' log streams, one per hub invocation (its namespace selection is that invocation's).
+        builder.Services.AddScoped<HubLogStreams>();
         return builder
             .AddQueue()
             .AddPiOpsTelemetry()
@@ -48,6 +50,7 @@ public static class PiOpsServices
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapQueueApi();
         app.MapHub<QueueHub>(QueueHub.Path);
+        app.MapHub<LogsHub>(LogsHub.Path);
         app.MapSecurity();
         app.MapOpenApi();
         // Probes and metrics stay open: kubelet and Prometheus do not sign in, and they show no secrets.
