@@ -1,14 +1,9 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using Microsoft.Extensions.Options;
-using PiOps.Shared.Queue;
 using PiOps.Web.Logs;
-using PiOps.Web.Queue;
-using PiOps.Web.Utils;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Kubernetes;

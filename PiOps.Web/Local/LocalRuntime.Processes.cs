@@ -1,15 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using Microsoft.Extensions.Options;
 using PiOps.Shared.Processes;
-using PiOps.Shared.Queue;
-using PiOps.Web.Configuration;
-using PiOps.Web.Logs;
-using PiOps.Web.Queue;
-using PiOps.Web.Redis;
-using PiOps.Web.Utils;
-using PiOps.Web.Workloads;
 using StackExchange.Redis;
 
 namespace PiOps.Web.Local;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Processes;
 using PiOps.Shared.Queue;
@@ -10,7 +9,6 @@ using PiOps.Web.Queue;
 using PiOps.Web.Redis;
 using PiOps.Web.Utils;
 using PiOps.Web.Workloads;
-using StackExchange.Redis;
 
 namespace PiOps.Web.Local;
 
