@@ -59,19 +59,7 @@ public sealed class FieldValidationFacts(RedisServer server) : IClassFixture<Red
         await runtime.RunCronJobNowAsync(CronJobSpec.BookAddWork.Name);
         await runtime.RerunJobAsync(JobSpec.Templates[0].Spec.Name);
         await runtime.SetAutoscalerAsync(new AutoscalerSpec(true, 1, 4, 50, 20, 120));
-        await runtime.CreateJobFromYamlAsync("""
-            apiVersion: batch/v1
-            kind: Job
-            metadata:
-              name: pasted
-            spec:
-              template:
-                spec:
-                  restartPolicy: Never
-                  containers:
-                  - name: pi-container
-                    image: piops-worker:0.1.0
-            """);
+        await runtime.CreateJobFromYamlAsync(KubernetesRuntimeFacts.ValidYaml);
 
         Assert.True(cluster.Api.Requests("create jobs") >= JobSpec.Templates.Count + 3, "the Jobs were created");
         Assert.True(cluster.Api.Requests("create horizontalpodautoscalers") == 1, "the HPA was created");

@@ -35,7 +35,7 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
             return found!;
         });
 
-    private const string ValidYaml = """
+    internal const string ValidYaml = """
         apiVersion: batch/v1
         kind: Job
         metadata:
