@@ -157,10 +157,11 @@ public static class QueueApi
                 long count = 1;
                 if (root.TryGetProperty("count", out var c))
                 {
+                    // Any count that is not one (null, a string of letters, 0) gets the one sentence with its range.
                     var (k, countError) = Read(c, text => EnqueueValidation.Count(text, ops.MaxBatch));
                     if (countError is not null)
                     {
-                        errors["count"] = [countError];
+                        errors["count"] = [EnqueueValidation.Count(null, ops.MaxBatch).Problem!];
                     }
 
                     count = k;
