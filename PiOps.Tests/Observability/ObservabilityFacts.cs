@@ -101,9 +101,11 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
             () => $"the 'got task' log record\nlogs: {string.Join("\n", _otlp.Logs.Select(l => $"{l.TraceId} {l.Body}"))}");
         var got = _otlp.Logs.First(l => l.Body.StartsWith("got task: 2000000") && l.TraceId == trace);
         Assert.Equal(process.SpanId, got.SpanId);
-        Assert.Contains(_otlp.Logs, l => l.TraceId == trace && l.SpanId == process.SpanId && l.Body.Contains("3.14159"));
+        // The result's line is exported in the same or a later batch than the "got task" line: waited for too.
+        await Eventually.WaitAsync(() => _otlp.Logs.Any(l => l.TraceId == trace && l.SpanId == process.SpanId && l.Body.Contains("3.14159")), Bound,
+            () => $"the result's log record\nlogs: {string.Join("\n", _otlp.Logs.Select(l => $"{l.TraceId} {l.SpanId} {l.Body}"))}");
         Assert.Contains(worker.Lines, l => l.StartsWith("got task: 2000000 (id "));
-        Assert.Contains(worker.Lines, l => l.StartsWith("dead-lettered entry: "));
+        await worker.WaitForLineAsync(l => l.StartsWith("dead-lettered entry: "), Bound, "the bad entry dead-lettered");
 
         // Metrics after this known run: one task done, one bad entry failed and dead-lettered, two taken.
         await Eventually.WaitAsync(() =>
