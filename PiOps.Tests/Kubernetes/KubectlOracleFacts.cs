@@ -258,26 +258,20 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
     /// <summary>kubectl create -f of a manifest; returns the body of the POST it sent.</summary>
     private async Task<JsonNode?> KubectlCreateAsync(string manifest)
     {
-        string file = Path.Combine(Path.GetTempPath(), $"piops-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, manifest);
-        try
-        {
-            await _kubectl.RunAsync("create", "-f", file, "--validate=false");
-            return Api.Recorded.Last(r => r.Method == "POST").Json;
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        await KubectlWithFileAsync("create", manifest);
+        return Api.Recorded.Last(r => r.Method == "POST").Json;
     }
 
-    private async Task KubectlReplaceAsync(string manifest)
+    private Task KubectlReplaceAsync(string manifest) => KubectlWithFileAsync("replace", manifest);
+
+    // kubectl VERB -f FILE with the manifest in a temporary file (the double serves no OpenAPI: --validate=false).
+    private async Task KubectlWithFileAsync(string verb, string manifest)
     {
         string file = Path.Combine(Path.GetTempPath(), $"piops-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, manifest);
         try
         {
-            await _kubectl.RunAsync("replace", "-f", file, "--validate=false");
+            await _kubectl.RunAsync(verb, "-f", file, "--validate=false");
         }
         finally
         {
