@@ -141,10 +141,10 @@ public sealed class AccessibilityEndToEndFacts(BrowserFixture browser, ITestOutp
 
         await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
         await page.Locator("[data-testid=job-create]").ClickAsync();
-        await Assertions.Expect(page.Locator("[data-testid=jobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await LivePage.ExpectRowAsync(page, "jobs-table", "jobworker");
         await LivePage.GoAsync(page, dashboard.BaseAddress + "/cronjobs");
         await page.Locator("[data-testid=cron-create]").ClickAsync();
-        await Assertions.Expect(page.Locator("[data-testid=cronjobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await LivePage.ExpectRowAsync(page, "cronjobs-table", "addwork");
 
         await Eventually.WaitAsync(async () => await redis.GetDatabase().ListLengthAsync(keys.DeadLetters) > 0,
             TimeSpan.FromSeconds(60), "a dead letter");

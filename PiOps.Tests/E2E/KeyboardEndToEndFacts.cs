@@ -70,7 +70,7 @@ public sealed class KeyboardEndToEndFacts(BrowserFixture browser, ITestOutputHel
             await FollowNavLinkAsync(page, "cronjobs");
             await TabToAsync(page, "button[data-testid=cron-create]");
             await page.Keyboard.PressAsync("Enter");
-            await Assertions.Expect(page.Locator("[data-testid=cronjobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await LivePage.ExpectRowAsync(page, "cronjobs-table", "addwork");
             await TabToAsync(page, "button[data-testid=cron-suspend]", backwards: true);
             await page.Keyboard.PressAsync("Enter");
             await Assertions.Expect(page.Locator("[data-testid=cron-suspended]")).ToBeVisibleAsync();

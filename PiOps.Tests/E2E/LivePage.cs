@@ -23,6 +23,14 @@ public static class LivePage
         page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
 
     /// <summary>
+    /// Waits until a live table lists the named row. A row count is not enough: an empty table's one row ("No
+    /// CronJobs…") meets it at once, and a page closed right after its click can lose that click with the circuit.
+    /// </summary>
+    public static Task ExpectRowAsync(IPage page, string table, string name) =>
+        Assertions.Expect(page.Locator($"[data-testid={table}] tbody tr").Filter(new() { HasText = name }))
+            .ToHaveCountAsync(1, new() { Timeout = 30_000 });
+
+    /// <summary>
     /// Clicks a button in a live table (rows re-render every half second) until its confirmation dialog is open: a
     /// click can land while Playwright sees the row replaced and retries into the dialog's overlay.
     /// </summary>

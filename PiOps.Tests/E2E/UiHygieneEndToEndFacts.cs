@@ -121,7 +121,7 @@ public sealed class UiHygieneEndToEndFacts(BrowserFixture browser, Xunit.Abstrac
             // The Job whose events are open.
             await LivePage.GoAsync(page, dashboard.BaseAddress + "/jobs");
             await page.Locator("[data-testid=job-create]").ClickAsync();
-            await Assertions.Expect(page.Locator("[data-testid=jobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await LivePage.ExpectRowAsync(page, "jobs-table", "jobworker");
             await page.Locator("[data-testid=job-details-toggle]").ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("job=jobworker"), new() { Timeout = 15_000 });
             await page.ReloadAsync();
