@@ -45,8 +45,31 @@ public sealed partial class KubeApiDouble
     /// </summary>
     public void UseRbac(IEnumerable<IKubernetesObject> objects, string releaseNamespace)
     {
+        // The doubles only read the rewritten copies, so one copy per rendering and release namespace serves them all.
+        var list = Rewritten.GetOrAdd((objects, releaseNamespace), key => new Lazy<List<IKubernetesObject>>(() => RbacFor(key.Objects, key.ReleaseNamespace))).Value;
+        lock (_rbacGate)
+        {
+            _rbac = list;
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(IEnumerable<IKubernetesObject> Objects, string ReleaseNamespace), Lazy<List<IKubernetesObject>>> Rewritten =
+        new(new RenderingComparer());
+
+    // A rendering is one list object (ChartRbac caches them), so it is told apart by reference.
+    private sealed class RenderingComparer : IEqualityComparer<(IEnumerable<IKubernetesObject> Objects, string ReleaseNamespace)>
+    {
+        public bool Equals((IEnumerable<IKubernetesObject> Objects, string ReleaseNamespace) x, (IEnumerable<IKubernetesObject> Objects, string ReleaseNamespace) y) =>
+            ReferenceEquals(x.Objects, y.Objects) && x.ReleaseNamespace == y.ReleaseNamespace;
+
+        public int GetHashCode((IEnumerable<IKubernetesObject> Objects, string ReleaseNamespace) key) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Objects), key.ReleaseNamespace);
+    }
+
+    // Copies of the RBAC objects (the rendered ones are shared), with the release namespace's Roles moved to Namespace.
+    private static List<IKubernetesObject> RbacFor(IEnumerable<IKubernetesObject> objects, string releaseNamespace)
+    {
         var list = new List<IKubernetesObject>();
-        // Copies: the rendered objects are shared between doubles, and the namespace is rewritten here.
         foreach (var o in objects.Select(o => (IKubernetesObject)KubernetesYaml.LoadAllFromString(KubernetesYaml.Serialize(o)).Single()))
         {
             if (o is V1Role or V1RoleBinding && o is IMetadata<V1ObjectMeta> m)
@@ -61,10 +84,7 @@ public sealed partial class KubeApiDouble
             }
         }
 
-        lock (_rbacGate)
-        {
-            _rbac = list;
-        }
+        return list;
     }
 
     private static bool IsImpersonating(HttpContext ctx) => ctx.Request.Headers.ContainsKey("Impersonate-User");

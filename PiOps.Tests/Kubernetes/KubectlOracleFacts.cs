@@ -154,22 +154,12 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
     public async Task CreateJob_SendsWhatKubectlCreateSendsForTheManifestThePreviewShows()
     {
         var spec = JobSpec.Templates[0].Spec;
-        string manifest = Path.Combine(Path.GetTempPath(), $"piops-job-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(manifest, Runtime.JobManifest(spec with { Name = "theirs" }));
-        try
-        {
-            Api.ClearRecorded();
-            await Runtime.CreateJobAsync(spec with { Name = "ours" });
-            var ours = LastBody("POST", JobsPath);
-            await _kubectl.RunAsync("create", "-f", manifest, "--validate=false");
-            var theirs = LastBody("POST", JobsPath);
+        Api.ClearRecorded();
+        await Runtime.CreateJobAsync(spec with { Name = "ours" });
+        var ours = LastBody("POST", JobsPath);
+        var theirs = await KubectlCreateAsync(Runtime.JobManifest(spec with { Name = "theirs" }));
 
-            AssertSame(ours, theirs, "metadata.name", "metadata.namespace");
-        }
-        finally
-        {
-            File.Delete(manifest);
-        }
+        AssertSame(ours, theirs, "metadata.name", "metadata.namespace");
     }
 
     [Fact]

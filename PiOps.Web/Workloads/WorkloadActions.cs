@@ -222,8 +222,8 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
     {
         ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
         return SaveEditAsync("CronJob " + spec.Name, spec.ResourceVersion,
-            s => s.CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } c ? (c.ResourceVersion, SameCronJob(c.Spec, openedOn)) : null,
-            version => backend.UpdateCronJobAsync(spec with { ResourceVersion = version }), openedOn is not null);
+            openedOn is null ? null : s => s.CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } c ? (c.ResourceVersion, SameCronJob(c.Spec, openedOn)) : null,
+            version => backend.UpdateCronJobAsync(spec with { ResourceVersion = version }));
     }
 
     public Task SuspendCronJobAsync(string name, bool suspend) => backend.SuspendCronJobAsync(name, suspend);
@@ -243,25 +243,28 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         int lowestMin = backend.Current.Autoscaler?.ScaledObject is null ? 1 : 0;
         ThrowIfInvalid(spec.Validate(backend.ReplicaCap.Max, lowestMin), "Nothing was changed.");
         return SaveEditAsync("the autoscaler", spec.ResourceVersion,
-            s => s.Autoscaler is { } a ? (a.ResourceVersion, openedOn is not null && a.Spec with { ResourceVersion = null } == openedOn with { ResourceVersion = null }) : null,
-            version => backend.SetAutoscalerAsync(spec with { ResourceVersion = version }), openedOn is not null);
+            openedOn is null ? null : s => s.Autoscaler is { } a ? (a.ResourceVersion, a.Spec with { ResourceVersion = null } == openedOn with { ResourceVersion = null }) : null,
+            version => backend.SetAutoscalerAsync(spec with { ResourceVersion = version }));
     }
 
     /// <summary>How long a save refused as stale waits for the snapshot to show the newer version (the watch is a moment behind the API).</summary>
     private static readonly TimeSpan NewerVersionWait = TimeSpan.FromSeconds(3);
 
     // Compared as the manifests they make: the spec's records hold dictionaries, which records compare by reference.
-    private bool SameCronJob(CronJobSpec now, CronJobSpec? openedOn) =>
-        openedOn is not null && CronJobManifest(now with { ResourceVersion = null }) == CronJobManifest(openedOn with { ResourceVersion = null });
+    private bool SameCronJob(CronJobSpec now, CronJobSpec openedOn) =>
+        CronJobManifest(now with { ResourceVersion = null }) == CronJobManifest(openedOn with { ResourceVersion = null });
 
     /// <summary>
     /// Saves an edit made from version <paramref name="seen"/>. Refused as stale, it looks at the newer version: when
     /// its spec is still the one the form was opened on, only the status moved (nobody's change), and the edit is saved
     /// onto that version, up to three times; a changed spec is someone else's edit, and the refusal stands.
     /// </summary>
-    /// <param name="current">From a snapshot: the object's version and whether its spec is the one the form was opened on; null when it is gone.</param>
-    private async Task SaveEditAsync(string what, string? seen, Func<WorkloadSnapshot, (string? Version, bool SameSpec)?> current,
-        Func<string?, Task> save, bool knowsOpenedSpec)
+    /// <param name="current">
+    /// From a snapshot: the object's version and whether its spec is the one the form was opened on (null when it is
+    /// gone). Null itself when the caller does not know the spec it started from: a stale refusal then stands at once.
+    /// </param>
+    private async Task SaveEditAsync(string what, string? seen, Func<WorkloadSnapshot, (string? Version, bool SameSpec)?>? current,
+        Func<string?, Task> save)
     {
         string? version = seen;
         for (int attempt = 1; ; attempt++)
@@ -271,7 +274,7 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
                 await save(version);
                 return;
             }
-            catch (OperatorActionException ex) when (ex.Stale && knowsOpenedSpec && attempt < 3)
+            catch (OperatorActionException ex) when (ex.Stale && current is not null && attempt < 3)
             {
                 var now = current(await SnapshotPastAsync(s => current(s)?.Version, version));
                 if (now is not { SameSpec: true } || now.Value.Version == version)
