@@ -36,10 +36,10 @@ internal static class ShotsCommand
             var setup = await browser.NewPageAsync();
             await LivePage.GoAsync(setup, dashboard.BaseAddress + "/jobs");
             await setup.Locator("[data-testid=job-create]").ClickAsync();
-            await Assertions.Expect(setup.Locator("[data-testid=jobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await LivePage.ExpectRowAsync(setup, "jobs-table", "jobworker");
             await LivePage.GoAsync(setup, dashboard.BaseAddress + "/cronjobs");
             await setup.Locator("[data-testid=cron-create]").ClickAsync();
-            await Assertions.Expect(setup.Locator("[data-testid=cronjobs-table] tbody tr")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await LivePage.ExpectRowAsync(setup, "cronjobs-table", "addwork");
             await LivePage.GoAsync(setup, dashboard.BaseAddress + "/enqueue");
             await redis.GetDatabase().ListRightPushAsync(keys.Queue, [.. Enumerable.Range(1, 200).Select(i => (RedisValue)(i * 50_000L).ToString())]);
 
