@@ -165,6 +165,32 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     public void SendMalformedLine() => Record(new Entry(NextRv(), null, null, null, "{\"type\":\"ADDED\",\"object\":{ this is not json"));
 
     /// <summary>
+    /// Slow watches: until disposed, open watches deliver nothing; then they deliver every change held back, in order
+    /// (a busy API server or a slow network, where a client's cache trails the API).
+    /// </summary>
+    public IDisposable DelayWatches()
+    {
+        lock (_gate)
+        {
+            _holdWatches = true;
+        }
+
+        return new Release(() =>
+        {
+            lock (_gate)
+            {
+                _holdWatches = false;
+                Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            }
+        });
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
+    /// <summary>
     /// A compaction gap: open watches see none of <paramref name="changes"/>, then end; every resourceVersion given out
     /// so far is too old, so a client that watches again gets 410 Gone and must list again to see the changes.
     /// </summary>
@@ -360,16 +386,18 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             var copy = obj.DeepClone().AsObject();
             change(copy);
             Put(plural, copy, "MODIFIED");
+            FinishIfUnblocked(plural, copy);
         }
     }
 
+    /// <summary>Deletes as a client's DELETE with propagationPolicy=Background does: a running pod goes gracefully.</summary>
     public void Delete(string plural, string name, string ns = Namespace)
     {
         lock (_gate)
         {
             if (_store[plural].GetValueOrDefault(Key(ns, name)) is { } obj)
             {
-                Remove(plural, obj, "Background");
+                DeleteObject(plural, obj, "Background");
             }
         }
     }
@@ -945,12 +973,14 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private async Task DeleteAsync(HttpContext ctx, ApiKind kind, string ns, string name)
     {
         string? policy = ctx.Request.Query["propagationPolicy"];
+        long? grace = long.TryParse(ctx.Request.Query["gracePeriodSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out long g) ? g : null;
         if (ctx.Request.ContentLength > 0 || ctx.Request.Headers.ContentType.Count > 0)
         {
             try
             {
                 var body = await JsonNode.ParseAsync(ctx.Request.Body);
                 policy ??= body?["propagationPolicy"]?.GetValue<string>();
+                grace ??= body?["gracePeriodSeconds"]?.GetValue<long>();
                 if (body?["orphanDependents"]?.GetValue<bool>() is { } orphan)
                 {
                     policy ??= orphan ? "Orphan" : "Background";
@@ -970,7 +1000,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 return NotFound(kind, name);
             }
 
-            Remove(kind.Plural, obj, policy);
+            if (DeleteObject(kind.Plural, obj, policy, grace) is { } answer)
+            {
+                return (200, answer);
+            }
+
             return (200, StatusObject(200, null, null, new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural, ["uid"] = obj["metadata"]!["uid"]!.GetValue<string>() }, "Success"));
         });
     }
@@ -1008,6 +1042,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             patched["metadata"]!["uid"] = obj["metadata"]!["uid"]!.DeepClone();
             patched["metadata"]!["namespace"] = ns;
             patched["status"] = obj["status"]?.DeepClone();
+            KeepDeletion(patched, obj);
             var causes = new List<(string, string)>();
             if (kind.Plural == "cronjobs")
             {
@@ -1034,7 +1069,8 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ReconcileDeployment(patched);
             }
 
-            return (200, _store[kind.Plural][Key(ns, name)].DeepClone());
+            FinishIfUnblocked(kind.Plural, patched);
+            return (200, (_store[kind.Plural].GetValueOrDefault(Key(ns, name)) ?? patched).DeepClone());
         });
     }
 
@@ -1108,6 +1144,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             meta["uid"] = obj["metadata"]!["uid"]!.DeepClone();
             meta["creationTimestamp"] = obj["metadata"]!["creationTimestamp"]?.DeepClone();
             updated["status"] = obj["status"]?.DeepClone();
+            KeepDeletion(updated, obj);
             var causes = new List<(string, string)>();
             if (kind.Plural == "cronjobs")
             {
@@ -1139,7 +1176,8 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 ReconcileDeployment(updated);
             }
 
-            return (200, _store[kind.Plural][Key(ns, name)].DeepClone());
+            FinishIfUnblocked(kind.Plural, updated);
+            return (200, (_store[kind.Plural].GetValueOrDefault(Key(ns, name)) ?? updated).DeepClone());
         });
     }
 
@@ -1404,7 +1442,8 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     {
         int desired = dep["spec"]!["replicas"]?.GetValue<int>() ?? 1;
         var selector = dep["spec"]!["selector"]!.AsObject();
-        var pods = InNamespace("pods", Ns(dep)).Where(p => Selector.FromLabelSelector(selector).Matches(p) && Owners(p).Any(o => o["kind"]?.GetValue<string>() == "ReplicaSet"))
+        // controller.FilterActivePods: a pod being deleted no longer counts towards the replicas.
+        var pods = InNamespace("pods", Ns(dep)).Where(p => Selector.FromLabelSelector(selector).Matches(p) && Owners(p).Any(o => o["kind"]?.GetValue<string>() == "ReplicaSet") && !IsDeleting(p))
             .OrderBy(p => p["metadata"]!["creationTimestamp"]!.GetValue<string>()).ThenBy(Name, StringComparer.Ordinal).ToList();
         string hash = "7d9f8b6c5";
         var template = dep["spec"]!["template"]!.AsObject();
@@ -1422,7 +1461,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
 
         foreach (var extra in pods.Skip(desired).Reverse())
         {
-            Remove("pods", extra, "Background");
+            DeleteObject("pods", extra, "Background");
         }
 
         int count = Math.Min(desired, Math.Max(pods.Count, desired));
@@ -1435,32 +1474,6 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         if (!JsonNode.DeepEquals(copy["status"], _store["deployments"][Key(dep)]["status"]))
         {
             Put("deployments", copy, "MODIFIED");
-        }
-    }
-
-    // Deletes an object; its dependents go too (Background/Foreground) or lose the owner reference (Orphan).
-    private void Remove(string plural, JsonObject obj, string policy)
-    {
-        _store[plural].Remove(Key(obj));
-        var gone = obj.DeepClone().AsObject();
-        Put(plural, gone, "DELETED");
-        foreach (var (depPlural, dependent) in _store.SelectMany(s => s.Value.Values.Select(v => (s.Key, v))).Where(d => Owners(d.v).Any(o => o["uid"]?.GetValue<string>() == Uid(obj))).ToList())
-        {
-            if (policy == "Orphan")
-            {
-                var copy = dependent.DeepClone().AsObject();
-                var refs = copy["metadata"]!["ownerReferences"]!.AsArray();
-                foreach (var r in refs.Where(r => r?["uid"]?.GetValue<string>() == Uid(obj)).ToList())
-                {
-                    refs.Remove(r);
-                }
-
-                Put(depPlural, copy, "MODIFIED");
-            }
-            else
-            {
-                Remove(depPlural, dependent, "Background");
-            }
         }
     }
 

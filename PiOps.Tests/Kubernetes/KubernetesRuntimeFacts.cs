@@ -172,8 +172,15 @@ public sealed class KubernetesRuntimeFacts(RedisServer server) : IClassFixture<R
         await client.BatchV1.DeleteNamespacedJobAsync("orphaned", KubeApiDouble.Namespace);
         await Runtime.DeleteJobAsync("cascaded");
 
-        Assert.Equal(2, Api.Versions("pods").Keys.Count(p => p.StartsWith("orphaned-", StringComparison.Ordinal)));
-        Assert.DoesNotContain(Api.Versions("pods").Keys, p => p.StartsWith("cascaded-", StringComparison.Ordinal));
+        // The orphans stay, running, without their owner; the cascaded pods are deleted gracefully at once and go when
+        // the kubelet has stopped them.
+        var orphans = Api.Versions("pods").Keys.Where(p => p.StartsWith("orphaned-", StringComparison.Ordinal)).Select(p => Api.Get("pods", p)!).ToList();
+        Assert.Equal(2, orphans.Count);
+        Assert.All(orphans, p => Assert.Null(p["metadata"]!["deletionTimestamp"]));
+        Assert.All(orphans, p => Assert.Empty(p["metadata"]!["ownerReferences"]!.AsArray()));
+        Assert.All(Api.Versions("pods").Keys.Where(p => p.StartsWith("cascaded-", StringComparison.Ordinal)).Select(p => Api.Get("pods", p)).OfType<System.Text.Json.Nodes.JsonObject>(),
+            p => Assert.NotNull(p["metadata"]!["deletionTimestamp"]));
+        await Eventually.WaitAsync(() => !Api.Versions("pods").Keys.Any(p => p.StartsWith("cascaded-", StringComparison.Ordinal)), Wait, "the cascaded pods gone");
     }
 
     [Fact]

@@ -66,6 +66,12 @@ public sealed partial class KubernetesOptions
     /// <summary>A watch ends after this long (the server closes it) and is started again: no watch hangs forever.</summary>
     public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a re-run waits for the old Job to be gone before it gives up and creates nothing: a finalizer of
+    /// another controller (a backup tool, a policy engine) can hold a deleted Job for as long as it likes.
+    /// </summary>
+    public TimeSpan JobDeletionTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often the workers' PodMetrics are read (metrics-server measures every 15 s by default).</summary>
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -147,6 +153,11 @@ public sealed partial class KubernetesOptions
         if (WatchTimeout < TimeSpan.FromSeconds(1) || WatchTimeout > TimeSpan.FromHours(1))
         {
             yield return $"Kubernetes:WatchTimeout must be from 1 s to 1 hour (got {WatchTimeout}): a watch needs a finite timeout.";
+        }
+
+        if (JobDeletionTimeout < TimeSpan.FromSeconds(1) || JobDeletionTimeout > TimeSpan.FromMinutes(30))
+        {
+            yield return $"Kubernetes:JobDeletionTimeout must be from 1 s to 30 minutes (got {JobDeletionTimeout}).";
         }
 
         if (MaxReplicas is < 1 or > 10_000)

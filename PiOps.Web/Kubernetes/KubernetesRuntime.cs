@@ -134,7 +134,7 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
         CallAsync("delete", "jobs", "Job", name, () =>
             _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
 
-    public TimeSpan JobDeletionTimeout => TimeSpan.FromSeconds(60);
+    public TimeSpan JobDeletionTimeout => _o.JobDeletionTimeout;
 
     public async Task<V1Job?> GetJobAsync(string name)
     {

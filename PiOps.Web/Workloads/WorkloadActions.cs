@@ -160,34 +160,49 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         }
     }
 
-    // Subscribed before the delete, so the snapshot that drops the Job cannot be missed; bounded by the backend's time.
+    /// <summary>
+    /// Deletes the Job and waits, bounded by the backend's time, until both the snapshot and the backend itself no
+    /// longer hold it. The snapshot alone is not enough: it can trail the API (a Job created a moment ago is not in it
+    /// yet), and a Job held by a finalizer changes nothing in it for as long as it is held. The backend alone is not
+    /// enough either: the local runtime keeps a deleted Job's name until its pods have stopped, as its snapshot shows.
+    /// </summary>
     private async Task DeleteAndWaitAsync(string name)
     {
-        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = backend.Subscribe(snapshot =>
+        var poke = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = backend.Subscribe(_ =>
         {
-            if (snapshot.Jobs.All(j => j.Name != name))
-            {
-                gone.TrySetResult();
-            }
-
+            Interlocked.Exchange(ref poke, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             return Task.CompletedTask;
         });
         await backend.DeleteJobAsync(name);
-        if (backend.Current.Jobs.All(j => j.Name != name))
+        var deadline = time.GetUtcNow() + backend.JobDeletionTimeout;
+        while (true)
         {
-            return;
+            var woken = Volatile.Read(ref poke).Task;
+            if (backend.Current.Jobs.All(j => j.Name != name) && await backend.GetJobAsync(name) is null)
+            {
+                return;
+            }
+
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            // A new snapshot, or a look at the backend every second: a held Job changes nothing in the snapshot.
+            await Task.WhenAny(woken, Task.Delay(left < PollEvery ? left : PollEvery, time));
         }
 
-        try
-        {
-            await gone.Task.WaitAsync(backend.JobDeletionTimeout, time);
-        }
-        catch (TimeoutException)
-        {
-            throw new OperatorActionException($"The old Job {name} did not go away in time; it was not created again.");
-        }
+        // Say which finalizers hold it, since only their controllers can let it go.
+        var still = await backend.GetJobAsync(name);
+        string waited = $"{backend.JobDeletionTimeout.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)} s";
+        throw new OperatorActionException(still?.Metadata.Finalizers is { Count: > 0 } finalizers
+            ? $"The old Job {name} is still being deleted after {waited}: its finalizers {string.Join(", ", finalizers)} have not been removed by the controllers that own them. It was not created again; re-run it once the Job is gone (kubectl get job {name} -o jsonpath='{{.metadata.finalizers}}')."
+            : $"The old Job {name} did not go away within {waited}; it was not created again.");
     }
+
+    private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
 
     // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
     // the operator is not left with fewer Jobs than before without being told.
