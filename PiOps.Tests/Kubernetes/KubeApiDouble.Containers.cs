@@ -7,8 +7,8 @@ public sealed partial class KubeApiDouble
 {
     /// <summary>
     /// Gives a pod a sidecar container (Istio's, Linkerd's, a log shipper's), before its own container when
-    /// <paramref name="first"/>, as a mutating webhook injects it. Its log is empty: pods/log serves the pod's lines for the
-    /// first container the pod was made with.
+    /// <paramref name="first"/>, as a mutating webhook injects it. Its log holds what WriteLog writes for it by name; the
+    /// pod's other lines are the container's the pod was made with.
     /// </summary>
     public void AddSidecar(string pod, string name, bool first = true, string ns = Namespace) => Mutate("pods", pod, p =>
     {

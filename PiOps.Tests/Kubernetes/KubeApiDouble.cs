@@ -284,7 +284,8 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     /// <see cref="Delete"/>, as the API server does when the event's TTL is over). The involved object's apiVersion
     /// and uid are filled in when that object exists, as the recorder does.
     /// </summary>
-    public string AddEvent(string kind, string name, string reason, string message, string type = "Normal", int count = 1, string ns = Namespace)
+    public string AddEvent(string kind, string name, string reason, string message, string type = "Normal", int count = 1, string ns = Namespace,
+        DateTime? at = null)
     {
         string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
         var involved = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = ns };
@@ -308,11 +309,59 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             ["type"] = type,
             ["count"] = count,
             ["source"] = new JsonObject { ["component"] = (kind, reason) switch { ("Job", _) => "job-controller", (_, "FailedScheduling") => "default-scheduler", ("Pod", _) => "kubelet", _ => "controller" } },
-            ["firstTimestamp"] = Now(),
-            ["lastTimestamp"] = Now(),
+            ["firstTimestamp"] = at is { } first ? Time(first) : Now(),
+            ["lastTimestamp"] = at is { } last ? Time(last) : Now(),
         });
         return eventName;
     }
+
+    /// <summary>
+    /// An event as a component using events.k8s.io/v1 writes it (the scheduler, among others), seen through core/v1:
+    /// eventTime (the first occurrence, in microseconds), reportingComponent and reportingInstance, a series once it
+    /// happened again (count and lastObservedTime), and no firstTimestamp, lastTimestamp or count (the conversion in
+    /// pkg/apis/events/v1 maps only the deprecated fields to those).
+    /// </summary>
+    public string AddSeriesEvent(string kind, string name, string reason, string message, DateTime first, DateTime? lastObserved = null,
+        int count = 1, string type = "Normal", string reportingController = "default-scheduler", string ns = Namespace)
+    {
+        string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
+        var involved = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = ns };
+        lock (_gate)
+        {
+            if (Kinds.Values.FirstOrDefault(k => k.Kind == kind) is { } k && _store[k.Plural].GetValueOrDefault(Key(ns, name)) is { } obj)
+            {
+                involved["apiVersion"] = k.ApiVersion;
+                involved["uid"] = Uid(obj);
+            }
+        }
+
+        var ev = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = eventName, ["namespace"] = ns },
+            ["involvedObject"] = involved,
+            ["reason"] = reason,
+            ["message"] = message,
+            ["type"] = type,
+            ["action"] = reason,
+            ["source"] = new JsonObject(),
+            ["eventTime"] = MicroTime(first),
+            ["reportingComponent"] = reportingController,
+            ["reportingInstance"] = $"{reportingController}-node-1",
+        };
+        if (lastObserved is { } seen)
+        {
+            ev["series"] = new JsonObject { ["count"] = count, ["lastObservedTime"] = MicroTime(seen) };
+        }
+
+        Seed("events", ev);
+        return eventName;
+    }
+
+    private static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string MicroTime(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Creates or replaces an object directly, as another client of the cluster would; in <see cref="Namespace"/> unless
@@ -1254,8 +1303,8 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             return;
         }
 
-        // A sidecar's log is empty here; the pod's lines are its own container's.
-        var log = IsSidecar(ns, name, container!) ? new PodLogState() : PodLog(name);
+        // A sidecar's lines are its own (WriteLog with its name); the pod's lines are its own container's.
+        var log = IsSidecar(ns, name, container!) ? PodLog($"{name}/{container}") : PodLog(name);
         bool follow = ctx.Request.Query["follow"] == "true";
         bool previous = ctx.Request.Query["previous"] == "true";
         if (previous && follow)
@@ -1369,18 +1418,25 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private static string Line(DateTime at, string text, bool timestamps) =>
         timestamps ? at.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture) + " " + text + "\n" : text + "\n";
 
+    // A worker's log starts with the worker's first lines; a sidecar's ("POD/CONTAINER") with nothing.
     private PodLogState PodLog(string pod) => _podLogs.GetOrAdd(pod, name =>
     {
         var state = new PodLogState();
+        if (name.Contains('/', StringComparison.Ordinal))
+        {
+            return state;
+        }
+
         state.Lines.Add((DateTime.UtcNow, $"starting {name}"));
         state.Lines.Add((DateTime.UtcNow, "waiting for tasks"));
         return state;
     });
 
     /// <summary>The pod writes a line to its log; followers get it at once.</summary>
-    public void WriteLog(string pod, string text)
+    /// <summary>A line the pod's own container writes, or, with <paramref name="sidecar"/>, the line that sidecar writes.</summary>
+    public void WriteLog(string pod, string text, string? sidecar = null)
     {
-        var log = PodLog(pod);
+        var log = PodLog(sidecar is null ? pod : $"{pod}/{sidecar}");
         lock (log)
         {
             log.Lines.Add((DateTime.UtcNow, text));

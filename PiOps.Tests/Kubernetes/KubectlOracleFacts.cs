@@ -49,6 +49,33 @@ public sealed class KubectlOracleFacts(RedisServer server, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task JobEvents_AreOrderedAndCountedAsKubectlEventsShowsThem()
+    {
+        // Three events of one Job: one from a core/v1 recorder (lastTimestamp 30 s ago), one written through
+        // events.k8s.io that happened again 4 times (first 60 s ago, last seen 5 s ago), and one events.k8s.io event
+        // seen once (20 s ago). kubectl orders them by when they were last seen and counts the series.
+        await Runtime.CreateJobAsync(JobSpec.Templates[0].Spec with { Name = "evented" });
+        var now = DateTime.UtcNow;
+        Api.AddEvent("Job", "evented", "OldRecorder", "written through core/v1", at: now.AddSeconds(-30));
+        Api.AddSeriesEvent("Job", "evented", "SeriesAgain", "written through events.k8s.io, four times", first: now.AddSeconds(-60),
+            lastObserved: now.AddSeconds(-5), count: 4, reportingController: "job-controller");
+        Api.AddSeriesEvent("Job", "evented", "SeenOnce", "written through events.k8s.io, once", first: now.AddSeconds(-20), reportingController: "job-controller");
+        string[] reasons = ["OldRecorder", "SeriesAgain", "SeenOnce"];
+
+        string table = await _kubectl.RunAsync("events", "--for", "job/evented");
+        var kubectlOrder = table.Split('\n').Select(line => reasons.FirstOrDefault(r => line.Contains(r, StringComparison.Ordinal))).OfType<string>().ToList();
+        Assert.Matches(@"\d+s \(x4 over \d+s\)", table);
+
+        await Eventually.WaitAsync(() => Runtime.Current.Jobs.FirstOrDefault(j => j.Name == "evented")?.Events.Count(e => reasons.Contains(e.Reason)) == 3,
+            Wait, "PiOps to see the three events");
+        var ours = Runtime.Current.Jobs.Single(j => j.Name == "evented").Events.Where(e => reasons.Contains(e.Reason)).ToList();
+        // PiOps lists the newest first; kubectl events prints the oldest first.
+        Assert.Equal(kubectlOrder, ours.Select(e => e.Reason).Reverse());
+        Assert.Equal(4, ours.Single(e => e.Reason == "SeriesAgain").Count);
+        Assert.Equal(1, ours.Single(e => e.Reason == "SeenOnce").Count);
+    }
+
+    [Fact]
     public async Task KubectlCreateJobFromCronJob_AndScale_WorkAgainstTheDouble()
     {
         await Runtime.CreateCronJobAsync(CronJobSpec.BookAddWork);

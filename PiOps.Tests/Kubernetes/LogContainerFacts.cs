@@ -58,6 +58,28 @@ public sealed class LogContainerFacts(RedisServer server) : IClassFixture<RedisS
     }
 
     [Fact]
+    public async Task PickedContainer_IsRead_InsteadOfTheOneKubectlWouldChoose()
+    {
+        string pod = await _cluster.FirstWorkerPodAsync();
+        Api.AddSidecar(pod, "log-shipper", first: false);
+        await CacheSeesContainersAsync(pod, 2);
+        Api.WriteLog(pod, "from the worker");
+        Api.WriteLog(pod, "shipped 3 batches", sidecar: "log-shipper");
+
+        using var cts = new CancellationTokenSource(Wait);
+        string? first = null;
+        await foreach (var line in Runtime.FollowAsync(new PodAddress(null, pod, "log-shipper"), 10, cts.Token))
+        {
+            first = line.Text;
+            break;
+        }
+
+        Assert.Equal("shipped 3 batches", first);
+        Assert.True(AskedFor(pod, "log-shipper"), "pods/log was asked for container=log-shipper");
+        Assert.False(AskedFor(pod, "pi-container"), "the picked container, not the default");
+    }
+
+    [Fact]
     public async Task DefaultContainerAnnotation_IsFollowed_AsKubectlDoes()
     {
         string pod = await _cluster.FirstWorkerPodAsync();

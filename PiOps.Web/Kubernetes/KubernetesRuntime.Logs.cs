@@ -19,10 +19,12 @@ public sealed partial class KubernetesRuntime
     /// </summary>
     public IAsyncEnumerable<LogLine> FollowAsync(PodAddress pod, int tailLines, CancellationToken cancellationToken) =>
         pod.Namespace is null || pod.Namespace == _target.Namespace
-            ? FollowAsync(pod.Name, tailLines, cancellationToken)
+            ? FollowAsync(pod.Name, pod.Container, tailLines, cancellationToken)
             : throw new LogStreamException($"Pod {pod.Name} is in namespace {pod.Namespace}, not in {_target.Namespace}, whose pods this runtime reads.");
 
-    private async IAsyncEnumerable<LogLine> FollowAsync(string pod, int tailLines,
+    // container: the one the operator picked, or null for the one kubectl would choose (looked up at each request,
+    // since the cache may learn the pod after the stream starts).
+    private async IAsyncEnumerable<LogLine> FollowAsync(string pod, string? container, int tailLines,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         DateTimeOffset? last = null;
@@ -31,7 +33,7 @@ public sealed partial class KubernetesRuntime
         if (restarts > 0)
         {
             // A restarted pod: what its previous container wrote first (kubectl logs --previous), then the current one.
-            var previous = await ReadPreviousLogAsync(pod, tailLines, cancellationToken);
+            var previous = await ReadPreviousLogAsync(pod, container ?? ContainerOf(pod), tailLines, cancellationToken);
             if (previous.Count > 0)
             {
                 yield return Marker(pod, previous[0].At, $"previous container (restart {restarts}), as kubectl logs --previous shows it");
@@ -47,7 +49,7 @@ public sealed partial class KubernetesRuntime
         while (!cancellationToken.IsCancellationRequested)
         {
             var lines = LogChannel.Create();
-            var reading = ReadLogAsync(pod, last is null ? tailLines : null, last, lines.Writer, cancellationToken);
+            var reading = ReadLogAsync(pod, container ?? ContainerOf(pod), last is null ? tailLines : null, last, lines.Writer, cancellationToken);
             await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
             {
                 // A resumed stream starts at the last line's second: skip what was already shown.
@@ -136,11 +138,11 @@ public sealed partial class KubernetesRuntime
     private string? PhaseOf(string pod) => _cache.Pods.Items.FirstOrDefault(p => p.Metadata.Name == pod)?.Status?.Phase;
 
     // The previous container's log (no follow); empty when the API has none (400: no terminated container to read).
-    private async Task<IReadOnlyList<LogLine>> ReadPreviousLogAsync(string pod, int tailLines, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<LogLine>> ReadPreviousLogAsync(string pod, string? container, int tailLines, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: ContainerOf(pod),
+            using var response = await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: container,
                 previous: true, tailLines: tailLines, timestamps: true, cancellationToken: cancellationToken);
             using var reader = new StreamReader(response.Body);
             var lines = new List<LogLine>();
@@ -159,15 +161,15 @@ public sealed partial class KubernetesRuntime
     }
 
     // One request of pods/log with follow; returns a sentence when the pod cannot be read any more, else null.
-    private async Task<string?> ReadLogAsync(string pod, int? tailLines, DateTimeOffset? since,
+    private async Task<string?> ReadLogAsync(string pod, string? container, int? tailLines, DateTimeOffset? since,
         System.Threading.Channels.ChannelWriter<LogLine> lines, CancellationToken cancellationToken)
     {
         try
         {
             // Resumed from the last line's own time (the node's clock), never from the dashboard's: see PodLogRequest.
             using IDisposable response = since is { } s && _client is k8s.Kubernetes client
-                ? await PodLogRequest.FollowSinceAsync(client, _target.Namespace, pod, ContainerOf(pod), s, cancellationToken)
-                : await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: ContainerOf(pod),
+                ? await PodLogRequest.FollowSinceAsync(client, _target.Namespace, pod, container, s, cancellationToken)
+                : await _client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, _target.Namespace, container: container,
                     follow: true, tailLines: tailLines, timestamps: true, cancellationToken: cancellationToken);
             var body = response is HttpResponseMessage message
                 ? await message.Content.ReadAsStreamAsync(cancellationToken)

@@ -118,7 +118,7 @@ public sealed partial class KubernetesRuntime
 
     private static string? LastEvent(IReadOnlyList<Corev1Event> events, string kind, string name) =>
         events.Where(e => e.InvolvedObject?.Kind == kind && e.InvolvedObject.Name == name)
-            .OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp).LastOrDefault() is { } last
+            .OrderBy(LastSeen).LastOrDefault() is { } last
             ? $"{last.Reason}: {last.Message}".Trim(' ', ':')
             : null;
 
@@ -129,8 +129,18 @@ public sealed partial class KubernetesRuntime
     private static IReadOnlyList<ObjectEvent> EventsOf(ILookup<(string, string), Corev1Event> about, string kind, V1ObjectMeta meta) =>
         ObjectEvent.Recent(about[(kind, meta.Name)]
             .Where(e => string.IsNullOrEmpty(e.InvolvedObject.Uid) || string.IsNullOrEmpty(meta.Uid) || e.InvolvedObject.Uid == meta.Uid)
-            .Select(e => new ObjectEvent(Utc(e.LastTimestamp ?? e.EventTime ?? e.FirstTimestamp ?? e.Metadata?.CreationTimestamp ?? DateTime.MinValue),
-                string.IsNullOrEmpty(e.Type) ? ObjectEvent.Normal : e.Type, e.Reason ?? "", e.Message ?? "", e.Count ?? e.Series?.Count ?? 1)));
+            .Select(e => new ObjectEvent(Utc(LastSeen(e)),
+                string.IsNullOrEmpty(e.Type) ? ObjectEvent.Normal : e.Type, e.Reason ?? "", e.Message ?? "", e.Series?.Count ?? e.Count ?? 1)));
+
+    /// <summary>
+    /// When an event was last seen, as kubectl reads it (kubectl/pkg/cmd/events eventTime): the series' last
+    /// observation for an event written through events.k8s.io (the scheduler's FailedScheduling, for one: its
+    /// lastTimestamp is empty and its eventTime is the first occurrence), else lastTimestamp, else eventTime.
+    /// </summary>
+    private static DateTime LastSeen(Corev1Event e) =>
+        e.Series?.LastObservedTime is { } observed && observed != default ? observed
+        : e.LastTimestamp is { } last && last != default ? last
+        : e.EventTime ?? e.FirstTimestamp ?? e.Metadata?.CreationTimestamp ?? DateTime.MinValue;
 
     private static DateTimeOffset Utc(DateTime t) =>
         t.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(t, TimeSpan.Zero) : new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero);
@@ -153,6 +163,7 @@ public sealed partial class KubernetesRuntime
         {
             Labels = p.Metadata.Labels is { Count: > 0 } labels ? new Dictionary<string, string>(labels) : new Dictionary<string, string>(),
             Events = EventsOf(about, "Pod", p.Metadata),
+            Containers = [.. (p.Spec?.Containers ?? []).Select(c => c.Name)],
         };
     }
 

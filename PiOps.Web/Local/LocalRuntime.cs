@@ -114,6 +114,12 @@ public sealed partial class LocalRuntime(
             throw new LogStreamException($"There is no pod {pod.Name}: it ended and was removed, or the name is wrong.");
         }
 
+        if (pod.Container is { } container && container != Workloads.Manifests.ContainerName)
+        {
+            // The API server's words for a container the pod does not have (pkg/registry/core/pod/strategy.go).
+            throw new LogStreamException($"container {container} is not valid for pod {pod.Name}: a local pod has the one container {Workloads.Manifests.ContainerName}.");
+        }
+
         var channel = LogChannel.Create();
         var (tail, subscription) = found.Follow(tailLines, line => channel.Writer.TryWrite(line));
         using (subscription)
@@ -385,6 +391,7 @@ public sealed partial class LocalRuntime(
         {
             Labels = p.Labels,
             Events = p.Events.Recent(),
+            Containers = [Workloads.Manifests.ContainerName],
         };
     }
 

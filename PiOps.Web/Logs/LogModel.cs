@@ -7,12 +7,13 @@ namespace PiOps.Web.Logs;
 public sealed record LogLine(DateTimeOffset At, string Pod, bool Error, string Text);
 
 /// <summary>
-/// A pod as its log is addressed, from a target through the tailer to the source: its namespace (null on the local
-/// runtime, which has none) and its name. Pod names are unique only within a namespace.
+/// A pod's log as it is addressed, from a target through the tailer to the source: the pod's namespace (null on the
+/// local runtime, which has none), its name (unique only within a namespace), and the container to read (null: the one
+/// kubectl logs would choose). The tailer keeps one stream per address, so two containers are two streams.
 /// </summary>
-public sealed record PodAddress(string? Namespace, string Name)
+public sealed record PodAddress(string? Namespace, string Name, string? Container = null)
 {
-    public override string ToString() => Namespace is null ? Name : $"{Namespace}/{Name}";
+    public override string ToString() => (Namespace is null ? Name : $"{Namespace}/{Name}") + (Container is null ? "" : $" -c {Container}");
 }
 
 /// <summary>Where a runtime's pod logs come from: the local runtime's process output, or the Kubernetes API's pods/log.</summary>
@@ -63,6 +64,9 @@ public enum LogTargetKind
 /// </summary>
 public sealed record LogTarget(LogTargetKind Kind, string Name)
 {
+    /// <summary>The container to read in each pod (kubectl logs -c); null: the one kubectl would choose.</summary>
+    public string? Container { get; init; }
+
     public const string Forms = "deployment/NAME, job/NAME, pod/NAME or selector/LABELS (e.g. selector/pod=pi)";
 
     // Parsed again on each use: cheap, and it keeps the record's equality to Kind and Name.
@@ -71,7 +75,14 @@ public sealed record LogTarget(LogTargetKind Kind, string Name)
 
     /// <summary>The pods of this target in <paramref name="snapshot"/>, oldest first, in the snapshot's namespace.</summary>
     public IReadOnlyList<PodAddress> Pods(WorkloadSnapshot snapshot) =>
-        [.. Names(snapshot).Select(name => new PodAddress(snapshot.Namespace, name))];
+        [.. Names(snapshot).Select(name => new PodAddress(snapshot.Namespace, name, Container))];
+
+    /// <summary>The containers the target's pods have, in the order of their specs: a picker is offered when there are several.</summary>
+    public IReadOnlyList<string> Containers(WorkloadSnapshot snapshot)
+    {
+        var names = Names(snapshot).ToHashSet(StringComparer.Ordinal);
+        return [.. AllPods(snapshot).Where(p => names.Contains(p.Name)).SelectMany(p => p.Containers).Distinct(StringComparer.Ordinal)];
+    }
 
     private IReadOnlyList<string> Names(WorkloadSnapshot snapshot) => Kind switch
     {
@@ -95,7 +106,7 @@ public sealed record LogTarget(LogTargetKind Kind, string Name)
     };
 
     /// <summary>What kubectl would be asked, for the page's caption.</summary>
-    public string Kubectl => Kind == LogTargetKind.Selector ? $"-l '{Name}'" : ToString();
+    public string Kubectl => (Kind == LogTargetKind.Selector ? $"-l '{Name}'" : ToString()) + (Container is null ? "" : $" -c {Container}");
 
     /// <summary>"deployment/pi-worker", "job/NAME", "pod/NAME" (as kubectl writes them) or "selector/LABELS"; null when it is none.</summary>
     public static LogTarget? Parse(string? text) => TryParse(text, out _);

@@ -124,6 +124,9 @@ public sealed record PodView(
     /// <summary>Which pod a scale-down removes first (1), second (2), …; null where the runtime cannot say.</summary>
     public int? ScaleDownRank { get; init; }
 
+    /// <summary>The pod's containers by name, as its spec lists them (the worker's, and any sidecar).</summary>
+    public IReadOnlyList<string> Containers { get; init; } = [];
+
     /// <summary>Why CPU and memory are not known (e.g. "no metrics server"), shown in their place; null when they are.</summary>
     public string? UsageNote { get; init; }
 

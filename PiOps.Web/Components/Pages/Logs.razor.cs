@@ -22,6 +22,8 @@ public sealed partial class Logs : WorkloadComponentBase
     private LogSession? _session;
     private RenderThrottle? _throttle;
     private string? _target;
+    // The container read in each pod (kubectl logs -c); null: the one kubectl would choose.
+    private string? _container;
     private string _tailText = "200";
     private string? _filter;
     private string? _filterError;
@@ -44,6 +46,9 @@ public sealed partial class Logs : WorkloadComponentBase
 
     [SupplyParameterFromQuery(Name = "target")]
     public string? InitialTarget { get; set; }
+
+    [SupplyParameterFromQuery(Name = "container")]
+    public string? InitialContainer { get; set; }
 
     [SupplyParameterFromQuery(Name = "around")]
     public string? InitialAround { get; set; }
@@ -68,6 +73,7 @@ public sealed partial class Logs : WorkloadComponentBase
         string uri = Nav.GetUriWithQueryParameters(new Dictionary<string, object?>
         {
             ["target"] = _target,
+            ["container"] = _container,
             ["filter"] = string.IsNullOrEmpty(_filter) ? null : _filter,
             ["regex"] = _regex ? true : null,
             ["around"] = _around?.ToString("O", CultureInfo.InvariantCulture),
@@ -90,6 +96,7 @@ public sealed partial class Logs : WorkloadComponentBase
 
         _filter = InitialFilter;
         _regex = InitialRegex ?? false;
+        _container = string.IsNullOrWhiteSpace(InitialContainer) ? null : InitialContainer.Trim();
 
         Restart();
     }
@@ -133,9 +140,28 @@ public sealed partial class Logs : WorkloadComponentBase
         }
     }
 
+    /// <summary>The containers of the target's pods; the picker is offered when there is more than one (a sidecar).</summary>
+    private IReadOnlyList<string> Containers
+    {
+        get
+        {
+            var names = LogTarget.Parse(_target)?.Containers(Workloads) ?? [];
+            return _container is null || names.Contains(_container) ? names : [.. names, _container];
+        }
+    }
+
+    private void ContainerChanged(string container)
+    {
+        _container = container.Length == 0 ? null : container;
+        Restart();
+        KeepInAddress();
+    }
+
     private void TargetChanged(string target)
     {
         _target = target;
+        // Another target's pods may not have the container picked for this one.
+        _container = null;
         _excluded.Clear();
         Restart();
         KeepInAddress();
@@ -158,7 +184,7 @@ public sealed partial class Logs : WorkloadComponentBase
             tail = 200;
         }
 
-        _session = new LogSession(Runtime, Tailer, target, LogOptions.Value.LinesInPage, tail, () => _throttle?.Request());
+        _session = new LogSession(Runtime, Tailer, target with { Container = _container }, LogOptions.Value.LinesInPage, tail, () => _throttle?.Request());
         Refresh();
     }
 
