@@ -287,32 +287,13 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     public string AddEvent(string kind, string name, string reason, string message, string type = "Normal", int count = 1, string ns = Namespace,
         DateTime? at = null)
     {
-        string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
-        var involved = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = ns };
-        lock (_gate)
-        {
-            if (Kinds.Values.FirstOrDefault(k => k.Kind == kind) is { } k && _store[k.Plural].GetValueOrDefault(Key(ns, name)) is { } obj)
-            {
-                involved["apiVersion"] = k.ApiVersion;
-                involved["uid"] = Uid(obj);
-            }
-        }
-
-        Seed("events", new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Event",
-            ["metadata"] = new JsonObject { ["name"] = eventName, ["namespace"] = ns },
-            ["involvedObject"] = involved,
-            ["reason"] = reason,
-            ["message"] = message,
-            ["type"] = type,
-            ["count"] = count,
-            ["source"] = new JsonObject { ["component"] = (kind, reason) switch { ("Job", _) => "job-controller", (_, "FailedScheduling") => "default-scheduler", ("Pod", _) => "kubelet", _ => "controller" } },
-            ["firstTimestamp"] = at is { } first ? Time(first) : Now(),
-            ["lastTimestamp"] = at is { } last ? Time(last) : Now(),
-        });
-        return eventName;
+        var ev = NewEvent(kind, name, ns, reason, message, type);
+        ev["count"] = count;
+        ev["source"] = new JsonObject { ["component"] = (kind, reason) switch { ("Job", _) => "job-controller", (_, "FailedScheduling") => "default-scheduler", ("Pod", _) => "kubelet", _ => "controller" } };
+        ev["firstTimestamp"] = at is { } first ? Time(first) : Now();
+        ev["lastTimestamp"] = at is { } last ? Time(last) : Now();
+        Seed("events", ev);
+        return Name(ev);
     }
 
     /// <summary>
@@ -324,7 +305,25 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     public string AddSeriesEvent(string kind, string name, string reason, string message, DateTime first, DateTime? lastObserved = null,
         int count = 1, string type = "Normal", string reportingController = "default-scheduler", string ns = Namespace)
     {
-        string eventName = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)];
+        var ev = NewEvent(kind, name, ns, reason, message, type);
+        ev["action"] = reason;
+        ev["source"] = new JsonObject();
+        ev["eventTime"] = MicroTime(first);
+        ev["reportingComponent"] = reportingController;
+        ev["reportingInstance"] = $"{reportingController}-node-1";
+        if (lastObserved is { } seen)
+        {
+            ev["series"] = new JsonObject { ["count"] = count, ["lastObservedTime"] = MicroTime(seen) };
+        }
+
+        Seed("events", ev);
+        return Name(ev);
+    }
+
+    // An event about an object, with a generated name and the involved object's apiVersion and uid when it exists, as
+    // the recorder fills them in.
+    private JsonObject NewEvent(string kind, string name, string ns, string reason, string message, string type)
+    {
         var involved = new JsonObject { ["kind"] = kind, ["name"] = name, ["namespace"] = ns };
         lock (_gate)
         {
@@ -335,28 +334,16 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             }
         }
 
-        var ev = new JsonObject
+        return new JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Event",
-            ["metadata"] = new JsonObject { ["name"] = eventName, ["namespace"] = ns },
+            ["metadata"] = new JsonObject { ["name"] = $"{name}.{Guid.NewGuid():N}"[..Math.Min(63, name.Length + 17)], ["namespace"] = ns },
             ["involvedObject"] = involved,
             ["reason"] = reason,
             ["message"] = message,
             ["type"] = type,
-            ["action"] = reason,
-            ["source"] = new JsonObject(),
-            ["eventTime"] = MicroTime(first),
-            ["reportingComponent"] = reportingController,
-            ["reportingInstance"] = $"{reportingController}-node-1",
         };
-        if (lastObserved is { } seen)
-        {
-            ev["series"] = new JsonObject { ["count"] = count, ["lastObservedTime"] = MicroTime(seen) };
-        }
-
-        Seed("events", ev);
-        return eventName;
     }
 
     private static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

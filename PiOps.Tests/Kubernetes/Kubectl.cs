@@ -38,12 +38,38 @@ public sealed class Kubectl : IDisposable
         return result.Out;
     }
 
-    public async Task<Result> TryRunAsync(params string[] args)
+    public Task<Result> TryRunAsync(params string[] args) => RunToEndAsync(Launch(args), $"kubectl {string.Join(' ', args)}", Timeout);
+
+    /// <summary>
+    /// Runs a program that calls kubectl itself (an operator's script), with this kubeconfig and home and the given
+    /// variables, to its end (bounded).
+    /// </summary>
+    public Task<Result> RunProgramAsync(string program, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
     {
-        using var process = Launch(args);
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        args.ToList().ForEach(info.ArgumentList.Add);
+        info.Environment["KUBECONFIG"] = _kubeconfig;
+        info.Environment["HOME"] = _dir;
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return RunToEndAsync(Process.Start(info)!, $"{program} {string.Join(' ', args)}", timeout);
+    }
+
+    private static async Task<Result> RunToEndAsync(Process started, string what, TimeSpan timeout)
+    {
+        using var process = started;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Timeout);
+        using var cts = new CancellationTokenSource(timeout);
         try
         {
             await process.WaitForExitAsync(cts.Token);
@@ -51,7 +77,7 @@ public sealed class Kubectl : IDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl {string.Join(' ', args)} did not end within {Timeout.TotalSeconds:F0} s; stderr so far is lost.");
+            throw new TimeoutException($"{what} did not end within {timeout.TotalSeconds:F0} s; stderr so far is lost.");
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);
