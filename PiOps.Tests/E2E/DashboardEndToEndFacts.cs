@@ -10,7 +10,7 @@ namespace PiOps.Tests.E2E;
 /// The dashboard as a user runs it (its own process, embedded Garnet), real workers, and headless Chromium.
 /// </summary>
 [Collection(DashboardProcesses.Name)]
-public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class DashboardEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
     private const string Queue = "queue:task";
     private DashboardProcess _dashboard = default!;
@@ -128,14 +128,19 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser) : IClassFixtu
         await Db.ListRightPushAsync(Keys.Queue, "5,000");
         var page = await OpenAsync("/dead-letters");
 
-        var row = page.Locator("[data-testid=dead-table] tbody tr").First;
-        await Assertions.Expect(row).ToContainTextAsync("not a whole number", new() { Timeout = 30_000 });
-        await row.Locator("[data-testid=retry]").ClickAsync();
-        await Assertions.Expect(page.Locator("input[data-testid=corrected-iterations]")).ToHaveValueAsync("5000");
-        await page.Locator("[data-testid=corrected-retry]").ClickAsync();
+        // With the page's text, the browser's console and the dashboard's log if a step fails: in one stressed run of
+        // f2ca0a7 the dialog did not open within 15 s of the click (being looked into; no retry is added here).
+        await LivePage.ExplainedAsync(page, _dashboard, output, async () =>
+        {
+            var row = page.Locator("[data-testid=dead-table] tbody tr").First;
+            await Assertions.Expect(row).ToContainTextAsync("not a whole number", new() { Timeout = 30_000 });
+            await row.Locator("[data-testid=retry]").ClickAsync();
+            await Assertions.Expect(page.Locator("input[data-testid=corrected-iterations]")).ToHaveValueAsync("5000");
+            await page.Locator("[data-testid=corrected-retry]").ClickAsync();
 
-        await Assertions.Expect(page.Locator("#mud-snackbar-container").GetByText("Put back on the queue with 5,000 iterations, as task t-")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("[data-testid=dead-table]")).ToContainTextAsync("No dead letters.");
+            await Assertions.Expect(page.Locator("#mud-snackbar-container").GetByText("Put back on the queue with 5,000 iterations, as task t-")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("[data-testid=dead-table]")).ToContainTextAsync("No dead letters.");
+        });
         await Eventually.WaitAsync(async () => (await Db.ListRangeAsync(Keys.Results)).Any(v => ((string)v!).Contains("\"iterations\":5000")),
             TimeSpan.FromSeconds(30), "the corrected task's result");
     }
