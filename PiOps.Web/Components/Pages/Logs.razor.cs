@@ -145,7 +145,8 @@ public sealed partial class Logs : WorkloadComponentBase
     {
         get
         {
-            var names = LogTarget.Parse(_target)?.Containers(Workloads) ?? [];
+            // The session's target, parsed once when it started, not again at every render.
+            var names = _session?.Target.Containers(Workloads) ?? [];
             return _container is null || names.Contains(_container) ? names : [.. names, _container];
         }
     }
