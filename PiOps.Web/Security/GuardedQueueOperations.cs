@@ -1,5 +1,4 @@
 using PiOps.Shared.Queue;
-using PiOps.Web.Audit;
 using PiOps.Web.Queue;
 
 namespace PiOps.Web.Security;
@@ -8,7 +7,7 @@ namespace PiOps.Web.Security;
 /// The queue actions as pages, the API and the hub get them: reads pass through; every change is refused unless the
 /// user may operate, and is written to the audit trail with its outcome, whatever path it came by.
 /// </summary>
-public sealed class GuardedQueueOperations(QueueOperations inner, UserContext user, AuditLog audit, TimeProvider time) : IQueueOperations
+public sealed class GuardedQueueOperations(QueueOperations inner, OperatorGuard guard) : IQueueOperations
 {
     public QueueOptions Queue => inner.Queue;
 
@@ -30,7 +29,7 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
             Enqueued);
 
     public Task RecordAsync(string action, string parameters, bool succeeded, string? outcome) =>
-        audit.WriteAsync(Entry(action, Queue.QueueName, parameters, succeeded, outcome));
+        guard.RecordAsync(action, Queue.QueueName, parameters, succeeded, outcome);
 
     /// <summary>What an enqueue did, for the audit: how many, and the first and last ids (a batch's ids run in order).</summary>
     private static string Enqueued(EnqueueOutcome o) =>
@@ -71,31 +70,8 @@ public sealed class GuardedQueueOperations(QueueOperations inner, UserContext us
     public Task<long> DeleteAllDeadLettersAsync(long expected) =>
         ActAsync("delete all dead letters", Queue.QueueName, $"{expected} expected", () => inner.DeleteAllDeadLettersAsync(expected));
 
-    private async Task<T> ActAsync<T>(string action, string target, string parameters, Func<Task<T>> act,
-        Func<T, string>? describe = null)
-    {
-        if (!user.CanOperate)
-        {
-            string refusal = $"You are signed in as {user.Name} ({user.Role}): only an Operator or an Admin may {action}. Nothing was changed.";
-            await audit.WriteAsync(Entry(action, target, parameters, false, "refused: " + user.Role));
-            throw new OperatorActionException(refusal);
-        }
-
-        try
-        {
-            var result = await act();
-            await audit.WriteAsync(Entry(action, target, describe is null ? parameters : $"{parameters}: {describe(result)}", true, null));
-            return result;
-        }
-        catch (Exception ex) when (ex is OperatorActionException or OperationCanceledException)
-        {
-            await audit.WriteAsync(Entry(action, target, parameters, false, ex.Message));
-            throw;
-        }
-    }
-
-    private AuditEntry Entry(string action, string target, string parameters, bool ok, string? error) =>
-        user.Audit(time.GetUtcNow(), action, target, parameters, ok, error);
+    private Task<T> ActAsync<T>(string action, string target, string parameters, Func<Task<T>> act, Func<T, string>? describe = null) =>
+        guard.ActAsync(action, target, parameters, act, describe);
 
     private static string Shorten(string record) => record.Length <= 120 ? record : record[..120] + "…";
 }

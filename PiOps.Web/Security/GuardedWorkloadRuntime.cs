@@ -1,5 +1,4 @@
 using System.Text.Json;
-using PiOps.Web.Audit;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Security;
@@ -7,11 +6,10 @@ namespace PiOps.Web.Security;
 /// <summary>
 /// The workload runtime as pages and the API get it: the backend of the namespace selected in this circuit or request
 /// (<see cref="WorkloadSelection"/>). Reads and subscriptions pass through (a subscription follows a switch of
-/// namespace); every change is refused unless the user may operate, runs with <see cref="ActingUser"/> set (so the
-/// Kubernetes runtime can annotate what it creates and impersonate), and is written to the audit trail with its
-/// outcome and, when there is a choice, its namespace.
+/// namespace); every change passes the <see cref="OperatorGuard"/> (who may, the acting user, the audit), with its
+/// namespace when there is a choice.
 /// </summary>
-public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserContext user, AuditLog audit, TimeProvider time) : IWorkloadRuntime
+public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, OperatorGuard guard) : IWorkloadRuntime
 {
     private IWorkloadRuntime Inner => selection.Backend;
 
@@ -65,34 +63,15 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, UserCont
     public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null) =>
         ActAsync("set autoscaler", "deployment", Describe(spec), () => Inner.SetAutoscalerAsync(spec, openedOn));
 
-    private async Task ActAsync(string action, string target, string parameters, Func<Task> act)
+    private Task ActAsync(string action, string target, string parameters, Func<Task> act)
     {
         if (selection.Names.Count > 1)
         {
             parameters = (parameters.Length == 0 ? "" : parameters + " ") + $"namespace={selection.Name}";
         }
 
-        if (!user.CanOperate)
-        {
-            await audit.WriteAsync(Entry(action, target, parameters, false, "refused: " + user.Role));
-            throw new OperatorActionException($"You are signed in as {user.Name} ({user.Role}): only an Operator or an Admin may {action}. Nothing was changed.");
-        }
-
-        using var acting = ActingUser.Begin(user.Name, user.Role);
-        try
-        {
-            await act();
-            await audit.WriteAsync(Entry(action, target, parameters, true, null));
-        }
-        catch (OperatorActionException ex)
-        {
-            await audit.WriteAsync(Entry(action, target, parameters, false, ex.Message));
-            throw;
-        }
+        return guard.ActAsync(action, target, parameters, act);
     }
-
-    private AuditEntry Entry(string action, string target, string parameters, bool ok, string? error) =>
-        user.Audit(time.GetUtcNow(), action, target, parameters, ok, error);
 
     private static string Describe<T>(T value) => JsonSerializer.Serialize(value, Utils.StoredJson.Options);
 

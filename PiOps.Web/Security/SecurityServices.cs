@@ -38,8 +38,8 @@ public static class SecurityServices
         // Pages, the API and the hub get the guarded faces of the queue actions and of the workloads: roles checked,
         // every change audited.
         services.AddScoped<IQueueOperations, GuardedQueueOperations>();
-        services.AddScoped<IWorkloadRuntime>(sp => new GuardedWorkloadRuntime(sp.GetRequiredService<WorkloadSelection>(),
-            sp.GetRequiredService<UserContext>(), sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped<OperatorGuard>();
+        services.AddScoped<IWorkloadRuntime, GuardedWorkloadRuntime>();
         services.AddHttpContextAccessor();
         services.AddScoped<UserContext>();
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
