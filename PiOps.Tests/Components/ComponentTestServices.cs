@@ -27,6 +27,7 @@ public static class ComponentTestServices
         ctx.Services.AddSingleton(TimeProvider.System);
         ctx.Services.AddScoped<PiOps.Web.Components.Controls.Announcer>();
         ctx.Services.AddScoped<PiOps.Web.Components.Controls.ActionRunner>();
+        ctx.Services.AddScoped<PiOps.Web.Components.Live.LiveViews>();
         // Pages that read the workloads without acting on them (the Overview's health line); tests about workloads add their own.
         ctx.Services.AddSingleton<PiOps.Web.Workloads.IWorkloadRuntime>(new FakeWorkloadRuntime());
         return (state, ops);

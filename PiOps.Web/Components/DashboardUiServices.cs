@@ -16,6 +16,7 @@ public static class DashboardUiServices
         var services = builder.Services;
         services.AddScoped<Controls.Announcer>();
         services.AddScoped<Controls.ActionRunner>();
+        services.AddScoped<Live.LiveViews>();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices(c =>
         {

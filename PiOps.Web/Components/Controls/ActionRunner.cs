@@ -9,7 +9,7 @@ namespace PiOps.Web.Components.Controls;
 /// goes with it, its form and unsaved input included. A cancelled action (the circuit closing) is not a failure and is
 /// left to Blazor, which ignores it.
 /// </summary>
-public sealed class ActionRunner(ISnackbar snackbar, ILogger<ActionRunner> log)
+public sealed class ActionRunner(ISnackbar snackbar, IDialogService dialogs, ILogger<ActionRunner> log)
 {
     /// <summary>Runs <paramref name="action"/>; null when it succeeded, else what to tell the operator.</summary>
     /// <param name="what">What the operator asked for, as a verb phrase: "re-run the Job nightly".</param>
@@ -33,6 +33,18 @@ public sealed class ActionRunner(ISnackbar snackbar, ILogger<ActionRunner> log)
 
     /// <summary>Runs <paramref name="action"/> and says how it went in a snackbar; true when it succeeded.</summary>
     public Task<bool> RunAsync(string what, Func<Task> action, string done) => RunAsync(what, action, () => done);
+
+    /// <summary>As above, after asking the operator first: (title, what will happen, the button that does it).</summary>
+    public async Task<bool> RunAsync(string what, Func<Task> action, string done, (string Title, string Text, string Yes) confirm)
+    {
+        var (title, text, yes) = confirm;
+        if (await dialogs.ShowMessageBoxAsync(title, text, yesText: yes, cancelText: "Cancel") != true)
+        {
+            return false;
+        }
+
+        return await RunAsync(what, action, done);
+    }
 
     /// <summary>As above, with a success sentence made once the action has run (it may name what the action returned).</summary>
     public async Task<bool> RunAsync(string what, Func<Task> action, Func<string> done)

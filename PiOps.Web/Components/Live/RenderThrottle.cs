@@ -1,4 +1,4 @@
-namespace PiOps.Web.Components.Controls;
+namespace PiOps.Web.Components.Live;
 
 /// <summary>
 /// Coalesces render requests: at most one render per <paramref name="interval"/>; requests during the wait fold

@@ -1,13 +1,20 @@
 using System.Globalization;
 using MudBlazor;
 using PiOps.Web.Components.Controls;
+using PiOps.Web.Components.Live;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Components.Pages;
 
 /// <summary>The workers' autoscaler: its state, a chart of replicas against queue depth, and its settings.</summary>
-public sealed partial class Autoscaling : WorkloadComponentBase
+public sealed partial class Autoscaling
 {
+    private LiveView<WorkloadSnapshot>? _live;
+
+    private WorkloadSnapshot Workloads => _live?.Value ?? Runtime.Current;
+
+    public ValueTask DisposeAsync() => _live?.DisposeAsync() ?? ValueTask.CompletedTask;
+
     private LineChartOptions _replicaOptions = ChartAxis.Options(1);
     private LineChartOptions _depthOptions = ChartAxis.Options(0);
     private List<ChartSeries<double>> _replicaSeries = [];
@@ -30,18 +37,14 @@ public sealed partial class Autoscaling : WorkloadComponentBase
     // The autoscaler's spec when the form was filled: a newer version with this spec moved only in its status.
     private AutoscalerSpec? _openedOn;
 
-    protected override bool ShowsAges => true;
-
-    protected override bool ShowsAutoscalerHistory => true;
-
     protected override void OnInitialized()
     {
-        base.OnInitialized();
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), _ => OnWorkloadsChanged(), ages: true, history: true);
         Reload();
         BuildCharts();
     }
 
-    protected override void OnWorkloadsChanged()
+    private void OnWorkloadsChanged()
     {
         if (_saved is not null && Workloads.Autoscaler is { } now && now.Spec == _saved)
         {

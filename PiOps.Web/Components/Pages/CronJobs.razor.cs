@@ -2,13 +2,20 @@ using System.Globalization;
 using Microsoft.JSInterop;
 using MudBlazor;
 using PiOps.Web.Components.Controls;
+using PiOps.Web.Components.Live;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Components.Pages;
 
 /// <summary>CronJobs: create from a template with a live schedule preview, edit, suspend, run now, delete.</summary>
-public sealed partial class CronJobs : WorkloadComponentBase
+public sealed partial class CronJobs
 {
+    private LiveView<WorkloadSnapshot>? _live;
+
+    private WorkloadSnapshot Workloads => _live?.Value ?? Runtime.Current;
+
+    public ValueTask DisposeAsync() => _live?.DisposeAsync() ?? ValueTask.CompletedTask;
+
     private static readonly string[] CommonZones =
         ["UTC", "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Asia/Kolkata", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney"];
 
@@ -34,11 +41,9 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private string? _resourceVersion;
     private bool _stale;
 
-    protected override bool ShowsAges => true;
-
     protected override void OnInitialized()
     {
-        base.OnInitialized();
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: true);
         UseTemplate(0);
     }
 
@@ -162,7 +167,7 @@ public sealed partial class CronJobs : WorkloadComponentBase
     private async Task RunNowAsync(CronJobView cron)
     {
         string? job = null;
-        await ActAsync($"start a Job from the CronJob {cron.Name}", async () => job = await Runtime.RunCronJobNowAsync(cron.Name), $"Started Job from {cron.Name}.");
+        await Actions.RunAsync($"start a Job from the CronJob {cron.Name}", async () => job = await Runtime.RunCronJobNowAsync(cron.Name), $"Started Job from {cron.Name}.");
         if (job is not null)
         {
             Snackbar.Add($"Job {job} is running; see it on the Jobs page.", Severity.Info);
@@ -170,13 +175,13 @@ public sealed partial class CronJobs : WorkloadComponentBase
     }
 
     private Task ToggleSuspendAsync(CronJobView cron) =>
-        ActAsync($"{(cron.Spec.Suspend ? "resume" : "suspend")} the CronJob {cron.Name}", () => Runtime.SuspendCronJobAsync(cron.Name, !cron.Spec.Suspend),
+        Actions.RunAsync($"{(cron.Spec.Suspend ? "resume" : "suspend")} the CronJob {cron.Name}", () => Runtime.SuspendCronJobAsync(cron.Name, !cron.Spec.Suspend),
             cron.Spec.Suspend ? $"{cron.Name} resumed." : $"{cron.Name} suspended: no run starts until it is resumed.");
 
     private Task DeleteAsync(CronJobView cron)
     {
         int jobs = Workloads.Jobs.Count(j => j.CronJob == cron.Name);
-        return ActAsync($"delete the CronJob {cron.Name}", () => Runtime.DeleteCronJobAsync(cron.Name), $"CronJob {cron.Name} deleted.",
+        return Actions.RunAsync($"delete the CronJob {cron.Name}", () => Runtime.DeleteCronJobAsync(cron.Name), $"CronJob {cron.Name} deleted.",
             ($"Delete {cron.Name}?", $"The CronJob {cron.Name} is deleted with the {jobs} Job(s) it started and their pods (kubectl delete cronjob {cron.Name}).", "Delete"));
     }
 

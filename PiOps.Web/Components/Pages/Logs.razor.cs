@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
 using PiOps.Web.Components.Controls;
+using PiOps.Web.Components.Live;
 using PiOps.Web.Logs;
 using PiOps.Web.Workloads;
 
@@ -13,7 +14,7 @@ namespace PiOps.Web.Components.Pages;
 /// Live logs of one pod, the workers Deployment or a Job, merged in time order with a colour per pod; pods that
 /// appear are attached and pods that go are marked. Rendering is virtualised and at most 10 times a second.
 /// </summary>
-public sealed partial class Logs : WorkloadComponentBase
+public sealed partial class Logs : AccessComponentBase, IAsyncDisposable
 {
     /// <summary>Pod colours: text on the dark log pane and fills under black text, 4.5:1 both ways (ThemeContrastFacts).</summary>
     public static readonly string[] PodPalette =
@@ -62,6 +63,19 @@ public sealed partial class Logs : WorkloadComponentBase
     [Inject]
     private NavigationManager Nav { get; set; } = default!;
 
+    [Inject]
+    private LiveViews Live { get; set; } = default!;
+
+    [Inject]
+    private IWorkloadRuntime Runtime { get; set; } = default!;
+
+    [Inject]
+    private TimeProvider Time { get; set; } = default!;
+
+    private LiveView<WorkloadSnapshot>? _live;
+
+    private WorkloadSnapshot Workloads => _live?.Value ?? Runtime.Current;
+
     /// <summary>Deep link: the address says what the page shows (target, filter, regex, the task's window).</summary>
     private void KeepInAddress()
     {
@@ -86,7 +100,8 @@ public sealed partial class Logs : WorkloadComponentBase
 
     protected override void OnInitialized()
     {
-        base.OnInitialized();
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged));
+        // Log lines are a stream, not a snapshot: each new batch asks for a render, at most 10 a second.
         _throttle = new RenderThrottle(() => InvokeAsync(Refresh), TimeSpan.FromMilliseconds(100), Time);
         _target = LogTarget.Parse(InitialTarget)?.ToString() ?? new LogTarget(LogTargetKind.Deployment, Workloads.Workers.Name).ToString();
         if (DateTimeOffset.TryParse(InitialAround, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var around))
@@ -223,38 +238,8 @@ public sealed partial class Logs : WorkloadComponentBase
             return;
         }
 
-        _filterError = null;
-        _pattern = null;
-        if (!string.IsNullOrEmpty(_filter))
-        {
-            try
-            {
-                _pattern = new Regex(_regex ? _filter : Regex.Escape(_filter), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(20));
-            }
-            catch (ArgumentException ex)
-            {
-                _filterError = "Not a regular expression: " + ex.Message;
-            }
-        }
-
-        IEnumerable<LogLine> lines = _session.Lines.Where(l => !_excluded.Contains(l.Pod));
-        if (_sinceMinutes > 0)
-        {
-            var since = Time.GetUtcNow().AddMinutes(-_sinceMinutes);
-            lines = lines.Where(l => l.At >= since);
-        }
-
-        if (_around is { } around)
-        {
-            lines = lines.Where(l => l.At >= around.AddMinutes(-2) && l.At <= around.AddMinutes(2));
-        }
-
-        if (_pattern is { } pattern)
-        {
-            lines = lines.Where(l => Matches(pattern, l.Text));
-        }
-
-        _shown = lines.ToList();
+        _pattern = LogFilter.Compile(_filter, _regex, out _filterError);
+        _shown = LogFilter.Select(_session.Lines, _excluded, _sinceMinutes > 0 ? Time.GetUtcNow().AddMinutes(-_sinceMinutes) : null, _around, _pattern);
         var kept = _session.Lines;
         _explanation = _shown.Count > 0 ? null : LogPaneExplanation.Explain(_session.Target, Workloads, Runtime.IsLocal, _session.Pods, kept,
             _around, _pattern is not null || _sinceMinutes > 0 || _excluded.Count > 0, LogOptions.Value.LinesPerPod, t => Zone.Clock(t));
@@ -268,60 +253,7 @@ public sealed partial class Logs : WorkloadComponentBase
         TargetChanged(new LogTarget(LogTargetKind.Deployment, Workloads.Workers.Name).ToString());
     }
 
-    private static bool Matches(Regex pattern, string text)
-    {
-        try
-        {
-            return pattern.IsMatch(text);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>The text cut into plain and matching parts, for highlighting.</summary>
-    private IEnumerable<(string Text, bool Match)> Segments(string text)
-    {
-        if (_pattern is null)
-        {
-            yield return (text, false);
-            yield break;
-        }
-
-        int at = 0;
-        MatchCollection matches;
-        try
-        {
-            matches = _pattern.Matches(text);
-            _ = matches.Count;
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            matches = Regex.Matches("", "x");
-        }
-
-        foreach (Match m in matches)
-        {
-            if (m.Length == 0)
-            {
-                continue;
-            }
-
-            if (m.Index > at)
-            {
-                yield return (text[at..m.Index], false);
-            }
-
-            yield return (m.Value, true);
-            at = m.Index + m.Length;
-        }
-
-        if (at < text.Length)
-        {
-            yield return (text[at..], false);
-        }
-    }
+    private IEnumerable<(string Text, bool Match)> Segments(string text) => LogFilter.Segments(_pattern, text);
 
     private void SinceChanged(int minutes)
     {
@@ -438,10 +370,13 @@ public sealed partial class Logs : WorkloadComponentBase
 
     private string PodColour(string pod) => _colours.TryGetValue(pod, out int i) ? Colour(i) : "#e0e0e0";
 
-    public override void Dispose()
+    public async ValueTask DisposeAsync()
     {
         _session?.Dispose();
         _self?.Dispose();
-        base.Dispose();
+        if (_live is not null)
+        {
+            await _live.DisposeAsync();
+        }
     }
 }

@@ -1,0 +1,29 @@
+using PiOps.Web.Queue;
+using PiOps.Web.Workloads;
+
+namespace PiOps.Web.Components.Live;
+
+/// <summary>
+/// Makes the live views the pages use, one per circuit: the queue's snapshot (at most 10 renders a second, only when
+/// something shown changed) and the workload runtime's (at most 4 a second, only when the content changed; once a
+/// second for pages that show ages, docs/decisions.md).
+/// </summary>
+public sealed class LiveViews(IQueueState monitor, IWorkloadRuntime runtime, TimeProvider time)
+{
+    public static readonly TimeSpan QueueInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan WorkloadInterval = TimeSpan.FromMilliseconds(250);
+
+    public LiveView<QueueSnapshot> Queue(LiveHost host, Action<QueueSnapshot>? changed = null) =>
+        new(new(() => monitor.Current, monitor.Subscribe), (shown, next) => !next.LooksDifferentFrom(shown), QueueInterval, time, host, changed);
+
+    /// <param name="ages">Renders once a second with the snapshot's time set to now, so ages ("18 s") advance.</param>
+    /// <param name="history">Renders for a new point of the autoscaler's history (the Autoscaling page's chart).</param>
+    public LiveView<WorkloadSnapshot> Workloads(LiveHost host, Action<WorkloadSnapshot>? changed = null, bool ages = false, bool history = false) =>
+        new(
+            // The runtime's snapshot when the render comes, not the one published: after a namespace switch it is the new one's.
+            new(() => runtime.Current, handler => runtime.Subscribe(_ => handler(runtime.Current))),
+            (shown, next) => next.SameContent(shown, withHistory: history), WorkloadInterval, time, host, changed,
+            // Nothing loaded yet (a cluster not answering): keep the page's "no snapshot" state.
+            ages ? s => s.At == DateTimeOffset.MinValue ? null : s with { At = time.GetUtcNow() } : null,
+            TimeSpan.FromSeconds(1));
+}
