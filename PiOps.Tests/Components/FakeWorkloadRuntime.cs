@@ -63,34 +63,34 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.CompletedTask;
     }
 
-    public Task ScaleAsync(int replicas) => Task.CompletedTask;
+    public Task ScaleAsync(int replicas, Actor? by = null) => Task.CompletedTask;
 
-    public Task CreateJobAsync(JobSpec spec)
+    public Task CreateJobAsync(JobSpec spec, Actor? by = null)
     {
         Throw(spec.Validate());
         Created.Add(spec);
         return Task.CompletedTask;
     }
 
-    public Task<string> CreateJobFromYamlAsync(string yaml)
+    public Task<string> CreateJobFromYamlAsync(string yaml, Actor? by = null)
     {
         var job = JobYaml.Parse(yaml);
         Created.Add(Manifests.ToJobSpec(job.Metadata.Name, job.Spec));
         return Task.FromResult(job.Metadata.Name);
     }
 
-    public Task DeleteJobAsync(string name) => Task.CompletedTask;
+    public Task DeleteJobAsync(string name, Actor? by = null) => Task.CompletedTask;
 
-    public Task RerunJobAsync(string name) => Task.CompletedTask;
+    public Task RerunJobAsync(string name, Actor? by = null) => Task.CompletedTask;
 
-    public Task CreateCronJobAsync(CronJobSpec spec)
+    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null)
     {
         Throw(spec.Validate());
         CreatedCronJobs.Add(spec);
         return Task.CompletedTask;
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null)
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null, Actor? by = null)
     {
         CronJobEdits.Add((spec, openedOn));
         Throw(spec.Validate());
@@ -108,7 +108,7 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
     /// <summary>Thrown by the next suspend, once: a failure nobody planned for (a bug, a library's own exception).</summary>
     public Exception? NextSuspendThrows { get; set; }
 
-    public Task SuspendCronJobAsync(string name, bool suspend)
+    public Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null)
     {
         if (NextSuspendThrows is { } ex)
         {
@@ -120,15 +120,15 @@ public sealed class FakeWorkloadRuntime : IWorkloadRuntime
         return Task.CompletedTask;
     }
 
-    public Task DeleteCronJobAsync(string name) => Task.CompletedTask;
+    public Task DeleteCronJobAsync(string name, Actor? by = null) => Task.CompletedTask;
 
-    public Task<string> RunCronJobNowAsync(string name)
+    public Task<string> RunCronJobNowAsync(string name, Actor? by = null)
     {
         RunNow.Add(name);
         return Task.FromResult(name + "-manual-abcde");
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null)
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null, Actor? by = null)
     {
         AutoscalerOpenedOn.Add(openedOn);
         Throw(spec.Validate(32));

@@ -29,8 +29,7 @@ public sealed class ImpersonationFacts(RedisServer server) : IClassFixture<Redis
         await using var cluster = await StartAsync();
 
         // Past the dashboard's own check (the guarded runtime refuses viewers first): the API must refuse too.
-        using var acting = ActingUser.Begin("alice", Roles.Viewer);
-        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec, new Actor("alice", Roles.Viewer)));
 
         Assert.Contains(
             $"jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"{KubeApiDouble.Namespace}\"",
@@ -44,17 +43,13 @@ public sealed class ImpersonationFacts(RedisServer server) : IClassFixture<Redis
     {
         await using var cluster = await StartAsync();
 
-        using (ActingUser.Begin("otto", Roles.Operator))
-        {
-            await cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec);
-        }
+        await cluster.Runtime.CreateJobAsync(JobSpec.Templates[1].Spec, new Actor("otto", Roles.Operator));
 
         Assert.NotNull(cluster.Api.Get("jobs", "addwork"));
         Assert.Contains("create jobs as otto (piops:operator)", cluster.Api.Impersonations);
 
         // An admin the chart was not told about: the API refuses the impersonation itself.
-        using var mallory = ActingUser.Begin("mallory", Roles.Admin);
-        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.DeleteJobAsync("addwork"));
+        var ex = await Assert.ThrowsAsync<OperatorActionException>(() => cluster.Runtime.DeleteJobAsync("addwork", new Actor("mallory", Roles.Admin)));
         Assert.Contains(
             $"users \"mallory\" is forbidden: User \"{KubeApiDouble.ServiceAccount}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope",
             ex.Message, StringComparison.Ordinal);

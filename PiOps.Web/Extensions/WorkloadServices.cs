@@ -25,7 +25,8 @@ public static class WorkloadServices
         var kubernetes = builder.Configuration.GetSection(KubernetesOptions.Section).Get<KubernetesOptions>() ?? new KubernetesOptions();
         if (KubernetesConnection.UsesKubernetes(kubernetes))
         {
-            builder.AddKubernetesWorkloads(WorkloadBackend);
+            // Auth:Impersonate: the Kubernetes runtime makes an operator's calls as that operator.
+            builder.AddKubernetesWorkloads(WorkloadBackend, builder.Configuration.GetValue(Security.AuthOptions.Section + ":Impersonate", false));
         }
         else if (builder.Configuration.GetValue(LocalRuntimeOptions.Section + ":Enabled", true))
         {

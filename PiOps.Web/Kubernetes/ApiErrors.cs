@@ -9,7 +9,8 @@ namespace PiOps.Web.Kubernetes;
 public static class ApiErrors
 {
     /// <summary>A failed action: <paramref name="verb"/> on <paramref name="resource"/> (as in the Role), of <paramref name="kind"/> NAME.</summary>
-    public static string ForAction(Exception ex, string verb, string resource, string kind, string? name, KubernetesTarget target)
+    /// <param name="by">Who the call was made for: a 403 naming them is their RBAC, not the dashboard's Role.</param>
+    public static string ForAction(Exception ex, string verb, string resource, string kind, string? name, KubernetesTarget target, Workloads.Actor? by = null)
     {
         if (ex is not HttpOperationException http || http.Response is null)
         {
@@ -25,8 +26,8 @@ public static class ApiErrors
             HttpStatusCode.Forbidden when status?.Message is { Length: > 0 } said && !said.Contains($"cannot {verb} resource", StringComparison.Ordinal) =>
                 $"The API refused to {verb} the {kind}{(name is null ? "" : " " + name)}: {said.TrimEnd('.')}.",
             // Impersonating: the signed-in user's groups lack it, not the dashboard's Role.
-            HttpStatusCode.Forbidden when Security.ActingUser.Value is { } acting && status?.Message?.Contains($"User \"{acting.Name}\"", StringComparison.Ordinal) == true =>
-                $"The cluster does not allow {acting.Name} (group {ImpersonationHandler.GroupPrefix}{acting.Role.ToLowerInvariant()}) to {verb} {resource} in namespace {target.Namespace}: the dashboard acts as the signed-in user, so the cluster's RoleBindings for that group decide.{api}",
+            HttpStatusCode.Forbidden when by is not null && status?.Message?.Contains($"User \"{by.Name}\"", StringComparison.Ordinal) == true =>
+                $"The cluster does not allow {by.Name} (group {Impersonation.Group(by)}) to {verb} {resource} in namespace {target.Namespace}: the dashboard acts as the signed-in user, so the cluster's RoleBindings for that group decide.{api}",
             HttpStatusCode.Forbidden =>
                 $"The dashboard is not allowed to {verb} {resource} in namespace {target.Namespace}: its Role needs the verb \"{verb}\" on \"{resource}\" (PiOps.Web/Kubernetes/KubernetesPermissions.cs, the chart's dashboard Role).{api}",
             HttpStatusCode.Conflict when status?.Reason == "AlreadyExists" =>

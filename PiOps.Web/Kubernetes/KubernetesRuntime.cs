@@ -28,6 +28,7 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
     private readonly KubernetesOptions _o;
     private readonly IQueueState _queue;
     private readonly TimeProvider _time;
+    private readonly Impersonation _impersonation;
     private readonly ILogger<KubernetesRuntime> _log;
     private readonly PodSettings _pod;
     private readonly Subscribers<WorkloadSnapshot> _subscribers = new();
@@ -41,8 +42,9 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
 
     public KubernetesRuntime(ClusterCache cache, IKubernetes client, KubernetesTarget target, IOptions<KubernetesOptions> options,
         IOptions<QueueOptions> queueOptions, IOptions<Configuration.DashboardOptions> dashboard, IQueueState queue, TimeProvider time,
-        ILogger<KubernetesRuntime> log)
+        Impersonation impersonation, ILogger<KubernetesRuntime> log)
     {
+        _impersonation = impersonation;
         _history = new AutoscalerHistory(dashboard.Value.History);
         _cache = cache;
         _client = client;
@@ -104,43 +106,44 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
     /// <summary>The Job a spec becomes on this cluster: what creating it sends and the YAML preview shows.</summary>
     public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, _pod);
 
-    public async Task ScaleAsync(int replicas)
+    public async Task ScaleAsync(int replicas, Actor? by = null)
     {
         // kubectl scale: a merge patch of the scale subresource, so only the replica count changes.
-        await CallAsync("patch", "deployments/scale", "Deployment", _o.WorkersDeployment, () =>
+        await CallAsync("patch", "deployments/scale", "Deployment", _o.WorkersDeployment, by, headers =>
             _client.AppsV1.PatchNamespacedDeploymentScaleWithHttpMessagesAsync(
-                new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), _o.WorkersDeployment, _target.Namespace));
+                new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), _o.WorkersDeployment, _target.Namespace, customHeaders: headers));
     }
 
-    public Task CreateJobAsync(V1Job job)
+    public Task CreateJobAsync(V1Job job, Actor? by = null)
     {
-        Annotate(job.Metadata ??= new V1ObjectMeta());
-        return CallAsync("create", "jobs", "Job", job.Metadata.Name, () => _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace));
+        Annotate(job.Metadata ??= new V1ObjectMeta(), by);
+        return CallAsync("create", "jobs", "Job", job.Metadata.Name, by, headers =>
+            _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace, customHeaders: headers));
     }
 
     // Who asked, as the audit trail names them: on every object PiOps creates, so the cluster shows it too.
-    private static void Annotate(V1ObjectMeta metadata)
+    private static void Annotate(V1ObjectMeta metadata, Actor? by)
     {
-        if (Security.ActingUser.Value is { } user)
+        if (by is not null)
         {
             metadata.Annotations ??= new Dictionary<string, string>();
-            metadata.Annotations[RequestedBy] = user.Name;
+            metadata.Annotations[RequestedBy] = by.Name;
         }
     }
 
-    public Task DeleteJobAsync(string name) =>
+    public Task DeleteJobAsync(string name, Actor? by = null) =>
         // Background, as kubectl does: the Job goes now and the garbage collector removes its pods (the API's default
         // for Jobs is to orphan them).
-        CallAsync("delete", "jobs", "Job", name, () =>
-            _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
+        CallAsync("delete", "jobs", "Job", name, by, headers =>
+            _client.BatchV1.DeleteNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background", customHeaders: headers));
 
     public TimeSpan JobDeletionTimeout => _o.JobDeletionTimeout;
 
-    public async Task<V1Job?> GetJobAsync(string name)
+    public async Task<V1Job?> GetJobAsync(string name, Actor? by = null)
     {
         try
         {
-            using var response = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace);
+            using var response = await _client.BatchV1.ReadNamespacedJobWithHttpMessagesAsync(name, _target.Namespace, customHeaders: _impersonation.Headers(by));
             return response.Body;
         }
         catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.NotFound)
@@ -149,64 +152,66 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new OperatorActionException(ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target));
+            throw new OperatorActionException(ApiErrors.ForAction(ex, "get", "jobs", "Job", name, _target, by));
         }
     }
 
     // The same create with dryRun=All: the API server authorises, validates and admits it (quota, webhooks with
     // sideEffects None) and stores nothing (apiserver/pkg/registry/generic/registry/dryrun.go). The old Job still holds
     // the name, so AlreadyExists is the answer when everything before storage passed.
-    public async Task<string?> CheckCreateJobAsync(V1Job job)
+    public async Task<string?> CheckCreateJobAsync(V1Job job, Actor? by = null)
     {
         string name = job.Metadata.Name;
-        Annotate(job.Metadata ??= new V1ObjectMeta());
+        Annotate(job.Metadata ??= new V1ObjectMeta(), by);
         try
         {
-            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace, dryRun: "All");
+            using var _ = await _client.BatchV1.CreateNamespacedJobWithHttpMessagesAsync(job, _target.Namespace, dryRun: "All", customHeaders: _impersonation.Headers(by));
         }
         catch (HttpOperationException ex) when (ex.Response?.StatusCode == HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "AlreadyExists")
         {
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            return $"the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target)}";
+            return $"the API would not create it again (checked with a dry run). {ApiErrors.ForAction(ex, "create", "jobs", "Job", name, _target, by)}";
         }
 
         return null;
     }
 
-    public Task CreateCronJobAsync(CronJobSpec spec)
+    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null)
     {
         var cron = Manifests.CronJob(spec, _pod);
-        Annotate(cron.Metadata);
-        return CallAsync("create", "cronjobs", "CronJob", spec.Name, () => _client.BatchV1.CreateNamespacedCronJobWithHttpMessagesAsync(cron, _target.Namespace));
+        Annotate(cron.Metadata, by);
+        return CallAsync("create", "cronjobs", "CronJob", spec.Name, by, headers =>
+            _client.BatchV1.CreateNamespacedCronJobWithHttpMessagesAsync(cron, _target.Namespace, customHeaders: headers));
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec) => PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec));
+    public Task UpdateCronJobAsync(CronJobSpec spec, Actor? by = null) => PatchCronJobAsync(spec.Name, Manifests.CronJobPatch(spec), by);
 
-    public Task SuspendCronJobAsync(string name, bool suspend) =>
-        PatchCronJobAsync(name, suspend ? "{\"spec\":{\"suspend\":true}}" : "{\"spec\":{\"suspend\":false}}");
+    public Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null) =>
+        PatchCronJobAsync(name, suspend ? "{\"spec\":{\"suspend\":true}}" : "{\"spec\":{\"suspend\":false}}", by);
 
-    private Task PatchCronJobAsync(string name, string mergePatch) =>
-        CallAsync("patch", "cronjobs", "CronJob", name, () =>
-            _client.BatchV1.PatchNamespacedCronJobWithHttpMessagesAsync(new V1Patch(mergePatch, V1Patch.PatchType.MergePatch), name, _target.Namespace));
+    private Task PatchCronJobAsync(string name, string mergePatch, Actor? by) =>
+        CallAsync("patch", "cronjobs", "CronJob", name, by, headers =>
+            _client.BatchV1.PatchNamespacedCronJobWithHttpMessagesAsync(new V1Patch(mergePatch, V1Patch.PatchType.MergePatch), name, _target.Namespace, customHeaders: headers));
 
-    public Task DeleteCronJobAsync(string name) =>
+    public Task DeleteCronJobAsync(string name, Actor? by = null) =>
         // Its Jobs, and their pods, go with it.
-        CallAsync("delete", "cronjobs", "CronJob", name, () =>
-            _client.BatchV1.DeleteNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background"));
+        CallAsync("delete", "cronjobs", "CronJob", name, by, headers =>
+            _client.BatchV1.DeleteNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace, propagationPolicy: "Background", customHeaders: headers));
 
-    public async Task RunCronJobAsync(string name, string jobName)
+    public async Task RunCronJobAsync(string name, string jobName, Actor? by = null)
     {
-        var cron = await CallAsync("get", "cronjobs", "CronJob", name, () => _client.BatchV1.ReadNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace));
-        await CreateJobAsync(Manifests.JobFromCronJob(cron, jobName));
+        var cron = await CallAsync("get", "cronjobs", "CronJob", name, by, headers =>
+            _client.BatchV1.ReadNamespacedCronJobWithHttpMessagesAsync(name, _target.Namespace, customHeaders: headers));
+        await CreateJobAsync(Manifests.JobFromCronJob(cron, jobName), by);
     }
 
-    public async Task SetAutoscalerAsync(AutoscalerSpec spec)
+    public async Task SetAutoscalerAsync(AutoscalerSpec spec, Actor? by = null)
     {
         if (WorkersScaledObject() is { } scaled)
         {
-            await SetScaledObjectAsync(scaled, spec);
+            await SetScaledObjectAsync(scaled, spec, by);
             return;
         }
 
@@ -216,8 +221,8 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
             // Off: the Deployment keeps its replicas from now on (kubectl delete hpa).
             if (existing is not null)
             {
-                await CallAsync("delete", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, () =>
-                    _client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(existing.Metadata.Name, _target.Namespace));
+                await CallAsync("delete", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, by, headers =>
+                    _client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(existing.Metadata.Name, _target.Namespace, customHeaders: headers));
             }
 
             return;
@@ -226,15 +231,15 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
         if (existing is null)
         {
             var hpa = Manifests.Autoscaler(spec, _o.WorkersDeployment, _o.QueueMetricName, _pod);
-            Annotate(hpa.Metadata);
-            await CallAsync("create", "horizontalpodautoscalers", "HorizontalPodAutoscaler", hpa.Metadata.Name, () =>
-                _client.AutoscalingV2.CreateNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(hpa, _target.Namespace));
+            Annotate(hpa.Metadata, by);
+            await CallAsync("create", "horizontalpodautoscalers", "HorizontalPodAutoscaler", hpa.Metadata.Name, by, headers =>
+                _client.AutoscalingV2.CreateNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(hpa, _target.Namespace, customHeaders: headers));
         }
         else
         {
-            await CallAsync("patch", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, () =>
+            await CallAsync("patch", "horizontalpodautoscalers", "HorizontalPodAutoscaler", existing.Metadata.Name, by, headers =>
                 _client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(
-                    new V1Patch(Manifests.OnVersion(Manifests.AutoscalerPatch(spec, _o.QueueMetricName), spec.ResourceVersion), V1Patch.PatchType.MergePatch), existing.Metadata.Name, _target.Namespace));
+                    new V1Patch(Manifests.OnVersion(Manifests.AutoscalerPatch(spec, _o.QueueMetricName), spec.ResourceVersion), V1Patch.PatchType.MergePatch), existing.Metadata.Name, _target.Namespace, customHeaders: headers));
         }
     }
 
@@ -243,20 +248,20 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
     /// to the ScaledObject (a merge patch), and turning the autoscaler off deletes the ScaledObject (KEDA then removes its
     /// HPA and the Deployment keeps its replicas).
     /// </summary>
-    private async Task SetScaledObjectAsync(ScaledObject scaled, AutoscalerSpec spec)
+    private async Task SetScaledObjectAsync(ScaledObject scaled, AutoscalerSpec spec, Actor? by)
     {
         string name = scaled.Metadata.Name;
         if (!spec.Enabled)
         {
-            await CallAsync("delete", ScaledObject.Plural, "ScaledObject", name, () =>
-                _client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name));
+            await CallAsync("delete", ScaledObject.Plural, "ScaledObject", name, by, headers =>
+                _client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name, customHeaders: headers));
             return;
         }
 
         string patch = Manifests.OnVersion(scaled.PatchFor(spec, ($"{_o.RedisHost}:{_o.RedisPort}", _pod.QueueName)), spec.ResourceVersion);
-        await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, () =>
+        await CallAsync("patch", ScaledObject.Plural, "ScaledObject", name, by, headers =>
             _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch),
-                ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name));
+                ScaledObject.Group, ScaledObject.Version, _target.Namespace, ScaledObject.Plural, name, customHeaders: headers));
     }
 
     private ScaledObject? WorkersScaledObject() => _cache.ScaledObjects.Items.FirstOrDefault(o => o.Targets(_o.WorkersDeployment));
@@ -264,11 +269,13 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
     private V2HorizontalPodAutoscaler? WorkersAutoscaler() =>
         _cache.Autoscalers.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } r && r.Name == _o.WorkersDeployment);
 
-    private async Task<T> CallAsync<T>(string verb, string resource, string kind, string? name, Func<Task<HttpOperationResponse<T>>> call)
+    // One call of the API for an operator: made as them when impersonating, its failure in a sentence that names them.
+    private async Task<T> CallAsync<T>(string verb, string resource, string kind, string? name, Actor? by,
+        Func<IReadOnlyDictionary<string, IReadOnlyList<string>>?, Task<HttpOperationResponse<T>>> call)
     {
         try
         {
-            using var response = await call();
+            using var response = await call(_impersonation.Headers(by));
             return response.Body;
         }
         catch (HttpOperationException ex) when (ex.Response?.StatusCode == System.Net.HttpStatusCode.Conflict && ApiErrors.Reason(ex) == "Conflict" && name is not null)
@@ -278,7 +285,7 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
         {
-            throw new OperatorActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target));
+            throw new OperatorActionException(ApiErrors.ForAction(ex, verb, resource, kind, name, _target, by));
         }
     }
 

@@ -5,7 +5,7 @@ namespace PiOps.Web.Local;
 /// <summary>The HPA of the local runtime: its spec, and scaling the workers from CPU and queue length.</summary>
 public sealed partial class LocalRuntime
 {
-    public Task SetAutoscalerAsync(AutoscalerSpec spec)
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, Actor? by = null)
     {
         lock (_gate)
         {

@@ -5,7 +5,7 @@ namespace PiOps.Web.Local;
 /// <summary>The CronJob controller of the local runtime: definitions, run now, and starting Jobs on schedule.</summary>
 public sealed partial class LocalRuntime
 {
-    public Task CreateCronJobAsync(CronJobSpec spec)
+    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null)
     {
         lock (_gate)
         {
@@ -22,7 +22,7 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec)
+    public Task UpdateCronJobAsync(CronJobSpec spec, Actor? by = null)
     {
         lock (_gate)
         {
@@ -43,7 +43,7 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task SuspendCronJobAsync(string name, bool suspend)
+    public Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null)
     {
         lock (_gate)
         {
@@ -58,7 +58,7 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task DeleteCronJobAsync(string name)
+    public Task DeleteCronJobAsync(string name, Actor? by = null)
     {
         lock (_gate)
         {
@@ -76,7 +76,7 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task RunCronJobAsync(string name, string jobName)
+    public Task RunCronJobAsync(string name, string jobName, Actor? by = null)
     {
         lock (_gate)
         {

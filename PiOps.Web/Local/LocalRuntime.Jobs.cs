@@ -11,7 +11,7 @@ public sealed partial class LocalRuntime
     /// The Job as far as the local runtime can run it (the worker image's commands). With no API server in front, the
     /// runtime checks what it is given itself, as the API server's validation would.
     /// </summary>
-    public Task CreateJobAsync(V1Job job)
+    public Task CreateJobAsync(V1Job job, Actor? by = null)
     {
         var spec = Manifests.ToJobSpec(job.Metadata.Name, job.Spec);
         WorkloadActions.ThrowIfInvalid(spec.Validate(), "Nothing was created.");
@@ -30,7 +30,7 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
-    public Task DeleteJobAsync(string name)
+    public Task DeleteJobAsync(string name, Actor? by = null)
     {
         lock (_gate)
         {
@@ -46,7 +46,7 @@ public sealed partial class LocalRuntime
     /// <summary>A deleted Job goes once its pods have stopped: SIGTERM, then at most the grace period.</summary>
     public TimeSpan JobDeletionTimeout => _o.GracePeriod + TimeSpan.FromSeconds(10);
 
-    public Task<V1Job?> GetJobAsync(string name)
+    public Task<V1Job?> GetJobAsync(string name, Actor? by = null)
     {
         lock (_gate)
         {
@@ -54,7 +54,7 @@ public sealed partial class LocalRuntime
         }
     }
 
-    public Task<string?> CheckCreateJobAsync(V1Job job)
+    public Task<string?> CheckCreateJobAsync(V1Job job, Actor? by = null)
     {
         var problems = Manifests.ToJobSpec(job.Metadata.Name, job.Spec).Validate().ToList();
         return Task.FromResult(problems.Count == 0 ? null : string.Join(" ", problems));

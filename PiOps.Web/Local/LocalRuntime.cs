@@ -78,7 +78,7 @@ public sealed partial class LocalRuntime(
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
 
-    public Task ScaleAsync(int replicas)
+    public Task ScaleAsync(int replicas, Actor? by = null)
     {
         lock (_gate)
         {

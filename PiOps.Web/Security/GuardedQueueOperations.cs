@@ -71,7 +71,7 @@ public sealed class GuardedQueueOperations(QueueOperations inner, OperatorGuard 
         ActAsync("delete all dead letters", Queue.QueueName, $"{expected} expected", () => inner.DeleteAllDeadLettersAsync(expected));
 
     private Task<T> ActAsync<T>(string action, string target, string parameters, Func<Task<T>> act, Func<T, string>? describe = null) =>
-        guard.ActAsync(action, target, parameters, act, describe);
+        guard.ActAsync(action, target, parameters, _ => act(), describe);
 
     private static string Shorten(string record) => record.Length <= 120 ? record : record[..120] + "…";
 }

@@ -28,42 +28,47 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, Operator
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new FollowingSubscription(selection, onChanged);
 
 
-    public Task ScaleAsync(int replicas) => ActAsync("scale", "deployment", $"replicas={replicas}", () => Inner.ScaleAsync(replicas));
+    // The "by" a caller gives is not used: the guard acts as its signed-in user, whoever calls.
 
-    public Task CreateJobAsync(JobSpec spec) => ActAsync("create job", spec.Name, Describe(spec), () => Inner.CreateJobAsync(spec));
+    public Task ScaleAsync(int replicas, Actor? by = null) =>
+        ActAsync("scale", "deployment", $"replicas={replicas}", user => Inner.ScaleAsync(replicas, user));
 
-    public async Task<string> CreateJobFromYamlAsync(string yaml)
+    public Task CreateJobAsync(JobSpec spec, Actor? by = null) =>
+        ActAsync("create job", spec.Name, Describe(spec), user => Inner.CreateJobAsync(spec, user));
+
+    public async Task<string> CreateJobFromYamlAsync(string yaml, Actor? by = null)
     {
         string name = "";
-        await ActAsync("create job from yaml", "", $"{yaml.Length} characters", async () => name = await Inner.CreateJobFromYamlAsync(yaml));
+        await ActAsync("create job from yaml", "", $"{yaml.Length} characters", async user => name = await Inner.CreateJobFromYamlAsync(yaml, user));
         return name;
     }
 
-    public Task DeleteJobAsync(string name) => ActAsync("delete job", name, "", () => Inner.DeleteJobAsync(name));
+    public Task DeleteJobAsync(string name, Actor? by = null) => ActAsync("delete job", name, "", user => Inner.DeleteJobAsync(name, user));
 
-    public Task RerunJobAsync(string name) => ActAsync("re-run job", name, "", () => Inner.RerunJobAsync(name));
+    public Task RerunJobAsync(string name, Actor? by = null) => ActAsync("re-run job", name, "", user => Inner.RerunJobAsync(name, user));
 
-    public Task CreateCronJobAsync(CronJobSpec spec) => ActAsync("create cronjob", spec.Name, Describe(spec), () => Inner.CreateCronJobAsync(spec));
+    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null) =>
+        ActAsync("create cronjob", spec.Name, Describe(spec), user => Inner.CreateCronJobAsync(spec, user));
 
-    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null) =>
-        ActAsync("edit cronjob", spec.Name, Describe(spec), () => Inner.UpdateCronJobAsync(spec, openedOn));
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null, Actor? by = null) =>
+        ActAsync("edit cronjob", spec.Name, Describe(spec), user => Inner.UpdateCronJobAsync(spec, openedOn, user));
 
-    public Task SuspendCronJobAsync(string name, bool suspend) =>
-        ActAsync(suspend ? "suspend cronjob" : "resume cronjob", name, "", () => Inner.SuspendCronJobAsync(name, suspend));
+    public Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null) =>
+        ActAsync(suspend ? "suspend cronjob" : "resume cronjob", name, "", user => Inner.SuspendCronJobAsync(name, suspend, user));
 
-    public Task DeleteCronJobAsync(string name) => ActAsync("delete cronjob", name, "", () => Inner.DeleteCronJobAsync(name));
+    public Task DeleteCronJobAsync(string name, Actor? by = null) => ActAsync("delete cronjob", name, "", user => Inner.DeleteCronJobAsync(name, user));
 
-    public async Task<string> RunCronJobNowAsync(string name)
+    public async Task<string> RunCronJobNowAsync(string name, Actor? by = null)
     {
         string job = "";
-        await ActAsync("run cronjob now", name, "", async () => job = await Inner.RunCronJobNowAsync(name));
+        await ActAsync("run cronjob now", name, "", async user => job = await Inner.RunCronJobNowAsync(name, user));
         return job;
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null) =>
-        ActAsync("set autoscaler", "deployment", Describe(spec), () => Inner.SetAutoscalerAsync(spec, openedOn));
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null, Actor? by = null) =>
+        ActAsync("set autoscaler", "deployment", Describe(spec), user => Inner.SetAutoscalerAsync(spec, openedOn, user));
 
-    private Task ActAsync(string action, string target, string parameters, Func<Task> act)
+    private Task ActAsync(string action, string target, string parameters, Func<Actor, Task> act)
     {
         if (selection.Names.Count > 1)
         {
@@ -111,26 +116,5 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, Operator
                 _current = null;
             }
         }
-    }
-}
-
-/// <summary>The user on whose behalf a workload action runs, for annotations and impersonation; flows with the call.</summary>
-public static class ActingUser
-{
-    private static readonly AsyncLocal<(string Name, string Role)?> Current = new();
-
-    /// <summary>The user name and role, or null outside a guarded action (e.g. the CronJob controller's own runs).</summary>
-    public static (string Name, string Role)? Value => Current.Value;
-
-    public static IDisposable Begin(string name, string role)
-    {
-        var previous = Current.Value;
-        Current.Value = (name, role);
-        return new Restore(previous);
-    }
-
-    private sealed class Restore((string Name, string Role)? previous) : IDisposable
-    {
-        public void Dispose() => Current.Value = previous;
     }
 }

@@ -14,30 +14,30 @@ public sealed class NoWorkloadRuntime(Microsoft.Extensions.Options.IOptions<PiOp
 
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new Nothing();
 
-    public Task ScaleAsync(int replicas) =>
+    public Task ScaleAsync(int replicas, Actor? by = null) =>
         throw new OperatorActionException("No workload runtime is enabled, so there is nothing to scale: set LocalRuntime__Enabled=true, or scale your workers where they run.");
 
-    public Task CreateJobAsync(JobSpec spec) => Refuse();
+    public Task CreateJobAsync(JobSpec spec, Actor? by = null) => Refuse();
 
-    public Task<string> CreateJobFromYamlAsync(string yaml) =>
+    public Task<string> CreateJobFromYamlAsync(string yaml, Actor? by = null) =>
         throw new OperatorActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run Jobs here.");
 
-    public Task DeleteJobAsync(string name) => Refuse();
+    public Task DeleteJobAsync(string name, Actor? by = null) => Refuse();
 
-    public Task RerunJobAsync(string name) => Refuse();
+    public Task RerunJobAsync(string name, Actor? by = null) => Refuse();
 
-    public Task CreateCronJobAsync(CronJobSpec spec) => Refuse();
+    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null) => Refuse();
 
-    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null) => Refuse();
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null, Actor? by = null) => Refuse();
 
-    public Task SuspendCronJobAsync(string name, bool suspend) => Refuse();
+    public Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null) => Refuse();
 
-    public Task DeleteCronJobAsync(string name) => Refuse();
+    public Task DeleteCronJobAsync(string name, Actor? by = null) => Refuse();
 
-    public Task<string> RunCronJobNowAsync(string name) =>
+    public Task<string> RunCronJobNowAsync(string name, Actor? by = null) =>
         throw new OperatorActionException("No workload runtime is enabled: set LocalRuntime__Enabled=true to run CronJobs here.");
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null) => Refuse();
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null, Actor? by = null) => Refuse();
 
 
     private static Task Refuse() =>

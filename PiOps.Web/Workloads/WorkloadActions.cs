@@ -29,34 +29,34 @@ public interface IWorkloadBackend
     (int Max, string Setting) ReplicaCap { get; }
 
     /// <summary>Sets the workers Deployment's desired replicas.</summary>
-    Task ScaleAsync(int replicas);
+    Task ScaleAsync(int replicas, Actor? by);
 
     /// <summary>Creates the Job, as the API server would take it (a runtime without one checks what it can run itself).</summary>
-    Task CreateJobAsync(V1Job job);
+    Task CreateJobAsync(V1Job job, Actor? by);
 
-    Task DeleteJobAsync(string name);
+    Task DeleteJobAsync(string name, Actor? by);
 
     /// <summary>The Job as it is stored, to be created again; null when there is none of that name (or it is being deleted).</summary>
-    Task<V1Job?> GetJobAsync(string name);
+    Task<V1Job?> GetJobAsync(string name, Actor? by);
 
     /// <summary>Why creating the Job would be refused, checked without creating it (a dry run); null when it would pass.</summary>
-    Task<string?> CheckCreateJobAsync(V1Job job);
+    Task<string?> CheckCreateJobAsync(V1Job job, Actor? by);
 
     /// <summary>How long a deleted Job may take to go from the snapshot before a re-run gives up.</summary>
     TimeSpan JobDeletionTimeout { get; }
 
-    Task CreateCronJobAsync(CronJobSpec spec);
+    Task CreateCronJobAsync(CronJobSpec spec, Actor? by);
 
-    Task UpdateCronJobAsync(CronJobSpec spec);
+    Task UpdateCronJobAsync(CronJobSpec spec, Actor? by);
 
-    Task SuspendCronJobAsync(string name, bool suspend);
+    Task SuspendCronJobAsync(string name, bool suspend, Actor? by);
 
-    Task DeleteCronJobAsync(string name);
+    Task DeleteCronJobAsync(string name, Actor? by);
 
     /// <summary>Creates a Job named <paramref name="jobName"/> from the CronJob's template now, owned by the CronJob.</summary>
-    Task RunCronJobAsync(string name, string jobName);
+    Task RunCronJobAsync(string name, string jobName, Actor? by);
 
-    Task SetAutoscalerAsync(AutoscalerSpec spec);
+    Task SetAutoscalerAsync(AutoscalerSpec spec, Actor? by);
 }
 
 /// <summary>
@@ -86,7 +86,7 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
     /// <summary>The CronJob a spec becomes on this backend (what a cluster is sent), as its preview shows it.</summary>
     public string CronJobManifest(CronJobSpec spec) => CronJobYaml.Render(Manifests.CronJob(spec, backend.Pod));
 
-    public Task ScaleAsync(int replicas)
+    public Task ScaleAsync(int replicas, Actor? by = null)
     {
         var (max, setting) = backend.ReplicaCap;
         if (replicas < 0 || replicas > max)
@@ -103,17 +103,17 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
                 : $"The autoscaler sets the replicas ({min} to {most}) and would undo this at its next look: change its minimum and maximum, or turn it off first. Nothing was changed.");
         }
 
-        return backend.ScaleAsync(replicas);
+        return backend.ScaleAsync(replicas, by);
     }
 
-    public Task CreateJobAsync(JobSpec spec)
+    public Task CreateJobAsync(JobSpec spec, Actor? by = null)
     {
         ThrowIfInvalid(spec.Validate(), "Nothing was created.");
-        return backend.CreateJobAsync(JobFor(spec));
+        return backend.CreateJobAsync(JobFor(spec), by);
     }
 
     /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
-    public async Task<string> CreateJobFromYamlAsync(string yaml)
+    public async Task<string> CreateJobFromYamlAsync(string yaml, Actor? by = null)
     {
         var job = JobYaml.Parse(yaml);
         if (backend.Namespace is { } here && job.Metadata?.NamespaceProperty is { Length: > 0 } ns && ns != here)
@@ -126,11 +126,11 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         job.Metadata.Labels ??= new Dictionary<string, string>();
         // Labelled as PiOps' own, or the dashboard would create it and then not show it.
         job.Metadata.Labels[backend.Pod.LabelKey] = backend.Pod.LabelValue;
-        await backend.CreateJobAsync(job);
+        await backend.CreateJobAsync(job, by);
         return job.Metadata.Name;
     }
 
-    public Task DeleteJobAsync(string name) => backend.DeleteJobAsync(name);
+    public Task DeleteJobAsync(string name, Actor? by = null) => backend.DeleteJobAsync(name, by);
 
     /// <summary>
     /// The book's re-run, done safely: delete the Job and create it again under its name. Nothing is deleted until the
@@ -139,24 +139,24 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
     /// snapshot no longer holds it (no polling). A create that still fails after the delete puts the original back, and
     /// the sentence says which of these happened.
     /// </summary>
-    public async Task RerunJobAsync(string name)
+    public async Task RerunJobAsync(string name, Actor? by = null)
     {
-        var job = await backend.GetJobAsync(name)
+        var job = await backend.GetJobAsync(name, by)
             ?? throw new OperatorActionException($"There is no Job named {name}: it may have been deleted already.");
         var again = Manifests.Recreate(job);
-        if (await backend.CheckCreateJobAsync(again) is { } refused)
+        if (await backend.CheckCreateJobAsync(again, by) is { } refused)
         {
             throw new OperatorActionException($"The Job {name} was not re-run: {refused} Nothing was deleted: {name} is as it was.");
         }
 
-        await DeleteAndWaitAsync(name);
+        await DeleteAndWaitAsync(name, by);
         try
         {
-            await backend.CreateJobAsync(again);
+            await backend.CreateJobAsync(again, by);
         }
         catch (OperatorActionException ex)
         {
-            await RestoreAsync(job, Cause(ex.Message));
+            await RestoreAsync(job, Cause(ex.Message), by);
         }
     }
 
@@ -166,7 +166,7 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
     /// yet), and a Job held by a finalizer changes nothing in it for as long as it is held. The backend alone is not
     /// enough either: the local runtime keeps a deleted Job's name until its pods have stopped, as its snapshot shows.
     /// </summary>
-    private async Task DeleteAndWaitAsync(string name)
+    private async Task DeleteAndWaitAsync(string name, Actor? by)
     {
         var poke = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = backend.Subscribe(_ =>
@@ -174,12 +174,12 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
             Interlocked.Exchange(ref poke, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             return Task.CompletedTask;
         });
-        await backend.DeleteJobAsync(name);
+        await backend.DeleteJobAsync(name, by);
         var deadline = time.GetUtcNow() + backend.JobDeletionTimeout;
         while (true)
         {
             var woken = Volatile.Read(ref poke).Task;
-            if (backend.Current.Jobs.All(j => j.Name != name) && await backend.GetJobAsync(name) is null)
+            if (backend.Current.Jobs.All(j => j.Name != name) && await backend.GetJobAsync(name, by) is null)
             {
                 return;
             }
@@ -195,7 +195,7 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         }
 
         // Say which finalizers hold it, since only their controllers can let it go.
-        var still = await backend.GetJobAsync(name);
+        var still = await backend.GetJobAsync(name, by);
         string waited = $"{backend.JobDeletionTimeout.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)} s";
         throw new OperatorActionException(still?.Metadata.Finalizers is { Count: > 0 } finalizers
             ? $"The old Job {name} is still being deleted after {waited}: its finalizers {string.Join(", ", finalizers)} have not been removed by the controllers that own them. It was not created again; re-run it once the Job is gone (kubectl get job {name} -o jsonpath='{{.metadata.finalizers}}')."
@@ -206,13 +206,13 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
 
     // The create failed after the delete: put the Job back from the object as it was (without what the server set), so
     // the operator is not left with fewer Jobs than before without being told.
-    private async Task RestoreAsync(V1Job job, string why)
+    private async Task RestoreAsync(V1Job job, string why, Actor? by)
     {
         string name = job.Metadata.Name;
         var original = Manifests.Recreate(job);
         try
         {
-            await backend.CreateJobAsync(original);
+            await backend.CreateJobAsync(original, by);
         }
         catch (OperatorActionException ex)
         {
@@ -227,39 +227,39 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
     private static string Cause(string sentence) =>
         sentence.Replace(" Nothing was created or changed.", "", StringComparison.Ordinal).Replace(" Nothing was changed.", "", StringComparison.Ordinal);
 
-    public Task CreateCronJobAsync(CronJobSpec spec)
+    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null)
     {
         ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
-        return backend.CreateCronJobAsync(spec);
+        return backend.CreateCronJobAsync(spec, by);
     }
 
-    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null)
+    public Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null, Actor? by = null)
     {
         ThrowIfInvalid(spec.Validate(), "Nothing was changed.");
         return SaveEditAsync("CronJob " + spec.Name, spec.ResourceVersion,
             openedOn is null ? null : s => s.CronJobs.FirstOrDefault(c => c.Name == spec.Name) is { } c ? (c.ResourceVersion, SameCronJob(c.Spec, openedOn)) : null,
-            version => backend.UpdateCronJobAsync(spec with { ResourceVersion = version }));
+            version => backend.UpdateCronJobAsync(spec with { ResourceVersion = version }, by));
     }
 
-    public Task SuspendCronJobAsync(string name, bool suspend) => backend.SuspendCronJobAsync(name, suspend);
+    public Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null) => backend.SuspendCronJobAsync(name, suspend, by);
 
-    public Task DeleteCronJobAsync(string name) => backend.DeleteCronJobAsync(name);
+    public Task DeleteCronJobAsync(string name, Actor? by = null) => backend.DeleteCronJobAsync(name, by);
 
-    public async Task<string> RunCronJobNowAsync(string name)
+    public async Task<string> RunCronJobNowAsync(string name, Actor? by = null)
     {
         string jobName = WorkloadNames.ManualRun(name);
-        await backend.RunCronJobAsync(name, jobName);
+        await backend.RunCronJobAsync(name, jobName, by);
         return jobName;
     }
 
-    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null)
+    public Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null, Actor? by = null)
     {
         // KEDA scales to zero when the queue is empty; an HPA needs at least one replica.
         int lowestMin = backend.Current.Autoscaler?.ScaledObject is null ? 1 : 0;
         ThrowIfInvalid(spec.Validate(backend.ReplicaCap.Max, lowestMin), "Nothing was changed.");
         return SaveEditAsync("the autoscaler", spec.ResourceVersion,
             openedOn is null ? null : s => s.Autoscaler is { } a ? (a.ResourceVersion, a.Spec with { ResourceVersion = null } == openedOn with { ResourceVersion = null }) : null,
-            version => backend.SetAutoscalerAsync(spec with { ResourceVersion = version }));
+            version => backend.SetAutoscalerAsync(spec with { ResourceVersion = version }, by));
     }
 
     /// <summary>How long a save refused as stale waits for the snapshot to show the newer version (the watch is a moment behind the API).</summary>

@@ -7,6 +7,9 @@ namespace PiOps.Web.Workloads;
 /// </summary>
 public interface IWorkloadRuntime
 {
+    // Every change takes "by", who asks for it, passed on to the backend's calls: the guard gives its signed-in user;
+    // null is the dashboard itself.
+
     /// <summary>What the UI shows as the place workloads run, e.g. "local runtime (processes on this machine)".</summary>
     string Description { get; }
 
@@ -31,22 +34,22 @@ public interface IWorkloadRuntime
     IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged);
 
     /// <summary>Sets the workers Deployment's desired replicas (kubectl scale deployment/pi-worker --replicas=N).</summary>
-    Task ScaleAsync(int replicas);
+    Task ScaleAsync(int replicas, Actor? by = null);
 
     /// <summary>Creates a Job (kubectl create -f job.yaml); a Job of that name must not exist.</summary>
-    Task CreateJobAsync(JobSpec spec);
+    Task CreateJobAsync(JobSpec spec, Actor? by = null);
 
     /// <summary>Creates a Job from pasted YAML (kubectl create -f job.yaml): a batch/v1 Job; returns its name.</summary>
-    Task<string> CreateJobFromYamlAsync(string yaml);
+    Task<string> CreateJobFromYamlAsync(string yaml, Actor? by = null);
 
     /// <summary>Deletes a Job and its pods (kubectl delete job NAME; its pods go too).</summary>
-    Task DeleteJobAsync(string name);
+    Task DeleteJobAsync(string name, Actor? by = null);
 
     /// <summary>The book's re-run, done safely: delete the Job, wait until it is gone, create it again from its spec.</summary>
-    Task RerunJobAsync(string name);
+    Task RerunJobAsync(string name, Actor? by = null);
 
     /// <summary>Creates a CronJob (kubectl create -f cronjob.yaml); a CronJob of that name must not exist.</summary>
-    Task CreateCronJobAsync(CronJobSpec spec);
+    Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null);
 
     /// <summary>
     /// Changes a CronJob's schedule, time zone, policy, limits and deadline (kubectl patch cronjob NAME); its Jobs and
@@ -55,26 +58,26 @@ public interface IWorkloadRuntime
     /// newer version whose spec is still that one moved only in its status (a run started or ended), and the edit is
     /// saved onto it; a newer spec is someone else's change, and the edit is refused as stale.
     /// </summary>
-    Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null);
+    Task UpdateCronJobAsync(CronJobSpec spec, CronJobSpec? openedOn = null, Actor? by = null);
 
     /// <summary>Suspends or resumes a CronJob (kubectl patch cronjob NAME -p '{"spec":{"suspend":true}}').</summary>
-    Task SuspendCronJobAsync(string name, bool suspend);
+    Task SuspendCronJobAsync(string name, bool suspend, Actor? by = null);
 
     /// <summary>Deletes a CronJob and the Jobs it started, with their pods.</summary>
-    Task DeleteCronJobAsync(string name);
+    Task DeleteCronJobAsync(string name, Actor? by = null);
 
     /// <summary>
     /// Starts a Job from the CronJob's template now (kubectl create job NAME-manual-XXXXX --from=cronjob/NAME), even
     /// when it is suspended, as kubectl does. Returns the new Job's name.
     /// </summary>
-    Task<string> RunCronJobNowAsync(string name);
+    Task<string> RunCronJobNowAsync(string name, Actor? by = null);
 
     /// <summary>
     /// Sets the autoscaler of the workers Deployment (kubectl autoscale / kubectl apply -f hpa.yaml). As with
     /// <see cref="UpdateCronJobAsync"/>, <paramref name="openedOn"/> lets an edit survive the autoscaler's own status
     /// updates (every scaling, and on a cluster every change of a metric, is a new resourceVersion).
     /// </summary>
-    Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null);
+    Task SetAutoscalerAsync(AutoscalerSpec spec, AutoscalerSpec? openedOn = null, Actor? by = null);
 }
 
 /// <param name="Autoscaler">The workers' autoscaler; null when there is none.</param>
