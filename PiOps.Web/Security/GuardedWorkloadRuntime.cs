@@ -25,7 +25,8 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, Operator
 
     public string CronJobManifest(CronJobSpec spec) => Inner.CronJobManifest(spec);
 
-    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => new FollowingSubscription(selection, onChanged);
+    public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) =>
+        selection.Follow(backend => backend.Subscribe(onChanged), backend => onChanged(backend.Current));
 
 
     // The "by" a caller gives is not used: the guard acts as its signed-in user, whoever calls.
@@ -79,42 +80,4 @@ public sealed class GuardedWorkloadRuntime(WorkloadSelection selection, Operator
     }
 
     private static string Describe<T>(T value) => JsonSerializer.Serialize(value, Utils.StoredJson.Options);
-
-    /// <summary>A subscription to the selected backend that moves to the new one on a switch, and reports its snapshot.</summary>
-    private sealed class FollowingSubscription : IDisposable
-    {
-        private readonly object _gate = new();
-        private readonly IDisposable _switches;
-        private IDisposable? _current;
-
-        public FollowingSubscription(WorkloadSelection selection, Func<WorkloadSnapshot, Task> onChanged)
-        {
-            _current = selection.Backend.Subscribe(onChanged);
-            _switches = selection.OnChanged(backend =>
-            {
-                lock (_gate)
-                {
-                    if (_current is null)
-                    {
-                        return Task.CompletedTask;
-                    }
-
-                    _current.Dispose();
-                    _current = backend.Subscribe(onChanged);
-                }
-
-                return onChanged(backend.Current);
-            });
-        }
-
-        public void Dispose()
-        {
-            _switches.Dispose();
-            lock (_gate)
-            {
-                _current?.Dispose();
-                _current = null;
-            }
-        }
-    }
 }

@@ -63,4 +63,50 @@ public sealed class WorkloadSelection(IWorkloadBackends backends)
 
     /// <summary>How many follow the switches now.</summary>
     public int Subscribers => _changed.Count;
+
+    /// <summary>
+    /// Follows whatever the selected backend publishes, moving to the new backend on a switch: <paramref name="subscribe"/>
+    /// is called on each backend selected (null: nothing to follow there), <paramref name="switched"/> once after each
+    /// switch. Dispose to stop both.
+    /// </summary>
+    public IDisposable Follow(Func<IWorkloadRuntime, IDisposable?> subscribe, Func<IWorkloadRuntime, Task> switched) =>
+        new Following(this, subscribe, switched);
+
+    private sealed class Following : IDisposable
+    {
+        private readonly object _gate = new();
+        private readonly Func<IWorkloadRuntime, IDisposable?> _subscribe;
+        private readonly IDisposable _switches;
+        private IDisposable? _current;
+        private bool _disposed;
+
+        public Following(WorkloadSelection selection, Func<IWorkloadRuntime, IDisposable?> subscribe, Func<IWorkloadRuntime, Task> switched)
+        {
+            _subscribe = subscribe;
+            Attach(selection.Backend);
+            _switches = selection.OnChanged(backend => Attach(backend) ? switched(backend) : Task.CompletedTask);
+        }
+
+        // False once disposed: nothing is followed, and nothing is said, after that.
+        private bool Attach(IWorkloadRuntime backend)
+        {
+            lock (_gate)
+            {
+                _current?.Dispose();
+                _current = _disposed ? null : _subscribe(backend);
+                return !_disposed;
+            }
+        }
+
+        public void Dispose()
+        {
+            _switches.Dispose();
+            lock (_gate)
+            {
+                _disposed = true;
+                _current?.Dispose();
+                _current = null;
+            }
+        }
+    }
 }
