@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using PiOps.Shared.Queue;
 using PiOps.Web.Components.Controls;
@@ -100,6 +101,24 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         _state.Push(FakeQueueState.Snapshot(0));
 
         banner.WaitForAssertion(() => Assert.Empty(banner.FindAll("[data-testid=redis-banner]")));
+    }
+
+    [Fact]
+    public void LiveRegion_SaysWhenRedisStopsAndStartsAnswering_NotTheNumbers()
+    {
+        Services.AddSingleton<PiOps.Web.Workloads.IWorkloadBackends>(new PiOps.Web.Workloads.SingleWorkloadBackend(new FakeWorkloadRuntime()));
+        Services.AddScoped<PiOps.Web.Workloads.WorkloadSelection>();
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        var region = Render<LiveAnnouncer>();
+        string Said() => region.Find("[data-testid=announcer]").TextContent;
+
+        _state.Push(FakeQueueState.Snapshot(40));
+        _state.Push(FakeQueueState.Snapshot(0, available: false));
+        region.WaitForAssertion(() => Assert.Contains("Redis is unreachable: Redis at 127.0.0.1:1 is not answering", Said()), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("40", Said(), StringComparison.Ordinal);
+
+        _state.Push(FakeQueueState.Snapshot(7));
+        region.WaitForAssertion(() => Assert.Contains("Redis answers again", Said()), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

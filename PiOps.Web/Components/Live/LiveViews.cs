@@ -13,8 +13,9 @@ public sealed class LiveViews(IQueueState monitor, IWorkloadRuntime runtime, Tim
     public static readonly TimeSpan QueueInterval = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan WorkloadInterval = TimeSpan.FromMilliseconds(250);
 
-    public LiveView<QueueSnapshot> Queue(LiveHost host, Action<QueueSnapshot>? changed = null) =>
-        new(new(() => monitor.Current, monitor.Subscribe), (shown, next) => !next.LooksDifferentFrom(shown), QueueInterval, time, host, changed);
+    /// <param name="same">What counts as nothing new, when a component looks at less than a page shows.</param>
+    public LiveView<QueueSnapshot> Queue(LiveHost host, Action<QueueSnapshot>? changed = null, Func<QueueSnapshot, QueueSnapshot, bool>? same = null) =>
+        new(new(() => monitor.Current, monitor.Subscribe), same ?? ((shown, next) => !next.LooksDifferentFrom(shown)), QueueInterval, time, host, changed);
 
     /// <param name="ages">Renders once a second with the snapshot's time set to now, so ages ("18 s") advance.</param>
     /// <param name="history">Renders for a new point of the autoscaler's history (the Autoscaling page's chart).</param>
