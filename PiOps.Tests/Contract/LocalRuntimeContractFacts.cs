@@ -10,7 +10,7 @@ namespace PiOps.Tests.Contract;
 /// The workload contract on the local runtime: real worker processes against a real redis-server. It starts some forty
 /// worker processes, so it takes its turn with the other heavy classes rather than slow the timing tests beside it.
 /// </summary>
-[Collection(PiOps.Tests.E2E.DashboardProcesses.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class LocalRuntimeContractFacts(RedisServer server) : WorkloadRuntimeContract, IClassFixture<RedisServer>
 {
     private readonly string _data = Directory.CreateTempSubdirectory("piops-contract-").FullName;

@@ -17,7 +17,7 @@ namespace PiOps.Tests.E2E;
 /// rows, log lines and a task's status; then the same pages at 320 CSS pixels wide. docs/accessibility.md says what
 /// else was checked and how.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class AccessibilityEndToEndFacts(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     /// <summary>The rule sets of WCAG 2.2 A and AA as axe tags them (each version's tag holds only the rules it added).</summary>

@@ -7,7 +7,7 @@ using Xunit;
 namespace PiOps.Tests.E2E;
 
 /// <summary>CronJobs from the browser on the local runtime: preview, create, run now, suspend, edit, delete.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class CronJobsEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [Fact]

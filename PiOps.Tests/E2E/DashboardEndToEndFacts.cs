@@ -9,7 +9,7 @@ namespace PiOps.Tests.E2E;
 /// <summary>
 /// The dashboard as a user runs it (its own process, embedded Garnet), real workers, and headless Chromium.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class DashboardEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
     private const string Queue = "queue:task";

@@ -11,7 +11,7 @@ namespace PiOps.Tests.E2E;
 /// The embedded Garnet asks every client for the random password the dashboard keeps in its data folder (0600): a
 /// local process without it is refused, the workers the dashboard starts get it, and the start line says where it is.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class EmbeddedPasswordFacts
 {
     /// <summary>One RESP command on a raw socket, as any local process could send it; returns the first reply line.</summary>

@@ -6,7 +6,7 @@ using Xunit;
 namespace PiOps.Tests.E2E;
 
 /// <summary>The embedded default keeps queued tasks on disk: a stop or a crash of the dashboard loses none.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class EmbeddedRestartFacts
 {
     private static readonly QueueKeys Keys = new("queue:task");

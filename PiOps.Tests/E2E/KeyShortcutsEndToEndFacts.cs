@@ -12,7 +12,7 @@ namespace PiOps.Tests.E2E;
 /// Keys an operator uses all day. The command palette, as an operator uses it many times in a row: Ctrl+K from any page (a text box included), type,
 /// arrows, Enter; Esc gives focus back. Each opening must work as the first did.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class KeyShortcutsEndToEndFacts(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [Fact]

@@ -11,7 +11,7 @@ namespace PiOps.Tests.E2E;
 /// be reachable, show its focus, and act on Enter; dialogs keep focus inside and give it back; outcomes are said in
 /// the live region.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class KeyboardEndToEndFacts(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     private const int MaxTabs = 120;

@@ -10,7 +10,7 @@ namespace PiOps.Tests.E2E;
 /// The dashboard as `dotnet run` starts it runs the book's two workers itself; they take tasks, scale from the page,
 /// and do not outlive a killed dashboard.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
@@ -49,7 +49,7 @@ public sealed class LocalRuntimeEndToEndFacts(BrowserFixture browser) : IClassFi
 }
 
 /// <summary>Jobs from the browser on the local runtime: create from a template, re-run, delete.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class JobsEndToEndFacts(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]

@@ -7,7 +7,7 @@ using Xunit;
 namespace PiOps.Tests.E2E;
 
 /// <summary>The Logs page tails the real worker processes of the embedded default while they take tasks.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class LogsEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [Fact]

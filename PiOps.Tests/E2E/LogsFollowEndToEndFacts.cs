@@ -10,7 +10,7 @@ namespace PiOps.Tests.E2E;
 /// "Following" keeps the newest line in view, as `kubectl logs -f`, k9s and Headlamp do; scrolling up pauses and says
 /// so, and the view then stays put while lines arrive; a button returns to the tail.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class LogsFollowEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     private const string AtEnd = "el => el.scrollHeight - el.scrollTop - el.clientHeight < 24";

@@ -10,7 +10,7 @@ namespace PiOps.Tests.E2E;
 /// Every table shows each row's name and its actions together, without sideways scrolling, at 1280x800 and up, in
 /// light and dark: an operator must see which Job they are about to delete.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class TableLayoutEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     private static readonly (string Path, string Table)[] Tables =

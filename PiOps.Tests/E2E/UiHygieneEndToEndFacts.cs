@@ -6,7 +6,7 @@ using Xunit;
 namespace PiOps.Tests.E2E;
 
 /// <summary>What an operator notices in the first minute: requests that fail, and a theme that forgets their choice.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class UiHygieneEndToEndFacts(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     private static readonly string[] Pages = ["/", "/enqueue", "/queue", "/tasks", "/dead-letters", "/workers", "/jobs", "/cronjobs", "/autoscaling", "/logs", "/audit", "/settings"];

@@ -6,7 +6,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.E2E;
 
 /// <summary>The Redis load of the dashboard does not grow with the number of open pages.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class ViewerFacts(BrowserFixture browser, RedisServer redis, ITestOutputHelper output)
     : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>
 {

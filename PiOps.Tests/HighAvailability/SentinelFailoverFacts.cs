@@ -13,7 +13,7 @@ namespace PiOps.Tests.HighAvailability;
 /// sentinels, REDIS_WAIT_REPLICAS=1: the primary is SIGKILLed while tasks are enqueued and run, and every task whose
 /// enqueue was acknowledged must end done on the promoted replica.
 /// </summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class SentinelFailoverFacts(ITestOutputHelper output)
 {
     private const int Tasks = 3_000;

@@ -7,7 +7,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Kubernetes;
 
 /// <summary>The pages against the Kubernetes API double, from the browser: YAML create, re-run, delete, run now, suspend, and the API's errors.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class ClusterEndToEndFacts(BrowserFixture browser, RedisServer server) : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>
 {
     private static string JobYaml(string name, string extra = "") => $"""

@@ -7,7 +7,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Kubernetes;
 
 /// <summary>The Kubernetes API load of the dashboard does not grow with the number of open workload pages.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class ClusterViewerFacts(BrowserFixture browser, RedisServer redis, ITestOutputHelper output)
     : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>
 {

@@ -10,7 +10,7 @@ namespace PiOps.Tests.Kubernetes;
 /// The Logs page offers the containers of pods that have more than one (a sidecar), reads the one picked (kubectl logs
 /// -c), keeps the choice in the address, and by default reads the container kubectl would choose (issue 15).
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class LogContainerPickerEndToEndFacts(BrowserFixture browser, RedisServer server) : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>
 {
     [Fact]

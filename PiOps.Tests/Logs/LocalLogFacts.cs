@@ -10,7 +10,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Logs;
 
 /// <summary>Logs of real worker processes of the local runtime: pods attached as they appear, marked as they go, and the hub.</summary>
-[Collection(E2E.DashboardProcesses.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class LocalLogFacts(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

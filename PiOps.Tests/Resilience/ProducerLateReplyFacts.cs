@@ -11,7 +11,7 @@ namespace PiOps.Tests.Resilience;
 /// Redis answers an enqueue after the producer's command timeout (frozen with SIGSTOP, then SIGCONT). The tasks did
 /// land: the producer must find that out and report success, not a failure that invites a second copy.
 /// </summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class ProducerLateReplyFacts(RedisServer server) : IClassFixture<RedisServer>
 {
     [Fact]

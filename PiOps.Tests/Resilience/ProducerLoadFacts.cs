@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace PiOps.Tests.Resilience;
 
 /// <summary>Many producers through the HTTP API at once: every enqueue lands, and the pages stay responsive.</summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class ProducerLoadFacts(VolatileRedisServer redis, ITestOutputHelper output) : IClassFixture<VolatileRedisServer>
 {
     [Fact]

@@ -13,7 +13,7 @@ namespace PiOps.Tests.Resilience;
 /// What the dashboard tells about Redis itself: a restart (its run_id), a restart that lost the data (counters went
 /// backwards), and an outage where Redis holds its connections but answers nothing (SIGSTOP).
 /// </summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class RedisNoticeFacts(RedisServer server) : IClassFixture<RedisServer>
 {
     private static Task<IReadOnlyList<AuditEntry>> AuditAsync(DashboardApp app) => app.Services.GetRequiredService<AuditLog>().ReadAsync(100);

@@ -1,3 +1,4 @@
+using PiOps.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
@@ -5,7 +6,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Resilience;
 
 /// <summary>A Redis crash mid-run: workers and dashboard recover without a restart of their own, and no task is lost.</summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class RedisRestartFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
     [Fact]

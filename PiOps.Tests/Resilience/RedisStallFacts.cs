@@ -9,7 +9,7 @@ namespace PiOps.Tests.Resilience;
 /// Redis frozen with SIGSTOP for longer than the workers' command timeout (5 s), mid-run, then SIGCONT: the stores the
 /// workers sent before giving up run late, and so do their retries. Each task is still counted exactly once.
 /// </summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class RedisStallFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
     [Fact]

@@ -1,3 +1,4 @@
+using PiOps.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
@@ -5,7 +6,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Resilience;
 
 /// <summary>Graceful scale-down during a run loses no task and runs none twice.</summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class ScaleDownFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
     [Fact]

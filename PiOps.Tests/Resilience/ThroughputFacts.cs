@@ -1,3 +1,4 @@
+using PiOps.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
@@ -8,7 +9,7 @@ namespace PiOps.Tests.Resilience;
 /// The fast path of trivial tasks stays exactly-once when nothing fails: every task done, one completion each, nothing
 /// left in flight. Its speed is the `throughput` benchmark's business, not a test's.
 /// </summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class ThroughputFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
     [Fact]

@@ -6,7 +6,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Resilience;
 
 /// <summary>At-least-once delivery under SIGKILL: workers killed at random mid-run lose no task.</summary>
-[Collection(ResilienceCollection.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class WorkerKillFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
     [Fact]

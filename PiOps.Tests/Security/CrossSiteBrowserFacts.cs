@@ -19,7 +19,7 @@ namespace PiOps.Tests.Security;
 /// through the operator's real browser: fetches, form posts and a WebSocket to the hub. The dashboard refuses them all
 /// and nothing changes.
 /// </summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.Second)]
 public sealed class CrossSiteBrowserFacts(BrowserFixture browser, RedisServer server)
     : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>, IAsyncLifetime
 {

@@ -8,7 +8,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Security;
 
 /// <summary>A sign-out in one tab ends the open circuits of the others, in a real browser.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class SessionEndToEndFacts(BrowserFixture browser, RedisServer server)
     : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>, IAsyncLifetime
 {

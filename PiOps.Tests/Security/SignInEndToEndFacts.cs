@@ -8,7 +8,7 @@ using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 namespace PiOps.Tests.Security;
 
 /// <summary>Sign-in and roles through the browser, under the Content-Security-Policy.</summary>
-[Collection(DashboardProcesses.Name)]
+[Collection(HeavyLanes.First)]
 public sealed class SignInEndToEndFacts(BrowserFixture browser, RedisServer server)
     : IClassFixture<BrowserFixture>, IClassFixture<RedisServer>, IAsyncLifetime
 {
