@@ -8,16 +8,28 @@ internal static class QueueScripts
 {
     /// <summary>
     /// A task finished: drop it from the worker's in-flight list, keep the result, mark the status, count it, publish.
-    /// An entry no longer in flight was stored by an earlier try of this same call (its reply lost in an outage) or
-    /// recovered for another attempt: then nothing is stored or counted, and it returns 0. An empty entry means a task
+    /// An entry no longer in flight stores nothing. Either an earlier try of this same call stored it (its reply lost in
+    /// an outage: the status says done by this worker at this attempt), and it returns 0; or the entry was recovered for
+    /// another attempt while this worker was taken for dead, and this late result is refused (the fence): counted as
+    /// 'fenced' in the stats, and it returns -1. The other attempt's result is the one kept. An empty entry means a task
     /// that never was in the queue (an Indexed Job's): always stored.
     /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel
-    /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs.
+    /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs
+    /// (with 'worker' and 'attempt').
     /// </summary>
     public const string Complete = """
         local removed = 1
         if ARGV[1] ~= '' then removed = redis.call('LREM', KEYS[1], 1, ARGV[1]) end
-        if removed == 0 then return 0 end
+        if removed == 0 then
+          local w, n
+          for j = 6, #ARGV - 1, 2 do
+            if ARGV[j] == 'worker' then w = ARGV[j + 1] elseif ARGV[j] == 'attempt' then n = ARGV[j + 1] end
+          end
+          local s = redis.call('HMGET', KEYS[3], 'state', 'worker', 'attempt')
+          if s[1] == 'done' and s[2] == w and s[3] == n then return 0 end
+          redis.call('HINCRBY', KEYS[4], 'fenced', 1)
+          return -1
+        end
         redis.call('LPUSH', KEYS[2], ARGV[2])
         redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
         for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
@@ -32,22 +44,24 @@ internal static class QueueScripts
     /// unless the queue is paused, move up to N more entries from the head of the queue to its in-flight list, and
     /// return everything that list holds. Returning the whole list, not only what this call moved, lets a worker adopt
     /// entries moved by an earlier call whose reply was lost in a Redis outage, so none sits there forgotten.
-    /// A result whose entry is no longer in flight is skipped (not stored, published or counted): an earlier try of
-    /// this call stored it and its reply was lost (a Redis stall longer than the client's timeout), or the entry was
-    /// recovered for another attempt, which will store it.
+    /// A result whose entry is no longer in flight is not stored, published or counted as done: either an earlier try
+    /// of this call stored it and its reply was lost (a Redis stall longer than the client's timeout; the status says
+    /// done by this worker at this attempt), or the entry was recovered for another attempt while this worker was taken
+    /// for dead (a partition longer than its heartbeat), and the late result is refused and counted as 'fenced': the
+    /// other attempt's result is the one kept, so each task has exactly one recorded result.
     /// KEYS: inflight, results, stats, queue, paused, then one status key per result.
     /// ARGV: results to keep, status TTL s, channel (empty: publish nothing, the caller publishes once replicas
     /// acknowledged the store), result count, entries to take, then per result: raw entry, result JSON, number of status
     /// fields F, then F field/value pairs.
-    /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' skipped), then the in-flight entries in the
-    /// order they were taken.
+    /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' stored already by an earlier try, 'f' refused
+    /// by the fence), then the in-flight entries in the order they were taken.
     /// </summary>
     public const string CompleteAndTake = """
         local unpack = unpack or table.unpack
         local keep, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
         local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
         local a = 6
-        local stored = 0
+        local stored, fenced = 0, 0
         local flags = {}
         for i = 1, n do
           local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
@@ -59,7 +73,17 @@ internal static class QueueScripts
             stored = stored + 1
             flags[i] = '1'
           else
-            flags[i] = '0'
+            local w, t
+            for j = a + 3, a + 1 + 2 * f, 2 do
+              if ARGV[j] == 'worker' then w = ARGV[j + 1] elseif ARGV[j] == 'attempt' then t = ARGV[j + 1] end
+            end
+            local s = redis.call('HMGET', KEYS[5 + i], 'state', 'worker', 'attempt')
+            if s[1] == 'done' and s[2] == w and s[3] == t then
+              flags[i] = '0'
+            else
+              flags[i] = 'f'
+              fenced = fenced + 1
+            end
           end
           a = a + 3 + 2 * f
         end
@@ -67,6 +91,7 @@ internal static class QueueScripts
           redis.call('LTRIM', KEYS[2], 0, keep - 1)
           redis.call('HINCRBY', KEYS[3], 'done', stored)
         end
+        if fenced > 0 then redis.call('HINCRBY', KEYS[3], 'fenced', fenced) end
         local state = 'ok'
         if redis.call('EXISTS', KEYS[5]) == 1 then
           state = 'paused'
@@ -121,6 +146,22 @@ internal static class QueueScripts
     public const string SetStatusUnlessDone = """
         if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
         for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return 1
+        """;
+
+    /// <summary>
+    /// A task's 'processing' status, unless its record has moved past this attempt. The write is best effort and can
+    /// arrive late: sent just before a worker was cut off from Redis, it sits in the network until the link heals, when
+    /// the task may have been recovered, run again and stored by another worker. It then must not turn that 'done'
+    /// record back into this attempt's 'processing'. Refused (0) when the record is done or dead, or names a later
+    /// attempt. KEYS: status. ARGV: TTL s, this attempt, then field/value pairs.
+    /// </summary>
+    public const string MarkProcessing = """
+        local s = redis.call('HMGET', KEYS[1], 'state', 'attempt')
+        if s[1] == 'done' or s[1] == 'dead' then return 0 end
+        if s[2] and tonumber(s[2]) and tonumber(s[2]) > tonumber(ARGV[2]) then return 0 end
+        for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
         return 1
         """;

@@ -49,11 +49,12 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
 
     /// <summary>
     /// Stores the result and removes the entry from the in-flight list in one step. Dying before this step means
-    /// the task runs again (at least once); after it, it is done exactly once in the results. Returns false, having
-    /// stored nothing, when the entry was no longer in flight (an earlier try stored it, or it was recovered);
-    /// an empty <paramref name="raw"/> (a task that never was in the queue) is always stored.
+    /// the task runs again (at least once); after it, it is done exactly once in the results. Stores nothing when the
+    /// entry was no longer in flight: <see cref="StoreOutcome.AlreadyStored"/> when an earlier try stored it,
+    /// <see cref="StoreOutcome.Fenced"/> when it was recovered for another attempt (counted as 'fenced'). An empty
+    /// <paramref name="raw"/> (a task that never was in the queue) is always stored.
     /// </summary>
-    public async Task<bool> CompleteAsync(string raw, TaskResult result)
+    public async Task<StoreOutcome> CompleteAsync(string raw, TaskResult result)
     {
         string json = QueueJson.Serialize(result);
         var args = new List<RedisValue>
@@ -69,14 +70,19 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         var stored = Db.ScriptEvaluateAsync(QueueScripts.Complete,
             [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]);
         var acknowledged = AcknowledgeAsync($"the result of task {result.Id}");
-        bool done = (long)await stored == 1;
+        var outcome = (long)await stored switch
+        {
+            1 => StoreOutcome.Stored,
+            0 => StoreOutcome.AlreadyStored,
+            _ => StoreOutcome.Fenced,
+        };
         await acknowledged;
-        if (done && PublishAfterWait)
+        if (outcome == StoreOutcome.Stored && PublishAfterWait)
         {
             await Db.PublishAsync(_keys.Completions, json);
         }
 
-        return done;
+        return outcome;
     }
 
     /// <summary>
@@ -142,7 +148,16 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         // their entries are back in our in-flight list, so they run again. Nothing has been told about them yet.
         await acknowledged;
         await PublishAcknowledgedAsync();
-        return new TakeResult((string?)reply[0] == "paused", held, stored.Count(c => c == '0'));
+        var fenced = new List<FinishedTask>();
+        for (int i = 0; i < stored.Length && i < finished.Count; i++)
+        {
+            if (stored[i] == 'f')
+            {
+                fenced.Add(finished[i]);
+            }
+        }
+
+        return new TakeResult((string?)reply[0] == "paused", held, stored.Count(c => c == '0'), fenced);
     }
 
     /// <summary>Publishes the completions of results the replicas now have (at least once: a failover may repeat one).</summary>
@@ -189,18 +204,24 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         return done;
     }
 
-    /// <summary>Marks a task as being worked on. Best effort: losing this write loses no task.</summary>
-    public Task MarkProcessingAsync(TaskEnvelope task) =>
-        MarkProcessingCoreAsync(_keys.TaskStatus(task.Id), TaskStatusRecord.Processing(task, WorkerId, DateTimeOffset.UtcNow));
-
-    private async Task MarkProcessingCoreAsync(RedisKey key, HashEntry[] fields)
+    /// <summary>
+    /// Marks a task as being worked on, unless its record has moved past this attempt (a write that arrives late, after
+    /// a partition, must not overwrite another attempt's result). Best effort: losing this write loses no task.
+    /// </summary>
+    public async Task MarkProcessingAsync(TaskEnvelope task)
     {
-        using var span = QueueTelemetry.StartRedis("HSET");
-        var batch = Db.CreateBatch();
-        var set = batch.HashSetAsync(key, fields);
-        var expire = batch.KeyExpireAsync(key, options.StatusTtl);
-        batch.Execute();
-        await Task.WhenAll(set, expire);
+        var fields = TaskStatusRecord.Processing(task, WorkerId, DateTimeOffset.UtcNow);
+        var args = new RedisValue[2 + fields.Length * 2];
+        args[0] = (long)options.StatusTtl.TotalSeconds;
+        args[1] = task.Attempt;
+        for (int i = 0; i < fields.Length; i++)
+        {
+            args[2 + 2 * i] = fields[i].Name;
+            args[3 + 2 * i] = fields[i].Value;
+        }
+
+        using var span = QueueTelemetry.StartRedis("EVALSHA", "mark-processing");
+        await Db.ScriptEvaluateAsync(QueueScripts.MarkProcessing, [_keys.TaskStatus(task.Id)], args);
     }
 
     /// <summary>Puts every in-flight entry back at the head of the queue unchanged: used when shutting down.</summary>
@@ -257,10 +278,31 @@ public readonly record struct FinishedTask(string Raw, TaskResult Result);
 /// <param name="Paused">The queue is paused: nothing new was taken.</param>
 /// <param name="Held">Every entry in this worker's in-flight list, oldest first: the ones it must run or give back.</param>
 /// <param name="Skipped">
-/// Finished tasks not stored because their entry was no longer in flight: stored by an earlier try whose reply was lost,
-/// or recovered for another attempt. Nothing of theirs was stored, published or counted again.
+/// Finished tasks not stored again because an earlier try whose reply was lost stored them. Nothing of theirs was
+/// stored, published or counted again.
 /// </param>
-public sealed record TakeResult(bool Paused, IReadOnlyList<string> Held, int Skipped = 0);
+/// <param name="Fenced">
+/// Finished tasks whose entry was recovered for another attempt while this worker was taken for dead (cut off from
+/// Redis longer than its heartbeat lives): their results were refused, and counted as 'fenced' in the stats. The other
+/// attempt's result is the one kept.
+/// </param>
+public sealed record TakeResult(bool Paused, IReadOnlyList<string> Held, int Skipped = 0, IReadOnlyList<FinishedTask>? Fenced = null)
+{
+    public IReadOnlyList<FinishedTask> Fenced { get; } = Fenced ?? [];
+}
+
+/// <summary>What a store did with one finished task.</summary>
+public enum StoreOutcome
+{
+    /// <summary>Stored, counted and published.</summary>
+    Stored,
+
+    /// <summary>Nothing written: an earlier try of the same store did it, and its reply was lost.</summary>
+    AlreadyStored,
+
+    /// <summary>Refused: the entry was recovered for another attempt, whose result is the one kept. Counted as 'fenced'.</summary>
+    Fenced,
+}
 
 /// <param name="Queued">Entries waiting in the queue.</param>
 /// <param name="OthersInFlight">Entries in other workers' in-flight lists: running, or waiting to be recovered.</param>

@@ -44,6 +44,9 @@ public static class QueueTelemetry
     public static readonly Counter<long> TasksDone = Meter.CreateCounter<long>("piops.tasks.done", "{task}",
         "Tasks whose result this worker stored.");
 
+    public static readonly Counter<long> TasksFenced = Meter.CreateCounter<long>("piops.tasks.fenced", "{task}",
+        "Results this worker finished but Redis refused: the task was recovered for another attempt while this worker was taken for dead.");
+
     public static readonly Counter<long> TasksFailed = Meter.CreateCounter<long>("piops.tasks.failed", "{task}",
         "Failed attempts: entries that cannot be run, and tasks whose worker stopped during them (counted by the recoverer).");
 

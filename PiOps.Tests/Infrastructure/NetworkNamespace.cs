@@ -56,6 +56,17 @@ public sealed class NetworkNamespace : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Cuts the other host off for real: this side of the veth pair goes down, so its packets are dropped, not refused
+    /// (no reset reaches either end, as when a node loses its network). <see cref="HealAsync"/> brings it back.
+    /// </summary>
+    public Task CutAsync() => RunAsync("ip", "link", "set", _hostLink, "down");
+
+    public Task HealAsync() => RunAsync("ip", "link", "set", _hostLink, "up");
+
+    /// <summary>The command line that runs <paramref name="file"/> on the other host.</summary>
+    public IEnumerable<string> Exec(string file) => ["netns", "exec", Name, file];
+
     /// <summary>An HTTP request from the other host; the status code and the body.</summary>
     public async Task<(int Status, string Body)> SendAsync(string method, string url, string? jsonBody = null, params (string Name, string Value)[] headers)
     {

@@ -30,9 +30,14 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Where the worker's build output is: next to the tests (the project reference copies it).</summary>
     public static string WorkerDll => Path.Combine(AppContext.BaseDirectory, "PiOps.Worker.dll");
 
-    public static WorkerProcess Start(IDictionary<string, string?> environment, params string[] args)
+    public static WorkerProcess Start(IDictionary<string, string?> environment, params string[] args) =>
+        Start(null, environment, args);
+
+    /// <summary>A worker on the other host of <paramref name="host"/> (its own network namespace), or here when null.</summary>
+    public static WorkerProcess Start(NetworkNamespace? host, IDictionary<string, string?> environment, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // `ip netns exec` enters the namespace and then executes dotnet in its place: the pid is the worker's.
+        var psi = new ProcessStartInfo(host is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -40,6 +45,14 @@ public sealed class WorkerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Directory.CreateTempSubdirectory("piops-worker-").FullName,
         };
+        if (host is not null)
+        {
+            foreach (var a in host.Exec("dotnet"))
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+
         psi.ArgumentList.Add(WorkerDll);
         foreach (var a in args)
         {

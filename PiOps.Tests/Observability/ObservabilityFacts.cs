@@ -89,7 +89,7 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
 
         // The worker's steps are children of its process span, and the Redis calls children of those.
         // A span is exported when it ends, in the worker's batches: a child can arrive a batch before its parent.
-        string[] steps = ["receive " + _queue, "compute pi", "settle " + _queue, "HSET", "EVALSHA complete-and-take"];
+        string[] steps = ["receive " + _queue, "compute pi", "settle " + _queue, "EVALSHA mark-processing", "EVALSHA complete-and-take"];
         await Eventually.WaitAsync(() => steps.All(step => _otlp.Spans.Any(s => s.TraceId == trace && s.Name == step)), Bound,
             () => $"the worker's steps and the settle's Redis call\nspans: {string.Join("\n", _otlp.Spans.Where(s => s.TraceId == trace))}");
         var inTrace = _otlp.Spans.Where(s => s.TraceId == trace).ToList();

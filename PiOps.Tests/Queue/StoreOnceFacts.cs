@@ -26,6 +26,14 @@ public abstract class StoreOnceFacts<TServer>(TServer server) : IClassFixture<TS
 
     private WorkerQueue Worker(string id) => new(server.Client, server.Client, Options, id);
 
+    /// <summary>A registered worker with no heartbeat is dead: a recoverer gives its entries back (attempt + 1).</summary>
+    private async Task RecoverAsDeadAsync(string worker)
+    {
+        await server.Db.SetAddAsync(Keys.Workers, worker);
+        var recovered = await new DeadWorkerRecovery(server.Client, Options, "recoverer").RecoverAsync();
+        Assert.Single(recovered);
+    }
+
     private static TaskResult ResultOf(string raw, string worker)
     {
         var task = TaskEntry.Parse(raw, new QueueOptions()).Task!;
@@ -71,27 +79,79 @@ public abstract class StoreOnceFacts<TServer>(TServer server) : IClassFixture<TS
         var raw = (await worker.TakeAsync(TimeSpan.FromSeconds(1)))!;
         var result = ResultOf(raw, "w1");
 
-        Assert.True(await worker.CompleteAsync(raw, result));
-        Assert.False(await worker.CompleteAsync(raw, result));
+        Assert.Equal(StoreOutcome.Stored, await worker.CompleteAsync(raw, result));
+        Assert.Equal(StoreOutcome.AlreadyStored, await worker.CompleteAsync(raw, result));
+        Assert.False((await server.Db.HashGetAsync(Keys.Stats, "fenced")).HasValue);
 
         Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
         Assert.Equal(1, await server.Db.ListLengthAsync(Keys.Results));
     }
 
     [Fact]
-    public async Task CompleteAndTake_OfAnEntryRecoveredForAnotherAttempt_StoresNothing()
+    public async Task CompleteAndTake_OfAnEntryRecoveredForAnotherAttempt_IsRefusedByTheFence_AndCounted()
     {
         await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
-        var worker = Worker("w1");
-        var held = (await worker.CompleteAndTakeAsync([], 1)).Held;
-        // A recoverer moved it on (its heartbeat lapsed during the stall): the next attempt stores the result.
-        await server.Db.KeyDeleteAsync(Keys.InFlight("w1"));
+        var late = Worker("w1");
+        var held = (await late.CompleteAndTakeAsync([], 1)).Held;
+        // w1's heartbeat lapsed (cut off from Redis): a live worker recovers its entry, runs attempt 2 and stores it.
+        await RecoverAsDeadAsync("w1");
+        var other = Worker("w2");
+        var retaken = (await other.CompleteAndTakeAsync([], 1)).Held;
+        var kept = ResultOf(retaken[0], "w2");
+        await other.CompleteAndTakeAsync([new FinishedTask(retaken[0], kept)], 0);
 
-        var step = await worker.CompleteAndTakeAsync([new FinishedTask(held[0], ResultOf(held[0], "w1"))], 0);
+        // w1 comes back with its result of attempt 1.
+        var step = await late.CompleteAndTakeAsync([new FinishedTask(held[0], ResultOf(held[0], "w1"))], 0);
 
-        Assert.Equal(1, step.Skipped);
+        Assert.Equal(0, step.Skipped);
+        Assert.Equal(1, Assert.Single(step.Fenced).Result.Attempt);
+        Assert.Equal(2, kept.Attempt);
+        Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
+        Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "fenced"));
+        Assert.Equal(1, await server.Db.ListLengthAsync(Keys.Results));
+        var status = await server.Db.HashGetAllAsync(Keys.TaskStatus(kept.Id));
+        Assert.Equal("w2", status.Single(e => e.Name == "worker").Value.ToString());
+        Assert.Equal("2", status.Single(e => e.Name == "attempt").Value.ToString());
+    }
+
+    [Fact]
+    public async Task ALateProcessingStatus_OfAnEarlierAttempt_DoesNotOverwriteTheResultOfALaterOne()
+    {
+        await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
+        var late = Worker("w1");
+        var first = TaskEntry.Parse((await late.CompleteAndTakeAsync([], 1)).Held[0], new QueueOptions()).Task!;
+        await RecoverAsDeadAsync("w1");
+        var other = Worker("w2");
+        var retaken = (await other.CompleteAndTakeAsync([], 1)).Held[0];
+        await other.MarkProcessingAsync(TaskEntry.Parse(retaken, new QueueOptions()).Task!);
+        var status = Keys.TaskStatus(first.Id);
+        Assert.Equal("processing", (string?)await server.Db.HashGetAsync(status, "state"));
+
+        // w1's 'processing' write of attempt 1, delayed in a partition, arrives while attempt 2 runs, then after it is done.
+        await late.MarkProcessingAsync(first);
+        Assert.Equal("w2", (string?)await server.Db.HashGetAsync(status, "worker"));
+        await other.CompleteAndTakeAsync([new FinishedTask(retaken, ResultOf(retaken, "w2"))], 0);
+        await late.MarkProcessingAsync(first);
+
+        Assert.Equal("done", (string?)await server.Db.HashGetAsync(status, "state"));
+        Assert.Equal("w2", (string?)await server.Db.HashGetAsync(status, "worker"));
+        Assert.Equal("2", (string?)await server.Db.HashGetAsync(status, "attempt"));
+    }
+
+    [Fact]
+    public async Task Complete_OfAnEntryRecoveredForAnotherAttempt_IsRefusedByTheFence_AndCounted()
+    {
+        await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
+        var late = Worker("w1");
+        var raw = (await late.TakeAsync(TimeSpan.FromSeconds(1)))!;
+        await RecoverAsDeadAsync("w1");
+
+        Assert.Equal(StoreOutcome.Fenced, await late.CompleteAsync(raw, ResultOf(raw, "w1")));
+
         Assert.False((await server.Db.HashGetAsync(Keys.Stats, "done")).HasValue);
+        Assert.Equal(1, (long)await server.Db.HashGetAsync(Keys.Stats, "fenced"));
         Assert.Equal(0, await server.Db.ListLengthAsync(Keys.Results));
+        Assert.Equal(1, await server.Db.ListLengthAsync(Keys.Queue));
     }
 
     [Fact]

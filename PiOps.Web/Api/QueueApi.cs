@@ -293,10 +293,10 @@ public sealed record EnqueueRequest(long? Iterations, int? Count, string? Format
 /// <summary>Queue statistics as the API and the hub publish them.</summary>
 public sealed record QueueStats(
     DateTimeOffset At, bool RedisAvailable, string? RedisError, long Depth, long InFlight, long DeadLetters,
-    long Enqueued, long Done, long Failed, long Recovered, double DonePerSecond, double FailedPerSecond,
+    long Enqueued, long Done, long Failed, long Recovered, long Fenced, double DonePerSecond, double FailedPerSecond,
     double? OldestAgeSeconds, int WorkersAlive, bool Paused, double? DrainEstimateSeconds)
 {
     public static QueueStats From(QueueSnapshot s) => new(s.At, s.RedisAvailable, s.RedisError, s.Depth, s.InFlight,
-        s.DeadLetters, s.Totals.Enqueued, s.Totals.Done, s.Totals.Failed, s.Totals.Recovered, s.DonePerSecond,
+        s.DeadLetters, s.Totals.Enqueued, s.Totals.Done, s.Totals.Failed, s.Totals.Recovered, s.Totals.Fenced, s.DonePerSecond,
         s.FailedPerSecond, s.OldestAge?.TotalSeconds, s.WorkersAlive, s.Paused, s.DrainEstimate?.TotalSeconds);
 }

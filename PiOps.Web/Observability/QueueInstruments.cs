@@ -38,6 +38,8 @@ public sealed class QueueInstruments : IHostedService, IDisposable
             "Entries dead-lettered, by any worker or recoverer (the queue's stats hash).");
         _meter.CreateObservableCounter("piops.queue.tasks.recovered", () => Long(s => s.Totals.Recovered), "{task}",
             "Tasks of stopped workers put back for another attempt (the queue's stats hash).");
+        _meter.CreateObservableCounter("piops.queue.tasks.fenced", () => Long(s => s.Totals.Fenced), "{task}",
+            "Late results refused because their task had been recovered for another attempt (the queue's stats hash).");
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -23,6 +23,8 @@ public sealed class QueueMetrics(IQueueState monitor, IWorkloadBackends workload
     private static readonly Gauge RedisUp = Metrics.CreateGauge("piops_redis_up", "1 when the last sample reached Redis.");
     private static readonly Counter Done = Metrics.CreateCounter("piops_tasks_done_total", "Tasks completed (all workers, from Redis).");
     private static readonly Counter Failed = Metrics.CreateCounter("piops_tasks_failed_total", "Entries dead-lettered (from Redis).");
+    private static readonly Counter Fenced = Metrics.CreateCounter("piops_tasks_fenced_total",
+        "Late results refused: their task had been recovered for another attempt while the worker was cut off (from Redis).");
     private static readonly Counter Enqueued = Metrics.CreateCounter("piops_tasks_enqueued_total", "Tasks enqueued by PiOps producers.");
     private static readonly Histogram Duration = Metrics.CreateHistogram("piops_task_duration_seconds",
         "Time workers spent computing a task, from completions seen by this dashboard.",
@@ -47,6 +49,7 @@ public sealed class QueueMetrics(IQueueState monitor, IWorkloadBackends workload
                 Done.IncTo(s.Totals.Done);
                 Failed.IncTo(s.Totals.Failed);
                 Enqueued.IncTo(s.Totals.Enqueued);
+                Fenced.IncTo(s.Totals.Fenced);
             }
 
             return Task.CompletedTask;

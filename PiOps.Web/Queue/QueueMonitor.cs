@@ -244,7 +244,7 @@ public sealed class QueueMonitor(
     {
         long Get(string name) => stats.FirstOrDefault(e => e.Name == name).Value is { IsNull: false } v && long.TryParse(v.ToString(),
             NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 0;
-        return new QueueTotals(Get("enqueued"), Get("done"), Get("failed"), Get("recovered"));
+        return new QueueTotals(Get("enqueued"), Get("done"), Get("failed"), Get("recovered"), Get("fenced"));
     }
 
     private List<WorkerView> ReadWorkers(string[] ids, RedisValue[] beats, DateTimeOffset now)

@@ -27,7 +27,7 @@ public sealed record QueueSnapshot(
     public const int HeadSize = 25;
 
     public static QueueSnapshot Empty { get; } = new(DateTimeOffset.MinValue, false, "Not sampled yet", 0, 0, 0,
-        new QueueTotals(0, 0, 0, 0), 0, 0, null, false, [], [], []);
+        new QueueTotals(0, 0, 0, 0, 0), 0, 0, null, false, [], [], []);
 
     public int WorkersAlive => Workers.Count(w => !w.Lost);
 
@@ -47,7 +47,8 @@ public sealed record QueueSnapshot(
         || !(Tail ?? []).SequenceEqual(other.Tail ?? []);
 }
 
-public sealed record QueueTotals(long Enqueued, long Done, long Failed, long Recovered);
+/// <param name="Fenced">Late results refused because their task had been recovered for another attempt (a worker cut off from Redis).</param>
+public sealed record QueueTotals(long Enqueued, long Done, long Failed, long Recovered, long Fenced);
 
 public sealed record HistoryPoint(DateTimeOffset At, long Depth, double DonePerSecond, double FailedPerSecond, long InFlight);
 

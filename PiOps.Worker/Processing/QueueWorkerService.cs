@@ -102,7 +102,7 @@ public sealed class QueueWorkerService(
                 // an entry taken by a call whose reply an outage swallowed is run now rather than forgotten.
                 var step = await StoreAndTakeAsync(batch);
                 failures = 0;
-                NoteSkipped(step.Skipped);
+                NoteSkipped(step);
                 var held = step.Held;
                 if (step.Paused && held.Count == 0)
                 {
@@ -402,7 +402,7 @@ public sealed class QueueWorkerService(
             }
         }
 
-        EndProcessed(step.Skipped);
+        EndProcessed(step.Skipped + step.Fenced.Count);
         _finished.Clear();
         _pending.Clear();
         state.Held = step.Held.Count;
@@ -472,14 +472,26 @@ public sealed class QueueWorkerService(
     }
 
     /// <summary>
-    /// Results the store skipped: their entries had left our in-flight list, stored by an earlier try whose reply a Redis
-    /// stall swallowed, or recovered for another attempt that stores its own. Counted once either way.
+    /// Results the store did not keep. Skipped: stored by an earlier try whose reply a Redis stall swallowed (counted
+    /// once). Fenced: their task was recovered for another attempt while this worker was cut off from Redis longer than
+    /// its heartbeat lives; that attempt's result is the one kept, and this one is refused, said and counted.
     /// </summary>
-    private void NoteSkipped(int skipped)
+    private void NoteSkipped(TakeResult step)
     {
-        if (skipped > 0)
+        if (step.Skipped > 0)
         {
-            console.Line($"{skipped} result(s) not stored again: already stored by an earlier try, or their task was recovered");
+            console.Line($"{step.Skipped} result(s) not stored again: already stored by an earlier try");
+        }
+
+        foreach (var (_, result) in step.Fenced)
+        {
+            console.Line($"task {result.Id} attempt {result.Attempt}: result refused: the task was recovered for another attempt "
+                + "while this worker was cut off from Redis, and that attempt's result is the one kept");
+        }
+
+        if (step.Fenced.Count > 0 && QueueTelemetry.TasksFenced.Enabled)
+        {
+            QueueTelemetry.TasksFenced.Add(step.Fenced.Count, _tags);
         }
     }
 
@@ -558,7 +570,7 @@ public sealed class QueueWorkerService(
         {
             if (_finished.Count > 0)
             {
-                NoteSkipped((await StoreAndTakeAsync(take: 0)).Skipped);
+                NoteSkipped(await StoreAndTakeAsync(take: 0));
             }
 
             int returned = await queue.ReturnInFlightAsync();
