@@ -1,0 +1,63 @@
+using MudBlazor;
+using PiOps.Web.Components.Controls;
+using PiOps.Web.Components.Live;
+using PiOps.Web.Queue;
+
+namespace PiOps.Web.Components.Pages;
+
+/// <summary>
+/// The overview: the queue's health and numbers at a glance, and charts of its depth and of the tasks done and failed
+/// over the last two minutes.
+/// </summary>
+public sealed partial class Overview
+{
+    private List<ChartSeries<double>> _depthSeries = [];
+    private List<ChartSeries<double>> _rateSeries = [];
+    private string[] _labels = [];
+    private LineChartOptions _depthOptions = ChartAxis.Options(0);
+    private LineChartOptions _rateOptions = ChartAxis.Options(0);
+    private string _rateUnit = "/s";
+    private string _depthSummary = "";
+    private string _rateSummary = "";
+
+    private string DrainText => Snapshot.Depth == 0 ? "empty" : Snapshot.DrainEstimate is { } d ? Format.Duration(d) : "not draining";
+
+    protected override void OnInitialized()
+    {
+        _live = Live.Queue(new(InvokeAsync, StateHasChanged), _ => BuildCharts());
+        BuildCharts();
+    }
+
+    private LiveView<QueueSnapshot>? _live;
+
+    private QueueSnapshot Snapshot => _live?.Value ?? QueueSnapshot.Empty;
+
+    public ValueTask DisposeAsync() => _live?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    private void BuildCharts()
+    {
+        // At most 120 points: the last two minutes at one a second keep the SVG small.
+        var points = Snapshot.History.TakeLast(120).ToList();
+        _labels = points.Select((p, i) => i % 30 == 0 ? Zone.Clock(p.At) : "").ToArray();
+        double[] waiting = points.Select(p => (double)p.Depth).ToArray();
+        double[] inFlight = points.Select(p => (double)p.InFlight).ToArray();
+        _depthSeries =
+        [
+            new ChartSeries<double> { Name = "waiting", Data = new(waiting) },
+            new ChartSeries<double> { Name = "in flight", Data = new(inFlight) },
+        ];
+        _depthSummary = ChartAxis.Summary([("waiting", waiting), ("in flight", inFlight)]);
+        double maxRate = points.Count == 0 ? 0 : points.Max(p => Math.Max(p.DonePerSecond, p.FailedPerSecond));
+        (double factor, _rateUnit) = ChartAxis.RateUnit(maxRate);
+        double[] done = points.Select(p => Math.Round(p.DonePerSecond * factor, 2)).ToArray();
+        double[] failed = points.Select(p => Math.Round(p.FailedPerSecond * factor, 2)).ToArray();
+        _rateSeries =
+        [
+            new ChartSeries<double> { Name = "done" + _rateUnit, Data = new(done) },
+            new ChartSeries<double> { Name = "failed" + _rateUnit, Data = new(failed) },
+        ];
+        _rateSummary = ChartAxis.Summary([("done" + _rateUnit, done), ("failed" + _rateUnit, failed)]);
+        _depthOptions = ChartAxis.Options(points.Count == 0 ? 0 : points.Max(p => Math.Max(p.Depth, p.InFlight)));
+        _rateOptions = ChartAxis.Options(maxRate * factor);
+    }
+}
