@@ -14,7 +14,7 @@ namespace PiOps.Worker.Processing;
 /// The worker loop: take a task, compute it, store the result, with at-least-once delivery. At every step the comments
 /// say where the task is if the process dies right there.
 /// </summary>
-public sealed class QueueWorkerService(
+public sealed partial class QueueWorkerService(
     WorkerQueue queue,
     DeadWorkerRecovery recovery,
     WorkerState state,
@@ -240,41 +240,6 @@ public sealed class QueueWorkerService(
         }
     }
 
-    /// <summary>
-    /// The task's span in this worker: it joins the trace the envelope carries (a plain entry starts one), begins when
-    /// the entry was taken, and ends when its result is stored. Its first child is that take.
-    /// </summary>
-    private Activity? StartProcess(TaskEnvelope task)
-    {
-        string q = _o.Queue.QueueName;
-        var process = QueueTelemetry.Source.StartActivity("process " + q, ActivityKind.Consumer,
-            QueueTelemetry.ParentOf(task.TraceParent), startTime: _taken.From);
-        if (process is null)
-        {
-            return null;
-        }
-
-        process.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
-        process.SetTag("messaging.operation.type", "process");
-        process.SetTag("messaging.destination.name", q);
-        process.SetTag("messaging.message.id", task.Id);
-        process.SetTag("messaging.client.id", state.Id);
-        process.SetTag("piops.task.iterations", task.Iterations);
-        process.SetTag("piops.task.attempt", task.Attempt);
-        var receive = QueueTelemetry.Source.StartActivity("receive " + q, ActivityKind.Client, process.Context, startTime: _taken.From);
-        if (receive is not null)
-        {
-            receive.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
-            receive.SetTag("messaging.operation.type", "receive");
-            receive.SetTag("messaging.destination.name", q);
-            receive.SetEndTime(_taken.To.UtcDateTime);
-            receive.Stop();
-        }
-
-        Activity.Current = process;
-        return process;
-    }
-
     /// <summary>Runs one task. Returns false when the worker must stop (shutdown timeout reached).</summary>
     private async Task<bool> RunTaskAsync(string raw, TaskEnvelope task, bool small, CancellationToken hardStop)
     {
@@ -410,91 +375,6 @@ public sealed class QueueWorkerService(
         return step;
     }
 
-    private Activity? StartSettle(Activity? process)
-    {
-        if (process is null)
-        {
-            return null;
-        }
-
-        var settle = QueueTelemetry.Source.StartActivity("settle " + _o.Queue.QueueName, ActivityKind.Client, process.Context);
-        settle?.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
-        settle?.SetTag("messaging.operation.type", "settle");
-        settle?.SetTag("messaging.destination.name", _o.Queue.QueueName);
-        return settle;
-    }
-
-    /// <summary>The stored tasks: their process spans end, their durations and counts are recorded.</summary>
-    private void EndProcessed(int skipped)
-    {
-        if (_pending.Count == 0)
-        {
-            return;
-        }
-
-        bool measured = QueueTelemetry.ProcessDuration.Enabled;
-        long now = measured ? Stopwatch.GetTimestamp() : 0;
-        foreach (var (span, takenAt) in _pending)
-        {
-            span?.Dispose();
-            if (measured && takenAt != 0)
-            {
-                QueueTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(takenAt, now).TotalSeconds, _tags);
-            }
-        }
-
-        if (QueueTelemetry.TasksDone.Enabled)
-        {
-            QueueTelemetry.TasksDone.Add(_pending.Count - skipped, _tags);
-        }
-    }
-
-    /// <summary>The start of a take, when anything listens (a span or a duration needs it); else nothing is read.</summary>
-    private (DateTimeOffset, long) NoteTakeStart() =>
-        QueueTelemetry.Source.HasListeners() || QueueTelemetry.ProcessDuration.Enabled
-            ? (DateTimeOffset.UtcNow, Stopwatch.GetTimestamp())
-            : default;
-
-    private void NoteTaken((DateTimeOffset At, long Timestamp) from, int held)
-    {
-        if (from.Timestamp == 0)
-        {
-            return;
-        }
-
-        _taken = (from.At, DateTimeOffset.UtcNow, from.Timestamp);
-        if (held > 0 && QueueTelemetry.OperationDuration.Enabled)
-        {
-            var tags = _tags;
-            tags.Add("messaging.operation.name", "receive");
-            QueueTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(from.Timestamp).TotalSeconds, tags);
-        }
-    }
-
-    /// <summary>
-    /// Results the store did not keep. Skipped: stored by an earlier try whose reply a Redis stall swallowed (counted
-    /// once). Fenced: their task was recovered for another attempt while this worker was cut off from Redis longer than
-    /// its heartbeat lives; that attempt's result is the one kept, and this one is refused, said and counted.
-    /// </summary>
-    private void NoteSkipped(TakeResult step)
-    {
-        if (step.Skipped > 0)
-        {
-            console.Line($"{step.Skipped} result(s) not stored again: already stored by an earlier try");
-        }
-
-        foreach (var (_, result) in step.Fenced)
-        {
-            console.Line($"task {result.Id} attempt {result.Attempt}: result refused: the task was recovered for another attempt "
-                + "while this worker was cut off from Redis, and that attempt's result is the one kept");
-        }
-
-        if (step.Fenced.Count > 0 && QueueTelemetry.TasksFenced.Enabled)
-        {
-            QueueTelemetry.TasksFenced.Add(step.Fenced.Count, _tags);
-        }
-    }
-
     private async Task MarkProcessingAsync(TaskEnvelope task)
     {
         try
@@ -504,134 +384,6 @@ public sealed class QueueWorkerService(
         catch (Exception ex) when (RedisFaults.IsTransient(ex))
         {
             log.LogDebug("Could not mark task {Id} as processing: {Message}", task.Id, ex.Message);
-        }
-    }
-
-    /// <summary>Queue empty, and no other worker holds an entry: recovers dead workers' entries first.</summary>
-    private async Task<bool> IsDrainedAsync()
-    {
-        var recovered = await recovery.RecoverAsync(state.Id);
-        ReportRecovered(recovered);
-        var drain = await queue.GetDrainStateAsync();
-        if (drain.IsDrained)
-        {
-            return true;
-        }
-
-        if (drain.Queued == 0 && !_waitingNoted)
-        {
-            _waitingNoted = true;
-            console.Line($"queue empty; waiting for {drain.OthersInFlight} in-flight task(s) of other workers to finish or be recovered");
-        }
-
-        return false;
-    }
-
-    private async Task HeartbeatLoopAsync(CancellationToken ct)
-    {
-        var interval = _o.Queue.HeartbeatTtl / 5;
-        int beat = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            await DelayAsync(interval, ct);
-            if (ct.IsCancellationRequested)
-            {
-                break;
-            }
-
-            try
-            {
-                await queue.BeatAsync(state.Snapshot());
-                if (++beat % 2 == 0)
-                {
-                    ReportRecovered(await recovery.RecoverAsync(state.Id));
-                }
-            }
-            catch (Exception ex) when (RedisFaults.IsTransient(ex))
-            {
-                log.LogDebug("Heartbeat failed: {Message}", ex.Message);
-            }
-        }
-    }
-
-    private void ReportRecovered(IReadOnlyList<Recovered> recovered)
-    {
-        foreach (var r in recovered.Where(r => r.Requeued + r.DeadLettered > 0))
-        {
-            console.Line($"recovered {r.Requeued} task(s) of stopped worker {r.WorkerId}; dead-lettered {r.DeadLettered}");
-        }
-    }
-
-    /// <summary>Stores what finished, gives back whatever else is still in flight, then leaves the registry.</summary>
-    private async Task LeaveAsync()
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        bool done = await RetryRedisAsync(async () =>
-        {
-            if (_finished.Count > 0)
-            {
-                NoteSkipped(await StoreAndTakeAsync(take: 0));
-            }
-
-            int returned = await queue.ReturnInFlightAsync();
-            if (returned > 0)
-            {
-                console.Line($"returned {returned} task(s) to the head of the queue");
-            }
-
-            await queue.UnregisterAsync();
-        }, cts.Token, "leave the queue");
-        foreach (var (span, _) in _pending)
-        {
-            // Not stored: a live worker recovers the entry and its next attempt joins the same trace.
-            QueueTelemetry.Fail(span, "not_stored", "the worker stopped before storing the result");
-            span?.Dispose();
-        }
-
-        if (!done)
-        {
-            log.LogWarning("Could not reach Redis while stopping; a live worker recovers this worker's in-flight task once its heartbeat expires");
-        }
-    }
-
-    /// <summary>Retries a Redis step through outages until it succeeds or <paramref name="giveUp"/> fires.</summary>
-    private async Task<bool> RetryRedisAsync(Func<Task> step, CancellationToken giveUp, string what)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await step();
-                return true;
-            }
-            catch (Exception ex) when (RedisFaults.IsTransient(ex))
-            {
-                if (giveUp.IsCancellationRequested)
-                {
-                    return false;
-                }
-
-                var delay = RedisFaults.Backoff(attempt);
-                log.LogWarning("Redis unavailable (attempt {Attempt}) to {What}: {Message}; retrying in {Delay:F1} s",
-                    attempt, what, ex.Message, delay.TotalSeconds);
-                liveness.Touch();
-                await DelayAsync(delay, giveUp);
-                if (giveUp.IsCancellationRequested)
-                {
-                    return false;
-                }
-            }
-        }
-    }
-
-    private static async Task DelayAsync(TimeSpan delay, CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(delay, ct);
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 }
