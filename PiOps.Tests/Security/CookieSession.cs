@@ -66,7 +66,8 @@ public sealed partial class CookieSession : IDisposable
         return client;
     }
 
-    private static string Token(string html) =>
+    /// <summary>The antiforgery token of a page's form.</summary>
+    public static string Token(string html) =>
         WebUtility.HtmlDecode(AntiforgeryInput().Match(html) is { Success: true } m ? m.Groups[1].Value
             : throw new InvalidOperationException("The page has no antiforgery token: " + html[..Math.Min(html.Length, 500)]));
 

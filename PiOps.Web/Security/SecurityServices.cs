@@ -7,12 +7,16 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using PiOps.Web.Audit;
 using PiOps.Web.Configuration;
+using PiOps.Shared.Queue;
 using PiOps.Web.Queue;
+using PiOps.Web.Redis;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Security;
@@ -44,6 +48,11 @@ public static class SecurityServices
         services.AddScoped<UserContext>();
         services.AddScoped<CircuitHandler, UserCircuitHandler>();
         services.AddSessions();
+        // The key ring behind cookies and antiforgery tokens is shared through Redis by every replica and restart.
+        services.AddDataProtection().SetApplicationName("PiOps");
+        services.AddSingleton(sp => new RedisKeyRing(() => sp.GetRequiredService<RedisConnection>().Multiplexer.GetDatabase(),
+            sp.GetRequiredService<IOptions<QueueOptions>>().Value.QueueName + ":dataprotection", sp.GetRequiredService<ILogger<RedisKeyRing>>()));
+        services.AddOptions<KeyManagementOptions>().Configure<RedisKeyRing>((o, ring) => o.XmlRepository = ring);
 
         var authentication = services.AddAuthentication(Selector)
             // A bearer token is checked in every mode, so a producer can try its token against a local dashboard and

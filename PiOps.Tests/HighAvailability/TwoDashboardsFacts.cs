@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Json;
+using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
+using PiOps.Tests.Security;
+using PiOps.Web.Security;
+using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
+
+namespace PiOps.Tests.HighAvailability;
+
+/// <summary>
+/// Two dashboard processes behind one name serve the same users: what one made (the sign-in cookie, a page's
+/// antiforgery token) the other accepts, and a dashboard restarted in a fresh pod keeps its users signed in. Each
+/// process has a home of its own, as two pods have, so nothing but Redis is shared between them.
+/// </summary>
+[Collection(HeavyLanes.Second)]
+public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<RedisServer>
+{
+    private readonly string _queue = TestRedisServer.NewQueueName();
+
+    private Task<DashboardProcess> StartAsync()
+    {
+        var home = Directory.CreateTempSubdirectory("piops-pod-").FullName;
+        return DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["HOME"] = home,
+            ["REDIS_HOST"] = "127.0.0.1",
+            ["REDIS_PORT"] = server.Port.ToString(),
+            ["Queue__QueueName"] = _queue,
+            ["Auth__AdminPassword"] = SignedInApp.AdminPassword,
+            ["Auth__Users__0__Name"] = "otto",
+            ["Auth__Users__0__Role"] = "Operator",
+            ["Auth__Users__0__PasswordHash"] = PasswordHashes.Hash(SignedInApp.Password),
+        });
+    }
+
+    [Fact]
+    public async Task SignedInOnOne_ActsOnTheOther_AndSignsOutThereWithTheFirstsForm()
+    {
+        await using var first = await StartAsync();
+        await using var second = await StartAsync();
+        using var session = await CookieSession.SignInAsync(first.BaseAddress, "otto", SignedInApp.Password);
+        using var onSecond = CookieSession.Replaying(second.BaseAddress, session.Cookie);
+
+        var enqueued = await onSecond.PostAsJsonAsync("/api/tasks", new { iterations = 10 });
+
+        Assert.Equal(HttpStatusCode.Created, enqueued.StatusCode);
+        Assert.Equal(1, await server.Db.ListLengthAsync(new QueueKeys(_queue).Queue));
+        // The first's page and its form token, posted to the second: the layout's sign-out button behind a load balancer.
+        string page = await session.Client.GetStringAsync("/");
+        var signOut = await onSecond.PostAsync("/signout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = CookieSession.Token(page),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        // The session ended in Redis; the first believes a stamp it read for at most UserSessions.StampCacheTime.
+        await Eventually.WaitAsync(async () => (await session.Client.GetAsync("/api/queue")).StatusCode == HttpStatusCode.Unauthorized,
+            UserSessions.StampCacheTime + TimeSpan.FromSeconds(20), "the first dashboard refusing the signed-out cookie");
+    }
+
+    [Fact]
+    public async Task ADashboardRestartedInAFreshPod_KeepsItsUsersSignedIn()
+    {
+        string cookie;
+        await using (var before = await StartAsync())
+        {
+            using var session = await CookieSession.SignInAsync(before.BaseAddress, "otto", SignedInApp.Password);
+            cookie = session.Cookie;
+            Assert.Equal(HttpStatusCode.OK, (await session.Client.GetAsync("/api/queue")).StatusCode);
+        }
+
+        await using var after = await StartAsync();
+        using var replay = CookieSession.Replaying(after.BaseAddress, cookie);
+
+        Assert.Equal(HttpStatusCode.OK, (await replay.GetAsync("/api/queue")).StatusCode);
+    }
+}
