@@ -327,6 +327,13 @@ public sealed partial class QueueWorkerService(
     /// The loop's one round trip (see RunLoopAsync), with its telemetry: each finished task's settle span (the first
     /// holds the Redis call), then its process span ends; the newly taken entries remember this round trip as their take.
     /// </summary>
+    /// <summary>
+    /// How long one store-and-take round trip may take before it counts as an outage. The client times a command out
+    /// after 5 s, but a round trip that neither answered nor timed out was once seen holding a worker after a network
+    /// partition healed; past this guard the loop logs it and retries (a store is safe to repeat).
+    /// </summary>
+    private static readonly TimeSpan StoreGuard = TimeSpan.FromSeconds(15);
+
     private async Task<TakeResult> StoreAndTakeAsync(int take)
     {
         var from = NoteTakeStart();
@@ -345,7 +352,7 @@ public sealed partial class QueueWorkerService(
         TakeResult step;
         try
         {
-            step = await queue.CompleteAndTakeAsync(_finished, take);
+            step = await queue.CompleteAndTakeAsync(_finished, take).WaitAsync(StoreGuard + _o.Queue.WaitTimeout);
         }
         catch (Exception ex) when (settles is not null)
         {

@@ -9,7 +9,10 @@ public static class RedisFaults
     {
         // Too few replicas acknowledged a store in time: retried like an outage, and the retry is safe (the scripts skip
         // what is stored already).
-        RedisConnectionException or RedisTimeoutException or PiOps.Shared.Redis.ReplicaAcknowledgeException => true,
+        RedisConnectionException or PiOps.Shared.Redis.ReplicaAcknowledgeException => true,
+        // The client's own timeouts (RedisTimeoutException), and the worker's guard on a round trip that neither
+        // answered nor timed out.
+        TimeoutException => true,
         RedisServerException s => s.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
