@@ -34,12 +34,23 @@ public sealed class DashboardApp : IAsyncDisposable
     public HttpClient CreateClient() => new() { BaseAddress = new Uri(BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
 
     /// <param name="services">Replaces services after the app's own registrations, e.g. the clock with a fake one.</param>
-    public static async Task<DashboardApp> StartAsync(TestRedisServer server, string queue, IDictionary<string, string?>? extra = null,
+    public static Task<DashboardApp> StartAsync(TestRedisServer server, string queue, IDictionary<string, string?>? extra = null,
         Action<IServiceCollection>? services = null)
+    {
+        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = server.Endpoint };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
+
+        return StartAsync(queue, settings, services);
+    }
+
+    /// <summary>The dashboard in this process with the Redis its <paramref name="extra"/> settings name (Sentinel, for example).</summary>
+    public static async Task<DashboardApp> StartAsync(string queue, IDictionary<string, string?> extra, Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Redis:ConnectionString"] = server.Endpoint,
             ["Queue:QueueName"] = queue,
             ["Queue:HeartbeatTtl"] = "00:00:03",
             ["Dashboard:RecoveryInterval"] = "00:00:01",
@@ -48,7 +59,7 @@ public sealed class DashboardApp : IAsyncDisposable
             // Never a developer's real cluster: Auto would pick up ~/.kube/config. Tests of the cluster mode set it.
             ["Kubernetes:Mode"] = "Local",
         };
-        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        foreach (var (k, v) in extra)
         {
             settings[k] = v;
         }

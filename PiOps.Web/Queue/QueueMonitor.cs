@@ -28,6 +28,7 @@ public sealed class QueueMonitor(
     private readonly RedisWatch _watch = new();
     private DateTimeOffset _lastRunId = DateTimeOffset.MinValue;
     private RedisNotice? _notice;
+    private RedisTopology? _topology;
 
     private readonly QueueOptions _queue = queueOptions.Value;
     private readonly DashboardOptions _options = dashboardOptions.Value;
@@ -165,7 +166,11 @@ public sealed class QueueMonitor(
             var snapshot = new QueueSnapshot(now, true, null, depthTask.Result, inFlightTasks.Sum(t => t.Result),
                 deadTask.Result, totals, done, failed, OldestAge(headTask.Result.FirstOrDefault(), now), pausedTask.Result,
                 MergeLost(workers, now), AddHistory(now, depthTask.Result, done, failed, inFlightTasks.Sum(t => t.Result)),
-                SameOrNew(_current.Head, headTask.Result), SameOrNew(_current.Tail ?? [], tailTask.Result)) { Notice = _notice };
+                SameOrNew(_current.Head, headTask.Result), SameOrNew(_current.Tail ?? [], tailTask.Result))
+            {
+                Notice = _notice,
+                Topology = _topology,
+            };
             return snapshot;
         }
         catch (Exception ex) when (RedisFailure.Is(ex))
@@ -193,28 +198,45 @@ public sealed class QueueMonitor(
     /// </summary>
     private async Task WatchServerAsync(IDatabase db, DateTimeOffset now, QueueTotals totals, long depth)
     {
-        string? runId = null;
+        RedisServerInfo? info = null;
+        string? endpoint = null;
         if (now - _lastRunId >= RunIdInterval)
         {
             _lastRunId = now;
-            try
+            var server = db.ExecuteAsync("INFO", "server");
+            var replication = db.ExecuteAsync("INFO", "replication");
+            var answered = db.IdentifyEndpointAsync();
+            string text = "";
+            foreach (var section in new[] { server, replication })
             {
-                runId = RedisWatch.RunId((string?)await db.ExecuteAsync("INFO", "server") ?? "");
+                try
+                {
+                    text += (string?)await section + "\n";
+                }
+                catch (RedisServerException ex)
+                {
+                    // A server that refuses INFO or a section of it (a managed Redis may) still gets the counters' check.
+                    log.LogDebug("INFO refused: {Message}", ex.Message);
+                }
             }
-            catch (RedisServerException ex)
-            {
-                // A server that refuses INFO (a managed Redis may) still gets the counters' check.
-                log.LogDebug("INFO server refused: {Message}", ex.Message);
-            }
+
+            info = RedisServerInfo.Parse(text);
+            endpoint = await answered is { } ep ? EndPointCollection.ToString(ep) : null;
+            UpdateTopology(info, endpoint);
         }
 
-        var notice = _watch.Observe(now, runId, totals, depth);
+        var notice = _watch.Observe(now, info, endpoint, totals, depth);
         if (notice is null)
         {
             return;
         }
 
         _notice = notice;
+        if (notice.FailedOver && _topology is { } topology)
+        {
+            _topology = topology with { LastFailover = notice };
+        }
+
         if (notice.DataLost)
         {
             log.LogError("{Notice}", notice.Message);
@@ -225,8 +247,26 @@ public sealed class QueueMonitor(
         }
 
         await audit.WriteAsync(new Audit.AuditEntry(now, "dashboard", "system", "-", "monitor",
-            notice.DataLost ? "redis data lost" : "redis restarted", redis.Endpoint, "", !notice.DataLost,
+            notice.DataLost ? "redis data lost" : notice.FailedOver ? "redis failed over" : "redis restarted", endpoint ?? redis.Endpoint, "", !notice.DataLost,
             notice.DataLost ? notice.Message : null));
+    }
+
+    /// <summary>
+    /// The primary and its replicas, as the primary tells them; kept as the same object while its description does not
+    /// change, so pages that compare snapshots render nothing new.
+    /// </summary>
+    private void UpdateTopology(RedisServerInfo info, string? endpoint)
+    {
+        if (info.Role != "master" || endpoint is null)
+        {
+            return;
+        }
+
+        var next = new RedisTopology(endpoint, info.Replicas, _topology?.LastFailover);
+        if (_topology is null || next.Describe() != _topology.Describe())
+        {
+            _topology = next;
+        }
     }
 
     // Keeps the previous list when the head (or tail) did not change, so comparisons stay cheap.

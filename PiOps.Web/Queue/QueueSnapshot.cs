@@ -23,6 +23,9 @@ public sealed record QueueSnapshot(
     /// <summary>The latest restart of Redis or loss of the queue's data the dashboard noticed, if any.</summary>
     public RedisNotice? Notice { get; init; }
 
+    /// <summary>The primary, its replicas and the last failover, read every 2 s; null until read, or where INFO is refused.</summary>
+    public RedisTopology? Topology { get; init; }
+
     /// <summary>How many entries from the head, and from the tail, each sample carries, for the live first pages of the queue.</summary>
     public const int HeadSize = 25;
 
@@ -43,7 +46,7 @@ public sealed record QueueSnapshot(
         || Paused != other.Paused || History.Count != other.History.Count
         || (History.Count > 0 && History[^1] != other.History[^1])
         || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
-        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head) || Notice != other.Notice
+        || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head) || Notice != other.Notice || Topology != other.Topology
         || !(Tail ?? []).SequenceEqual(other.Tail ?? []);
 }
 

@@ -163,6 +163,11 @@ public sealed partial class QueueWorkerService(
             }
             catch (Exception ex) when (RedisFaults.IsTransient(ex))
             {
+                if (ex is OperationCanceledException && stopping.IsCancellationRequested)
+                {
+                    return; // our own stop, not an outage
+                }
+
                 failures++;
                 var delay = RedisFaults.Backoff(failures);
                 log.LogWarning("Redis unavailable (attempt {Attempt}): {Message}; retrying in {Delay:F1} s",

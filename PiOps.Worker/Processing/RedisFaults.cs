@@ -13,6 +13,10 @@ public static class RedisFaults
         // The client's own timeouts (RedisTimeoutException), and the worker's guard on a round trip that neither
         // answered nor timed out.
         TimeoutException => true,
+        // StackExchange.Redis cancels the commands of a connection it tears down (seen when a partition healed, from a
+        // heartbeat's SET): the command did not run, or ran and its reply is lost, as in any outage. Taken for a bug,
+        // it stopped the worker's host. The worker's own stop is seen by its loops, not through this.
+        OperationCanceledException => true,
         RedisServerException s => s.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
