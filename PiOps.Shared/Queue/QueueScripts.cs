@@ -11,7 +11,8 @@ internal static class QueueScripts
     /// An entry no longer in flight stores nothing. Either an earlier try of this same call stored it (its reply lost in
     /// an outage: the status says done by this worker at this attempt), and it returns 0; or the entry was recovered for
     /// another attempt while this worker was taken for dead, and this late result is refused (the fence): counted as
-    /// 'fenced' in the stats, and it returns -1. The other attempt's result is the one kept. An empty entry means a task
+    /// 'fenced' in the stats once per attempt (the record's 'a{N}.fenced' names the worker), and it returns -1. The other
+    /// attempt's result is the one kept. An empty entry means a task
     /// that never was in the queue (an Indexed Job's): always stored.
     /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel
     /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs
@@ -27,7 +28,11 @@ internal static class QueueScripts
           end
           local s = redis.call('HMGET', KEYS[3], 'state', 'worker', 'attempt')
           if s[1] == 'done' and s[2] == w and s[3] == n then return 0 end
-          redis.call('HINCRBY', KEYS[4], 'fenced', 1)
+          -- Counted once per attempt: a store tried again (its first reply lost) is refused again, not counted again.
+          if redis.call('HSETNX', KEYS[3], 'a' .. tostring(n) .. '.fenced', tostring(w)) == 1 then
+            redis.call('HINCRBY', KEYS[4], 'fenced', 1)
+          end
+          if not s[1] then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4])) end
           return -1
         end
         redis.call('LPUSH', KEYS[2], ARGV[2])
@@ -82,7 +87,11 @@ internal static class QueueScripts
               flags[i] = '0'
             else
               flags[i] = 'f'
-              fenced = fenced + 1
+              -- Counted once per attempt: a store tried again (its first reply lost) is refused again, not counted again.
+              if redis.call('HSETNX', KEYS[5 + i], 'a' .. tostring(t) .. '.fenced', tostring(w)) == 1 then
+                fenced = fenced + 1
+              end
+              if not s[1] then redis.call('EXPIRE', KEYS[5 + i], ttl) end
             end
           end
           a = a + 3 + 2 * f

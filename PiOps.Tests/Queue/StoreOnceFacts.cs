@@ -100,8 +100,10 @@ public abstract class StoreOnceFacts<TServer>(TServer server) : IClassFixture<TS
         var kept = ResultOf(retaken[0], "w2");
         await other.CompleteAndTakeAsync([new FinishedTask(retaken[0], kept)], 0);
 
-        // w1 comes back with its result of attempt 1.
+        // w1 comes back with its result of attempt 1, and tries the store again (its first reply lost).
         var step = await late.CompleteAndTakeAsync([new FinishedTask(held[0], ResultOf(held[0], "w1"))], 0);
+        var again = await late.CompleteAndTakeAsync([new FinishedTask(held[0], ResultOf(held[0], "w1"))], 0);
+        Assert.Single(again.Fenced);
 
         Assert.Equal(0, step.Skipped);
         Assert.Equal(1, Assert.Single(step.Fenced).Result.Attempt);
