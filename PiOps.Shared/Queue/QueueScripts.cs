@@ -7,6 +7,29 @@ namespace PiOps.Shared.Queue;
 internal static class QueueScripts
 {
     /// <summary>
+    /// The fence, shared by both store scripts: for a result whose entry is no longer in flight, 0 when the task's record
+    /// says done by this worker at this attempt (a retried store whose first reply was lost), else a refused late result:
+    /// 2 the first time for this attempt (marked on the record as 'a{N}.fenced', to be counted), 1 when it was refused
+    /// before (a store tried again is refused again, not counted again). Reads 'worker' and 'attempt' from the result's
+    /// status pairs ARGV[first..last].
+    /// </summary>
+    private const string FenceFunction = """
+        local function fence(status, first, last, ttl)
+          local w, n
+          for j = first, last, 2 do
+            if ARGV[j] == 'worker' then w = ARGV[j + 1] elseif ARGV[j] == 'attempt' then n = ARGV[j + 1] end
+          end
+          local s = redis.call('HMGET', status, 'state', 'worker', 'attempt')
+          if s[1] == 'done' and s[2] == w and s[3] == n then return 0 end
+          local first_refusal = redis.call('HSETNX', status, 'a' .. tostring(n) .. '.fenced', tostring(w)) == 1
+          if not s[1] then redis.call('EXPIRE', status, ttl) end
+          if first_refusal then return 2 end
+          return 1
+        end
+
+        """;
+
+    /// <summary>
     /// A task finished: drop it from the worker's in-flight list, keep the result, mark the status, count it, publish.
     /// An entry no longer in flight stores nothing. Either an earlier try of this same call stored it (its reply lost in
     /// an outage: the status says done by this worker at this attempt), and it returns 0; or the entry was recovered for
@@ -18,21 +41,13 @@ internal static class QueueScripts
     /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs
     /// (with 'worker' and 'attempt').
     /// </summary>
-    public const string Complete = """
+    public const string Complete = FenceFunction + """
         local removed = 1
         if ARGV[1] ~= '' then removed = redis.call('LREM', KEYS[1], 1, ARGV[1]) end
         if removed == 0 then
-          local w, n
-          for j = 6, #ARGV - 1, 2 do
-            if ARGV[j] == 'worker' then w = ARGV[j + 1] elseif ARGV[j] == 'attempt' then n = ARGV[j + 1] end
-          end
-          local s = redis.call('HMGET', KEYS[3], 'state', 'worker', 'attempt')
-          if s[1] == 'done' and s[2] == w and s[3] == n then return 0 end
-          -- Counted once per attempt: a store tried again (its first reply lost) is refused again, not counted again.
-          if redis.call('HSETNX', KEYS[3], 'a' .. tostring(n) .. '.fenced', tostring(w)) == 1 then
-            redis.call('HINCRBY', KEYS[4], 'fenced', 1)
-          end
-          if not s[1] then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4])) end
+          local refused = fence(KEYS[3], 6, #ARGV - 1, tonumber(ARGV[4]))
+          if refused == 0 then return 0 end
+          if refused == 2 then redis.call('HINCRBY', KEYS[4], 'fenced', 1) end
           return -1
         end
         redis.call('LPUSH', KEYS[2], ARGV[2])
@@ -61,7 +76,7 @@ internal static class QueueScripts
     /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' stored already by an earlier try, 'f' refused
     /// by the fence), then the in-flight entries in the order they were taken.
     /// </summary>
-    public const string CompleteAndTake = """
+    public const string CompleteAndTake = FenceFunction + """
         local unpack = unpack or table.unpack
         local keep, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
         local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -78,20 +93,12 @@ internal static class QueueScripts
             stored = stored + 1
             flags[i] = '1'
           else
-            local w, t
-            for j = a + 3, a + 1 + 2 * f, 2 do
-              if ARGV[j] == 'worker' then w = ARGV[j + 1] elseif ARGV[j] == 'attempt' then t = ARGV[j + 1] end
-            end
-            local s = redis.call('HMGET', KEYS[5 + i], 'state', 'worker', 'attempt')
-            if s[1] == 'done' and s[2] == w and s[3] == t then
+            local refused = fence(KEYS[5 + i], a + 3, a + 1 + 2 * f, ttl)
+            if refused == 0 then
               flags[i] = '0'
             else
               flags[i] = 'f'
-              -- Counted once per attempt: a store tried again (its first reply lost) is refused again, not counted again.
-              if redis.call('HSETNX', KEYS[5 + i], 'a' .. tostring(t) .. '.fenced', tostring(w)) == 1 then
-                fenced = fenced + 1
-              end
-              if not s[1] then redis.call('EXPIRE', KEYS[5 + i], ttl) end
+              if refused == 2 then fenced = fenced + 1 end
             end
           end
           a = a + 3 + 2 * f

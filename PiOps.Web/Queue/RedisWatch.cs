@@ -83,16 +83,6 @@ public sealed class RedisWatch
     private QueueTotals? _totals;
     private long _depth;
 
-    /// <summary>Reads run_id from an INFO reply; null when the server does not tell.</summary>
-    public static string? RunId(string info) => RedisServerInfo.Parse(info).RunId;
-
-    /// <summary>
-    /// Takes one successful sample (<paramref name="runId"/> null when it was not read this time); returns a notice when
-    /// the server restarted or the queue's data went missing since the previous one, else null.
-    /// </summary>
-    public RedisNotice? Observe(DateTimeOffset now, string? runId, QueueTotals totals, long depth) =>
-        Observe(now, runId is null ? null : new RedisServerInfo(runId, null, null, null, 0, []), null, totals, depth);
-
     /// <summary>
     /// Takes one successful sample with what INFO said (<paramref name="info"/> null when it was not read this time) and
     /// the address that answered; returns a notice when the server restarted, failed over, or the queue's data went
