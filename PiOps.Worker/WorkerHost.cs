@@ -70,7 +70,7 @@ public static class WorkerHost
             o.Redis.ToConfigurationOptions($"piops-worker-{id}-pop", o.PopTimeout + TimeSpan.FromSeconds(10)));
         builder.Services.AddSingleton<IConnectionMultiplexer>(shared);
         builder.Services.AddSingleton(new WorkerQueue(shared, blocking, o.Queue, id));
-        builder.Services.AddSingleton(new DeadWorkerRecovery(shared, o.Queue, id));
+        builder.Services.AddSingleton(sp => new DeadWorkerRecovery(shared, o.Queue, id, sp.GetRequiredService<ILogger<DeadWorkerRecovery>>()));
         builder.Services.AddHostedService<QueueWorkerService>();
         if (o.ParentPid is { } parent)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using PiOps.Shared.Telemetry;
 using StackExchange.Redis;
 
@@ -7,15 +8,18 @@ namespace PiOps.Shared.Queue;
 /// <summary>
 /// Finds workers whose heartbeat expired and gives their in-flight tasks back to the queue (attempt + 1), or to the
 /// dead letters once a task has used all its attempts. Any live worker runs this, and so can the dashboard; the script
-/// makes sure only one of them acts on a given dead worker.
+/// makes sure only one of them acts on a given dead worker. Before that, it moves what an earlier version left under the
+/// untagged key layout (<see cref="KeyLayoutMigration"/>).
 /// </summary>
-public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOptions options, string recoveredBy)
+public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOptions options, string recoveredBy, ILogger? log = null)
 {
     private readonly QueueKeys _keys = new(options.QueueName);
+    private readonly KeyLayoutMigration _migration = new(redis, new QueueKeys(options.QueueName), log);
 
     /// <summary>Recovers every dead worker except <paramref name="self"/>; returns what it did.</summary>
     public async Task<IReadOnlyList<Recovered>> RecoverAsync(string? self = null)
     {
+        await MigrateAsync();
         var db = redis.GetDatabase();
         var ids = (await db.SetMembersAsync(_keys.Workers)).Select(v => (string)v!).Where(id => id != self).ToArray();
         if (ids.Length == 0)
@@ -39,6 +43,24 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         }
 
         return recovered;
+    }
+
+    private async Task MigrateAsync()
+    {
+        if (_migration.IsDone)
+        {
+            return;
+        }
+
+        try
+        {
+            await _migration.RunAsync();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Recovery of the tagged layout must not wait on it: the next round tries again.
+            log?.LogWarning("Moving the earlier key layout of queue {Queue} failed, tried again later: {Message}", options.QueueName, ex.Message);
+        }
     }
 
     private async Task<Recovered?> RecoverWorkerAsync(IDatabase db, string deadWorker)

@@ -47,6 +47,11 @@ public sealed class QueueOptions
         {
             yield return "Queue name must be 1 to 200 characters.";
         }
+        else if (!QueueKeys.HasHashTag(QueueName) && QueueName.Contains('}'))
+        {
+            // Its other keys could not be given the list's Redis Cluster slot (QueueKeys.Prefix).
+            yield return $"Queue name '{QueueName}' has a '}}' outside a hash tag: use a name without braces, or one with a tag such as '{{jobs}}'.";
+        }
 
         if (MaxIterations < 0)
         {

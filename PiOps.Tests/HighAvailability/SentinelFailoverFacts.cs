@@ -142,7 +142,7 @@ public sealed class SentinelFailoverFacts(ITestOutputHelper output)
             // enqueue was acknowledged.
             var primary = client.GetServer(keys.Queue);
             int doneTasks = 0;
-            await foreach (var key in primary.KeysAsync(pattern: queue + ":task:*", pageSize: 1000))
+            await foreach (var key in primary.KeysAsync(pattern: new QueueKeys(queue).Prefix + ":task:*", pageSize: 1000))
             {
                 if ((string?)await client.GetDatabase().HashGetAsync(key, "state") == "done")
                 {

@@ -12,6 +12,9 @@ public sealed class QueueProtocolFacts_Redis(RedisServer server) : QueueProtocol
 
 public sealed class QueueProtocolFacts_Garnet(GarnetServer server) : QueueProtocolFacts<GarnetServer>(server);
 
+/// <summary>On a real three-primary Redis Cluster: every script and MULTI must stay in the queue's one slot.</summary>
+public sealed class QueueProtocolFacts_Cluster(RedisCluster server) : QueueProtocolFacts<RedisCluster>(server);
+
 /// <summary>The protocol's steps against a real server; the same facts run on redis-server and on Garnet.</summary>
 public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixture<TServer>
     where TServer : TestRedisServer

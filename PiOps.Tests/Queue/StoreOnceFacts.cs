@@ -11,6 +11,8 @@ public sealed class StoreOnceFacts_Redis(RedisServer server) : StoreOnceFacts<Re
 
 public sealed class StoreOnceFacts_Garnet(GarnetServer server) : StoreOnceFacts<GarnetServer>(server);
 
+public sealed class StoreOnceFacts_Cluster(RedisCluster server) : StoreOnceFacts<RedisCluster>(server);
+
 /// <summary>
 /// A worker retries a store whose reply it did not get (Redis stalled past the client's timeout, then ran the first try).
 /// The retry finds the entry gone from the in-flight list: it must store, publish and count nothing, and say so.

@@ -13,6 +13,8 @@ public sealed class QueueServiceFacts_Redis(RedisServer server) : QueueServiceFa
 
 public sealed class QueueServiceFacts_Garnet(GarnetServer server) : QueueServiceFacts<GarnetServer>(server);
 
+public sealed class QueueServiceFacts_Cluster(RedisCluster server) : QueueServiceFacts<RedisCluster>(server);
+
 /// <summary>The dashboard's services (monitor and operations) against real servers: redis-server and Garnet.</summary>
 public abstract class QueueServiceFacts<TServer>(TServer server) : IClassFixture<TServer>, IAsyncLifetime
     where TServer : TestRedisServer

@@ -12,6 +12,9 @@ public sealed class WorkerProcessFacts_Redis(RedisServer server) : WorkerProcess
 
 public sealed class WorkerProcessFacts_Garnet(GarnetServer server) : WorkerProcessFacts<GarnetServer>(server);
 
+/// <summary>The worker given one node of a three-primary Redis Cluster, as a managed Redis in cluster mode gives it.</summary>
+public sealed class WorkerProcessFacts_Cluster(RedisCluster server) : WorkerProcessFacts<RedisCluster>(server);
+
 /// <summary>The real worker process against a real server: the same facts on redis-server and on Garnet.</summary>
 public abstract class WorkerProcessFacts<TServer>(TServer server) : IClassFixture<TServer>
     where TServer : TestRedisServer

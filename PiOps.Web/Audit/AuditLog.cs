@@ -29,7 +29,7 @@ public sealed class AuditLog(RedisConnection redis, IOptions<QueueOptions> queue
     /// <summary>How long an entry Redis did not take is offered again.</summary>
     private static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(10);
 
-    private readonly RedisKey _key = queue.Value.QueueName + ":audit";
+    private readonly RedisKey _key = new QueueKeys(queue.Value.QueueName).Audit;
 
     public async Task WriteAsync(AuditEntry entry)
     {

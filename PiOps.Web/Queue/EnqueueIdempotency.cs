@@ -146,7 +146,7 @@ public sealed class EnqueueIdempotency(RedisConnection redis, IOptions<QueueOpti
     }
 
     private RedisKey RecordKey(string user, string key) =>
-        _queue.QueueName + ":idempotency:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(user + "\n" + key)));
+        new QueueKeys(_queue.QueueName).Idempotency(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(user + "\n" + key))));
 
     /// <summary>KEYS: record. ARGV: fingerprint, TTL s, now. Returns nothing when claimed, else the record's fields.</summary>
     private const string ClaimScript = """

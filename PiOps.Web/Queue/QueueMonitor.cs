@@ -323,11 +323,14 @@ public sealed class QueueMonitor(
 
     private readonly Dictionary<string, WorkerView> _lastKnown = new();
 
+    private DeadWorkerRecovery? _recovery;
+
     private async Task RecoverAsync(List<WorkerView> lost, DateTimeOffset now)
     {
         try
         {
-            var recovered = await new DeadWorkerRecovery(redis.Multiplexer, _queue, "dashboard").RecoverAsync();
+            _recovery ??= new DeadWorkerRecovery(redis.Multiplexer, _queue, "dashboard", log);
+            var recovered = await _recovery.RecoverAsync();
             foreach (var r in recovered)
             {
                 var seen = _lastKnown.GetValueOrDefault(r.WorkerId) ?? lost.FirstOrDefault(w => w.Id == r.WorkerId);

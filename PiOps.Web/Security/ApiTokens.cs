@@ -19,7 +19,7 @@ public sealed class ApiTokens(RedisConnection redis, IOptions<QueueOptions> queu
 {
     public const string Prefix = "piops_";
 
-    private readonly RedisKey _key = queue.Value.QueueName + ":tokens";
+    private readonly RedisKey _key = new QueueKeys(queue.Value.QueueName).Tokens;
 
     public async Task<(string Token, ApiTokenInfo Info)> CreateAsync(string name, string role, string createdBy)
     {

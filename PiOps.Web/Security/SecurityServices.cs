@@ -51,7 +51,7 @@ public static class SecurityServices
         // The key ring behind cookies and antiforgery tokens is shared through Redis by every replica and restart.
         services.AddDataProtection().SetApplicationName("PiOps");
         services.AddSingleton(sp => new RedisKeyRing(() => sp.GetRequiredService<RedisConnection>().Multiplexer.GetDatabase(),
-            sp.GetRequiredService<IOptions<QueueOptions>>().Value.QueueName + ":dataprotection", sp.GetRequiredService<ILogger<RedisKeyRing>>()));
+            new QueueKeys(sp.GetRequiredService<IOptions<QueueOptions>>().Value.QueueName).DataProtection, sp.GetRequiredService<ILogger<RedisKeyRing>>()));
         services.AddOptions<KeyManagementOptions>().Configure<RedisKeyRing>((o, ring) => o.XmlRepository = ring);
 
         var authentication = services.AddAuthentication(Selector)

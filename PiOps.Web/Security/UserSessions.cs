@@ -33,7 +33,7 @@ public sealed class UserSessions(RedisConnection redis, IOptions<QueueOptions> q
     /// </summary>
     public static readonly TimeSpan StampCacheTime = TimeSpan.FromSeconds(1);
 
-    private readonly RedisKey _key = queue.Value.QueueName + ":sessions";
+    private readonly RedisKey _key = new QueueKeys(queue.Value.QueueName).Sessions;
     private readonly ConcurrentDictionary<string, (string Stamp, long ReadAt)> _stamps = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Marks a new sign-in: the user's stamp (made on first sign-in) and the time, as claims of the cookie.</summary>

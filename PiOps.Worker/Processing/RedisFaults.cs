@@ -21,6 +21,7 @@ public static class RedisFaults
             || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
             || s.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+            || s.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
             || s.Message.StartsWith("READONLY", StringComparison.Ordinal),
         ObjectDisposedException => false,
         AggregateException a => a.InnerExceptions.All(IsTransient),
