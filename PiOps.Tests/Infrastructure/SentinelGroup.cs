@@ -124,6 +124,14 @@ public sealed class SentinelGroup : IAsyncLifetime
         return port;
     }
 
+    /// <summary>Starts a killed server again on its port, as a replica of the primary the sentinels name now.</summary>
+    public async Task RestartAsReplicaAsync(int port)
+    {
+        _servers.TryRemove(port, out var old);
+        old?.Dispose();
+        StartServer(port, await PrimaryPortAsync());
+    }
+
     /// <summary>
     /// Cuts the replicas off the primary, as a network partition does: SIGSTOP to every replica (so none reconnects),
     /// then the primary closes their links (CLIENT KILL TYPE replica). From here the primary takes writes no replica

@@ -16,11 +16,14 @@ return args.FirstOrDefault() switch
     "redis-restart" => await ResilienceBenchmarks.RedisRestartAsync(args.Skip(1).ToArray()),
     "scale-down" => await ResilienceBenchmarks.ScaleDownAsync(args.Skip(1).ToArray()),
     "producers" => await ResilienceBenchmarks.ProducersAsync(args.Skip(1).ToArray()),
+    "failover" => await HighAvailabilityBenchmarks.FailoverAsync(args.Skip(1).ToArray()),
+    "reshard" => await HighAvailabilityBenchmarks.ReshardAsync(args.Skip(1).ToArray()),
+    "partitions" => await HighAvailabilityBenchmarks.PartitionsAsync(args.Skip(1).ToArray()),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, tracing, kills, redis-restart, scale-down, producers, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, tracing, kills, redis-restart, scale-down, producers, failover, reshard, partitions, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
     return 2;
 }

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using PiOps.Shared.Queue;
+using PiOps.Tests.HighAvailability;
+using PiOps.Tests.Infrastructure;
+using PiOps.Tests.Resilience;
+using StackExchange.Redis;
+
+namespace PiOps.Bench;
+
+/// <summary>
+/// The high-availability runs of issue 18 at full size: Sentinel failovers, Redis Cluster reshards and network
+/// partitions, each against real processes. Each prints its account (tasks, events, done, lost, duplicates, results
+/// refused by the fence) and exits 1 if an acknowledged task was lost.
+/// </summary>
+internal static class HighAvailabilityBenchmarks
+{
+    /// <summary>reshard [tasks=20000] [moves=3]: the queue's slot moved from primary to primary while 4 workers run.</summary>
+    public static async Task<int> ReshardAsync(string[] args)
+    {
+        int tasks = args.Length > 0 ? int.Parse(args[0]) : 20_000;
+        int moves = args.Length > 1 ? int.Parse(args[1]) : 3;
+        var cluster = new RedisCluster();
+        await cluster.InitializeAsync();
+        try
+        {
+            var run = await ClusterReshardScenario.RunAsync(cluster, tasks, workerCount: 4, moves, TimeSpan.FromMinutes(20), Console.WriteLine);
+            Console.WriteLine(run.Describe());
+            return Verdict(run.NothingLost);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// failover [tasks=20000] [failovers=3]: a primary, 2 replicas, 3 sentinels, 4 workers and a producer, all through
+    /// the sentinels with REDIS_WAIT_REPLICAS=1; the primary is SIGKILLed <c>failovers</c> times during the run, each
+    /// time brought back as a replica once another is promoted.
+    /// </summary>
+    public static async Task<int> FailoverAsync(string[] args)
+    {
+        int tasks = args.Length > 0 ? int.Parse(args[0]) : 20_000;
+        int failovers = args.Length > 1 ? int.Parse(args[1]) : 3;
+        const int batch = 100;
+        var group = new SentinelGroup(replicas: 2, sentinels: 3);
+        var workers = new List<WorkerProcess>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await group.InitializeAsync();
+            string queue = TestRedisServer.NewQueueName();
+            var options = new QueueOptions { QueueName = queue, WaitReplicas = 1, WaitTimeout = TimeSpan.FromSeconds(1) };
+            await using var client = await ConnectionMultiplexer.ConnectAsync(group.Settings.ToConfigurationOptions("piops-bench"));
+            var env = new Dictionary<string, string?>
+            {
+                ["REDIS_SENTINELS"] = group.SentinelsSetting,
+                ["REDIS_SENTINEL_SERVICE"] = SentinelGroup.Service,
+                ["QUEUE_NAME"] = queue,
+                ["POP_TIMEOUT_SECONDS"] = "1",
+                ["HEARTBEAT_TTL_SECONDS"] = "3",
+                ["REDIS_WAIT_REPLICAS"] = "1",
+                ["REDIS_WAIT_TIMEOUT_MS"] = "1000",
+            };
+            for (int i = 0; i < 4; i++)
+            {
+                workers.Add(WorkerProcess.Start(env));
+            }
+
+            var producer = new TaskProducer(client, options);
+            var acknowledged = new List<string>();
+            int failedCalls = 0, unconfirmed = 0;
+            var producing = Task.Run(async () =>
+            {
+                while (Count(acknowledged) < tasks)
+                {
+                    try
+                    {
+                        var ids = await producer.EnqueueAsync(Enumerable.Repeat(1_000L, batch).ToArray());
+                        lock (acknowledged)
+                        {
+                            acknowledged.AddRange(ids);
+                        }
+                    }
+                    catch (EnqueueIncompleteException ex)
+                    {
+                        lock (acknowledged)
+                        {
+                            acknowledged.AddRange(ex.Enqueued);
+                        }
+
+                        Interlocked.Add(ref unconfirmed, ex.Unconfirmed);
+                        Interlocked.Increment(ref failedCalls);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        Interlocked.Increment(ref failedCalls);
+                        await Task.Delay(200);
+                    }
+                }
+            });
+
+            for (int f = 1; f <= failovers; f++)
+            {
+                int at = tasks * f / (failovers + 1);
+                await Eventually.WaitAsync(() => Count(acknowledged) >= at || producing.IsCompleted, TimeSpan.FromMinutes(5), $"{at} tasks acknowledged");
+                int killed = await group.KillPrimaryAsync();
+                int promoted = 0;
+                await Eventually.WaitAsync(async () => (promoted = await group.PrimaryPortAsync()) != killed, TimeSpan.FromMinutes(1),
+                    () => $"a replica promoted in place of {killed}\n{group.Log}");
+                await group.RestartAsReplicaAsync(killed);
+                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: failover {f}: {killed} killed after {Count(acknowledged):N0} acknowledged, {promoted} promoted, {killed} back as a replica");
+            }
+
+            await producing.WaitAsync(TimeSpan.FromMinutes(10));
+            var report = await new TaskLedger(client, queue, acknowledged).WaitUntilCompleteAsync(TimeSpan.FromMinutes(10), () => group.Log);
+            long doneRecords = await CountDoneAsync(client, queue);
+            Console.WriteLine($"{failovers} failovers in {clock.Elapsed.TotalSeconds:F0} s: {acknowledged.Count:N0} tasks acknowledged, " +
+                              $"{unconfirmed:N0} sent but not acknowledged, {failedCalls} enqueue calls failed and retried");
+            Console.WriteLine($"{report.Describe()}; duplicates: {report.Completions - doneRecords:N0} ({report.Completions:N0} stores of {doneRecords:N0} tasks done)");
+            return Verdict(report.AllDone && report.DeadLetters == 0);
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                await w.DisposeAsync();
+            }
+
+            await group.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// partitions [tasks=3000] [cuts=6]: 4 workers, each in a network namespace of its own; one at a time is cut off
+    /// from Redis for longer than its heartbeat lives, then reconnected, while tasks of about 0.1 s run.
+    /// </summary>
+    public static async Task<int> PartitionsAsync(string[] args)
+    {
+        int tasks = args.Length > 0 ? int.Parse(args[0]) : 3_000;
+        int cuts = args.Length > 1 ? int.Parse(args[1]) : 6;
+        var redis = new RedisServer();
+        await redis.InitializeAsync();
+        var spaces = new List<NetworkNamespace>();
+        var workers = new List<WorkerProcess>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                spaces.Add(await NetworkNamespace.CreateAsync());
+            }
+
+            await redis.Client.GetServer(redis.Endpoint).ExecuteAsync("CONFIG", "SET", "bind",
+                "127.0.0.1 " + string.Join(" ", spaces.Select(s => s.HostAddress)));
+            string queue = TestRedisServer.NewQueueName();
+            foreach (var space in spaces)
+            {
+                var env = WorkerProcess.Env(redis, queue);
+                env["REDIS_HOST"] = space.HostAddress.ToString();
+                workers.Add(WorkerProcess.Start(space, env));
+            }
+
+            var ledger = await TaskLedger.EnqueueAsync(redis.Client, queue, tasks, 200_000_000);
+            var random = new Random(42);
+            for (int c = 1; c <= cuts; c++)
+            {
+                await ledger.WaitForCompletionsAsync(tasks * c / (cuts + 2), TimeSpan.FromMinutes(10));
+                var space = spaces[random.Next(spaces.Count)];
+                await space.CutAsync();
+                // The heartbeat lives 3 s: 6 s cut off is long enough for the others to take the worker for dead.
+                await Task.Delay(TimeSpan.FromSeconds(6));
+                await space.HealAsync();
+                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: cut {c}: {space.Name} off for 6 s, then back");
+            }
+
+            var report = await ledger.WaitUntilCompleteAsync(TimeSpan.FromMinutes(15));
+            var stats = await redis.Db.HashGetAllAsync(new QueueKeys(queue).Stats);
+            long fenced = (long?)stats.FirstOrDefault(e => e.Name == "fenced").Value ?? 0;
+            int exited = workers.Count(w => w.HasExited);
+            Console.WriteLine($"{cuts} cuts in {clock.Elapsed.TotalSeconds:F0} s: {report.Describe()}; {fenced} late result(s) refused by the fence; " +
+                              $"{exited} worker(s) exited");
+            return Verdict(report.AllDone && report.DeadLetters == 0 && report.Duplicates == 0 && exited == 0);
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                await w.DisposeAsync();
+            }
+
+            foreach (var space in spaces)
+            {
+                await space.DisposeAsync();
+            }
+
+            await redis.DisposeAsync();
+        }
+    }
+
+    private static int Count(List<string> ids)
+    {
+        lock (ids)
+        {
+            return ids.Count;
+        }
+    }
+
+    private static async Task<long> CountDoneAsync(IConnectionMultiplexer client, string queue)
+    {
+        var keys = new QueueKeys(queue);
+        long done = 0;
+        await foreach (var key in client.GetServer(keys.Queue).KeysAsync(pattern: keys.Prefix + ":task:*", pageSize: 1000))
+        {
+            if ((string?)await client.GetDatabase().HashGetAsync(key, "state") == "done")
+            {
+                done++;
+            }
+        }
+
+        return done;
+    }
+
+    private static int Verdict(bool ok)
+    {
+        Console.WriteLine(ok ? "no acknowledged task lost" : "TASKS LOST, DEAD-LETTERED OR WORKERS EXITED");
+        return ok ? 0 : 1;
+    }
+}
