@@ -415,6 +415,14 @@ public class ChartFacts
     [InlineData("dashboard.namespaces", "\"team-b\"")]
     [InlineData("dashboard.namespaces", "[\"Team_B\"]")]
     [InlineData("dashboard.namespaces", "[\"team-b\", \"team-b\"]")]
+    [InlineData("redis.external.tls.enabled", "\"yes\"")]
+    [InlineData("redis.external.tls.ca", "\"ca.crt\"")]
+    [InlineData("redis.external.sentinel.addresses", "\"s0:26379,s1:26379\"")]
+    [InlineData("redis.external.cluster.nodes", "[\"node-0:7000:1\"]")]
+    [InlineData("redis.external.cluster.nodes", "[\"node-0:7000,node-1:7000\"]")]
+    [InlineData("redis.replicas", "-1")]
+    [InlineData("redis.sentinel.quorum", "0")]
+    [InlineData("redis.sentinel.masterName", "\"my master\"")]
     public void Schema_RejectsBadValues(string path, string json)
     {
         var values = DefaultValues();
@@ -439,6 +447,32 @@ public class ChartFacts
 
         Assert.False(Schema.Evaluate(JsonDocument.Parse(values.ToJsonString()).RootElement).IsValid);
         values["redis"]!["external"]!["host"] = "redis.prod";
+        Assert.True(Schema.Evaluate(JsonDocument.Parse(values.ToJsonString()).RootElement).IsValid);
+    }
+
+    [Fact]
+    public void Schema_TakesSentinelsOrClusterNodes_InPlaceOfAnExternalHost()
+    {
+        var values = DefaultValues();
+        values["redis"]!["deploy"] = false;
+        values["redis"]!["external"]!["sentinel"]!["addresses"] = new JsonArray("redis-node-0.redis-headless:26379", "[fd00::1]:26379");
+        values["redis"]!["external"]!["sentinel"]!["service"] = "mymaster";
+        Assert.True(Schema.Evaluate(JsonDocument.Parse(values.ToJsonString()).RootElement).IsValid);
+
+        values = DefaultValues();
+        values["redis"]!["deploy"] = false;
+        values["redis"]!["external"]!["cluster"]!["nodes"] = new JsonArray("node-0:7000", "node-1");
+        Assert.True(Schema.Evaluate(JsonDocument.Parse(values.ToJsonString()).RootElement).IsValid);
+    }
+
+    [Fact]
+    public void Schema_RefusesSentinel_WithoutAReplicaToPromote()
+    {
+        var values = DefaultValues();
+        values["redis"]!["sentinel"]!["enabled"] = true;
+
+        Assert.False(Schema.Evaluate(JsonDocument.Parse(values.ToJsonString()).RootElement).IsValid);
+        values["redis"]!["replicas"] = 2;
         Assert.True(Schema.Evaluate(JsonDocument.Parse(values.ToJsonString()).RootElement).IsValid);
     }
 }

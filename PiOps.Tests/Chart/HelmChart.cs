@@ -96,7 +96,7 @@ public static class HelmChart
     public static List<IKubernetesObject> Objects(string rendered)
     {
         var docs = rendered.Split(["\n---"], StringSplitOptions.RemoveEmptyEntries)
-            .Where(d => d.Contains("kind:", StringComparison.Ordinal) && !d.Contains("kind: ScaledObject", StringComparison.Ordinal)
+            .Where(d => d.Contains("kind:", StringComparison.Ordinal) && !d.Contains("apiVersion: keda.sh/", StringComparison.Ordinal)
                         && !d.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal));
         return docs.SelectMany(d => KubernetesYaml.LoadAllFromString(d, null, strict: true)).Cast<IKubernetesObject>().ToList();
     }

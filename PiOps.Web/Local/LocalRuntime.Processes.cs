@@ -86,6 +86,21 @@ public sealed partial class LocalRuntime
             psi.Environment["REDIS_PASSWORD"] = password;
         }
 
+        // The dashboard's own user and TLS settings: the workers reach the same Redis the same way.
+        if (!string.IsNullOrWhiteSpace(settings.Username))
+        {
+            psi.Environment["REDIS_USERNAME"] = settings.Username;
+        }
+
+        if (settings.UsesTls)
+        {
+            psi.Environment["REDIS_TLS"] = "true";
+            if (!string.IsNullOrWhiteSpace(settings.TlsCaFile))
+            {
+                psi.Environment["REDIS_TLS_CA_FILE"] = Path.GetFullPath(settings.TlsCaFile);
+            }
+        }
+
         var q = queue.Value;
         psi.Environment["REDIS_WAIT_REPLICAS"] = q.WaitReplicas.ToString(CultureInfo.InvariantCulture);
         psi.Environment["REDIS_WAIT_TIMEOUT_MS"] = ((long)q.WaitTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);

@@ -28,7 +28,10 @@ public static class QueueServices
         return builder;
     }
 
-    /// <summary>REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and the REDIS_SENTINEL* variables, as the workers use them, also configure the dashboard.</summary>
+    /// <summary>
+    /// REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_USERNAME, REDIS_TLS, REDIS_TLS_CA_FILE and the REDIS_SENTINEL*
+    /// variables, as the workers use them, also configure the dashboard.
+    /// </summary>
     private static void MapBookVariables(RedisSettings s, IConfiguration c)
     {
         if (!string.IsNullOrWhiteSpace(c["REDIS_HOST"]))
@@ -56,5 +59,7 @@ public static class QueueServices
         {
             s.SentinelService = c["REDIS_SENTINEL_SERVICE"];
         }
+
+        s.ReadTlsAndUserVariables(name => c[name]);
     }
 }

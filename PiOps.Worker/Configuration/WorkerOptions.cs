@@ -60,6 +60,7 @@ public sealed class WorkerOptions
         o.Redis.Port = Int(c, "REDIS_PORT", o.Redis.Port, o.BindingErrors);
         o.Redis.Sentinels = NullIfEmpty(c["REDIS_SENTINELS"]);
         o.Redis.SentinelService = NullIfEmpty(c["REDIS_SENTINEL_SERVICE"]);
+        o.Redis.ReadTlsAndUserVariables(name => c[name]);
         o.Queue.WaitReplicas = Int(c, "REDIS_WAIT_REPLICAS", o.Queue.WaitReplicas, o.BindingErrors);
         o.Queue.WaitTimeout = TimeSpan.FromMilliseconds(Long(c, "REDIS_WAIT_TIMEOUT_MS", (long)o.Queue.WaitTimeout.TotalMilliseconds, o.BindingErrors));
         o.Queue.QueueName = NullIfEmpty(c["QUEUE_NAME"]) ?? o.Queue.QueueName;

@@ -30,11 +30,21 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" $repo (.image.tag | default .root.Chart.AppVersion) -}}
 {{- end -}}
 
+{{/*
+REDIS_HOST: the in-chart primary (pod 0), or redis.external's host, or its cluster nodes separated by commas; empty when
+PiOps reaches Redis through Sentinels given in redis.external.sentinel.
+*/}}
 {{- define "piops.redisHost" -}}
 {{- if .Values.redis.deploy -}}
-{{- printf "%s-redis-0.%s-redis" (include "piops.fullname" .) (include "piops.fullname" .) -}}
+{{- if .Values.redis.sentinel.enabled -}}
+{{- include "piops.redisPodAddress" (dict "root" . "ordinal" 0) -}}
 {{- else -}}
-{{- required "redis.external.host is required when redis.deploy is false" .Values.redis.external.host -}}
+{{- printf "%s-redis-0.%s-redis" (include "piops.fullname" .) (include "piops.fullname" .) -}}
+{{- end -}}
+{{- else if .Values.redis.external.cluster.nodes -}}
+{{- join "," .Values.redis.external.cluster.nodes -}}
+{{- else if not .Values.redis.external.sentinel.addresses -}}
+{{- required "redis.external.host is required when redis.deploy is false (or redis.external.sentinel or redis.external.cluster.nodes)" .Values.redis.external.host -}}
 {{- end -}}
 {{- end -}}
 
@@ -42,18 +52,124 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.redis.deploy -}}6379{{- else -}}{{ .Values.redis.external.port }}{{- end -}}
 {{- end -}}
 
-{{/* The worker container's environment: the book's variables. */}}
+{{/*
+An in-chart Redis pod's name with its namespace (pod.service.namespace.svc): Sentinel hands it to clients, and KEDA's
+operator, in a namespace of its own, must resolve it too.
+*/}}
+{{- define "piops.redisPodAddress" -}}
+{{- $fullname := include "piops.fullname" .root -}}
+{{- printf "%s-redis-%d.%s-redis.%s.svc" $fullname (int .ordinal) $fullname .root.Release.Namespace -}}
+{{- end -}}
+
+{{/* The Sentinels' addresses, host:port separated by commas: the in-chart ones or redis.external.sentinel's; else empty. */}}
+{{- define "piops.redisSentinels" -}}
+{{- if .Values.redis.deploy -}}
+{{- if .Values.redis.sentinel.enabled -}}
+{{- $name := printf "%s-redis-sentinel" (include "piops.fullname" .) -}}
+{{- $addresses := list -}}
+{{- range $i := until (int .Values.redis.sentinel.replicas) -}}
+{{- $addresses = append $addresses (printf "%s-%d.%s.%s.svc:26379" $name $i $name $.Release.Namespace) -}}
+{{- end -}}
+{{- join "," $addresses -}}
+{{- end -}}
+{{- else -}}
+{{- join "," (.Values.redis.external.sentinel.addresses | default list) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "piops.redisSentinelService" -}}
+{{- if .Values.redis.deploy -}}{{ .Values.redis.sentinel.masterName }}{{- else -}}{{ .Values.redis.external.sentinel.service }}{{- end -}}
+{{- end -}}
+
+{{/* The path REDIS_TLS_CA_FILE names inside PiOps' pods when redis.external.tls.caSecret is given; else empty. */}}
+{{- define "piops.redisCaFile" -}}
+{{- if and (not .Values.redis.deploy) .Values.redis.external.tls.enabled .Values.redis.external.tls.caSecret.name -}}
+/etc/piops/redis-ca/ca.crt
+{{- end -}}
+{{- end -}}
+
+{{/* The CA Secret's volume and its mount, for every pod that talks to Redis; nothing without redis.external.tls.caSecret. */}}
+{{- define "piops.redisCaVolume" -}}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.redis.external.tls.caSecret.name }}
+    items:
+      - key: {{ .Values.redis.external.tls.caSecret.key }}
+        path: ca.crt
+{{- end -}}
+
+{{- define "piops.redisCaMount" -}}
+- name: redis-ca
+  mountPath: /etc/piops/redis-ca
+  readOnly: true
+{{- end -}}
+
+{{/* Redis values that the schema cannot refuse on its own, each with a sentence saying what to do instead. */}}
+{{- define "piops.redisCheck" -}}
+{{- $r := .Values.redis -}}
+{{- if $r.deploy -}}
+{{- if and $r.sentinel.enabled (lt (int $r.replicas) 1) -}}
+{{- fail "redis.sentinel.enabled needs redis.replicas of 1 or more: Sentinel fails over to a replica, and with none it has nothing to promote" -}}
+{{- end -}}
+{{- if and $r.sentinel.enabled (gt (int $r.sentinel.quorum) (int $r.sentinel.replicas)) -}}
+{{- fail (printf "redis.sentinel.quorum (%d) cannot be more than redis.sentinel.replicas (%d): no failover could ever be agreed" (int $r.sentinel.quorum) (int $r.sentinel.replicas)) -}}
+{{- end -}}
+{{- else -}}
+{{- if $r.sentinel.enabled -}}
+{{- fail "redis.sentinel.enabled runs Sentinels for the in-chart Redis (redis.deploy=true); for an external Redis with Sentinel set redis.external.sentinel.service and addresses" -}}
+{{- end -}}
+{{- $layouts := list -}}
+{{- if $r.external.host -}}{{- $layouts = append $layouts "host" -}}{{- end -}}
+{{- if $r.external.sentinel.addresses -}}{{- $layouts = append $layouts "sentinel.addresses" -}}{{- end -}}
+{{- if $r.external.cluster.nodes -}}{{- $layouts = append $layouts "cluster.nodes" -}}{{- end -}}
+{{- if gt (len $layouts) 1 -}}
+{{- fail (printf "redis.external: give one of host (one Redis), sentinel.addresses (Sentinel) or cluster.nodes (Redis Cluster), not %s" (join " and " $layouts)) -}}
+{{- end -}}
+{{- if and $r.external.sentinel.addresses (not $r.external.sentinel.service) -}}
+{{- fail "redis.external.sentinel.addresses is set but redis.external.sentinel.service is not: name the primary as the Sentinels monitor it (their `sentinel monitor NAME ...`, often mymaster)" -}}
+{{- end -}}
+{{- if and $r.external.sentinel.service (not $r.external.sentinel.addresses) -}}
+{{- fail "redis.external.sentinel.service is set but redis.external.sentinel.addresses is not: list the Sentinels as host:port (e.g. [sentinel-0:26379, sentinel-1:26379])" -}}
+{{- end -}}
+{{- if and $r.external.tls.caSecret.name (not $r.external.tls.enabled) -}}
+{{- fail "redis.external.tls.caSecret is set but redis.external.tls.enabled is false: set it true to use TLS with that CA" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The worker container's environment: the book's variables, or the Sentinel, cluster and TLS ones (docs/deploy.md). */}}
 {{- define "piops.redisEnv" -}}
+{{- include "piops.redisCheck" . -}}
+{{- $sentinels := include "piops.redisSentinels" . -}}
+{{- if $sentinels -}}
+- name: REDIS_SENTINELS
+  value: {{ $sentinels | quote }}
+- name: REDIS_SENTINEL_SERVICE
+  value: {{ include "piops.redisSentinelService" . | quote }}
+{{- else -}}
 - name: REDIS_HOST
   value: {{ include "piops.redisHost" . | quote }}
 - name: REDIS_PORT
   value: {{ include "piops.redisPort" . | quote }}
+{{- end }}
+{{- if and (not .Values.redis.deploy) .Values.redis.external.username }}
+- name: REDIS_USERNAME
+  value: {{ .Values.redis.external.username | quote }}
+{{- end }}
 {{- if and (not .Values.redis.deploy) .Values.redis.external.passwordSecret.name }}
 - name: REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ .Values.redis.external.passwordSecret.name }}
       key: {{ .Values.redis.external.passwordSecret.key }}
+{{- end }}
+{{- if and (not .Values.redis.deploy) .Values.redis.external.tls.enabled }}
+- name: REDIS_TLS
+  value: "true"
+{{- with include "piops.redisCaFile" . }}
+- name: REDIS_TLS_CA_FILE
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 - name: QUEUE_NAME
   value: {{ .Values.queue.name | quote }}

@@ -27,11 +27,17 @@ containers:
         mountPath: /app/logs
       - name: tmp
         mountPath: /tmp
+      {{- if include "piops.redisCaFile" $root }}
+      {{- include "piops.redisCaMount" $root | nindent 6 }}
+      {{- end }}
 volumes:
   - name: logs
     emptyDir: {}
   - name: tmp
     emptyDir: {}
+  {{- if include "piops.redisCaFile" $root }}
+  {{- include "piops.redisCaVolume" $root | nindent 2 }}
+  {{- end }}
 {{- end -}}
 
 {{- define "piops.jobLabels" -}}
