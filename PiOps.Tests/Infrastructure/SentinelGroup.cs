@@ -114,6 +114,13 @@ public sealed class SentinelGroup : IAsyncLifetime
         return endpoint is System.Net.IPEndPoint ip ? ip.Port : -1;
     }
 
+    /// <summary>Failovers so far, as the sentinels count them (the service's config-epoch): ours and any of their own.</summary>
+    public async Task<long> FailoversAsync()
+    {
+        var fields = await _sentinelClient!.GetServer("127.0.0.1", SentinelPorts[0]).SentinelMasterAsync(Service);
+        return long.TryParse(Field(fields, "config-epoch"), out long epoch) ? epoch : -1;
+    }
+
     /// <summary>SIGKILL to the current primary: no goodbye to replicas or clients, as a crashed host.</summary>
     public async Task<int> KillPrimaryAsync()
     {
