@@ -75,4 +75,35 @@ public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<Redis
 
         Assert.Equal(HttpStatusCode.OK, (await replay.GetAsync("/api/queue")).StatusCode);
     }
+
+    [Fact]
+    public async Task FailedSignIns_SpreadOverBothDashboards_AddUpToTheLockout()
+    {
+        await using var first = await StartAsync();
+        await using var second = await StartAsync();
+
+        // The default lockout: 5 failures in a row, here 3 on one dashboard and 2 on the other.
+        foreach (var dashboard in new[] { first, second, first, second, first })
+        {
+            Assert.Contains("The user name or password is wrong.", await PostSignInAsync(dashboard, "otto", "wrong password"));
+        }
+
+        Assert.Contains("This account is locked after 5 failed sign-ins", await PostSignInAsync(second, "otto", SignedInApp.Password));
+        Assert.Contains("This account is locked after 5 failed sign-ins", await PostSignInAsync(first, "otto", SignedInApp.Password));
+    }
+
+    /// <summary>The sign-in form posted as a browser posts it; the page that comes back (its error, when refused).</summary>
+    private static async Task<string> PostSignInAsync(DashboardProcess dashboard, string user, string password)
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(dashboard.BaseAddress) };
+        string form = await client.GetStringAsync("/signin");
+        var response = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signin",
+            ["__RequestVerificationToken"] = CookieSession.Token(form),
+            ["Input.UserName"] = user,
+            ["Input.Password"] = password,
+        }));
+        return System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+    }
 }

@@ -1,0 +1,23 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace PiOps.Web.Redis;
+
+/// <summary>
+/// The keys dashboard replicas share to act as one: sign-in counts. Like every key,
+/// they start with the queue name, so two queues in one Redis never share them (docs/queue-protocol.md lists them).
+/// </summary>
+public sealed class DashboardKeys(string queueName)
+{
+    /// <summary>
+    /// A user name's failed sign-ins in a row, checks under way and lockout end. The name is hashed (upper case
+    /// invariant, as names compare): what people type as a user name is sometimes a password.
+    /// </summary>
+    public RedisKey SignInUser(string userName) =>
+        queueName + ":signin:user:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(userName.ToUpperInvariant())));
+
+    /// <summary>An address's sign-in attempts in the current minute.</summary>
+    public RedisKey SignInAddress(IPAddress address) => queueName + ":signin:address:" + address;
+}
