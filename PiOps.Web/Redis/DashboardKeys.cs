@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace PiOps.Web.Redis;
 
 /// <summary>
-/// The keys dashboard replicas share to act as one: sign-in counts. Like every key,
+/// The keys dashboard replicas share to act as one: sign-in counts and the leases of singleton duties. Like every key,
 /// they start with the queue name, so two queues in one Redis never share them (docs/queue-protocol.md lists them).
 /// </summary>
 public sealed class DashboardKeys(string queueName)
@@ -20,4 +20,7 @@ public sealed class DashboardKeys(string queueName)
 
     /// <summary>An address's sign-in attempts in the current minute.</summary>
     public RedisKey SignInAddress(IPAddress address) => queueName + ":signin:address:" + address;
+
+    /// <summary>The lease of one singleton duty: its value is the holding process's id.</summary>
+    public RedisKey Lease(string duty) => queueName + ":lease:" + duty;
 }
