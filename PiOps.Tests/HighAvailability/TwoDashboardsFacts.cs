@@ -19,11 +19,16 @@ public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<Redis
 {
     private readonly string _queue = TestRedisServer.NewQueueName();
 
+    /// <summary>Short leases, so a takeover fits in a test: renewed every second, lapsing after 3 s.</summary>
+    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(3);
+
     private Task<DashboardProcess> StartAsync()
     {
         var home = Directory.CreateTempSubdirectory("piops-pod-").FullName;
         return DashboardProcess.StartAsync(env: new Dictionary<string, string>
         {
+            ["Leases__Ttl"] = LeaseTtl.ToString(),
+            ["Leases__RenewInterval"] = "00:00:01",
             ["HOME"] = home,
             ["REDIS_HOST"] = "127.0.0.1",
             ["REDIS_PORT"] = server.Port.ToString(),
@@ -105,5 +110,46 @@ public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<Redis
             ["Input.Password"] = password,
         }));
         return System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task DeadWorkerRecovery_CarriesOnOnTheSurvivor_WhenTheLeaseHolderIsKilled()
+    {
+        var keys = new QueueKeys(_queue);
+        var lease = new PiOps.Web.Redis.DashboardKeys(_queue).Lease(PiOps.Web.HighAvailability.DashboardLeases.DeadWorkerRecovery);
+        await using var a = await StartAsync();
+        await using var b = await StartAsync();
+        string? holderId = null;
+        await Eventually.WaitAsync(async () => (holderId = await server.Db.StringGetAsync(lease)) is not null,
+            LeaseTtl + TimeSpan.FromSeconds(20), "a dashboard to take the recovery lease");
+        var (holder, survivor) = holderId!.Contains($":{a.Pid}:") ? (a, b) : (b, a);
+        Assert.Contains($":{holder.Pid}:", holderId);
+
+        // A worker that died with a task in flight: registered, no heartbeat. The holder recovers it, the other does not.
+        await MakeDeadWorkerAsync(keys, "gone-1", "1001");
+        await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(keys.Queue) == 1,
+            TimeSpan.FromSeconds(30), () => $"the holder to recover gone-1\n{holder.Output}");
+        await Eventually.WaitAsync(() => holder.Output.Contains("Worker gone-1 stopped beating"), TimeSpan.FromSeconds(10),
+            () => $"the holder's log line for gone-1\n{holder.Output}");
+        Assert.DoesNotContain("gone-1", survivor.Output);
+
+        await holder.KillAsync(); // SIGKILL: the lease is not given up, it lapses
+        await MakeDeadWorkerAsync(keys, "gone-2", "1002");
+
+        await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(keys.Queue) == 2
+                                               && await server.Db.ListLengthAsync(keys.InFlight("gone-2")) == 0,
+            // The lease's TTL, then a turn of the lease (1 s) and of recovery (1 s), and a busy machine's slack.
+            LeaseTtl + TimeSpan.FromSeconds(20), () => $"the survivor to recover gone-2\n{survivor.Output}");
+        Assert.Contains($":{survivor.Pid}:", (string?)await server.Db.StringGetAsync(lease));
+        Assert.Contains("Worker gone-2 stopped beating", survivor.Output);
+        // Recovery puts a task back at the head of the queue.
+        var requeued = TaskEntry.Parse((string)(await server.Db.ListGetByIndexAsync(keys.Queue, 0))!, new QueueOptions());
+        Assert.Equal((1002, 2), (requeued.Task!.Iterations, requeued.Task.Attempt));
+    }
+
+    private async Task MakeDeadWorkerAsync(QueueKeys keys, string worker, string entry)
+    {
+        await server.Db.ListRightPushAsync(keys.InFlight(worker), entry);
+        await server.Db.SetAddAsync(keys.Workers, worker);
     }
 }
