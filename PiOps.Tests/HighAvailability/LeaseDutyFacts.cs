@@ -68,12 +68,15 @@ public sealed class LeaseDutyFacts(RedisServer server) : IClassFixture<RedisServ
         Assert.Equal(1, await server.Db.ListLengthAsync(Keys.InFlight("gone-1")));
         Assert.False(lease.IsHeld);
         Assert.Equal(Other, lease.HeldBy);
+        Assert.Contains(new DutyHolder("dead-worker recovery", Other, false), Queue.Current.Duties);
 
         // The other replica is gone and its lease with it: this one takes the lease and recovers the task.
         await server.Db.KeyDeleteAsync(LeaseKey(DashboardLeases.DeadWorkerRecovery));
         await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(Keys.Queue) == 1, Wait, "the task recovered here");
         Assert.True(lease.IsHeld);
         Assert.Equal(lease.Holder, (string?)await server.Db.StringGetAsync(LeaseKey(DashboardLeases.DeadWorkerRecovery)));
+        await Eventually.WaitAsync(() => Queue.Current.Duties.Contains(new DutyHolder("dead-worker recovery", lease.Holder, true)), Wait,
+            () => "the Overview's line to name this dashboard: " + DutyHolder.Describe(Queue.Current.Duties));
     }
 
     [Fact]

@@ -23,6 +23,15 @@ public sealed class DashboardLeases(RedisConnection redis, IOptions<QueueOptions
     /// <summary>The local runtime's CronJob triggers.</summary>
     public const string LocalCronJobs = "local-cronjobs";
 
+    /// <summary>A duty's name in the operator's words.</summary>
+    public static string Describe(string duty) => duty switch
+    {
+        DeadWorkerRecovery => "dead-worker recovery",
+        LocalAutoscaler => "the local autoscaler",
+        LocalCronJobs => "CronJob triggers",
+        _ => duty,
+    };
+
     private static readonly TimeSpan FirstAttempt = TimeSpan.FromSeconds(3);
 
     private readonly LeaseOptions _o = options.Value;

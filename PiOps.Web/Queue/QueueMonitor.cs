@@ -175,6 +175,7 @@ public sealed class QueueMonitor(
             {
                 Notice = _notice,
                 Topology = _topology,
+                Duties = Duties(),
             };
             return snapshot;
         }
@@ -190,6 +191,7 @@ public sealed class QueueMonitor(
             _lastRunId = DateTimeOffset.MinValue;
             return last with
             {
+                Duties = Duties(),
                 At = now,
                 RedisAvailable = false,
                 RedisError = RedisWatch.Outage(redis.Endpoint, ex),
@@ -428,6 +430,9 @@ public sealed class QueueMonitor(
 
         return _current.History;
     }
+
+    private List<DutyHolder> Duties() =>
+        leases.All.Select(l => new DutyHolder(DashboardLeases.Describe(l.Duty), l.HeldBy, l.IsHeld)).ToList();
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }
