@@ -81,6 +81,26 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Overview_SaysWhichDashboardRunsEachSingletonDuty()
+    {
+        _state.Push(FakeQueueState.Snapshot(0) with
+        {
+            Duties =
+            [
+                new DutyHolder("dead-worker recovery", "pod-a:1:aa", true),
+                new DutyHolder("the local autoscaler", "pod-b:7:bb", false),
+                new DutyHolder("CronJob triggers", "pod-b:7:bb", false),
+            ],
+        });
+
+        var page = Render<Overview>();
+
+        page.WaitForAssertion(() => Assert.Equal(
+            "Run by one dashboard at a time: dead-worker recovery by this dashboard (pod-a:1:aa); the local autoscaler and CronJob triggers by pod-b:7:bb.",
+            page.Find("[data-testid=duties]").TextContent.Trim()));
+    }
+
+    [Fact]
     public async Task Overview_Unsubscribes_WhenDisposed()
     {
         Render<Overview>();

@@ -19,11 +19,16 @@ public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<Redis
 {
     private readonly string _queue = TestRedisServer.NewQueueName();
 
+    /// <summary>Short leases, so a takeover fits in a test: renewed every second, lapsing after 3 s.</summary>
+    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(3);
+
     private Task<DashboardProcess> StartAsync()
     {
         var home = Directory.CreateTempSubdirectory("piops-pod-").FullName;
         return DashboardProcess.StartAsync(env: new Dictionary<string, string>
         {
+            ["Leases__Ttl"] = LeaseTtl.ToString(),
+            ["Leases__RenewInterval"] = "00:00:01",
             ["HOME"] = home,
             ["REDIS_HOST"] = "127.0.0.1",
             ["REDIS_PORT"] = server.Port.ToString(),
@@ -74,5 +79,77 @@ public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<Redis
         using var replay = CookieSession.Replaying(after.BaseAddress, cookie);
 
         Assert.Equal(HttpStatusCode.OK, (await replay.GetAsync("/api/queue")).StatusCode);
+    }
+
+    [Fact]
+    public async Task FailedSignIns_SpreadOverBothDashboards_AddUpToTheLockout()
+    {
+        await using var first = await StartAsync();
+        await using var second = await StartAsync();
+
+        // The default lockout: 5 failures in a row, here 3 on one dashboard and 2 on the other.
+        foreach (var dashboard in new[] { first, second, first, second, first })
+        {
+            Assert.Contains("The user name or password is wrong.", await PostSignInAsync(dashboard, "otto", "wrong password"));
+        }
+
+        Assert.Contains("This account is locked after 5 failed sign-ins", await PostSignInAsync(second, "otto", SignedInApp.Password));
+        Assert.Contains("This account is locked after 5 failed sign-ins", await PostSignInAsync(first, "otto", SignedInApp.Password));
+    }
+
+    /// <summary>The sign-in form posted as a browser posts it; the page that comes back (its error, when refused).</summary>
+    private static async Task<string> PostSignInAsync(DashboardProcess dashboard, string user, string password)
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(dashboard.BaseAddress) };
+        string form = await client.GetStringAsync("/signin");
+        var response = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signin",
+            ["__RequestVerificationToken"] = CookieSession.Token(form),
+            ["Input.UserName"] = user,
+            ["Input.Password"] = password,
+        }));
+        return System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task DeadWorkerRecovery_CarriesOnOnTheSurvivor_WhenTheLeaseHolderIsKilled()
+    {
+        var keys = new QueueKeys(_queue);
+        var lease = new PiOps.Web.Redis.DashboardKeys(_queue).Lease(PiOps.Web.HighAvailability.DashboardLeases.DeadWorkerRecovery);
+        await using var a = await StartAsync();
+        await using var b = await StartAsync();
+        string? holderId = null;
+        await Eventually.WaitAsync(async () => (holderId = await server.Db.StringGetAsync(lease)) is not null,
+            LeaseTtl + TimeSpan.FromSeconds(20), "a dashboard to take the recovery lease");
+        var (holder, survivor) = holderId!.Contains($":{a.Pid}:") ? (a, b) : (b, a);
+        Assert.Contains($":{holder.Pid}:", holderId);
+
+        // A worker that died with a task in flight: registered, no heartbeat. The holder recovers it, the other does not.
+        await MakeDeadWorkerAsync(keys, "gone-1", "1001");
+        await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(keys.Queue) == 1,
+            TimeSpan.FromSeconds(30), () => $"the holder to recover gone-1\n{holder.Output}");
+        await Eventually.WaitAsync(() => holder.Output.Contains("Worker gone-1 stopped beating"), TimeSpan.FromSeconds(10),
+            () => $"the holder's log line for gone-1\n{holder.Output}");
+        Assert.DoesNotContain("gone-1", survivor.Output);
+
+        await holder.KillAsync(); // SIGKILL: the lease is not given up, it lapses
+        await MakeDeadWorkerAsync(keys, "gone-2", "1002");
+
+        await Eventually.WaitAsync(async () => await server.Db.ListLengthAsync(keys.Queue) == 2
+                                               && await server.Db.ListLengthAsync(keys.InFlight("gone-2")) == 0,
+            // The lease's TTL, then a turn of the lease (1 s) and of recovery (1 s), and a busy machine's slack.
+            LeaseTtl + TimeSpan.FromSeconds(20), () => $"the survivor to recover gone-2\n{survivor.Output}");
+        Assert.Contains($":{survivor.Pid}:", (string?)await server.Db.StringGetAsync(lease));
+        Assert.Contains("Worker gone-2 stopped beating", survivor.Output);
+        // Recovery puts a task back at the head of the queue.
+        var requeued = TaskEntry.Parse((string)(await server.Db.ListGetByIndexAsync(keys.Queue, 0))!, new QueueOptions());
+        Assert.Equal((1002, 2), (requeued.Task!.Iterations, requeued.Task.Attempt));
+    }
+
+    private async Task MakeDeadWorkerAsync(QueueKeys keys, string worker, string entry)
+    {
+        await server.Db.ListRightPushAsync(keys.InFlight(worker), entry);
+        await server.Db.SetAddAsync(keys.Workers, worker);
     }
 }

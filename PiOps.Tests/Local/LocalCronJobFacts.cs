@@ -35,6 +35,7 @@ public sealed class LocalCronJobFacts(RedisServer server) : IClassFixture<RedisS
 
     private Task<DashboardApp> StartAppAsync() =>
         DashboardApp.StartWithLocalRuntimeAsync(server, _queue, _data, initialReplicas: 0, restartDelay: "00:00:00.2",
+            new Dictionary<string, string?> { ["Leases:Ttl"] = "00:00:03", ["Leases:RenewInterval"] = "00:00:01" },
             services: s => s.AddSingleton<TimeProvider>(_clock));
 
     public async Task InitializeAsync() => _app = await StartAppAsync();
@@ -115,6 +116,27 @@ public sealed class LocalCronJobFacts(RedisServer server) : IClassFixture<RedisS
         await WaitForAsync(s => s.Jobs.Any(j => j.Name == JobAt(12, 2) && j.Condition == "Complete"));
         await WaitForAsync(s => s.Jobs.All(j => j.Name != JobAt(12, 1)));
         Assert.Equal(6, await server.Db.ListLengthAsync(Keys.Queue));
+    }
+
+    [Fact]
+    public async Task WhileAnotherDashboardHoldsTheLease_NoRunStartsHere_AndTheMissedRunStartsOnTakeover()
+    {
+        var lease = _app.Services.GetRequiredService<PiOps.Web.HighAvailability.DashboardLeases>()
+            .For(PiOps.Web.HighAvailability.DashboardLeases.LocalCronJobs);
+        var key = new PiOps.Web.Redis.DashboardKeys(_queue).Lease(PiOps.Web.HighAvailability.DashboardLeases.LocalCronJobs);
+        await Eventually.WaitAsync(() => lease.IsHeld, Wait, "this dashboard to hold the CronJob lease");
+        // Another replica has the lease now (this one's lapsed, say, while it was stalled).
+        await server.Db.StringSetAsync(key, "other-host:4242:0badc0de", TimeSpan.FromMinutes(2));
+        await Eventually.WaitAsync(() => !lease.IsHeld && lease.HeldBy == "other-host:4242:0badc0de", Wait, "the lease seen as the other's");
+        await Runtime.CreateCronJobAsync(Tick);
+
+        await AdvanceAsync(TimeSpan.FromMinutes(1));
+        await WaitForAsync(s => s.CronJobs.Single().LastEvent?.Contains("Standing by: the dashboard other-host:4242:0badc0de starts CronJobs' runs") == true);
+        Assert.Empty(Runtime.Current.Jobs);
+        Assert.Null(Runtime.Current.CronJobs.Single().LastScheduleTime);
+
+        await server.Db.KeyDeleteAsync(key);
+        await WaitForAsync(s => s.Jobs.Any(j => j.Name == JobAt(12, 1) && j.CronJob == "tick"));
     }
 
     [Fact]

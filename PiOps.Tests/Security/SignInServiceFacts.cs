@@ -2,32 +2,43 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using PiOps.Tests.Infrastructure;
+using PiOps.Web.Redis;
 using PiOps.Web.Security;
+using StackExchange.Redis;
 using Xunit;
+using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 
 namespace PiOps.Tests.Security;
 
-public sealed class SignInServiceFacts
+public sealed class SignInServiceFacts(RedisServer server) : IClassFixture<RedisServer>
 {
     private static readonly IPAddress From = IPAddress.Parse("192.0.2.7");
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
 
-    private SignInService Service(int perMinute = 100) => new(Options.Create(new AuthOptions
+    private SignInService Service(int perMinute = 100, IConnectionMultiplexer? redis = null) => new(Options.Create(new AuthOptions
     {
         AdminPassword = "admin-password-1",
         Users = [new UserAccount { Name = "otto", Role = "Operator", PasswordHash = PasswordHashes.Hash("s3cret-enough") }],
         MaxFailedSignIns = 3,
         LockoutDuration = TimeSpan.FromMinutes(5),
         SignInAttemptsPerMinute = perMinute,
-    }), _clock, NullLogger<SignInService>.Instance);
+    }), Counters(redis ?? server.Client), _clock, NullLogger<SignInService>.Instance);
+
+    private readonly string _queue = TestRedisServer.NewQueueName();
+
+    private SignInCounters Counters(IConnectionMultiplexer redis) => new(() => redis.GetDatabase(), new DashboardKeys(_queue));
+
+    /// <summary>A second replica's own connection to the same Redis.</summary>
+    private async Task<ConnectionMultiplexer> SecondConnectionAsync() => await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
 
     [Fact]
-    public void RightPasswords_SignIn_WithTheirRoles()
+    public async Task RightPasswords_SignIn_WithTheirRoles()
     {
-        using var service = Service();
+        var service = Service();
 
-        var otto = service.SignIn("OTTO", "s3cret-enough", From);
-        var admin = service.SignIn("admin", "admin-password-1", From);
+        var otto = await service.SignInAsync("OTTO", "s3cret-enough", From);
+        var admin = await service.SignInAsync("admin", "admin-password-1", From);
 
         Assert.True(otto.User!.IsInRole(Roles.Operator));
         Assert.Equal("otto", otto.User.Identity!.Name);
@@ -39,48 +50,112 @@ public sealed class SignInServiceFacts
     [InlineData("nobody", "s3cret-enough")]
     [InlineData("admin", "")]
     [InlineData("", "")]
-    public void WrongCredentials_GetOneSentence_ThatDoesNotSayWhichPartWasWrong(string user, string password)
+    public async Task WrongCredentials_GetOneSentence_ThatDoesNotSayWhichPartWasWrong(string user, string password)
     {
-        using var service = Service();
+        var service = Service();
 
-        var outcome = service.SignIn(user, password, From);
+        var outcome = await service.SignInAsync(user, password, From);
 
         Assert.Null(outcome.User);
         Assert.Equal("The user name or password is wrong.", outcome.Error);
     }
 
     [Fact]
-    public void RepeatedFailures_LockTheUserOut_UntilTheLockoutEnds()
+    public async Task RepeatedFailures_LockTheUserOut_UntilTheLockoutEnds()
     {
-        using var service = Service();
+        var service = Service();
         for (int i = 0; i < 3; i++)
         {
-            service.SignIn("otto", "wrong", From);
+            await service.SignInAsync("otto", "wrong", From);
         }
 
-        var locked = service.SignIn("otto", "s3cret-enough", From);
+        var locked = await service.SignInAsync("otto", "s3cret-enough", From);
         Assert.Null(locked.User);
         Assert.Contains("locked after 3 failed sign-ins", locked.Error);
-        Assert.NotNull(service.SignIn("admin", "admin-password-1", From).User);
+        Assert.NotNull((await service.SignInAsync("admin", "admin-password-1", From)).User);
 
         _clock.Advance(TimeSpan.FromMinutes(5.1));
-        Assert.NotNull(service.SignIn("otto", "s3cret-enough", From).User);
+        Assert.NotNull((await service.SignInAsync("otto", "s3cret-enough", From)).User);
     }
 
     [Fact]
-    public void TooManyAttemptsFromOneAddress_AreRefused_OthersAreNot()
+    public async Task TooManyAttemptsFromOneAddress_AreRefused_OthersAreNot()
     {
-        using var service = Service(perMinute: 4);
+        var service = Service(perMinute: 4);
         for (int i = 0; i < 4; i++)
         {
-            service.SignIn("nobody" + i, "x", From);
+            await service.SignInAsync("nobody" + i, "x", From);
         }
 
-        var limited = service.SignIn("admin", "admin-password-1", From);
+        var limited = await service.SignInAsync("admin", "admin-password-1", From);
 
         Assert.Null(limited.User);
         Assert.Contains("Too many sign-in attempts", limited.Error);
-        Assert.NotNull(service.SignIn("admin", "admin-password-1", IPAddress.Parse("192.0.2.8")).User);
+        Assert.NotNull((await service.SignInAsync("admin", "admin-password-1", IPAddress.Parse("192.0.2.8"))).User);
+    }
+
+    [Fact]
+    public async Task FailuresOnTwoReplicas_AddUpToTheLockout()
+    {
+        await using var second = await SecondConnectionAsync();
+        var one = Service();
+        var other = Service(redis: second);
+
+        await one.SignInAsync("otto", "wrong", From);
+        await other.SignInAsync("OTTO", "wrong", From);
+        await one.SignInAsync("otto", "wrong", From);
+
+        Assert.Contains("locked after 3 failed sign-ins", (await other.SignInAsync("otto", "s3cret-enough", From)).Error);
+        Assert.Contains("locked after 3 failed sign-ins", (await one.SignInAsync("otto", "s3cret-enough", From)).Error);
+        _clock.Advance(TimeSpan.FromMinutes(5.1));
+        Assert.NotNull((await other.SignInAsync("otto", "s3cret-enough", From)).User);
+    }
+
+    [Fact]
+    public async Task AttemptsFromOneAddress_AreCountedAcrossReplicas_ForAMinute()
+    {
+        await using var second = await SecondConnectionAsync();
+        var one = Service(perMinute: 4);
+        var other = Service(perMinute: 4, redis: second);
+        for (int i = 0; i < 4; i++)
+        {
+            await (i % 2 == 0 ? one : other).SignInAsync("nobody" + i, "x", From);
+        }
+
+        Assert.Contains("Too many sign-in attempts", (await one.SignInAsync("admin", "admin-password-1", From)).Error);
+        Assert.Contains("Too many sign-in attempts", (await other.SignInAsync("admin", "admin-password-1", From)).Error);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.NotNull((await other.SignInAsync("admin", "admin-password-1", From)).User);
+    }
+
+    [Fact]
+    public async Task ACheckWhoseOutcomeNeverArrived_CountsAsAFailure_AfterAMinute()
+    {
+        var service = Service();
+        // A replica took a place for a check, then died before it said how the check went.
+        Assert.Equal(SignInCounters.Verdict.Go,
+            (await Counters(server.Client).BeginAsync("otto", "dead-replica", 3, TimeSpan.FromMinutes(5), _clock.GetUtcNow())).Verdict);
+        _clock.Advance(SignInCounters.StaleCheck);
+
+        await service.SignInAsync("otto", "wrong", From);
+        await service.SignInAsync("otto", "wrong", From);
+
+        Assert.Contains("locked after 3 failed sign-ins", (await service.SignInAsync("otto", "s3cret-enough", From)).Error);
+    }
+
+    [Fact]
+    public async Task WithoutRedis_NobodySignsIn_AndTheSentenceSaysWhy()
+    {
+        var options = ConfigurationOptions.Parse($"127.0.0.1:{FreePort.Next()}");
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 1000;
+        await using var nowhere = await ConnectionMultiplexer.ConnectAsync(options);
+        var service = Service(redis: nowhere);
+
+        var outcome = await service.SignInAsync("admin", "admin-password-1", From);
+
+        Assert.Null(outcome.User);
+        Assert.Equal(SignInService.Unavailable, outcome.Error);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using PiOps.Web.Api;
 using PiOps.Web.Audit;
 using PiOps.Web.Components;
+using PiOps.Web.HighAvailability;
 using PiOps.Web.Hubs;
 using PiOps.Web.Logs;
 using PiOps.Web.Queue;
@@ -22,6 +23,7 @@ public static class PiOpsServices
         // The hubs' log streams, one per hub invocation (its namespace selection is that invocation's).
         builder.Services.AddScoped<HubLogStreams>();
         return builder
+            .AddHighAvailability()
             .AddQueue()
             .AddPiOpsTelemetry()
             .AddWorkloads()

@@ -60,6 +60,16 @@ internal sealed class LocalAutoscaler(AutoscalerSpec spec)
         QueueLength = queueLength;
     }
 
+    /// <summary>
+    /// Another dashboard scales the workers (or nobody can now): no recommendation is kept, so the stabilisation window
+    /// starts afresh when this one takes over, as a restarted HPA controller's does.
+    /// </summary>
+    public void Standby(string status)
+    {
+        _recommendations.Clear();
+        Status = status;
+    }
+
     /// <summary>Measures, then returns the replicas the Deployment should have.</summary>
     public int Evaluate(DateTimeOffset now, int current, long? queueLength)
     {

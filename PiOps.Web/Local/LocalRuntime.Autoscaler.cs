@@ -1,3 +1,4 @@
+using PiOps.Web.HighAvailability;
 using PiOps.Web.Workloads;
 
 namespace PiOps.Web.Local;
@@ -22,6 +23,11 @@ public sealed partial class LocalRuntime
         return Task.CompletedTask;
     }
 
+    /// <summary>Why a duty waits on this dashboard: another holds its lease, or nobody can while Redis is away.</summary>
+    private static string NotHolding(RedisLease lease, string what) => lease.HeldBy is { } other
+        ? $"Standing by: the dashboard {other} {what} (it holds the {lease.Duty} lease)."
+        : $"Standing by: nobody {what} until a dashboard holds the {lease.Duty} lease (Redis is unreachable or the lease is changing hands).";
+
     // The HPA's turn: CPU of the Deployment's ready pods against their request, and the queue length. Under the lock.
     private void Autoscale(DateTimeOffset now)
     {
@@ -42,6 +48,13 @@ public sealed partial class LocalRuntime
         if (!_autoscaler.Spec.Enabled)
         {
             _autoscaler.Measure(now, depth);
+            return;
+        }
+
+        if (!_autoscalerLease.IsHeld)
+        {
+            _autoscaler.Measure(now, depth);
+            _autoscaler.Standby(NotHolding(_autoscalerLease, "scales the workers"));
             return;
         }
 

@@ -122,6 +122,17 @@ public sealed partial class LocalRuntime
                     }
 
                     break;
+                case CronDecision.Start when !_cronJobsLease.IsHeld:
+                    // Another dashboard starts the runs. The run stays due here (LastScheduleTime is not moved), so a
+                    // dashboard taking the lease over starts the latest missed run, as the CronJob controller does
+                    // after a restart.
+                    string waiting = NotHolding(_cronJobsLease, "starts CronJobs' runs");
+                    if (cron.LastEvent != waiting)
+                    {
+                        cron.LastEvent = waiting;
+                    }
+
+                    break;
                 case CronDecision.Start start:
                     if (start.ReplaceActive)
                     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PiOps.Shared.Processes;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
+using PiOps.Web.HighAvailability;
 using PiOps.Web.Logs;
 using PiOps.Web.Queue;
 using PiOps.Web.Redis;
@@ -30,9 +31,15 @@ public sealed partial class LocalRuntime(
     IQueueState queueState,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<LocalRuntime> log) : BackgroundService, IWorkloadBackend, IPodLogSource
+    ILogger<LocalRuntime> log,
+    DashboardLeases leases) : BackgroundService, IWorkloadBackend, IPodLogSource
 {
     public const string DeploymentName = "pi-worker";
+
+    // Of several dashboard replicas on one Redis, only the holders of these leases scale the workers and start
+    // CronJobs' runs (docs/high-availability.md).
+    private readonly RedisLease _autoscalerLease = leases.For(DashboardLeases.LocalAutoscaler);
+    private readonly RedisLease _cronJobsLease = leases.For(DashboardLeases.LocalCronJobs);
 
     private readonly LocalRuntimeOptions _o = options.Value;
     private readonly object _gate = new();

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
 using PiOps.Web.Configuration;
+using PiOps.Web.HighAvailability;
 using PiOps.Web.Redis;
 using PiOps.Web.Utils;
 using StackExchange.Redis;
@@ -20,8 +21,12 @@ public sealed class QueueMonitor(
     IOptions<DashboardOptions> dashboardOptions,
     TimeProvider time,
     ILogger<QueueMonitor> log,
-    Audit.AuditLog audit) : BackgroundService, IQueueState
+    Audit.AuditLog audit,
+    DashboardLeases leases) : BackgroundService, IQueueState
 {
+    // Of several dashboard replicas, the one holding this lease recovers dead workers; workers recover on their own too.
+    private readonly RedisLease _recoveryLease = leases.For(DashboardLeases.DeadWorkerRecovery);
+
     /// <summary>How often the server's run_id is read (INFO server), besides right after an outage.</summary>
     private static readonly TimeSpan RunIdInterval = TimeSpan.FromSeconds(2);
 
@@ -156,7 +161,7 @@ public sealed class QueueMonitor(
             var totals = ReadTotals(statsTask.Result);
             await WatchServerAsync(db, now, totals, depthTask.Result);
             var workers = ReadWorkers(ids, beatsTask.Result, now);
-            if (now - _lastRecovery >= _options.RecoveryInterval && workers.Any(w => w.Lost))
+            if (now - _lastRecovery >= _options.RecoveryInterval && workers.Any(w => w.Lost) && _recoveryLease.IsHeld)
             {
                 _lastRecovery = now;
                 await RecoverAsync(workers.Where(w => w.Lost).ToList(), now);
@@ -170,6 +175,7 @@ public sealed class QueueMonitor(
             {
                 Notice = _notice,
                 Topology = _topology,
+                Duties = Duties(),
             };
             return snapshot;
         }
@@ -185,6 +191,7 @@ public sealed class QueueMonitor(
             _lastRunId = DateTimeOffset.MinValue;
             return last with
             {
+                Duties = Duties(),
                 At = now,
                 RedisAvailable = false,
                 RedisError = RedisWatch.Outage(redis.Endpoint, ex),
@@ -426,6 +433,9 @@ public sealed class QueueMonitor(
 
         return _current.History;
     }
+
+    private List<DutyHolder> Duties() =>
+        leases.All.Select(l => new DutyHolder(DashboardLeases.Describe(l.Duty), l.HeldBy, l.IsHeld)).ToList();
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }

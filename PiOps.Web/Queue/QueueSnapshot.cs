@@ -26,6 +26,9 @@ public sealed record QueueSnapshot(
     /// <summary>The primary, its replicas and the last failover, read every 2 s; null until read, or where INFO is refused.</summary>
     public RedisTopology? Topology { get; init; }
 
+    /// <summary>The duties one dashboard replica at a time runs, and who runs each (docs/high-availability.md).</summary>
+    public IReadOnlyList<DutyHolder> Duties { get; init; } = [];
+
     /// <summary>How many entries from the head, and from the tail, each sample carries, for the live first pages of the queue.</summary>
     public const int HeadSize = 25;
 
@@ -47,7 +50,24 @@ public sealed record QueueSnapshot(
         || (History.Count > 0 && History[^1] != other.History[^1])
         || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
         || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head) || Notice != other.Notice || Topology != other.Topology
+        || !Duties.SequenceEqual(other.Duties)
         || !(Tail ?? []).SequenceEqual(other.Tail ?? []);
+}
+
+/// <summary>A duty one dashboard replica at a time runs: who holds its lease, null when nobody does (or Redis is away).</summary>
+public sealed record DutyHolder(string Duty, string? HeldBy, bool ThisDashboard)
+{
+    /// <summary>
+    /// One line for every duty, grouped by holder: "Run by one dashboard at a time: dead-worker recovery by this
+    /// dashboard (host:1:ab); CronJob triggers by host:2:cd."
+    /// </summary>
+    public static string Describe(IEnumerable<DutyHolder> duties) => "Run by one dashboard at a time: " + string.Join("; ", duties
+        .GroupBy(d => (d.HeldBy, d.ThisDashboard))
+        .Select(g => Join(g.Select(d => d.Duty).ToList()) + " by " + (g.Key.ThisDashboard ? $"this dashboard ({g.Key.HeldBy})"
+            : g.Key.HeldBy ?? "no dashboard now (Redis unreachable, or the lease changing hands)"))) + ".";
+
+    private static string Join(IReadOnlyList<string> names) =>
+        names.Count == 1 ? names[0] : string.Join(", ", names.Take(names.Count - 1)) + " and " + names[^1];
 }
 
 /// <param name="Fenced">Late results refused because their task had been recovered for another attempt (a worker cut off from Redis).</param>

@@ -36,6 +36,9 @@ public static class SecurityServices
         var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddValidatedOptions<AuthOptions>(AuthOptions.Section, o => o.Validate());
         services.AddValidatedOptions<AccessOptions>(AccessOptions.Section, o => o.Validate());
+        // Sign-in counts are in Redis, so a lockout and an address's limit hold across replicas.
+        services.AddSingleton(sp => new SignInCounters(() => sp.GetRequiredService<RedisConnection>().Multiplexer.GetDatabase(),
+            new DashboardKeys(sp.GetRequiredService<IOptions<QueueOptions>>().Value.QueueName)));
         services.AddSingleton<SignInService>();
         services.AddSingleton<ApiTokens>();
         services.AddScoped<TokenAdministration>();

@@ -1,75 +1,77 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Claims;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
+using PiOps.Shared.Redis;
 
 namespace PiOps.Web.Security;
 
 /// <summary>
 /// Checks a user name and password against the configured users and the admin password, with a lockout after
-/// repeated failures per user name and a limit on attempts per address. The outcome is a sentence for the page;
-/// it never says whether the user name exists.
+/// repeated failures per user name and a limit on attempts per address, both counted in Redis for every replica
+/// (<see cref="SignInCounters"/>). The outcome is a sentence for the page; it never says whether the user name exists.
+/// Without Redis nobody signs in (docs/decisions.md): no password is checked that cannot be counted.
 /// </summary>
-public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider time, ILogger<SignInService> log) : IDisposable
+public sealed class SignInService(IOptions<AuthOptions> options, SignInCounters counters, TimeProvider time, ILogger<SignInService> log)
 {
     public const string AdminUser = "admin";
 
+    /// <summary>The page's sentence while the counts cannot be read or written.</summary>
+    public const string Unavailable =
+        "Sign-in is unavailable: the dashboard cannot reach Redis, where it counts sign-in attempts. Try again in a minute.";
+
     private readonly AuthOptions _o = options.Value;
-    private readonly ConcurrentDictionary<string, Failures> _failures = new(StringComparer.OrdinalIgnoreCase);
-    private readonly PartitionedRateLimiter<IPAddress> _perAddress = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
-        RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.SignInAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
-        }));
 
     public sealed record Outcome(ClaimsPrincipal? User, string? Error);
 
-    public Outcome SignIn(string? userName, string? password, IPAddress? from)
+    public async Task<Outcome> SignInAsync(string? userName, string? password, IPAddress? from)
     {
         string name = (userName ?? "").Trim();
-        using var lease = _perAddress.AttemptAcquire(from ?? IPAddress.None);
-        if (!lease.IsAcquired)
+        var address = from ?? IPAddress.None;
+        string check = Guid.NewGuid().ToString("N");
+        try
         {
-            log.LogWarning("Sign-in attempts from {Address} are over the limit of {Limit} a minute", from, _o.SignInAttemptsPerMinute);
-            return new Outcome(null, $"Too many sign-in attempts from your address: wait a minute and try again.");
-        }
-
-        // Count, then check: a guess takes its place before its password is checked, so concurrent guesses never
-        // check more passwords than the lockout allows.
-        var state = _failures.GetOrAdd(name, _ => new Failures());
-        lock (state)
-        {
-            var now = time.GetUtcNow();
-            if (state.LockedUntil is { } until && until > now)
+            if (!await counters.TryAttemptAsync(address, _o.SignInAttemptsPerMinute, time.GetUtcNow()))
             {
-                return new Outcome(null, $"This account is locked after {_o.MaxFailedSignIns} failed sign-ins: try again in {Math.Ceiling((until - now).TotalMinutes)} minute(s).");
+                log.LogWarning("Sign-in attempts from {Address} are over the limit of {Limit} a minute", from, _o.SignInAttemptsPerMinute);
+                return new Outcome(null, "Too many sign-in attempts from your address: wait a minute and try again.");
             }
 
-            if (state.Count + state.Checking >= _o.MaxFailedSignIns)
+            // Count, then check: a guess takes its place before its password is checked, so concurrent guesses (on any
+            // replica) never check more passwords than the lockout allows.
+            var now = time.GetUtcNow();
+            var (verdict, lockedUntil) = await counters.BeginAsync(name, check, _o.MaxFailedSignIns, _o.LockoutDuration, now);
+            if (verdict == SignInCounters.Verdict.Locked)
+            {
+                return new Outcome(null, $"This account is locked after {_o.MaxFailedSignIns} failed sign-ins: try again in {Math.Ceiling((lockedUntil!.Value - now).TotalMinutes)} minute(s).");
+            }
+
+            if (verdict == SignInCounters.Verdict.Busy)
             {
                 return new Outcome(null, "Other sign-ins to this account are being checked: try again in a moment.");
             }
-
-            state.Checking++;
+        }
+        catch (Exception ex) when (RedisFailure.Is(ex))
+        {
+            log.LogError("Sign-in refused for {User} from {Address}: the sign-in counts in Redis cannot be read ({Message})", name, from, ex.Message);
+            return new Outcome(null, Unavailable);
         }
 
         var (canonical, role) = Verify(name, password ?? "");
-        lock (state)
+        try
         {
-            state.Checking--;
-            if (role is not null)
+            if (await counters.EndAsync(name, check, role is not null, _o.MaxFailedSignIns, _o.LockoutDuration, time.GetUtcNow()) is not null)
             {
-                state.Count = 0;
-            }
-            else if (++state.Count >= _o.MaxFailedSignIns)
-            {
-                state.Count = 0;
-                state.LockedUntil = time.GetUtcNow() + _o.LockoutDuration;
-                log.LogWarning("User {User} locked out for {Minutes} minutes after {Count} failed sign-ins from {Address}",
+                log.LogWarning("User {User} locked out for {Minutes} minutes after {Count} failed sign-ins, the last from {Address}",
                     name, _o.LockoutDuration.TotalMinutes, _o.MaxFailedSignIns, from);
             }
+        }
+        catch (Exception ex) when (RedisFailure.Is(ex))
+        {
+            // The outcome was not counted: refuse either way. A check never reported counts as a failure after
+            // SignInCounters.StaleCheck, so a guesser gains nothing by cutting Redis off mid-check.
+            log.LogError("Sign-in refused for {User} from {Address}: its outcome could not be counted in Redis ({Message})", name, from, ex.Message);
+            return new Outcome(null, Unavailable);
         }
 
         if (role is null)
@@ -112,14 +114,4 @@ public sealed class SignInService(IOptions<AuthOptions> options, TimeProvider ti
         new(new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role), new Claim("piops:auth", authMethod ?? scheme)],
             scheme, ClaimTypes.Name, ClaimTypes.Role));
-
-    public void Dispose() => _perAddress.Dispose();
-
-    // A user name's failures in a row, guesses being checked now, and the end of its lockout; guarded by its own lock.
-    private sealed class Failures
-    {
-        public int Count;
-        public int Checking;
-        public DateTimeOffset? LockedUntil;
-    }
 }

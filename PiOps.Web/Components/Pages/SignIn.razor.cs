@@ -28,7 +28,7 @@ public sealed partial class SignIn
 
     private async Task SignInAsync()
     {
-        var outcome = SignInService.SignIn(Input!.UserName, Input.Password, HttpContext.Connection.RemoteIpAddress);
+        var outcome = await SignInService.SignInAsync(Input!.UserName, Input.Password, HttpContext.Connection.RemoteIpAddress);
         if (outcome.User is null)
         {
             _error = outcome.Error;
