@@ -231,6 +231,94 @@ internal static class HighAvailabilityBenchmarks
         }
     }
 
+    /// <summary>
+    /// two-dashboards [kills=5] [dead-per-kill=20]: two dashboard processes on one redis-server, leases of 3 s renewed
+    /// every second. Each round SIGKILLs the holder of the recovery lease, plants dead workers (registered, no heartbeat,
+    /// one task in flight each) while nobody holds it, and starts a new dashboard in the killed one's place. Every
+    /// planted task must come back to the queue exactly once, recovered by the survivor.
+    /// </summary>
+    public static async Task<int> TwoDashboardsAsync(string[] args)
+    {
+        int kills = args.Length > 0 ? int.Parse(args[0]) : 5;
+        int perKill = args.Length > 1 ? int.Parse(args[1]) : 20;
+        var ttl = TimeSpan.FromSeconds(3);
+        var redis = new RedisServer();
+        await redis.InitializeAsync();
+        string queue = TestRedisServer.NewQueueName();
+        var keys = new QueueKeys(queue);
+        var lease = new PiOps.Web.Redis.DashboardKeys(queue).Lease(PiOps.Web.HighAvailability.DashboardLeases.DeadWorkerRecovery);
+        var dashboards = new List<DashboardProcess>();
+        var takeovers = new List<double>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            Task<DashboardProcess> StartAsync() => DashboardProcess.StartAsync(env: new Dictionary<string, string>
+            {
+                ["Leases__Ttl"] = ttl.ToString(),
+                ["Leases__RenewInterval"] = "00:00:01",
+                ["HOME"] = Directory.CreateTempSubdirectory("piops-pod-").FullName,
+                ["REDIS_HOST"] = "127.0.0.1",
+                ["REDIS_PORT"] = redis.Port.ToString(),
+                ["Queue__QueueName"] = queue,
+                ["Queue__HeartbeatTtl"] = "00:00:03",
+                ["Dashboard__RecoveryInterval"] = "00:00:01",
+            });
+
+            dashboards.Add(await StartAsync());
+            dashboards.Add(await StartAsync());
+            int planted = 0;
+            for (int k = 1; k <= kills; k++)
+            {
+                string holderId = "";
+                await Eventually.WaitAsync(async () => (holderId = (string?)await redis.Db.StringGetAsync(lease) ?? "") != "",
+                    TimeSpan.FromSeconds(30), "a dashboard holding the recovery lease");
+                var holder = dashboards.Single(d => holderId.Contains($":{d.Pid}:"));
+                int holderPid = holder.Pid;
+                await holder.KillAsync();
+                var killedAt = Stopwatch.StartNew();
+                dashboards.Remove(holder);
+                await holder.DisposeAsync();
+                for (int i = 0; i < perKill; i++, planted++)
+                {
+                    string worker = $"gone-{k}-{i}";
+                    await redis.Db.ListRightPushAsync(keys.InFlight(worker), (1000 + planted).ToString());
+                    await redis.Db.SetAddAsync(keys.Workers, worker);
+                }
+
+                int target = planted;
+                await Eventually.WaitAsync(async () => await redis.Db.ListLengthAsync(keys.Queue) >= target,
+                    ttl + TimeSpan.FromSeconds(30), () => $"the survivor recovering round {k}'s dead workers\n{dashboards[0].Output}");
+                takeovers.Add(killedAt.Elapsed.TotalSeconds);
+                string now = (string?)await redis.Db.StringGetAsync(lease) ?? "";
+                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: round {k}: holder {holderPid} killed; {perKill} dead workers' tasks back " +
+                                  $"{killedAt.Elapsed.TotalSeconds:F1} s later, lease now held by {now}");
+                dashboards.Add(await StartAsync());
+            }
+
+            var entries = (await redis.Db.ListRangeAsync(keys.Queue)).Select(v => TaskEntry.Parse((string)v!, new QueueOptions()).Task!.Iterations).ToList();
+            int distinct = entries.Distinct().Count();
+            long left = 0;
+            foreach (var w in await redis.Db.SetMembersAsync(keys.Workers))
+            {
+                left += await redis.Db.ListLengthAsync(keys.InFlight((string)w!));
+            }
+
+            Console.WriteLine($"{kills} lease holders killed in {clock.Elapsed.TotalSeconds:F0} s: {planted} tasks of dead workers, " +
+                              $"{distinct} back on the queue, {planted - distinct} lost, {entries.Count - distinct} duplicates, {left} still in flight; " +
+                              $"kill to recovery {takeovers.Min():F1}-{takeovers.Max():F1} s (lease TTL {ttl.TotalSeconds:F0} s)");
+            return Verdict(distinct == planted && entries.Count == planted && left == 0);
+        }
+        finally
+        {
+            foreach (var d in dashboards)
+            {
+                await d.DisposeAsync();
+            }
+
+            await redis.DisposeAsync();
+        }
+    }
+
     private static int Count(List<string> ids)
     {
         lock (ids)

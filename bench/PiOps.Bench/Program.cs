@@ -19,11 +19,12 @@ return args.FirstOrDefault() switch
     "failover" => await HighAvailabilityBenchmarks.FailoverAsync(args.Skip(1).ToArray()),
     "reshard" => await HighAvailabilityBenchmarks.ReshardAsync(args.Skip(1).ToArray()),
     "partitions" => await HighAvailabilityBenchmarks.PartitionsAsync(args.Skip(1).ToArray()),
+    "two-dashboards" => await HighAvailabilityBenchmarks.TwoDashboardsAsync(args.Skip(1).ToArray()),
     var other => Usage(other),
 };
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, tracing, kills, redis-restart, scale-down, producers, failover, reshard, partitions, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, tracing, kills, redis-restart, scale-down, producers, failover, reshard, partitions, two-dashboards, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
     return 2;
 }
