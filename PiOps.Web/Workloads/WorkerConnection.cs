@@ -66,5 +66,13 @@ public sealed record WorkerConnection(IReadOnlyList<V1EnvVar> Env, IReadOnlyList
         return file == mountPath || file == dir || file.StartsWith(dir + "/", StringComparison.Ordinal);
     }
 
+    // By content, as the rest of a record: two reads of the same Deployment are the same connection.
+    public bool Equals(WorkerConnection? other) =>
+        other is not null && Note == other.Note && Json(this) == Json(other);
+
+    public override int GetHashCode() => HashCode.Combine(Note, Json(this));
+
+    private static string Json(WorkerConnection c) => KubernetesJson.Serialize(new object[] { c.Env, c.Volumes, c.Mounts });
+
     private static T Copy<T>(T item) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(item));
 }
