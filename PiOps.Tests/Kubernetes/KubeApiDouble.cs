@@ -568,20 +568,10 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private async Task ListAsync(HttpContext ctx, ApiKind kind, string ns)
     {
         var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
-        // Of the field selectors only metadata.name=NAME, which every kind supports (apiserver's
-        // pkg/registry/generic/matcher.go, ObjectMetaFieldsSet); any other is refused rather than ignored.
-        string? fields = ctx.Request.Query["fieldSelector"];
-        string? named = null;
-        if (!string.IsNullOrEmpty(fields))
-        {
-            if (!fields.StartsWith("metadata.name=", StringComparison.Ordinal) || fields.Contains(',', StringComparison.Ordinal))
-            {
-                await WriteStatus(ctx, 400, "BadRequest", $"the test double supports only the field selector metadata.name=NAME (got {fields})");
-                return;
-            }
-
-            named = fields["metadata.name=".Length..];
-        }
+        // Of the field selectors only metadata.name=NAME is applied, which every kind supports (apiserver's
+        // pkg/registry/generic/matcher.go, ObjectMetaFieldsSet); others are ignored, as before (kubectl events sends some).
+        string? named = ((string?)ctx.Request.Query["fieldSelector"] ?? "").Split(',', StringSplitOptions.TrimEntries)
+            .FirstOrDefault(t => t.StartsWith("metadata.name=", StringComparison.Ordinal))?["metadata.name=".Length..];
 
         JsonObject list;
         lock (_gate)
