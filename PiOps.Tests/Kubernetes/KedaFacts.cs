@@ -114,6 +114,28 @@ public sealed class KedaFacts(RedisServer server) : IClassFixture<RedisServer>
     }
 
     [Fact]
+    public async Task Edits_KeepASentinelTrigger_AndAddNoSecondRedisTrigger()
+    {
+        // The chart's trigger with Sentinels (charts/piops/templates/worker.yaml): KEDA's redis-sentinel scaler.
+        var api = await WithKedaAsync();
+        api.Mutate("scaledobjects", "pi-worker", o => o["spec"]!["triggers"] = new JsonArray(new JsonObject
+        {
+            ["type"] = "redis-sentinel",
+            ["metadata"] = new JsonObject { ["addresses"] = "sentinel-0:26379,sentinel-1:26379", ["sentinelMaster"] = "mymaster", ["listName"] = "queue:task", ["listLength"] = "20" },
+        }));
+        await using var cluster = await ClusterDashboard.StartAsync(server, api: api);
+        await Eventually.WaitAsync(() => cluster.Runtime.Current.Autoscaler?.Spec.TargetQueueLengthPerReplica == 20, Wait, "the Sentinel trigger's listLength");
+
+        await cluster.Runtime.SetAutoscalerAsync(new AutoscalerSpec(true, 1, 12, null, 40, 120));
+
+        var trigger = Assert.Single(cluster.Api.Get("scaledobjects", "pi-worker")!["spec"]!["triggers"]!.AsArray())!;
+        Assert.Equal("redis-sentinel", trigger["type"]!.GetValue<string>());
+        Assert.Equal("40", trigger["metadata"]!["listLength"]!.GetValue<string>());
+        Assert.Equal("mymaster", trigger["metadata"]!["sentinelMaster"]!.GetValue<string>());
+        Assert.Null(trigger["metadata"]!["address"]);
+    }
+
+    [Fact]
     public async Task Edits_GoToTheScaledObject_KeepingTheTriggersOtherSettings_AndTheHpaIsLeftToKeda()
     {
         await using var cluster = await ClusterDashboard.StartAsync(server, api: await WithKedaAsync());

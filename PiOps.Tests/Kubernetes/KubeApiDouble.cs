@@ -568,10 +568,15 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
     private async Task ListAsync(HttpContext ctx, ApiKind kind, string ns)
     {
         var selector = Selector.Parse(ctx.Request.Query["labelSelector"]);
+        // Of the field selectors only metadata.name=NAME is applied, which every kind supports (apiserver's
+        // pkg/registry/generic/matcher.go, ObjectMetaFieldsSet); others are ignored, as before (kubectl events sends some).
+        string? named = ((string?)ctx.Request.Query["fieldSelector"] ?? "").Split(',', StringSplitOptions.TrimEntries)
+            .FirstOrDefault(t => t.StartsWith("metadata.name=", StringComparison.Ordinal))?["metadata.name=".Length..];
+
         JsonObject list;
         lock (_gate)
         {
-            list = ListOf(kind, InNamespace(kind.Plural, ns).Where(o => selector.Matches(o)).OrderBy(Name, StringComparer.Ordinal).Select(o => o.DeepClone()));
+            list = ListOf(kind, InNamespace(kind.Plural, ns).Where(o => selector.Matches(o) && (named is null || Name(o) == named)).OrderBy(Name, StringComparer.Ordinal).Select(o => o.DeepClone()));
         }
 
         await WriteJson(ctx, 200, list);
@@ -1754,6 +1759,11 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                     ["containers"] = new JsonArray(new JsonObject
                     {
                         ["name"] = "pi-container", ["image"] = "piops-worker:0.1.0",
+                        // The chart's piops.redisEnv with its in-chart Redis (charts/piops/templates/_helpers.tpl).
+                        ["env"] = new JsonArray(
+                            new JsonObject { ["name"] = "REDIS_HOST", ["value"] = "redis" },
+                            new JsonObject { ["name"] = "REDIS_PORT", ["value"] = "6379" },
+                            new JsonObject { ["name"] = "QUEUE_NAME", ["value"] = "queue:task" }),
                         ["resources"] = new JsonObject
                         {
                             ["requests"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "250Mi" },

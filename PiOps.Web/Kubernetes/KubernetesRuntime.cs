@@ -93,7 +93,67 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
 
     public string? Namespace => _target.Namespace;
 
-    public PodSettings Pod => _pod;
+    /// <summary>
+    /// What the pods of created Jobs and CronJobs get: the options' image, queue and label, and the Redis connection of
+    /// the workers Deployment as the cache holds it now (<see cref="WorkerConnection"/>), so a preview shows what a create
+    /// sends.
+    /// </summary>
+    public PodSettings Pod => _pod with { Connection = CachedConnection() };
+
+    private WorkerConnection CachedConnection()
+    {
+        if (!_cache.Deployments.Listed)
+        {
+            return Fallback($"the namespace's Deployments have not been read yet{(_cache.State.Error is { } error ? ": " + error : "")}");
+        }
+
+        return _cache.Deployments.Get(_o.WorkersDeployment) is { } workers ? FromWorkers(workers) : Fallback(Missing);
+    }
+
+    /// <summary>
+    /// The pod settings a create sends. From the cache once it has listed the Deployments; before that (a namespace just
+    /// opened, or its list failing), one list of the workers Deployment by name (the Role's list, so no other rule is
+    /// needed), made as the dashboard as the cache's are. When it cannot be read, the options' REDIS_HOST/REDIS_PORT,
+    /// and a warning in the log: the Job may not reach a Redis that needs more.
+    /// </summary>
+    public async Task<PodSettings> PodToCreateAsync()
+    {
+        var pod = Pod;
+        if (!_cache.Deployments.Listed)
+        {
+            try
+            {
+                var listed = await _client.AppsV1.ListNamespacedDeploymentAsync(_target.Namespace, fieldSelector: $"metadata.name={_o.WorkersDeployment}");
+                var workers = listed.Items?.FirstOrDefault(d => d.Metadata?.Name == _o.WorkersDeployment);
+                pod = _pod with { Connection = workers is null ? Fallback(Missing) : FromWorkers(workers) };
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or TaskCanceledException)
+            {
+                pod = _pod with { Connection = Fallback(ApiErrors.ForRead(ex, "deployments", _target)) };
+            }
+        }
+
+        if (pod.Connection?.Note is { } note)
+        {
+            _log.LogWarning("Creating a Job or CronJob in {Namespace} with REDIS_HOST={Host} and REDIS_PORT={Port} only: {Note}", _target.Namespace, _pod.RedisHost, _pod.RedisPort, note);
+        }
+
+        return pod;
+    }
+
+    private string Missing => $"there is no Deployment {_o.WorkersDeployment} in namespace {_target.Namespace} (Kubernetes:WorkersDeployment)";
+
+    private WorkerConnection FromWorkers(V1Deployment workers) =>
+        WorkerConnection.FromWorkers(workers, Manifests.ContainerName) switch
+        {
+            null => Fallback($"the Deployment {_o.WorkersDeployment} has no container"),
+            { NamesRedis: false } some => some.WithHostAndPort(_pod.RedisHost, _pod.RedisPort,
+                $"The worker container of Deployment {_o.WorkersDeployment} sets neither REDIS_HOST nor REDIS_SENTINELS in its env (envFrom is not copied), so Jobs and CronJobs created here get REDIS_HOST={_pod.RedisHost} and REDIS_PORT={_pod.RedisPort} (Kubernetes:RedisHost, Kubernetes:RedisPort){(some.Env.Count > 0 ? " with the workers' other Redis entries" : "")}."),
+            var copied => copied,
+        };
+
+    private WorkerConnection Fallback(string why) => WorkerConnection.HostAndPort(_pod.RedisHost, _pod.RedisPort,
+        $"The workers' Redis settings could not be copied ({why}), so Jobs and CronJobs created here get only REDIS_HOST={_pod.RedisHost} and REDIS_PORT={_pod.RedisPort} (Kubernetes:RedisHost, Kubernetes:RedisPort): no Sentinels, password or TLS.");
 
     public (int Max, string Setting) ReplicaCap => (_o.MaxReplicas, "Kubernetes:MaxReplicas");
 
@@ -104,7 +164,7 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
     public IDisposable Subscribe(Func<WorkloadSnapshot, Task> onChanged) => _subscribers.Add(onChanged);
 
     /// <summary>The Job a spec becomes on this cluster: what creating it sends and the YAML preview shows.</summary>
-    public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, _pod);
+    public V1Job JobFor(JobSpec spec) => Manifests.Job(spec, Pod);
 
     public async Task ScaleAsync(int replicas, Actor? by = null)
     {
@@ -178,11 +238,11 @@ public sealed partial class KubernetesRuntime : IWorkloadBackend, IPodLogSource,
         return null;
     }
 
-    public Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null)
+    public async Task CreateCronJobAsync(CronJobSpec spec, Actor? by = null)
     {
-        var cron = Manifests.CronJob(spec, _pod);
+        var cron = Manifests.CronJob(spec, await PodToCreateAsync());
         Annotate(cron.Metadata, by);
-        return CallAsync("create", "cronjobs", "CronJob", spec.Name, by, headers =>
+        await CallAsync("create", "cronjobs", "CronJob", spec.Name, by, headers =>
             _client.BatchV1.CreateNamespacedCronJobWithHttpMessagesAsync(cron, _target.Namespace, customHeaders: headers));
     }
 

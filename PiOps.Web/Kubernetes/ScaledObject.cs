@@ -47,13 +47,19 @@ public sealed class ScaledObject : IKubernetesObject<V1ObjectMeta>
     public AutoscalerSpec ToAutoscalerSpec()
     {
         var triggers = Spec?.Triggers ?? [];
-        int? queue = triggers.FirstOrDefault(t => t.Type == "redis") is { } redis
+        int? queue = triggers.FirstOrDefault(t => IsQueueTrigger(t.Type)) is { } redis
             ? IntOf(redis.Metadata?.GetValueOrDefault("listLength")) ?? 5
             : null;
         int? cpu = triggers.FirstOrDefault(t => t.Type == "cpu") is { } c ? IntOf(c.Metadata?.GetValueOrDefault("value")) : null;
         int window = Spec?.Advanced?["horizontalPodAutoscalerConfig"]?["behavior"]?["scaleDown"]?["stabilizationWindowSeconds"]?.GetValue<int>() ?? 300;
         return new AutoscalerSpec(true, Spec?.MinReplicaCount ?? 0, Spec?.MaxReplicaCount ?? DefaultMax, cpu, queue, window);
     }
+
+    /// <summary>
+    /// KEDA's Redis list scalers: one Redis, Sentinel, or a Redis Cluster (the chart picks the one its workers use).
+    /// All three read listName and listLength; the type and its addresses are kept as they are.
+    /// </summary>
+    private static bool IsQueueTrigger(string? type) => type is "redis" or "redis-sentinel" or "redis-cluster";
 
     /// <summary>
     /// The merge patch that makes the ScaledObject follow <paramref name="spec"/>. A merge patch replaces the triggers
@@ -65,7 +71,7 @@ public sealed class ScaledObject : IKubernetesObject<V1ObjectMeta>
         var triggers = new JsonArray();
         foreach (var trigger in Spec?.Triggers ?? [])
         {
-            if (trigger.Type is "redis" or "cpu")
+            if (IsQueueTrigger(trigger.Type) || trigger.Type == "cpu")
             {
                 continue;
             }
@@ -75,7 +81,7 @@ public sealed class ScaledObject : IKubernetesObject<V1ObjectMeta>
 
         if (spec.TargetQueueLengthPerReplica is { } length)
         {
-            var existing = Spec?.Triggers?.FirstOrDefault(t => t.Type == "redis");
+            var existing = Spec?.Triggers?.FirstOrDefault(t => IsQueueTrigger(t.Type));
             var metadata = new JsonObject();
             foreach (var (k, v) in existing?.Metadata ?? new Dictionary<string, string> { ["address"] = queue.Address, ["listName"] = queue.ListName })
             {
@@ -84,7 +90,7 @@ public sealed class ScaledObject : IKubernetesObject<V1ObjectMeta>
 
             metadata["listLength"] = length.ToString(CultureInfo.InvariantCulture);
             var redis = existing is null ? new JsonObject() : JsonNode.Parse(KubernetesJson.Serialize(existing))!.AsObject();
-            redis["type"] = "redis";
+            redis["type"] = existing?.Type ?? "redis";
             redis["metadata"] = metadata;
             triggers.Add(redis);
         }

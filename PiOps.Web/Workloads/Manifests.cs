@@ -13,8 +13,11 @@ public static class Manifests
 {
     public const string ContainerName = "pi-container";
 
-    /// <summary>Environment the runtime sets from its configuration; not part of a JobSpec's own Env.</summary>
-    private static readonly HashSet<string> RuntimeEnv = ["REDIS_HOST", "REDIS_PORT", "QUEUE_NAME"];
+    /// <summary>
+    /// Environment the runtime sets (the workers' connection and the dashboard's queue); not part of a JobSpec's own Env,
+    /// so a clone gets the connection of today's workers, as a new Job does.
+    /// </summary>
+    private static bool IsRuntimeEnv(string name) => name == "QUEUE_NAME" || WorkerConnection.IsCopied(name);
 
     /// <summary>Labels and fields the API server sets on a Job; it rejects them on create (the selector unless manualSelector).</summary>
     private static readonly string[] ServerLabels = ["controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name"];
@@ -27,37 +30,58 @@ public static class Manifests
         Spec = JobBody(spec, pod),
     };
 
-    private static V1JobSpec JobBody(JobSpec spec, PodSettings pod) => new()
+    private static V1JobSpec JobBody(JobSpec spec, PodSettings pod)
     {
-        BackoffLimit = spec.BackoffLimit,
-        Parallelism = spec.Parallelism,
-        Completions = spec.Completions,
-        CompletionMode = spec.Indexed ? "Indexed" : null,
-        Template = new V1PodTemplateSpec
+        var redis = pod.Redis;
+        return new V1JobSpec
         {
-            Metadata = new V1ObjectMeta { Labels = Labels(pod) },
-            Spec = new V1PodSpec
+            BackoffLimit = spec.BackoffLimit,
+            Parallelism = spec.Parallelism,
+            Completions = spec.Completions,
+            CompletionMode = spec.Indexed ? "Indexed" : null,
+            Template = new V1PodTemplateSpec
             {
-                RestartPolicy = spec.RestartPolicy.ToString(),
-                Containers =
-                [
-                    new V1Container
-                    {
-                        Name = ContainerName,
-                        Image = pod.Image,
-                        Args = spec.Command == JobCommand.AddTasks ? ["add-tasks", "--count", spec.AddTasksCount.ToString(CultureInfo.InvariantCulture)] : null,
-                        Env =
-                        [
-                            new V1EnvVar { Name = "REDIS_HOST", Value = pod.RedisHost },
-                            new V1EnvVar { Name = "REDIS_PORT", Value = pod.RedisPort },
-                            new V1EnvVar { Name = "QUEUE_NAME", Value = pod.QueueName },
-                            .. spec.Env.Select(e => new V1EnvVar { Name = e.Key, Value = e.Value }).ToList(),
-                        ],
-                    },
-                ],
+                Metadata = new V1ObjectMeta { Labels = Labels(pod) },
+                Spec = new V1PodSpec
+                {
+                    RestartPolicy = spec.RestartPolicy.ToString(),
+                    Containers =
+                    [
+                        new V1Container
+                        {
+                            Name = ContainerName,
+                            Image = pod.Image,
+                            Args = spec.Command == JobCommand.AddTasks ? ["add-tasks", "--count", spec.AddTasksCount.ToString(CultureInfo.InvariantCulture)] : null,
+                            Env = Env(redis, pod.QueueName, spec.Env),
+                            VolumeMounts = redis.Mounts.Count > 0 ? [.. redis.Mounts] : null,
+                        },
+                    ],
+                    Volumes = redis.Volumes.Count > 0 ? [.. redis.Volumes] : null,
+                },
             },
-        },
-    };
+        };
+    }
+
+    // The connection, the queue, then the spec's own entries; one of those with a name already set replaces it in place,
+    // as a name given twice would leave the pod with whichever the kubelet takes last.
+    private static List<V1EnvVar> Env(WorkerConnection redis, string queueName, IReadOnlyDictionary<string, string> own)
+    {
+        var env = new List<V1EnvVar>(redis.Env) { new() { Name = "QUEUE_NAME", Value = queueName } };
+        foreach (var (name, value) in own)
+        {
+            int at = env.FindIndex(e => e.Name == name);
+            if (at >= 0)
+            {
+                env[at] = new V1EnvVar { Name = name, Value = value };
+            }
+            else
+            {
+                env.Add(new V1EnvVar { Name = name, Value = value });
+            }
+        }
+
+        return env;
+    }
 
     private static Dictionary<string, string> Labels(PodSettings pod) => new() { [pod.LabelKey] = pod.LabelValue };
 
@@ -74,7 +98,7 @@ public static class Manifests
             int.TryParse(args[countAt + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out count);
         }
 
-        var env = (container?.Env ?? []).Where(e => e.Value is not null && !RuntimeEnv.Contains(e.Name))
+        var env = (container?.Env ?? []).Where(e => e.Value is not null && !IsRuntimeEnv(e.Name))
             .GroupBy(e => e.Name).ToDictionary(g => g.Key, g => g.Last().Value);
         return new JobSpec(
             name,

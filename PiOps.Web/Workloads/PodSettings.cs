@@ -6,6 +6,15 @@ namespace PiOps.Web.Workloads;
 /// </summary>
 public sealed record PodSettings(string Image, string RedisHost, string RedisPort, string QueueName, string LabelKey, string LabelValue)
 {
+    /// <summary>
+    /// How the pods reach Redis. On a cluster, the workers Deployment's (<see cref="WorkerConnection"/>); null, as for the
+    /// local runtime's previews, is REDIS_HOST and REDIS_PORT from <see cref="RedisHost"/> and <see cref="RedisPort"/>.
+    /// </summary>
+    public WorkerConnection? Connection { get; init; }
+
+    /// <summary>The connection the pods get: <see cref="Connection"/>, or the host and port.</summary>
+    public WorkerConnection Redis => Connection ?? WorkerConnection.HostAndPort(RedisHost, RedisPort);
+
     /// <summary>The book's worker image: the chart's default, and what the local runtime's previews name.</summary>
     public const string BookImage = "piops-worker:0.1.0";
 

@@ -25,6 +25,12 @@ public interface IWorkloadBackend
     /// <summary>What the pods of the Jobs this backend creates really get (image, Redis, queue, PiOps' label): previews render from it.</summary>
     PodSettings Pod { get; }
 
+    /// <summary>
+    /// The pod settings a create sends: <see cref="Pod"/>, unless the backend must first read what <see cref="Pod"/>
+    /// could not (the Kubernetes runtime's workers Deployment before its cache has listed it).
+    /// </summary>
+    Task<PodSettings> PodToCreateAsync() => Task.FromResult(Pod);
+
     /// <summary>The most replicas scaling or the autoscaler may set, and the setting that says so.</summary>
     (int Max, string Setting) ReplicaCap { get; }
 
@@ -106,10 +112,10 @@ public sealed class WorkloadActions(IWorkloadBackend backend, TimeProvider time,
         return backend.ScaleAsync(replicas, by);
     }
 
-    public Task CreateJobAsync(JobSpec spec, Actor? by = null)
+    public async Task CreateJobAsync(JobSpec spec, Actor? by = null)
     {
         ThrowIfInvalid(spec.Validate(), "Nothing was created.");
-        return backend.CreateJobAsync(JobFor(spec), by);
+        await backend.CreateJobAsync(Manifests.Job(spec, await backend.PodToCreateAsync()), by);
     }
 
     /// <summary>Creates a Job from pasted YAML: a batch/v1 Job, every field known to the API's model.</summary>
