@@ -92,8 +92,11 @@ public sealed class RedisWatch
     {
         string? runId = info?.RunId;
         bool restarted = runId is not null && _runId is not null && runId != _runId;
-        // The promoted replica carries the old primary's replication id as its second one.
-        bool failedOver = restarted && _replId is not null && info?.ReplId2 == _replId;
+        // Another process sharing the old primary's replication history: promoted, it carries the old primary's id as
+        // its second one (master_replid2); seen in the moment before its promotion took effect, as its replica, it still
+        // reports that id as its own (master_replid). A restart answers at the same address (and may keep its id).
+        bool moved = endpoint is not null && _endpoint is not null && endpoint != _endpoint;
+        bool failedOver = restarted && _replId is not null && (info?.ReplId2 == _replId || moved && info?.ReplId == _replId);
         string? primaryBefore = _endpoint;
         var before = _totals;
         long depthBefore = _depth;
