@@ -27,8 +27,11 @@ public sealed class LocalRuntimeContractFacts(RedisServer server) : WorkloadRunt
 
     // Sixty tasks of about a second each: at its next look (within its 15 s interval) the autoscaler sees 6 replicas'
     // worth of queue and scales the one worker to its maximum of 2.
+    // Enough work that the queue stays above the target through several of the autoscaler's 15 s turns: one turn can
+    // go by on standby while the dashboard takes its lease (a busy machine at the suite's start), and one worker drains
+    // 60 tasks of 10⁹ iterations in about as long as a turn.
     protected override async Task MoveAutoscalerStatusAsync() =>
-        await server.Db.ListRightPushAsync(_queue, Enumerable.Repeat((StackExchange.Redis.RedisValue)"1000000000", 60).ToArray());
+        await server.Db.ListRightPushAsync(_queue, Enumerable.Repeat((StackExchange.Redis.RedisValue)"1000000000", 400).ToArray());
 
     public override async Task DisposeAsync()
     {

@@ -28,6 +28,12 @@ public sealed class SentinelGroup : IAsyncLifetime
 
     public int ReplicaCount { get; }
 
+    /// <summary>
+    /// How long a primary may not answer before the sentinels take it for down. 1 s made failovers of their own on a busy
+    /// CI machine (a stalled process, not a dead one), and a second failover in the middle of a test's checks.
+    /// </summary>
+    public const int DownAfterMs = 3000;
+
     public int SentinelCount { get; }
 
     public int InitialPrimaryPort { get; private set; }
@@ -65,7 +71,7 @@ public sealed class SentinelGroup : IAsyncLifetime
                 daemonize no
                 dir {_dir}
                 sentinel monitor {Service} 127.0.0.1 {InitialPrimaryPort} {SentinelCount / 2 + 1}
-                sentinel down-after-milliseconds {Service} 1000
+                sentinel down-after-milliseconds {Service} {DownAfterMs}
                 sentinel failover-timeout {Service} 10000
                 sentinel parallel-syncs {Service} {ReplicaCount}
                 """);

@@ -32,15 +32,16 @@ public sealed class RedisWatchFacts
     }
 
     [Fact]
-    public void TheNewPrimary_SeenAtAnotherAddressJustBeforeItsPromotionTookEffect_IsAFailover()
+    public void AReplicaAnsweringReads_WhileThereIsNoPrimary_IsNeitherARestartNorTheFailover()
     {
         var watch = Watching("127.0.0.1:7000");
-        // The client follows the switch before the replica has run REPLICAOF NO ONE: it still reports the old history.
-        var notice = watch.Observe(T0.AddSeconds(2), Info("run-b", "slave", "history-a"), "127.0.0.1:7001", Totals, 3);
+        // The primary is gone; the client reads from a replica (another process, the old primary's history as its own).
+        Assert.Null(watch.Observe(T0.AddSeconds(2), Info("run-c", "slave", "history-a"), "127.0.0.1:7002", Totals, 3));
+        // Then the promoted replica answers as the primary.
+        var notice = watch.Observe(T0.AddSeconds(4), Info("run-b", "master", "history-b", "history-a"), "127.0.0.1:7001", Totals, 3);
 
         Assert.True(notice is { FailedOver: true }, notice?.Message);
-        // Promoted a moment later: the same process, nothing new to say.
-        Assert.Null(watch.Observe(T0.AddSeconds(4), Info("run-b", "master", "history-b", "history-a"), "127.0.0.1:7001", Totals, 3));
+        Assert.Contains("127.0.0.1:7001 is the primary now, in place of 127.0.0.1:7000", notice!.Message);
     }
 
     [Fact]

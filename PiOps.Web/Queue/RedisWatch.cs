@@ -90,13 +90,18 @@ public sealed class RedisWatch
     /// </summary>
     public RedisNotice? Observe(DateTimeOffset now, RedisServerInfo? info, string? endpoint, QueueTotals totals, long depth)
     {
+        if (info?.Role is "slave" or "replica")
+        {
+            // With no primary (mid-failover), the client reads from a replica: another process, but neither a restart
+            // nor the failover itself. Only a primary's identity is compared.
+            info = null;
+            endpoint = null;
+        }
+
         string? runId = info?.RunId;
         bool restarted = runId is not null && _runId is not null && runId != _runId;
-        // Another process sharing the old primary's replication history: promoted, it carries the old primary's id as
-        // its second one (master_replid2); seen in the moment before its promotion took effect, as its replica, it still
-        // reports that id as its own (master_replid). A restart answers at the same address (and may keep its id).
-        bool moved = endpoint is not null && _endpoint is not null && endpoint != _endpoint;
-        bool failedOver = restarted && _replId is not null && (info?.ReplId2 == _replId || moved && info?.ReplId == _replId);
+        // The promoted replica carries the old primary's replication id as its second one.
+        bool failedOver = restarted && _replId is not null && info?.ReplId2 == _replId;
         string? primaryBefore = _endpoint;
         var before = _totals;
         long depthBefore = _depth;
