@@ -27,7 +27,6 @@ public static class ClusterReshardScenario
             log($"{queue} is slot {slot} on {await cluster.OwnerAsync(keys.Queue)}");
 
             var ledger = await TaskLedger.EnqueueAsync(cluster.Client, queue, tasks, 1_000);
-            var acknowledged = new List<string>(ledger.Ids);
             for (int i = 0; i < workerCount; i++)
             {
                 workers.Add(WorkerProcess.Start(WorkerProcess.Env(cluster, queue)));
@@ -36,40 +35,12 @@ public static class ClusterReshardScenario
             string Outputs() => string.Join("\n=====\n", workers.Select(w => string.Join("\n", w.Output.Split('\n').TakeLast(25))));
             await ledger.WaitForCompletionsAsync(tasks / 5, timeout);
 
-            // The producer keeps enqueuing while the slot moves; a batch refused mid-move (TRYAGAIN) is tried again,
-            // and only ids the producer returned count as acknowledged.
-            var producer = new TaskProducer(cluster.Client, new QueueOptions { QueueName = queue });
+            // The producer keeps enqueuing while the slot moves; a batch refused mid-move (TRYAGAIN) is tried again.
+            var producer = new AcknowledgedProducer(new TaskProducer(cluster.Client, new QueueOptions { QueueName = queue }), Batch,
+                TimeSpan.FromMilliseconds(20));
+            producer.Add(ledger.Ids);
             using var stop = new CancellationTokenSource();
-            int refused = 0;
-            var producing = Task.Run(async () =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        var ids = await producer.EnqueueAsync(Enumerable.Repeat(1_000L, Batch).ToArray());
-                        lock (acknowledged)
-                        {
-                            acknowledged.AddRange(ids);
-                        }
-                    }
-                    catch (EnqueueIncompleteException ex)
-                    {
-                        lock (acknowledged)
-                        {
-                            acknowledged.AddRange(ex.Enqueued);
-                        }
-
-                        Interlocked.Increment(ref refused);
-                    }
-                    catch (RedisException)
-                    {
-                        Interlocked.Increment(ref refused);
-                    }
-
-                    await Task.Delay(20);
-                }
-            });
+            var producing = Task.Run(() => producer.RunAsync(() => !stop.IsCancellationRequested));
 
             var owners = new List<int>();
             long keysMoved = 0;
@@ -88,25 +59,14 @@ public static class ClusterReshardScenario
             }
 
             // A little more work on the last owner, then the producer stops.
-            int before;
-            lock (acknowledged)
-            {
-                before = acknowledged.Count;
-            }
-
-            await Eventually.WaitAsync(() => { lock (acknowledged) { return acknowledged.Count >= before + 2 * Batch; } },
-                TimeSpan.FromSeconds(60), () => $"enqueues reaching the new owner; {refused} refused\n{cluster.Log}");
+            int before = producer.Count;
+            await Eventually.WaitAsync(() => producer.Count >= before + 2 * Batch,
+                TimeSpan.FromSeconds(60), () => $"enqueues reaching the new owner; {producer.FailedCalls} refused\n{cluster.Log}");
             await stop.CancelAsync();
             await producing;
 
-            List<string> all;
-            lock (acknowledged)
-            {
-                all = [.. acknowledged];
-            }
-
-            var report = await new TaskLedger(cluster.Client, queue, all).WaitUntilCompleteAsync(timeout, () => $"{cluster.Log}\n{Outputs()}");
-            return new ReshardRun(report, moves, keysMoved, refused, workers.Count(w => w.HasExited), clock.Elapsed,
+            var report = await new TaskLedger(cluster.Client, queue, producer.Acknowledged).WaitUntilCompleteAsync(timeout, () => $"{cluster.Log}\n{Outputs()}");
+            return new ReshardRun(report, moves, keysMoved, producer.FailedCalls, workers.Count(w => w.HasExited), clock.Elapsed,
                 workers.Where(w => w.HasExited).Select(w => w.Output).FirstOrDefault());
         }
         finally

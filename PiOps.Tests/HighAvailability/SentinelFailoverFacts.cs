@@ -54,81 +54,46 @@ public sealed class SentinelFailoverFacts(ITestOutputHelper output)
 
             // The producer: batches of tiny tasks, one after another; an enqueue that fails counts only what it reports
             // as acknowledged, and is tried again.
-            var producer = new TaskProducer(client, options);
-            var acknowledged = new List<string>();
-            int failures = 0, unconfirmed = 0, calls = 0;
+            var producer = new AcknowledgedProducer(new TaskProducer(client, options), Batch, TimeSpan.Zero);
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             var cutOff = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var producing = Task.Run(async () =>
-            {
-                while (acknowledged.Count < Tasks && !stop.IsCancellationRequested)
+            var producing = Task.Run(() => producer.RunAsync(() => producer.Count < Tasks && !stop.IsCancellationRequested,
+                // A third is in: wait here until the replicas are cut off, so the kill always lands mid-run.
+                beforeCall: () => producer.Calls == Tasks / 3 / Batch ? cutOff.Task.WaitAsync(stop.Token) : Task.CompletedTask,
+                // No primary: try again once one answers (after the failover), within a bound.
+                afterFailure: () => Eventually.WaitAsync(async () =>
                 {
-                    if (calls == Tasks / 3 / Batch)
-                    {
-                        // A third is in: wait here until the replicas are cut off, so the kill always lands mid-run.
-                        await cutOff.Task.WaitAsync(stop.Token);
-                    }
-
                     try
                     {
-                        var ids = await producer.EnqueueAsync(Enumerable.Repeat(1_000L, Batch).ToArray());
-                        lock (acknowledged)
-                        {
-                            acknowledged.AddRange(ids);
-                        }
+                        await client.GetDatabase().PingAsync();
+                        return true;
                     }
-                    catch (EnqueueIncompleteException ex)
+                    catch (Exception e) when (e is RedisException or TimeoutException)
                     {
-                        lock (acknowledged)
-                        {
-                            acknowledged.AddRange(ex.Enqueued);
-                        }
-
-                        Interlocked.Add(ref unconfirmed, ex.Unconfirmed);
-                        // Too few replicas acknowledged: each try waits REDIS_WAIT_TIMEOUT_MS itself, so it is tried again at once.
-                        Interlocked.Increment(ref failures);
+                        return false;
                     }
-                    catch (Exception ex) when (ex is RedisException or TimeoutException)
-                    {
-                        // No primary: try again once one answers (after the failover), within a bound.
-                        Interlocked.Increment(ref failures);
-                        await Eventually.WaitAsync(async () =>
-                        {
-                            try
-                            {
-                                await client.GetDatabase().PingAsync();
-                                return true;
-                            }
-                            catch (Exception e) when (e is RedisException or TimeoutException)
-                            {
-                                return false;
-                            }
-                        }, TimeSpan.FromSeconds(60), "a primary answering after the failover");
-                    }
-
-                    Interlocked.Increment(ref calls);
-                }
-            });
+                }, TimeSpan.FromSeconds(60), "a primary answering after the failover")));
 
             // Once a third is acknowledged, the replicas are cut off (a partition) while the producer and the workers go
             // on writing to the primary; two enqueue calls later the primary is SIGKILLed and the replicas come back.
             // What the primary took alone dies with it: only what REDIS_WAIT_REPLICAS made a replica acknowledge may count.
-            await Eventually.WaitAsync(() => Volatile.Read(ref calls) >= Tasks / 3 / Batch || producing.IsCompleted, TimeSpan.FromSeconds(60), "a third of the tasks enqueued");
+            await Eventually.WaitAsync(() => producer.Calls >= Tasks / 3 / Batch || producing.IsCompleted, TimeSpan.FromSeconds(60), "a third of the tasks enqueued");
             Assert.False(producing.IsCompleted, producing.Exception?.ToString());
             var stopped = await group.PartitionReplicasAsync();
             cutOff.SetResult();
-            int before = Volatile.Read(ref calls);
-            await Eventually.WaitAsync(() => Volatile.Read(ref calls) >= before + 2 || producing.IsCompleted, TimeSpan.FromSeconds(20), "two enqueue calls while the replicas are cut off");
+            int before = producer.Calls;
+            await Eventually.WaitAsync(() => producer.Calls >= before + 2 || producing.IsCompleted, TimeSpan.FromSeconds(20), "two enqueue calls while the replicas are cut off");
             Assert.False(producing.IsCompleted, producing.Exception?.ToString());
             int killedPort = await group.KillPrimaryAsync();
             group.ContinueReplicas(stopped);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: primary {killedPort} killed while cut off from its replicas, after {acknowledged.Count} acknowledged tasks");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: primary {killedPort} killed while cut off from its replicas, after {producer.Count} acknowledged tasks");
             Assert.True(await Task.WhenAny(producing, Task.Delay(TimeSpan.FromSeconds(90))) == producing,
-                $"enqueue stuck at {acknowledged.Count} after {failures} failures\n{group.Log}");
+                $"enqueue stuck at {producer.Count} after {producer.FailedCalls} failures\n{group.Log}");
             await producing;
-            Assert.True(unconfirmed > 0, "the enqueues made while the replicas were cut off should have been refused acknowledgement");
+            var acknowledged = producer.Acknowledged;
+            Assert.True(producer.Unconfirmed > 0, "the enqueues made while the replicas were cut off should have been refused acknowledgement");
 
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {acknowledged.Count} acknowledged, {unconfirmed} sent but not acknowledged, {failures} failed enqueue calls");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {acknowledged.Count} acknowledged, {producer.Unconfirmed} sent but not acknowledged, {producer.FailedCalls} failed enqueue calls");
             // The sentinel asked may learn of the promotion a moment after the clients did.
             int newPrimary = 0;
             await Eventually.WaitAsync(async () => (newPrimary = await group.PrimaryPortAsync()) != killedPort,

@@ -197,35 +197,7 @@ public sealed class RedisCluster : TestRedisServer
         return (p.ExitCode, output);
     }
 
-    private Process Start(string exe, string[] args, string name)
-    {
-        var psi = new ProcessStartInfo(File.Exists("/usr/bin/" + exe) ? "/usr/bin/" + exe : exe)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException($"{exe} is not installed: run ./test.sh, which installs it (apt-get install redis-server)", ex);
-        }
-
-        process.OutputDataReceived += (_, e) => Keep(name, e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(name, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private Process Start(string exe, string[] args, string name) => RedisProcess.Start(exe, args, line => Keep(name, line));
 
     private void Keep(string name, string? line)
     {

@@ -192,37 +192,15 @@ public sealed class SentinelGroup : IAsyncLifetime
         _servers[port] = StartProcess("redis-server", args, $"redis {port}");
     }
 
-    private Process StartProcess(string exe, IEnumerable<string> args, string name)
-    {
-        string path = File.Exists($"/usr/bin/{exe}") ? $"/usr/bin/{exe}" : exe;
-        var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
+    // The sentinels' and servers' event lines (+switch-master, -sdown, ...), for failure messages.
+    private Process StartProcess(string exe, IEnumerable<string> args, string name) =>
+        RedisProcess.Start(exe, args, line =>
         {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException($"{exe} is not installed: apt-get install redis-server redis-sentinel", ex);
-        }
-
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null && (e.Data.Contains(" +") || e.Data.Contains(" -")))
+            if (line.Contains(" +") || line.Contains(" -"))
             {
-                _log.Enqueue($"{name}: {e.Data}");
+                _log.Enqueue($"{name}: {line}");
             }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+        });
 
     public async Task DisposeAsync()
     {

@@ -71,46 +71,14 @@ internal static class HighAvailabilityBenchmarks
                 workers.Add(WorkerProcess.Start(env));
             }
 
-            var producer = new TaskProducer(client, options);
-            var acknowledged = new List<string>();
-            int failedCalls = 0, unconfirmed = 0;
-            var producing = Task.Run(async () =>
-            {
-                while (Count(acknowledged) < tasks)
-                {
-                    try
-                    {
-                        var ids = await producer.EnqueueAsync(Enumerable.Repeat(1_000L, batch).ToArray());
-                        lock (acknowledged)
-                        {
-                            acknowledged.AddRange(ids);
-                        }
-                    }
-                    catch (EnqueueIncompleteException ex)
-                    {
-                        lock (acknowledged)
-                        {
-                            acknowledged.AddRange(ex.Enqueued);
-                        }
-
-                        Interlocked.Add(ref unconfirmed, ex.Unconfirmed);
-                        Interlocked.Increment(ref failedCalls);
-                    }
-                    catch (Exception ex) when (ex is RedisException or TimeoutException)
-                    {
-                        Interlocked.Increment(ref failedCalls);
-                        await Task.Delay(200);
-                    }
-
-                    // Paced, so the enqueues span the failovers instead of ending before the first.
-                    await Task.Delay(40);
-                }
-            });
+            // Paced, so the enqueues span the failovers instead of ending before the first.
+            var producer = new AcknowledgedProducer(new TaskProducer(client, options), batch, TimeSpan.FromMilliseconds(40));
+            var producing = Task.Run(() => producer.RunAsync(() => producer.Count < tasks, afterFailure: () => Task.Delay(200)));
 
             for (int f = 1; f <= failovers; f++)
             {
                 int at = tasks * f / (failovers + 1);
-                await Eventually.WaitAsync(() => Count(acknowledged) >= at || producing.IsCompleted, TimeSpan.FromMinutes(5), $"{at} tasks acknowledged");
+                await Eventually.WaitAsync(() => producer.Count >= at || producing.IsCompleted, TimeSpan.FromMinutes(5), $"{at} tasks acknowledged");
                 int killed = await group.KillPrimaryAsync();
                 int promoted = 0;
                 await Eventually.WaitAsync(async () => (promoted = await group.PrimaryPortAsync()) != killed, TimeSpan.FromMinutes(1),
@@ -129,10 +97,11 @@ internal static class HighAvailabilityBenchmarks
                         return false;
                     }
                 }, TimeSpan.FromMinutes(1), () => $"two replicas in sync with {promoted}\n{group.Log}");
-                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: failover {f}: {killed} killed after {Count(acknowledged):N0} acknowledged, {promoted} promoted, {killed} back as a replica");
+                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: failover {f}: {killed} killed after {producer.Count:N0} acknowledged, {promoted} promoted, {killed} back as a replica");
             }
 
             await producing.WaitAsync(TimeSpan.FromMinutes(10));
+            var acknowledged = producer.Acknowledged;
             var ledger = new TaskLedger(client, queue, acknowledged);
             LedgerReport report;
             try
@@ -149,7 +118,7 @@ internal static class HighAvailabilityBenchmarks
             long doneRecords = await CountDoneAsync(client, queue);
             Console.WriteLine($"{failovers} failovers made, {await group.FailoversAsync()} counted by the sentinels, in {clock.Elapsed.TotalSeconds:F0} s: " +
                               $"REDIS_WAIT_REPLICAS={waitReplicas}, {acknowledged.Count:N0} tasks acknowledged, " +
-                              $"{unconfirmed:N0} sent but not acknowledged, {failedCalls} enqueue calls failed and retried");
+                              $"{producer.Unconfirmed:N0} sent but not acknowledged, {producer.FailedCalls} enqueue calls failed and retried");
             Console.WriteLine($"{report.Describe()}; duplicates: {report.Completions - doneRecords:N0} ({report.Completions:N0} stores of {doneRecords:N0} tasks done)");
             return Verdict(report.AllDone && report.DeadLetters == 0);
         }
