@@ -101,6 +101,20 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Overview_SaysNothingOfDuties_WhenThisDashboardRunsThemAll()
+    {
+        _state.Push(FakeQueueState.Snapshot(0) with
+        {
+            Duties = [new DutyHolder("dead-worker recovery", "pod-a:1:aa", true), new DutyHolder("CronJob triggers", "pod-a:1:aa", true)],
+        });
+
+        var page = Render<Overview>();
+
+        page.WaitForAssertion(() => page.Find("[data-testid=depth-chart-values]"));
+        Assert.Empty(page.FindAll("[data-testid=duties]"));
+    }
+
+    [Fact]
     public async Task Overview_Unsubscribes_WhenDisposed()
     {
         Render<Overview>();

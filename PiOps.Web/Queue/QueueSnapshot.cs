@@ -58,6 +58,12 @@ public sealed record QueueSnapshot(
 public sealed record DutyHolder(string Duty, string? HeldBy, bool ThisDashboard)
 {
     /// <summary>
+    /// Whether the line is worth an operator's attention: not when this dashboard runs every duty, as a lone dashboard
+    /// always does; yes when another replica runs one, or nobody can (Redis away, a lease changing hands).
+    /// </summary>
+    public static bool WorthSaying(IReadOnlyCollection<DutyHolder> duties) => duties.Any(d => !d.ThisDashboard);
+
+    /// <summary>
     /// One line for every duty, grouped by holder: "Run by one dashboard at a time: dead-worker recovery by this
     /// dashboard (host:1:ab); CronJob triggers by host:2:cd."
     /// </summary>
