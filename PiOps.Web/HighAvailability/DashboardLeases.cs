@@ -38,6 +38,7 @@ public sealed class DashboardLeases(RedisConnection redis, IOptions<QueueOptions
     private readonly DashboardKeys _keys = new(queue.Value.QueueName);
     private readonly ConcurrentDictionary<string, RedisLease> _leases = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private volatile bool _starting;
 
     /// <summary>This process's id in every lease it holds: host, process id and a random part (pids repeat across pods).</summary>
     public string Holder { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
@@ -59,7 +60,9 @@ public sealed class DashboardLeases(RedisConnection redis, IOptions<QueueOptions
     {
         // The duties' services were made with the hosted services, so their leases are known: try for them once before
         // the duties start, so a lone dashboard runs them from its first turn.
+        _starting = true;
         await Task.WhenAny(Task.WhenAll(_leases.Values.Select(TurnAsync)), Task.Delay(FirstAttempt, cancellationToken));
+        _starting = false;
         await base.StartAsync(cancellationToken);
     }
 
@@ -107,7 +110,8 @@ public sealed class DashboardLeases(RedisConnection redis, IOptions<QueueOptions
 
         if (lease.IsHeld != before)
         {
-            log.Log(lease.IsHeld ? LogLevel.Information : LogLevel.Warning,
+            // Taking every lease at start is what a lone dashboard always does: not news. A takeover later is.
+            log.Log(lease.IsHeld ? _starting ? LogLevel.Debug : LogLevel.Information : LogLevel.Warning,
                 lease.IsHeld ? "This dashboard ({Holder}) now runs {Duty}: it holds the lease" : "This dashboard ({Holder}) no longer runs {Duty}: it lost the lease",
                 Holder, lease.Duty);
         }
