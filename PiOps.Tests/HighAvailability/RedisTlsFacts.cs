@@ -28,7 +28,11 @@ public sealed class RedisTlsFacts : IAsyncLifetime
         var caRequest = new CertificateRequest("CN=piops test CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        // A leaf may not outlive its issuer, even by the milliseconds between two clock reads (the certificate keeps
+        // whole seconds): it ends a minute before the CA.
+        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var notAfter = DateTimeOffset.UtcNow.AddHours(1);
+        using var ca = caRequest.CreateSelfSigned(notBefore, notAfter);
 
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256);
@@ -37,7 +41,7 @@ public sealed class RedisTlsFacts : IAsyncLifetime
         names.AddDnsName("localhost");
         serverRequest.CertificateExtensions.Add(names.Build());
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var server = serverRequest.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1), [1, 2, 3, 4]);
+        using var server = serverRequest.Create(ca, notBefore, new DateTimeOffset(ca.NotAfter).AddMinutes(-1), [1, 2, 3, 4]);
 
         await File.WriteAllTextAsync(CaFile, ca.ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(_dir, "server.crt"), server.ExportCertificatePem());
