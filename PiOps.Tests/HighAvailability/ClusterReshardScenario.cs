@@ -48,7 +48,7 @@ public static class ClusterReshardScenario
             {
                 int from = await cluster.OwnerAsync(keys.Queue);
                 int to = cluster.Ports[(cluster.Ports.ToList().IndexOf(from) + 1) % cluster.Ports.Count];
-                int moved = await cluster.MoveSlotAsync(slot, to, pace: TimeSpan.FromMilliseconds(15), batch: 10);
+                int moved = await cluster.MoveSlotAsync(slot, to, batch: 10);
                 keysMoved += moved;
                 owners.Add(await cluster.OwnerAsync(keys.Queue));
                 log($"{clock.Elapsed.TotalSeconds:F1} s: move {m + 1}: slot {slot} from {from} to {to}, {moved} keys");

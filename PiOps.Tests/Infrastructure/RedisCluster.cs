@@ -94,11 +94,12 @@ public sealed class RedisCluster : TestRedisServer
 
     /// <summary>
     /// Moves <paramref name="slot"/> to the node on <paramref name="toPort"/> as <c>redis-cli --cluster reshard</c> does:
-    /// IMPORTING on the target, MIGRATING on the source, MIGRATE the keys a few at a time (pausing
-    /// <paramref name="pace"/> between batches, so clients work against a slot half moved), then SETSLOT NODE everywhere.
+    /// IMPORTING on the target, MIGRATING on the source, MIGRATE the keys a few at a time
+    /// (each batch one redis-cli process, so clients work against a slot half moved for as long as that takes), then
+    /// SETSLOT NODE everywhere.
     /// Returns how many keys moved.
     /// </summary>
-    public async Task<int> MoveSlotAsync(int slot, int toPort, TimeSpan pace, int batch = 5)
+    public async Task<int> MoveSlotAsync(int slot, int toPort, int batch = 5)
     {
         var (fromPort, fromId) = await SlotOwnerAsync(slot);
         string toId = (await CliAsync(toPort, "CLUSTER", "MYID")).Trim();
@@ -128,7 +129,6 @@ public sealed class RedisCluster : TestRedisServer
             }
 
             moved += keys.Length;
-            await Task.Delay(pace);
         }
 
         foreach (int port in new[] { toPort, fromPort }.Concat(Ports.Where(p => p != toPort && p != fromPort)))
