@@ -241,8 +241,15 @@ window.piopsPalette = {
                 e.preventDefault();
                 if (!document.querySelector(".piops-palette")) {
                     palette.remember();
-                    palette.typed = { text: "", enter: false };
-                    setTimeout(() => { palette.typed = null; }, 10000);
+                    // Keys kept for 10 s at most, in case the box never comes (the server gone). The timer clears
+                    // only its own buffer: an earlier opening's timer must not drop what is typed for this one.
+                    const typed = { text: "", enter: false };
+                    palette.typed = typed;
+                    setTimeout(() => {
+                        if (palette.typed === typed) {
+                            palette.typed = null;
+                        }
+                    }, 10000);
                 }
                 component.invokeMethodAsync("Open");
             }
