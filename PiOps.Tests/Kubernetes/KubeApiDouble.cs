@@ -553,7 +553,10 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
             case "patch" or "update" when path.Sub == "scale":
                 await ScaleAsync(ctx, kind, path.Namespace, path.Name!, verb);
                 break;
-            case "patch":
+            case "patch" when path.Sub == "status" && kind.Plural is "cronjobs" or "horizontalpodautoscalers":
+                await PatchStatusAsync(ctx, kind, path.Namespace, path.Name!);
+                break;
+            case "patch" when path.Sub is null:
                 await PatchAsync(ctx, kind, path.Namespace, path.Name!);
                 break;
             case "update" when path.Sub is null:

@@ -7,7 +7,7 @@ namespace PiOps.Tests.Kubernetes;
 /// <summary>
 /// The real kubectl (on PATH), run against the API double with a kubeconfig this class writes in its own temporary
 /// folder: KUBECONFIG is set for the child process only and the discovery cache lives in that folder, so neither the
-/// test nor kubectl reads or writes the machine's ~/.kube.
+/// test nor kubectl reads or writes the machine's ~/.kube. Or against a cluster an operator names by its kubeconfig.
 /// </summary>
 public sealed class Kubectl : IDisposable
 {
@@ -15,10 +15,23 @@ public sealed class Kubectl : IDisposable
     private readonly string _dir;
     private readonly string _kubeconfig;
 
+    private readonly bool _ownHome;
+
     public Kubectl(KubeApiDouble api)
     {
         _dir = Directory.CreateTempSubdirectory("piops-kubectl-").FullName;
         _kubeconfig = api.WriteKubeconfig(_dir);
+        _ownHome = true;
+    }
+
+    /// <summary>
+    /// kubectl on a cluster an operator gives (its kubeconfig). HOME stays the operator's, so credential plugins that
+    /// read it (gcloud, aws, azure) still work; the discovery cache is this class's own.
+    /// </summary>
+    public Kubectl(string kubeconfig)
+    {
+        _dir = Directory.CreateTempSubdirectory("piops-kubectl-").FullName;
+        _kubeconfig = kubeconfig;
     }
 
     public sealed record Result(int ExitCode, string Out, string Err)
@@ -55,7 +68,11 @@ public sealed class Kubectl : IDisposable
         };
         args.ToList().ForEach(info.ArgumentList.Add);
         info.Environment["KUBECONFIG"] = _kubeconfig;
-        info.Environment["HOME"] = _dir;
+        if (_ownHome)
+        {
+            info.Environment["HOME"] = _dir;
+        }
+
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;
@@ -122,7 +139,11 @@ public sealed class Kubectl : IDisposable
         info.ArgumentList.Add("--cache-dir");
         info.ArgumentList.Add(Path.Combine(_dir, "cache"));
         info.Environment["KUBECONFIG"] = _kubeconfig;
-        info.Environment["HOME"] = _dir;
+        if (_ownHome)
+        {
+            info.Environment["HOME"] = _dir;
+        }
+
         return info;
     }
 
