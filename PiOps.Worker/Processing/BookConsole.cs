@@ -16,9 +16,13 @@ public sealed class BookConsole(TextWriter output)
     /// </summary>
     public ILogger? Mirror { get; set; }
 
+    // The line itself is the record's state: its body is the text, sent once (a "{Line}" template would send it twice,
+    // as the formatted message and as an attribute, and build a parameter list per line).
+    private static readonly Func<string, Exception?, string> AsIs = static (text, _) => text;
+
     public void Line(string text)
     {
-        Mirror?.LogInformation("{Line}", text);
+        Mirror?.Log(LogLevel.Information, default, text, null, AsIs);
         lock (output)
         {
             output.WriteLine(text);
@@ -29,7 +33,7 @@ public sealed class BookConsole(TextWriter output)
     /// <summary>A line that waits in the buffer for the next <see cref="Line"/> or <see cref="Flush"/>: for batches of trivial tasks.</summary>
     public void Buffered(string text)
     {
-        Mirror?.LogInformation("{Line}", text);
+        Mirror?.Log(LogLevel.Information, default, text, null, AsIs);
         lock (output)
         {
             output.WriteLine(text);

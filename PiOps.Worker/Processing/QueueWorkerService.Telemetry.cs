@@ -7,6 +7,13 @@ namespace PiOps.Worker.Processing;
 /// <summary>The worker loop's spans, measurements and notes on stores: a task's process and settle spans, its durations, and the results a store did not keep.</summary>
 public sealed partial class QueueWorkerService
 {
+    // The spans' names, made once: "process queue:task" and so on (messaging semantic conventions: operation, then destination).
+    private string ProcessSpanName => field ??= "process " + _o.Queue.QueueName;
+
+    private string ReceiveSpanName => field ??= "receive " + _o.Queue.QueueName;
+
+    private string SettleSpanName => field ??= "settle " + _o.Queue.QueueName;
+
     /// <summary>
     /// The task's span in this worker: it joins the trace the envelope carries (a plain entry starts one), begins when
     /// the entry was taken, and ends when its result is stored. Its first child is that take.
@@ -14,7 +21,7 @@ public sealed partial class QueueWorkerService
     private Activity? StartProcess(TaskEnvelope task)
     {
         string q = _o.Queue.QueueName;
-        var process = QueueTelemetry.Source.StartActivity("process " + q, ActivityKind.Consumer,
+        var process = QueueTelemetry.Source.StartActivity(ProcessSpanName, ActivityKind.Consumer,
             QueueTelemetry.ParentOf(task.TraceParent), startTime: _taken.From);
         if (process is null)
         {
@@ -28,7 +35,7 @@ public sealed partial class QueueWorkerService
         process.SetTag("messaging.client.id", state.Id);
         process.SetTag("piops.task.iterations", task.Iterations);
         process.SetTag("piops.task.attempt", task.Attempt);
-        var receive = QueueTelemetry.Source.StartActivity("receive " + q, ActivityKind.Client, process.Context, startTime: _taken.From);
+        var receive = QueueTelemetry.Source.StartActivity(ReceiveSpanName, ActivityKind.Client, process.Context, startTime: _taken.From);
         if (receive is not null)
         {
             receive.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
@@ -49,7 +56,7 @@ public sealed partial class QueueWorkerService
             return null;
         }
 
-        var settle = QueueTelemetry.Source.StartActivity("settle " + _o.Queue.QueueName, ActivityKind.Client, process.Context);
+        var settle = QueueTelemetry.Source.StartActivity(SettleSpanName, ActivityKind.Client, process.Context);
         settle?.SetTag("messaging.system", QueueTelemetry.MessagingSystem);
         settle?.SetTag("messaging.operation.type", "settle");
         settle?.SetTag("messaging.destination.name", _o.Queue.QueueName);

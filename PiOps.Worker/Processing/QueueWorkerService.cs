@@ -231,7 +231,7 @@ public sealed partial class QueueWorkerService(
     /// <summary>An entry that cannot be run, in a span of its own (it carries no trace to join).</summary>
     private async Task DeadLetterAsync(string raw, TaskEntry entry, CancellationToken hardStop)
     {
-        using var span = QueueTelemetry.Source.StartActivity("process " + _o.Queue.QueueName, ActivityKind.Consumer);
+        using var span = QueueTelemetry.Source.StartActivity(ProcessSpanName, ActivityKind.Consumer);
         QueueTelemetry.Fail(span, "invalid_entry", entry.Error);
         console.Line($"dead-lettered entry: {entry.Error}");
         var letter = new DeadLetter(raw, entry.Error!, null, 1, state.Id, time.GetUtcNow());

@@ -19,6 +19,8 @@ internal static class TracingBenchmark
         int tasks = args.Length > 0 ? int.Parse(args[0]) : 20_000;
         int rounds = args.Length > 1 ? int.Parse(args[1]) : 3;
         long[] sizes = args.Length > 2 ? args[2].Split(',').Select(long.Parse).ToArray() : [1, 100_000, 1_000_000, 5_500_000];
+        // Each round's workers run this long before the clock starts, so both sides are measured at the JIT's last tier.
+        var warmUpFor = TimeSpan.FromSeconds(args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 20);
         var redis = new VolatileRedisServer();
         await redis.InitializeAsync();
         await using var otlp = await OtlpReceiver.StartAsync(decode: false);
@@ -34,13 +36,17 @@ internal static class TracingBenchmark
                 int count = n >= bookTask ? (int)Math.Max(200, tasks / 2 * bookTask / n) : tasks;
                 var off = new List<double>();
                 var traced = new List<double>();
+                var cpuOff = new List<double>();
+                var cpuOn = new List<double>();
                 for (int round = 0; round < rounds; round++)
                 {
                     foreach (bool tracing in new[] { false, true })
                     {
                         var run = await ThroughputScenario.RunAsync(redis, 1, count, TimeSpan.FromMinutes(10), warmUp: count / 2,
+                            warmUpFor: warmUpFor,
                             iterations: n, environment: tracing ? on : null);
                         (tracing ? traced : off).Add(run.TasksPerSecond);
+                        (tracing ? cpuOn : cpuOff).Add(run.WorkerCpuMicrosecondsPerTask);
                         Console.WriteLine($"n = {n:N0}, tracing {(tracing ? "on " : "off")}: {run.Describe()}");
                     }
                 }
@@ -48,7 +54,8 @@ internal static class TracingBenchmark
                 double best = off.Max(), bestTraced = traced.Max(), cost = 1 - bestTraced / best;
                 double median = Median(off), medianTraced = Median(traced);
                 Console.WriteLine($"n = {n:N0}: off {best:N0} tasks/s (best of {rounds}), on {bestTraced:N0} tasks/s: cost {cost:P1}, " +
-                    $"{(1 / bestTraced - 1 / best) * 1e6:N1} µs per task; medians {median:N0} and {medianTraced:N0}: cost {1 - medianTraced / median:P1}");
+                    $"{(1 / bestTraced - 1 / best) * 1e6:N1} µs per task; medians {median:N0} and {medianTraced:N0}: cost {1 - medianTraced / median:P1}; " +
+                    $"worker CPU per task (medians) {Median(cpuOff):N1} µs off, {Median(cpuOn):N1} µs on: {Median(cpuOn) - Median(cpuOff):N1} µs for tracing");
                 if (n == bookTask) bookCost = 1 - medianTraced / median;
             }
 
