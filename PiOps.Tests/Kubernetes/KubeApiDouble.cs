@@ -554,7 +554,7 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 await ScaleAsync(ctx, kind, path.Namespace, path.Name!, verb);
                 break;
             case "patch" when path.Sub == "status" && kind.Plural is "cronjobs" or "horizontalpodautoscalers":
-                await PatchStatusAsync(ctx, kind, path.Namespace, path.Name!);
+                await PatchAsync(ctx, kind, path.Namespace, path.Name!, status: true);
                 break;
             case "patch" when path.Sub is null:
                 await PatchAsync(ctx, kind, path.Namespace, path.Name!);
@@ -1053,7 +1053,14 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
         });
     }
 
-    private async Task PatchAsync(HttpContext ctx, ApiKind kind, string ns, string name)
+    /// <param name="status">
+    /// A PATCH of the status subresource, as a controller writes status (and `kubectl patch --subresource=status`): only
+    /// status changes. The status strategies put the stored spec back (PrepareForUpdate in
+    /// pkg/registry/batch/cronjob/strategy.go and pkg/registry/autoscaling/horizontalpodautoscaler/strategy.go:
+    /// `newObj.Spec = oldObj.Spec`) and metadata stays as stored; the object gets a new resourceVersion, its generation
+    /// does not move.
+    /// </param>
+    private async Task PatchAsync(HttpContext ctx, ApiKind kind, string ns, string name, bool status = false)
     {
         string type = ctx.Request.ContentType?.Split(';')[0].Trim() ?? "";
         if (type is not ("application/merge-patch+json" or "application/strategic-merge-patch+json"))
@@ -1079,6 +1086,14 @@ public sealed partial class KubeApiDouble : IAsyncDisposable
                 && wanted != obj["metadata"]!["resourceVersion"]!.GetValue<string>())
             {
                 return Conflict(kind, name);
+            }
+
+            if (status)
+            {
+                var updated = obj.DeepClone().AsObject();
+                updated["status"] = patched["status"]?.DeepClone();
+                Put(kind.Plural, updated, "MODIFIED");
+                return (200, updated.DeepClone());
             }
 
             // Identity and server-set metadata stay; status is not patched through the main resource.
