@@ -11,8 +11,8 @@ namespace PiOps.Tests.HighAvailability;
 
 /// <summary>
 /// Two dashboard processes behind one name serve the same users: what one made (the sign-in cookie, a page's
-/// antiforgery token) the other accepts, and a dashboard restarted in a fresh pod keeps its users signed in. Each
-/// process has a home of its own, as two pods have, so nothing but Redis is shared between them.
+/// antiforgery token) the other accepts, the audit trail is one, and a dashboard restarted in a fresh pod keeps its
+/// users signed in. Each process has a home of its own, as two pods have, so nothing but Redis is shared between them.
 /// </summary>
 [Collection(HeavyLanes.Second)]
 public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<RedisServer>
@@ -79,6 +79,25 @@ public sealed class TwoDashboardsFacts(RedisServer server) : IClassFixture<Redis
         using var replay = CookieSession.Replaying(after.BaseAddress, cookie);
 
         Assert.Equal(HttpStatusCode.OK, (await replay.GetAsync("/api/queue")).StatusCode);
+    }
+
+    [Fact]
+    public async Task OneAuditTrail_WhatEachDashboardDid_IsReadTheSameOnEither()
+    {
+        await using var first = await StartAsync();
+        await using var second = await StartAsync();
+        using var onFirst = await CookieSession.SignInAsync(first.BaseAddress, "otto", SignedInApp.Password);
+        using var onSecond = await CookieSession.SignInAsync(second.BaseAddress, "otto", SignedInApp.Password);
+
+        Assert.Equal(HttpStatusCode.Created, (await onFirst.Client.PostAsJsonAsync("/api/tasks", new { iterations = 11 })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await onSecond.Client.PostAsJsonAsync("/api/tasks", new { iterations = 22 })).StatusCode);
+
+        // The audit as each dashboard exports it: both enqueues, whichever dashboard took them, in one order.
+        string fromFirst = await onFirst.Client.GetStringAsync("/api/audit.csv?user=otto&action=enqueue");
+        string fromSecond = await onSecond.Client.GetStringAsync("/api/audit.csv?user=otto&action=enqueue");
+        var lines = fromFirst.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Equal(2, lines.Count(l => l.Contains(",otto,Operator,", StringComparison.Ordinal) && l.Contains(",succeeded,", StringComparison.Ordinal)));
+        Assert.Equal(fromFirst, fromSecond);
     }
 
     [Fact]
