@@ -1,4 +1,5 @@
 using PiOps.Shared.Queue;
+using PiOps.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace PiOps.Tests.HighAvailability;
@@ -63,6 +64,8 @@ public sealed class AcknowledgedProducer(TaskProducer producer, int batch, TimeS
     /// </summary>
     public async Task RunAsync(Func<bool> keepGoing, Func<Task>? beforeCall = null, Func<Task>? afterFailure = null)
     {
+        // A rate, not a wait for something: at most one call per tick when paced.
+        using var ticks = pace > TimeSpan.Zero ? new PeriodicTimer(pace) : null;
         while (keepGoing())
         {
             if (beforeCall is not null)
@@ -90,10 +93,28 @@ public sealed class AcknowledgedProducer(TaskProducer producer, int batch, TimeS
             }
 
             Interlocked.Increment(ref _calls);
-            if (pace > TimeSpan.Zero)
+            if (ticks is not null)
             {
-                await Task.Delay(pace);
+                await ticks.WaitForNextTickAsync();
             }
         }
     }
+
+    /// <summary>
+    /// For <see cref="RunAsync"/>'s afterFailure when there is no primary: returns once one answers a PING (after the
+    /// failover), failing after a minute.
+    /// </summary>
+    public static Task UntilAPrimaryAnswersAsync(IConnectionMultiplexer client) =>
+        Eventually.WaitAsync(async () =>
+        {
+            try
+            {
+                await client.GetDatabase().PingAsync();
+                return true;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), "a primary answering after the failover");
 }

@@ -107,13 +107,11 @@ public sealed class RedisTlsFacts : IAsyncLifetime
         options.ConnectTimeout = 3000;
         options.BacklogPolicy = BacklogPolicy.FailFast;
         var connecting = ConnectionMultiplexer.ConnectAsync(options);
-        Assert.True(await Task.WhenAny(connecting, Task.Delay(TimeSpan.FromSeconds(15))) == connecting, "connecting took over 15 s");
-        await using var mux = await connecting;
+        await using var mux = await connecting.Within(TimeSpan.FromSeconds(15), "connecting");
         try
         {
             var ping = mux.GetDatabase().PingAsync();
-            Assert.True(await Task.WhenAny(ping, Task.Delay(TimeSpan.FromSeconds(10))) == ping, "PING took over 10 s");
-            await ping;
+            await ping.Within(TimeSpan.FromSeconds(10), "PING");
             return (mux.IsConnected, "PONG");
         }
         catch (RedisConnectionException ex)

@@ -61,18 +61,7 @@ public sealed class SentinelFailoverFacts(ITestOutputHelper output)
                 // A third is in: wait here until the replicas are cut off, so the kill always lands mid-run.
                 beforeCall: () => producer.Calls == Tasks / 3 / Batch ? cutOff.Task.WaitAsync(stop.Token) : Task.CompletedTask,
                 // No primary: try again once one answers (after the failover), within a bound.
-                afterFailure: () => Eventually.WaitAsync(async () =>
-                {
-                    try
-                    {
-                        await client.GetDatabase().PingAsync();
-                        return true;
-                    }
-                    catch (Exception e) when (e is RedisException or TimeoutException)
-                    {
-                        return false;
-                    }
-                }, TimeSpan.FromSeconds(60), "a primary answering after the failover")));
+                afterFailure: () => AcknowledgedProducer.UntilAPrimaryAnswersAsync(client)));
 
             // Once a third is acknowledged, the replicas are cut off (a partition) while the producer and the workers go
             // on writing to the primary; two enqueue calls later the primary is SIGKILLed and the replicas come back.
@@ -87,9 +76,7 @@ public sealed class SentinelFailoverFacts(ITestOutputHelper output)
             int killedPort = await group.KillPrimaryAsync();
             group.ContinueReplicas(stopped);
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: primary {killedPort} killed while cut off from its replicas, after {producer.Count} acknowledged tasks");
-            Assert.True(await Task.WhenAny(producing, Task.Delay(TimeSpan.FromSeconds(90))) == producing,
-                $"enqueue stuck at {producer.Count} after {producer.FailedCalls} failures\n{group.Log}");
-            await producing;
+            await producing.Within(TimeSpan.FromSeconds(90), () => $"enqueue stuck at {producer.Count} after {producer.FailedCalls} failures\n{group.Log}");
             var acknowledged = producer.Acknowledged;
             Assert.True(producer.Unconfirmed > 0, "the enqueues made while the replicas were cut off should have been refused acknowledgement");
 

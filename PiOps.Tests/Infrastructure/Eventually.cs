@@ -57,11 +57,20 @@ public static class Eventually
     /// <summary>Awaits a task, failing with <paramref name="what"/> if it takes longer than <paramref name="timeout"/>.</summary>
     public static async Task<T> Within<T>(this Task<T> task, TimeSpan timeout, string what)
     {
-        if (await Task.WhenAny(task, Task.Delay(timeout)) != task)
-        {
-            throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s: {what}");
-        }
-
+        await ((Task)task).Within(timeout, () => what);
         return await task;
+    }
+
+    /// <inheritdoc cref="Within{T}(Task{T}, TimeSpan, string)"/>
+    public static async Task Within(this Task task, TimeSpan timeout, Func<string> what)
+    {
+        try
+        {
+            await task.WaitAsync(timeout);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+            throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s: {what()}");
+        }
     }
 }

@@ -73,7 +73,7 @@ internal static class HighAvailabilityBenchmarks
 
             // Paced, so the enqueues span the failovers instead of ending before the first.
             var producer = new AcknowledgedProducer(new TaskProducer(client, options), batch, TimeSpan.FromMilliseconds(40));
-            var producing = Task.Run(() => producer.RunAsync(() => producer.Count < tasks, afterFailure: () => Task.Delay(200)));
+            var producing = Task.Run(() => producer.RunAsync(() => producer.Count < tasks, afterFailure: () => AcknowledgedProducer.UntilAPrimaryAnswersAsync(client)));
 
             for (int f = 1; f <= failovers; f++)
             {
@@ -137,6 +137,15 @@ internal static class HighAvailabilityBenchmarks
     /// partitions [tasks=3000] [cuts=6]: 4 workers, each in a network namespace of its own; one at a time is cut off
     /// from Redis for longer than its heartbeat lives, then reconnected, while tasks of about 0.1 s run.
     /// </summary>
+    /// <summary>The worker's id, from its first line ("starting (worker ID, queue …)").</summary>
+    private static async Task<string> WorkerIdAsync(WorkerProcess worker)
+    {
+        const string start = "starting (worker ";
+        await worker.WaitForLineAsync(l => l.StartsWith(start, StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the worker starting");
+        string line = worker.Lines.First(l => l.StartsWith(start, StringComparison.Ordinal));
+        return line[start.Length..line.IndexOf(',', start.Length)];
+    }
+
     public static async Task<int> PartitionsAsync(string[] args)
     {
         int tasks = args.Length > 0 ? int.Parse(args[0]) : 3_000;
@@ -168,12 +177,19 @@ internal static class HighAvailabilityBenchmarks
             for (int c = 1; c <= cuts; c++)
             {
                 await ledger.WaitForCompletionsAsync(tasks * c / (cuts + 2), TimeSpan.FromMinutes(10));
-                var space = spaces[random.Next(spaces.Count)];
+                int which = random.Next(spaces.Count);
+                var space = spaces[which];
+                string id = await WorkerIdAsync(workers[which]);
+                var keys = new QueueKeys(queue);
+                var cutAt = clock.Elapsed;
                 await space.CutAsync();
-                // The heartbeat lives 3 s: 6 s cut off is long enough for the others to take the worker for dead.
-                await Task.Delay(TimeSpan.FromSeconds(6));
+                // Cut off until the others have taken the worker for dead: its heartbeat lapsed (3 s) and its in-flight
+                // entries recovered by another worker.
+                await Eventually.WaitAsync(async () => !await redis.Db.KeyExistsAsync(keys.Heartbeat(id)) && await redis.Db.ListLengthAsync(keys.InFlight(id)) == 0,
+                    TimeSpan.FromMinutes(2), $"worker {id} taken for dead and its tasks recovered");
                 await space.HealAsync();
-                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: cut {c}: {space.Name} off for 6 s, then back");
+                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: cut {c}: {space.Name} (worker {id}) off for {(clock.Elapsed - cutAt).TotalSeconds:F1} s, " +
+                                  "until taken for dead and its tasks recovered, then back");
             }
 
             var report = await ledger.WaitUntilCompleteAsync(TimeSpan.FromMinutes(15));
