@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
+using PiOps.Shared.Redis;
 using PiOps.Worker.Configuration;
 using PiOps.Worker.Liveness;
 using PiOps.Worker.Observability;
@@ -45,15 +46,7 @@ public static class WorkerHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Only OpenTelemetry reads the host's configuration (its standard OTEL_* variables); the worker's own are in o.
         builder.Configuration.AddEnvironmentVariables();
-        builder.Logging.AddSimpleConsole(c =>
-        {
-            c.SingleLine = true;
-            c.TimestampFormat = "HH:mm:ss ";
-            c.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
-        builder.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        ConfigureConsole(builder.Logging);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = o.ShutdownTimeout + TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(Options.Create(o));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -64,10 +57,15 @@ public static class WorkerHost
         builder.Services.AddSingleton(state);
         WorkerTelemetry.AddTo(builder, o, state);
 
-        // One shared multiplexer for everything, and one of its own for the blocking pop.
-        var shared = await ConnectionMultiplexer.ConnectAsync(o.Redis.ToConfigurationOptions($"piops-worker-{id}"));
-        var blocking = await ConnectionMultiplexer.ConnectAsync(
-            o.Redis.ToConfigurationOptions($"piops-worker-{id}-pop", o.PopTimeout + TimeSpan.FromSeconds(10)));
+        // One shared multiplexer for everything, and one of its own for the blocking pop. Through Sentinel, connecting
+        // waits until a primary answers (RedisConnector), told in the worker's own log format.
+        using var early = LoggerFactory.Create(ConfigureConsole);
+        var connecting = early.CreateLogger("PiOps.Worker.Redis");
+        var shared = await RedisConnector.ConnectAsync(() => o.Redis.ToConfigurationOptions($"piops-worker-{id}"),
+            line => connecting.LogWarning("{Waiting}", line));
+        var blocking = await RedisConnector.ConnectAsync(
+            () => o.Redis.ToConfigurationOptions($"piops-worker-{id}-pop", o.PopTimeout + TimeSpan.FromSeconds(10)),
+            line => connecting.LogWarning("{Waiting}", line));
         builder.Services.AddSingleton<IConnectionMultiplexer>(shared);
         builder.Services.AddSingleton(new WorkerQueue(shared, blocking, o.Queue, id));
         builder.Services.AddSingleton(sp => new DeadWorkerRecovery(shared, o.Queue, id, sp.GetRequiredService<ILogger<DeadWorkerRecovery>>()));
@@ -90,6 +88,20 @@ public static class WorkerHost
         await blocking.CloseAsync();
         await shared.CloseAsync();
         return Environment.ExitCode;
+    }
+
+    /// <summary>The worker's log lines: one line each, on standard error (standard output is the book's).</summary>
+    private static void ConfigureConsole(ILoggingBuilder logging)
+    {
+        logging.AddSimpleConsole(c =>
+        {
+            c.SingleLine = true;
+            c.TimestampFormat = "HH:mm:ss ";
+            c.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        logging.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
     }
 
     /// <summary>Unique per process: a restarted container keeps its pod name and often its pid, so a random part too.</summary>

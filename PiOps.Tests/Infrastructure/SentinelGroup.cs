@@ -146,6 +146,26 @@ public sealed class SentinelGroup : IAsyncLifetime
     }
 
     /// <summary>
+    /// SIGSTOP to every sentinel: their ports still take connections, as a hung or overloaded host's do, but nothing
+    /// answers. <see cref="ContinueSentinels"/> sends SIGCONT.
+    /// </summary>
+    public void PauseSentinels()
+    {
+        foreach (var p in _sentinels)
+        {
+            WorkerProcessSignals.Send(p.Id, 19);
+        }
+    }
+
+    public void ContinueSentinels()
+    {
+        foreach (var p in _sentinels)
+        {
+            WorkerProcessSignals.Send(p.Id, 18);
+        }
+    }
+
+    /// <summary>
     /// Cuts the replicas off the primary, as a network partition does: SIGSTOP to every replica (so none reconnects),
     /// then the primary closes their links (CLIENT KILL TYPE replica). From here the primary takes writes no replica
     /// will ever have, while it goes on answering clients. <see cref="ContinueReplicas"/> sends SIGCONT.

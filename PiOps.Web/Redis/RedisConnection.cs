@@ -47,11 +47,16 @@ public sealed class RedisConnection : IAsyncDisposable
         }
 
         Settings = s;
-        var options = s.ToConfigurationOptions("piops-dashboard");
-        // While Redis is away, fail at once instead of queueing commands: pages show the outage within a sample, and
-        // an operator's action gets an immediate, clear error rather than a late surprise.
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        Multiplexer = ConnectionMultiplexer.Connect(options);
+        var log = loggers.CreateLogger<RedisConnection>();
+        // Through Sentinel, the start waits until a primary answers (RedisConnector), saying so each attempt.
+        Multiplexer = RedisConnector.ConnectAsync(() =>
+        {
+            var options = s.ToConfigurationOptions("piops-dashboard");
+            // While Redis is away, fail at once instead of queueing commands: pages show the outage within a sample, and
+            // an operator's action gets an immediate, clear error rather than a late surprise.
+            options.BacklogPolicy = BacklogPolicy.FailFast;
+            return options;
+        }, line => log.LogWarning("{Waiting}", line)).GetAwaiter().GetResult();
     }
 
     public IConnectionMultiplexer Multiplexer { get; }

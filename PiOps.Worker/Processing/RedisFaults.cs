@@ -29,6 +29,5 @@ public static class RedisFaults
     };
 
     /// <summary>0.5 s, 1 s, 2 s ... up to 10 s.</summary>
-    public static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds(Math.Min(10_000, 500 * Math.Pow(2, Math.Min(attempt - 1, 10))));
+    public static TimeSpan Backoff(int attempt) => PiOps.Shared.Redis.RedisConnector.Backoff(attempt);
 }

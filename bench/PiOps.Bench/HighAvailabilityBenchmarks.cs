@@ -110,9 +110,14 @@ internal static class HighAvailabilityBenchmarks
             }
             catch (TimeoutException ex)
             {
-                // Tasks lost: the account below says how many, and the sentinels' log when.
+                // Tasks lost: the account below says how many, the sentinels' log when, and the workers' own output why.
                 Console.WriteLine(ex.Message);
                 report = await ledger.ReadAsync();
+                foreach (var w in workers)
+                {
+                    Console.WriteLine($"--- worker {w.Pid}: {(w.HasExited ? $"exited with {w.ExitCode}" : "running")}, last lines:");
+                    Console.WriteLine(string.Join("\n", w.Lines.TakeLast(15).Concat(w.ErrorLines.TakeLast(15))));
+                }
             }
 
             long doneRecords = await CountDoneAsync(client, queue);
@@ -133,10 +138,6 @@ internal static class HighAvailabilityBenchmarks
         }
     }
 
-    /// <summary>
-    /// partitions [tasks=3000] [cuts=6]: 4 workers, each in a network namespace of its own; one at a time is cut off
-    /// from Redis for longer than its heartbeat lives, then reconnected, while tasks of about 0.1 s run.
-    /// </summary>
     /// <summary>The worker's id, from its first line ("starting (worker ID, queue …)").</summary>
     private static async Task<string> WorkerIdAsync(WorkerProcess worker)
     {
@@ -146,6 +147,10 @@ internal static class HighAvailabilityBenchmarks
         return line[start.Length..line.IndexOf(',', start.Length)];
     }
 
+    /// <summary>
+    /// partitions [tasks=3000] [cuts=6]: 4 workers, each in a network namespace of its own; one at a time is cut off
+    /// from Redis for longer than its heartbeat lives, then reconnected, while tasks of about 0.1 s run.
+    /// </summary>
     public static async Task<int> PartitionsAsync(string[] args)
     {
         int tasks = args.Length > 0 ? int.Parse(args[0]) : 3_000;
