@@ -102,6 +102,29 @@ public sealed class FakeQueueState : IQueueState, IDisposable
 
     public void Push(QueueSnapshot snapshot) => _snapshots.Writer.TryWrite(snapshot);
 
+    /// <summary>Watches held now (pages watching the queue live).</summary>
+    public int Watchers { get; private set; }
+
+    public IDisposable Watch()
+    {
+        Watchers++;
+        return new Unwatch(this);
+    }
+
+    private sealed class Unwatch(FakeQueueState state) : IDisposable
+    {
+        private bool _done;
+
+        public void Dispose()
+        {
+            if (!_done)
+            {
+                _done = true;
+                state.Watchers--;
+            }
+        }
+    }
+
     public static QueueSnapshot Snapshot(long depth, long dead = 0, bool available = true, bool paused = false) => QueueSnapshot.Empty with
     {
         At = DateTimeOffset.UtcNow,

@@ -11,6 +11,13 @@ public sealed class DashboardOptions
     /// <summary>How often the shared reader samples Redis; every page renders from that one sample.</summary>
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How often the shared reader asks Redis whether the queue moved (one round trip: the list lengths, the registry's
+    /// size, the done and failed totals), so a push by any producer reaches the pages within about this long instead of at the next
+    /// sample; a change takes a sample at once. Zero turns it off (samples only).
+    /// </summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromMilliseconds(40);
+
     /// <summary>How much history the charts keep (one point a second): the queue's and the autoscaler's.</summary>
     public TimeSpan History { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -49,6 +56,11 @@ public sealed class DashboardOptions
         if (SampleInterval < TimeSpan.FromMilliseconds(50) || SampleInterval > TimeSpan.FromSeconds(10))
         {
             yield return $"Dashboard:SampleInterval must be from 50 ms to 10 s (got {SampleInterval}).";
+        }
+
+        if (ProbeInterval != TimeSpan.Zero && (ProbeInterval < TimeSpan.FromMilliseconds(10) || ProbeInterval > SampleInterval))
+        {
+            yield return $"Dashboard:ProbeInterval must be 0 (off) or from 10 ms to Dashboard:SampleInterval ({SampleInterval}) (got {ProbeInterval}).";
         }
 
         if (History < TimeSpan.FromMinutes(1) || History > TimeSpan.FromHours(6))

@@ -25,6 +25,7 @@ public sealed class QueueHub(IQueueState monitor, HubLogStreams logs) : Hub, Sec
             channel.Writer.TryWrite(s);
             return Task.CompletedTask;
         });
+        using var watch = monitor.Watch();
         yield return QueueStats.From(monitor.Current);
         await foreach (var s in channel.Reader.ReadAllAsync(cancellationToken))
         {

@@ -12,6 +12,12 @@ public interface IQueueState
 
     /// <summary>Called for each completed task.</summary>
     IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted);
+
+    /// <summary>
+    /// Someone watches the queue live (an open page, a hub stream): while any watch is held, changes are looked for
+    /// between samples, so they show within Dashboard:ProbeInterval. Dispose when the watcher goes.
+    /// </summary>
+    IDisposable Watch();
 }
 
 /// <summary>The operator's actions on the queue, for pages, the HTTP API and the hub.</summary>

@@ -73,13 +73,46 @@ public sealed class QueueMonitor(
 
     private readonly SemaphoreSlim _poke = new(0, 1);
 
+    private int _watchers;
+
+    public IDisposable Watch()
+    {
+        Interlocked.Increment(ref _watchers);
+        return new Watcher(this);
+    }
+
+    private sealed class Watcher(QueueMonitor monitor) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref monitor._watchers);
+            }
+        }
+    }
+
+    /// <summary>The least time between two samples, however often they are asked for: a busy queue moves at every probe.</summary>
+    private static readonly TimeSpan MinSampleSpacing = TimeSpan.FromMilliseconds(40);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await SubscribeToCompletionsAsync();
+        var probing = _options.ProbeInterval > TimeSpan.Zero ? ProbeAsync(stoppingToken) : Task.CompletedTask;
+        long lastSample = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                var spacing = lastSample == 0 ? TimeSpan.Zero : MinSampleSpacing - time.GetElapsedTime(lastSample);
+                if (spacing > TimeSpan.Zero)
+                {
+                    await Task.Delay(spacing, time, stoppingToken);
+                }
+
+                lastSample = time.GetTimestamp();
                 var snapshot = await SampleAsync();
                 _current = snapshot;
                 _snapshotSubscribers.Publish(snapshot, log);
@@ -99,7 +132,64 @@ public sealed class QueueMonitor(
                 break;
             }
         }
+
+        await probing;
     }
+
+    /// <summary>What the probe reads: a change in any of it is worth a sample now.</summary>
+    private readonly record struct ProbeReading(long Depth, long DeadLetters, long Workers, RedisValue Done, RedisValue Failed);
+
+    /// <summary>
+    /// Asks Redis every <see cref="DashboardOptions.ProbeInterval"/> whether the queue moved (one round trip of four small
+    /// reads: LLEN of the queue and the dead letters, SCARD of the registry, HMGET of the totals) and pokes the sampler when it did, so a push by any producer, the book's too, reaches the pages in tens of
+    /// milliseconds; the full sample stays at <see cref="DashboardOptions.SampleInterval"/> otherwise. Its failures are
+    /// the sampler's to report.
+    /// </summary>
+    private async Task ProbeAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.ProbeInterval, time);
+        ProbeReading? last = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                // Nobody watching: the samples alone serve the metrics and the duties; a probe costs a round trip, and
+                // on a small VM the wake-ups cost more than the commands (bench/README.md, page-cost).
+                if (Volatile.Read(ref _watchers) == 0)
+                {
+                    last = null;
+                    continue;
+                }
+
+                try
+                {
+                    var db = redis.Multiplexer.GetDatabase();
+                    var depth = db.ListLengthAsync(_keys.Queue);
+                    var dead = db.ListLengthAsync(_keys.DeadLetters);
+                    var workers = db.SetLengthAsync(_keys.Workers);
+                    var totals = db.HashGetAsync(_keys.Stats, ProbedTotals);
+                    await Task.WhenAll(depth, dead, workers, totals);
+                    var now = new ProbeReading(depth.Result, dead.Result, workers.Result, totals.Result[0], totals.Result[1]);
+                    if (last is { } before && before != now)
+                    {
+                        Poke();
+                    }
+
+                    last = now;
+                }
+                catch (Exception ex) when (RedisFailure.Is(ex))
+                {
+                    // Redis away: the sampler says so on every page; probe again at the next tick.
+                    last = null;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static readonly RedisValue[] ProbedTotals = ["done", "failed"];
 
     private async Task SubscribeToCompletionsAsync()
     {

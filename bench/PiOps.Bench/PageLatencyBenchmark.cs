@@ -5,10 +5,11 @@ using StackExchange.Redis;
 namespace PiOps.Bench;
 
 /// <summary>
-/// How long a queue depth change takes to reach an open page (a push by another client, then the sampler, the
-/// render and the browser), over N rounds (default 30), against the measurement's own floor in the same page.
-/// Goal: median under 500 ms (a 250 ms sample and a 100 ms render throttle by design). Issue 17 asks p50 ≤ 60 ms and
-/// p95 ≤ 150 ms; that is printed beside it.
+/// How long a queue depth change takes to reach an open page: a push by another client, then the probe, the sample, the
+/// render and the browser, over N rounds (default 30). The figure is taken in the page (its DOM notes when the new depth
+/// appears, by the wall clock the bench shares); the time until the bench itself sees it, which adds its polling of the
+/// browser, is printed beside it, and so is the floor of that polling in the same page (the baseline). Goal (issue 17):
+/// p50 ≤ 60 ms and p95 ≤ 150 ms in the page; exits 1 when missed.
 /// </summary>
 internal static class PageLatencyBenchmark
 {
@@ -25,23 +26,26 @@ internal static class PageLatencyBenchmark
             var latency = new DepthLatency(page, dashboard, redis);
             await latency.OpenAsync();
 
-            var changes = new List<double>();
+            var inPage = new List<double>();
+            var seen = new List<double>();
             var floor = new List<double>();
             var pause = new Random(17);
             for (int i = 0; i < rounds; i++)
             {
                 floor.Add(await latency.BaselineAsync());
-                changes.Add(await latency.NextAsync(TimeSpan.FromSeconds(30)));
-                // Pushes at random points of the sampler's period, as real ones come.
+                var (shown, polled) = await latency.NextTimedAsync(TimeSpan.FromSeconds(30));
+                inPage.Add(shown);
+                seen.Add(polled);
+                // Pushes at random points of the probe's and the sampler's periods, as real ones come.
                 await Task.Delay(200 + pause.Next(300));
             }
 
-            double p50 = Percentile(changes, 0.5), p95 = Percentile(changes, 0.95), f50 = Percentile(floor, 0.5);
-            Console.WriteLine($"depth change on screen, {rounds} rounds: p50 {p50:F0} ms, p95 {p95:F0} ms " +
-                              $"(measurement floor in the same page: p50 {f50:F0} ms; ratio p50/floor {p50 / Math.Max(1, f50):F1})");
-            Console.WriteLine($"issue 17's goal p50 ≤ 60 ms, p95 ≤ 150 ms: {(p50 <= 60 && p95 <= 150 ? "met" : "not met")}");
-            bool ok = p50 < 500;
-            Console.WriteLine(ok ? "goal met: median under 500 ms" : "GOAL MISSED: median 500 ms or more");
+            double p50 = Percentile(inPage, 0.5), p95 = Percentile(inPage, 0.95);
+            Console.WriteLine($"depth change in the page, {rounds} rounds: p50 {p50:F0} ms, p95 {p95:F0} ms, worst {inPage.Max():F0} ms");
+            Console.WriteLine($"seen by the bench's polling: p50 {Percentile(seen, 0.5):F0} ms, p95 {Percentile(seen, 0.95):F0} ms " +
+                              $"(that polling's own floor in the same page: p50 {Percentile(floor, 0.5):F0} ms, p95 {Percentile(floor, 0.95):F0} ms)");
+            bool ok = p50 <= 60 && p95 <= 150;
+            Console.WriteLine(ok ? "goal met: p50 ≤ 60 ms and p95 ≤ 150 ms" : "GOAL MISSED: p50 ≤ 60 ms and p95 ≤ 150 ms");
             return ok ? 0 : 1;
         }
         finally

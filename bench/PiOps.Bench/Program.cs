@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
     null or "pi" => PiBenchmark.Run(args.Skip(1).ToArray()),
     "enqueue" => await EnqueueBenchmark.RunAsync(args.Skip(1).ToArray()),
     "viewers" => await ViewersBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "page-cost" => await PageCostBenchmark.RunAsync(args.Skip(1).ToArray()),
     "quickstart" => await QuickstartBenchmark.RunAsync(args.Skip(1).ToArray()),
     "shots" => await ShotsCommand.RunAsync(args.Skip(1).ToArray()),
     "page-latency" => await PageLatencyBenchmark.RunAsync(args.Skip(1).ToArray()),
@@ -25,6 +26,6 @@ return args.FirstOrDefault() switch
 
 static int Usage(string what)
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, throughput, tracing, kills, redis-restart, scale-down, producers, failover, reshard, partitions, two-dashboards, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
+    Console.Error.WriteLine($"unknown benchmark '{what}'. Benchmarks: pi, enqueue, viewers, page-cost, throughput, tracing, kills, redis-restart, scale-down, producers, failover, reshard, partitions, two-dashboards, logs, quickstart, page-latency, cancel; and shots (screenshots of every page)");
     return 2;
 }

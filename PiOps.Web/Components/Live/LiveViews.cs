@@ -15,7 +15,7 @@ public sealed class LiveViews(IQueueState monitor, IWorkloadRuntime runtime, Tim
 
     /// <param name="same">What counts as nothing new, when a component looks at less than a page shows.</param>
     public LiveView<QueueSnapshot> Queue(LiveHost host, Action<QueueSnapshot>? changed = null, Func<QueueSnapshot, QueueSnapshot, bool>? same = null) =>
-        new(new(() => monitor.Current, monitor.Subscribe), same ?? ((shown, next) => !next.LooksDifferentFrom(shown)), QueueInterval, time, host, changed);
+        new(new(() => monitor.Current, handler => new Both(monitor.Subscribe(handler), monitor.Watch())), same ?? ((shown, next) => !next.LooksDifferentFrom(shown)), QueueInterval, time, host, changed);
 
     /// <param name="ages">Renders once a second with the snapshot's time set to now, so ages ("18 s") advance.</param>
     /// <param name="history">Renders for a new point of the autoscaler's history (the Autoscaling page's chart).</param>
@@ -27,4 +27,13 @@ public sealed class LiveViews(IQueueState monitor, IWorkloadRuntime runtime, Tim
             // Nothing loaded yet (a cluster not answering): keep the page's "no snapshot" state.
             ages ? s => s.At == DateTimeOffset.MinValue ? null : s with { At = time.GetUtcNow() } : null,
             TimeSpan.FromSeconds(1));
+
+    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
+    }
 }

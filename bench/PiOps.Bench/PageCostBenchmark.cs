@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using PiOps.Tests.E2E;
+using PiOps.Tests.Infrastructure;
+
+namespace PiOps.Bench;
+
+/// <summary>
+/// What an open page costs the dashboard process (Release, against a real redis-server, the local runtime on):
+/// <list type="bullet">
+/// <item>CPU with N idle pages (default 50, cycling Overview, Workers, Jobs and Logs) over a window, against the same
+/// process with no page in the same run (the baseline). Goal: at most 2 % of a core for the pages.</item>
+/// <item>Memory per open page of each of those kinds: the managed heap after a full collection (dotnet-gcdump, which
+/// induces one and counts the live objects), RSS beside it, with K more pages of one kind at a time. Goal: at most
+/// 1 MiB of managed heap per page.</item>
+/// </list>
+/// Exits 1 when a goal is missed.
+/// </summary>
+internal static class PageCostBenchmark
+{
+    private static readonly (string Name, string Path)[] Kinds = [("Overview", "/"), ("Workers", "/workers"), ("Jobs", "/jobs"), ("Logs", "/logs")];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int idle = args.Length > 0 ? int.Parse(args[0]) : 50;
+        int perKind = args.Length > 1 ? int.Parse(args[1]) : 10;
+        var window = TimeSpan.FromSeconds(args.Length > 2 ? int.Parse(args[2]) : 20);
+        var redis = new RedisServer();
+        await redis.InitializeAsync();
+        var browser = new BrowserFixture();
+        await browser.InitializeAsync();
+        var pages = new List<IPage>();
+        try
+        {
+            await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+            {
+                ["REDIS_HOST"] = "127.0.0.1",
+                ["REDIS_PORT"] = redis.Port.ToString(),
+            });
+            // Warm: every kind opened and closed once, so the JIT and first-use caches are not a page's cost.
+            foreach (var (_, path) in Kinds)
+            {
+                var warm = await browser.NewPageAsync();
+                await LivePage.GoAsync(warm, dashboard.BaseAddress + path);
+                await warm.CloseAsync();
+            }
+
+            var none = await MeasureCpuAsync(dashboard, window);
+            var heapNone = await HeapAsync(dashboard);
+            long rssNone = dashboard.WorkingSet;
+            Console.WriteLine($"0 pages: CPU {none * 100:F2} % of a core; managed heap {Mib(heapNone):F1} MiB, RSS {Mib(rssNone):F0} MiB");
+
+            for (int i = 0; i < idle; i++)
+            {
+                pages.Add(await OpenAsync(browser, dashboard, Kinds[i % Kinds.Length].Path));
+            }
+
+            await SettleAsync(pages);
+            var busy = await MeasureCpuAsync(dashboard, window);
+            double pagesCpu = busy - none;
+            Console.WriteLine($"{idle} idle pages: CPU {busy * 100:F2} % of a core, {pagesCpu * 100:F2} % above no page " +
+                              $"(goal: at most 2 % for the pages)");
+            var heapIdle = await HeapAsync(dashboard);
+            Console.WriteLine($"{idle} pages: managed heap {Mib(heapIdle):F1} MiB ({Mib(heapIdle - heapNone) / idle:F2} MiB a page), " +
+                              $"RSS {Mib(dashboard.WorkingSet):F0} MiB ({Mib(dashboard.WorkingSet - rssNone) / idle:F2} MiB a page)");
+
+            bool memoryOk = true;
+            long heapBefore = heapIdle, rssBefore = dashboard.WorkingSet;
+            foreach (var (name, path) in Kinds)
+            {
+                for (int i = 0; i < perKind; i++)
+                {
+                    pages.Add(await OpenAsync(browser, dashboard, path));
+                }
+
+                await SettleAsync(pages);
+                long heap = await HeapAsync(dashboard), rss = dashboard.WorkingSet;
+                double perPage = Mib(heap - heapBefore) / perKind;
+                memoryOk &= perPage <= 1.0;
+                Console.WriteLine($"{name}: {perKind} more pages: {perPage:F2} MiB of managed heap a page, RSS {Mib(rss - rssBefore) / perKind:F2} MiB a page " +
+                                  $"({(perPage <= 1.0 ? "goal met" : "GOAL MISSED")}: at most 1 MiB)");
+                heapBefore = heap;
+                rssBefore = rss;
+            }
+
+            bool cpuOk = pagesCpu <= 0.02;
+            Console.WriteLine(cpuOk && memoryOk ? "goals met" : "GOAL MISSED");
+            return cpuOk && memoryOk ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var p in pages)
+            {
+                await p.CloseAsync();
+            }
+
+            await browser.DisposeAsync();
+            await redis.DisposeAsync();
+        }
+    }
+
+    private static async Task<IPage> OpenAsync(BrowserFixture browser, DashboardProcess dashboard, string path)
+    {
+        var page = await browser.NewPageAsync();
+        await LivePage.GoAsync(page, dashboard.BaseAddress + path);
+        return page;
+    }
+
+    /// <summary>The pages' one-time reads on opening pass, and each is still live.</summary>
+    private static async Task SettleAsync(List<IPage> pages)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        foreach (var p in pages)
+        {
+            await p.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 30_000 });
+        }
+    }
+
+    private static async Task<double> MeasureCpuAsync(DashboardProcess dashboard, TimeSpan window)
+    {
+        var before = dashboard.CpuTime;
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window);
+        return (dashboard.CpuTime - before).TotalSeconds / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Live managed bytes after a full, induced collection, as dotnet-gcdump (the repository's tool manifest) counts them.</summary>
+    private static async Task<long> HeapAsync(DashboardProcess dashboard)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"piops-bench-{dashboard.Pid}-{Guid.NewGuid():N}.gcdump");
+        try
+        {
+            await RunToolAsync("collect", "-p", dashboard.Pid.ToString(CultureInfo.InvariantCulture), "-o", file);
+            string report = await RunToolAsync("report", file);
+            var m = Regex.Match(report, @"^\s*([\d,]+)\s+GC Heap bytes", RegexOptions.Multiline);
+            if (!m.Success)
+            {
+                throw new InvalidOperationException($"dotnet-gcdump report gave no heap size:\n{report}");
+            }
+
+            return long.Parse(m.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task<string> RunToolAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("dotnet-gcdump");
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet-gcdump {string.Join(' ', args)} exited with {p.ExitCode}: {await error}{await output}\n" +
+                                                "(bench/run.sh restores it from .config/dotnet-tools.json)");
+        }
+
+        return await output;
+    }
+
+    private static double Mib(long bytes) => bytes / 1048576.0;
+}
