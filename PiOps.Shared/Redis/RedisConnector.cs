@@ -20,7 +20,8 @@ public static class RedisConnector
             var o = options();
             try
             {
-                return await ConnectionMultiplexer.ConnectAsync(o);
+                // ConfigureAwait(false): the dashboard blocks on this in a constructor, maybe under a synchronization context.
+                return await ConnectionMultiplexer.ConnectAsync(o).ConfigureAwait(false);
             }
             catch (RedisConnectionException ex) when (!string.IsNullOrEmpty(o.ServiceName))
             {
@@ -28,7 +29,7 @@ public static class RedisConnector
                 waiting($"Redis Sentinel service {o.ServiceName} via {string.Join(",", o.EndPoints.Select(e => e.ToString()?.Replace("Unspecified/", "")))}: " +
                         $"not connected, no Sentinel has named a primary that answers ({ex.Message.Split('\n')[0]}); " +
                         $"attempt {attempt}, trying again in {delay.TotalSeconds:0.#} s");
-                await Task.Delay(delay, cancel);
+                await Task.Delay(delay, cancel).ConfigureAwait(false);
             }
         }
     }

@@ -42,12 +42,29 @@ public sealed record QueueSnapshot(
         : DonePerSecond > 0.01 ? TimeSpan.FromSeconds(Math.Min(Depth / DonePerSecond, TimeSpan.FromDays(365).TotalSeconds)) : null;
 
     /// <summary>True when what a page shows differs: saves renders of identical frames.</summary>
+    /// <summary>How far an unchanged chart may lag before it slides: its points come once a second.</summary>
+    public static readonly TimeSpan ChartSlide = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A new chart point counts when its values differ from the last one shown, or when the chart has not moved for
+    /// <see cref="ChartSlide"/>: an idle queue's chart slides every 10 s instead of every page rendering every second.
+    /// </summary>
+    private bool HistoryLooksDifferentFrom(QueueSnapshot other)
+    {
+        if (History.Count == 0 || other.History.Count == 0)
+        {
+            return History.Count != other.History.Count;
+        }
+
+        var (mine, theirs) = (History[^1], other.History[^1]);
+        return mine with { At = default } != theirs with { At = default } || (mine.At - theirs.At).Duration() >= ChartSlide;
+    }
+
     public bool LooksDifferentFrom(QueueSnapshot other) =>
         RedisAvailable != other.RedisAvailable || RedisError != other.RedisError || Depth != other.Depth
         || InFlight != other.InFlight || DeadLetters != other.DeadLetters || Totals != other.Totals
         || Math.Abs(DonePerSecond - other.DonePerSecond) > 1e-9 || Math.Abs(FailedPerSecond - other.FailedPerSecond) > 1e-9
-        || Paused != other.Paused || History.Count != other.History.Count
-        || (History.Count > 0 && History[^1] != other.History[^1])
+        || Paused != other.Paused || HistoryLooksDifferentFrom(other)
         || (int)(OldestAge?.TotalSeconds ?? -1) != (int)(other.OldestAge?.TotalSeconds ?? -1)
         || !Workers.SequenceEqual(other.Workers) || !Head.SequenceEqual(other.Head) || Notice != other.Notice || Topology != other.Topology
         || !Duties.SequenceEqual(other.Duties)

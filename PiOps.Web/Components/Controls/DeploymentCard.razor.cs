@@ -33,7 +33,7 @@ public sealed partial class DeploymentCard
 
     protected override void OnInitialized()
     {
-        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: true);
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: s => s.Workers.Pods.Count > 0);
         _replicas = Workloads.Workers.Desired.ToString(CultureInfo.InvariantCulture);
     }
 

@@ -17,15 +17,19 @@ public sealed class LiveViews(IQueueState monitor, IWorkloadRuntime runtime, Tim
     public LiveView<QueueSnapshot> Queue(LiveHost host, Action<QueueSnapshot>? changed = null, Func<QueueSnapshot, QueueSnapshot, bool>? same = null) =>
         new(new(() => monitor.Current, handler => new Both(monitor.Subscribe(handler), monitor.Watch())), same ?? ((shown, next) => !next.LooksDifferentFrom(shown)), QueueInterval, time, host, changed);
 
-    /// <param name="ages">Renders once a second with the snapshot's time set to now, so ages ("18 s") advance.</param>
+    /// <param name="ages">
+    /// Whether the page shows an age in this snapshot ("18 s", "in 2 min"): then it renders once a second with the
+    /// snapshot's time set to now, so ages advance. A page with nothing aged (no Job, no pod) does not tick: 50 idle
+    /// pages ticking cost a few percent of a core for nothing (bench/README.md, page-cost).
+    /// </param>
     /// <param name="history">Renders for a new point of the autoscaler's history (the Autoscaling page's chart).</param>
-    public LiveView<WorkloadSnapshot> Workloads(LiveHost host, Action<WorkloadSnapshot>? changed = null, bool ages = false, bool history = false) =>
+    public LiveView<WorkloadSnapshot> Workloads(LiveHost host, Action<WorkloadSnapshot>? changed = null, Func<WorkloadSnapshot, bool>? ages = null, bool history = false) =>
         new(
             // The runtime's snapshot when the render comes, not the one published: after a namespace switch it is the new one's.
             new(() => runtime.Current, handler => runtime.Subscribe(_ => handler(runtime.Current))),
             (shown, next) => next.SameContent(shown, withHistory: history), WorkloadInterval, time, host, changed,
             // Nothing loaded yet (a cluster not answering): keep the page's "no snapshot" state.
-            ages ? s => s.At == DateTimeOffset.MinValue ? null : s with { At = time.GetUtcNow() } : null,
+            ages is not null ? s => s.At == DateTimeOffset.MinValue || !ages(s) ? null : s with { At = time.GetUtcNow() } : null,
             TimeSpan.FromSeconds(1));
 
     private sealed class Both(IDisposable first, IDisposable second) : IDisposable

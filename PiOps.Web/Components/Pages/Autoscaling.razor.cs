@@ -39,7 +39,7 @@ public sealed partial class Autoscaling
 
     protected override void OnInitialized()
     {
-        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), _ => OnWorkloadsChanged(), ages: true, history: true);
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), _ => OnWorkloadsChanged(), ages: s => s.Autoscaler is not null, history: true);
         Reload();
         BuildCharts();
     }

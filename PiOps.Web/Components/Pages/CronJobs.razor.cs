@@ -43,7 +43,7 @@ public sealed partial class CronJobs
 
     protected override void OnInitialized()
     {
-        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: true);
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: s => s.CronJobs.Count > 0);
         UseTemplate(0);
     }
 

@@ -64,7 +64,7 @@ public sealed partial class Jobs
 
     protected override void OnInitialized()
     {
-        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: true);
+        _live = Live.Workloads(new(InvokeAsync, StateHasChanged), ages: s => s.Jobs.Count > 0);
         if (!string.IsNullOrWhiteSpace(OpenJob))
         {
             _open.Add(OpenJob.Trim());
