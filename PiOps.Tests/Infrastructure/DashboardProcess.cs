@@ -96,6 +96,10 @@ public sealed class DashboardProcess : IAsyncDisposable
         psi.Environment["Queue__HeartbeatTtl"] = "00:00:03";
         psi.Environment["Dashboard__RecoveryInterval"] = "00:00:01";
         psi.Environment["LocalRuntime__InitialReplicas"] = "0"; // tests start the workers they need
+        // The probe between samples runs at 25 Hz while a page is open, a few percent of a core per dashboard on this
+        // VM; the suite runs many dashboards with pages at once, so they probe at the sample's pace. The facts about
+        // the probe (ProbeFacts, the page-latency and page-cost benches) set the product's default back.
+        psi.Environment["Dashboard__ProbeInterval"] = "00:00:00.25";
         // Never a developer's real cluster: Auto would pick up ~/.kube/config. Tests of the cluster mode set it.
         psi.Environment["Kubernetes__Mode"] = "Local";
         foreach (var (k, v) in env ?? new Dictionary<string, string>())

@@ -22,7 +22,7 @@ public sealed class ProbeFacts(BrowserFixture browser, ITestOutputHelper output)
         await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
         {
             ["Dashboard__SampleInterval"] = "00:00:10",
-            ["Dashboard__ProbeInterval"] = "00:00:00.04",
+            ["Dashboard__ProbeInterval"] = new PiOps.Web.Configuration.DashboardOptions().ProbeInterval.ToString(), // the product's
         });
         await using var redis = await ConnectionMultiplexer.ConnectAsync(dashboard.RedisConfiguration);
         var page = await browser.NewPageAsync();

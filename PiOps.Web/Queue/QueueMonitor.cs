@@ -75,9 +75,13 @@ public sealed class QueueMonitor(
 
     private int _watchers;
 
+    // Set by the probe before it sleeps for want of watchers; the first watcher wakes it.
+    private TaskCompletionSource? _watched;
+
     public IDisposable Watch()
     {
         Interlocked.Increment(ref _watchers);
+        Volatile.Read(ref _watched)?.TrySetResult();
         return new Watcher(this);
     }
 
@@ -140,52 +144,66 @@ public sealed class QueueMonitor(
     private readonly record struct ProbeReading(long Depth, long DeadLetters, long Workers, RedisValue Done, RedisValue Failed);
 
     /// <summary>
-    /// Asks Redis every <see cref="DashboardOptions.ProbeInterval"/> whether the queue moved (one round trip of four small
-    /// reads: LLEN of the queue and the dead letters, SCARD of the registry, HMGET of the totals) and pokes the sampler when it did, so a push by any producer, the book's too, reaches the pages in tens of
-    /// milliseconds; the full sample stays at <see cref="DashboardOptions.SampleInterval"/> otherwise. Its failures are
-    /// the sampler's to report.
+    /// Asks Redis every <see cref="DashboardOptions.ProbeInterval"/> whether the queue moved (one round trip of four
+    /// small reads: LLEN of the queue and the dead letters, SCARD of the registry, HMGET of the totals) and pokes the
+    /// sampler when it did, so a push by any producer, the book's too, reaches the pages in tens of milliseconds; the
+    /// full sample stays at <see cref="DashboardOptions.SampleInterval"/> otherwise. Only while someone watches: with
+    /// nobody, not even its timer runs (on a small VM the wake-ups cost more than the commands, bench/README.md,
+    /// page-cost). Its failures are the sampler's to report.
     /// </summary>
     private async Task ProbeAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_options.ProbeInterval, time);
-        ProbeReading? last = null;
         try
         {
-            while (await timer.WaitForNextTickAsync(stop))
+            while (!stop.IsCancellationRequested)
             {
-                // Nobody watching: the samples alone serve the metrics and the duties; a probe costs a round trip, and
-                // on a small VM the wake-ups cost more than the commands (bench/README.md, page-cost).
-                if (Volatile.Read(ref _watchers) == 0)
+                await UntilWatchedAsync(stop);
+                using var timer = new PeriodicTimer(_options.ProbeInterval, time);
+                ProbeReading? last = null;
+                while (Volatile.Read(ref _watchers) > 0 && await timer.WaitForNextTickAsync(stop))
                 {
-                    last = null;
-                    continue;
-                }
-
-                try
-                {
-                    var db = redis.Multiplexer.GetDatabase();
-                    var depth = db.ListLengthAsync(_keys.Queue);
-                    var dead = db.ListLengthAsync(_keys.DeadLetters);
-                    var workers = db.SetLengthAsync(_keys.Workers);
-                    var totals = db.HashGetAsync(_keys.Stats, ProbedTotals);
-                    await Task.WhenAll(depth, dead, workers, totals);
-                    var now = new ProbeReading(depth.Result, dead.Result, workers.Result, totals.Result[0], totals.Result[1]);
-                    if (last is { } before && before != now)
+                    try
                     {
-                        Poke();
-                    }
+                        var db = redis.Multiplexer.GetDatabase();
+                        var depth = db.ListLengthAsync(_keys.Queue);
+                        var dead = db.ListLengthAsync(_keys.DeadLetters);
+                        var workers = db.SetLengthAsync(_keys.Workers);
+                        var totals = db.HashGetAsync(_keys.Stats, ProbedTotals);
+                        await Task.WhenAll(depth, dead, workers, totals);
+                        var now = new ProbeReading(depth.Result, dead.Result, workers.Result, totals.Result[0], totals.Result[1]);
+                        if (last is { } before && before != now)
+                        {
+                            Poke();
+                        }
 
-                    last = now;
-                }
-                catch (Exception ex) when (RedisFailure.Is(ex))
-                {
-                    // Redis away: the sampler says so on every page; probe again at the next tick.
-                    last = null;
+                        last = now;
+                    }
+                    catch (Exception ex) when (RedisFailure.Is(ex))
+                    {
+                        // Redis away: the sampler says so on every page; probe again at the next tick.
+                        last = null;
+                    }
                 }
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Returns once someone watches: at once if someone does, else when <see cref="Watch"/> is first called.</summary>
+    private async Task UntilWatchedAsync(CancellationToken stop)
+    {
+        while (Volatile.Read(ref _watchers) == 0)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A full fence between publishing the signal and reading the count again: a Watch() in between either
+            // is seen here or finds the signal.
+            Interlocked.Exchange(ref _watched, signal);
+            if (Volatile.Read(ref _watchers) == 0)
+            {
+                await signal.Task.WaitAsync(stop);
+            }
         }
     }
 
