@@ -74,7 +74,20 @@ public sealed class DashboardEndToEndFacts(BrowserFixture browser, Xunit.Abstrac
         await page.Locator("input[data-testid=count]").FillAsync("5");
         await page.Locator("[data-testid=enqueue]").ClickAsync();
 
-        await Assertions.Expect(page.Locator("[data-testid=last-outcome]")).ToContainTextAsync("5 task(s) enqueued");
+        try
+        {
+            await Assertions.Expect(page.Locator("[data-testid=last-outcome]")).ToContainTextAsync("5 task(s) enqueued");
+        }
+        catch (PlaywrightException ex)
+        {
+            // What the page said (a snackbar goes after a few seconds) and what the dashboard logged, to tell a lost
+            // click from a failed enqueue.
+            var said = await page.Locator(".mud-snackbar, [data-testid=errors], .mud-input-error").AllInnerTextsAsync();
+            throw new Xunit.Sdk.XunitException($"no outcome after the click: {ex.Message.Split('\n')[0]}\n" +
+                $"queue length {await Db.ListLengthAsync(Keys.Queue)}; on the page: {string.Join(" | ", said)}\n" +
+                $"dashboard output:\n{string.Join("\n", _dashboard.Output.Split('\n').TakeLast(40))}");
+        }
+
         Assert.Equal(5, await Db.ListLengthAsync(Keys.Queue));
         StartWorker();
 

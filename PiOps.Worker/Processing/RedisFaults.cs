@@ -17,6 +17,10 @@ public static class RedisFaults
         // heartbeat's SET): the command did not run, or ran and its reply is lost, as in any outage. Taken for a bug,
         // it stopped the worker's host. The worker's own stop is seen by its loops, not through this.
         OperationCanceledException => true,
+        // StackExchange.Redis writing a command to a connection it is tearing down (seen when redis-server was SIGKILLed
+        // mid-run: "Writing is not allowed after writer was completed" from its pipe): the command did not go out, as
+        // in any outage. Taken for a bug, it stopped the worker.
+        InvalidOperationException io when io.StackTrace?.Contains("StackExchange.Redis.PhysicalConnection", StringComparison.Ordinal) == true => true,
         RedisServerException s => s.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
