@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using CliWrap;
+using CliWrap.Buffered;
 using k8s.Models;
 using Xunit;
 using YamlDotNet.RepresentationModel;
@@ -73,7 +74,7 @@ public sealed class MonitoringChartFacts
     }
 
     [Fact]
-    public void AlertRules_NameTheFiveConditions_WithARunbook_AndPromtoolAcceptsThem()
+    public async Task AlertRules_NameTheFiveConditions_WithARunbook_AndPromtoolAcceptsThem()
     {
         var rule = HelmChart.CustomObjects(Render(), "monitoring.coreos.com/").Single(o => Scalar(o, "kind") == "PrometheusRule");
         var groups = (YamlSequenceNode)Node(rule, "spec", "groups");
@@ -99,11 +100,10 @@ public sealed class MonitoringChartFacts
         {
             string promtool = new[] { "/usr/bin/promtool", "/usr/local/bin/promtool" }.FirstOrDefault(File.Exists)
                 ?? throw new Xunit.Sdk.XunitException("promtool is missing: install Debian's prometheus package (test.sh does, as root)");
-            var psi = new ProcessStartInfo(promtool, ["check", "rules", path]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, output);
+            var run = await Cli.Wrap(promtool).WithArguments(["check", "rules", path]).WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync();
+            string output = run.StandardOutput + run.StandardError;
+            Assert.True(run.ExitCode == 0, output);
             Assert.Contains("SUCCESS: 5 rules found", output);
         }
         finally

@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using System.Net;
+using CliWrap;
+using CliWrap.Buffered;
 
 namespace PiOps.Tests.Infrastructure;
 
@@ -125,22 +126,13 @@ public sealed class NetworkNamespace : IAsyncDisposable
 
     private static async Task<string> RunAsync(bool check, string file, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(timeout.Token);
-        if (check && p.ExitCode != 0)
+        var run = await Cli.Wrap(file).WithArguments(args).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(timeout.Token);
+        if (check && run.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {p.ExitCode}: {await stderr}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {run.ExitCode}: {run.StandardError}");
         }
 
-        return await stdout;
+        return run.StandardOutput;
     }
 }

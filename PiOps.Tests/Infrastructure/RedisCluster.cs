@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using CliWrap;
+using CliWrap.Buffered;
 using StackExchange.Redis;
 
 namespace PiOps.Tests.Infrastructure;
@@ -180,21 +182,12 @@ public sealed class RedisCluster : TestRedisServer
         return output;
     }
 
-    private async Task<(int Code, string Output)> RunAsync(string exe, IEnumerable<string> args)
+    private async Task<(int Code, string Output)> RunAsync(string exe, IReadOnlyList<string> args)
     {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        string output = await stdout + await stderr;
-        _log.Enqueue($"{exe} {string.Join(' ', psi.ArgumentList.Take(6))}: {output.Trim().Split('\n').LastOrDefault()}");
-        return (p.ExitCode, output);
+        var run = await Cli.Wrap(exe).WithArguments(args).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
+        string output = run.StandardOutput + run.StandardError;
+        _log.Enqueue($"{exe} {string.Join(' ', args.Take(6))}: {output.Trim().Split('\n').LastOrDefault()}");
+        return (run.ExitCode, output);
     }
 
     private Process Start(string exe, string[] args, string name) => RedisProcess.Start(exe, args, line => Keep(name, line));

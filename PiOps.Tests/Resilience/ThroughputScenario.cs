@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using CliWrap;
+using CliWrap.Buffered;
 using PiOps.Tests.Infrastructure;
 
 namespace PiOps.Tests.Resilience;
@@ -80,16 +82,10 @@ public static class ThroughputScenario
     /// <summary>redis-benchmark's LPUSH rate against the same server: the physical limit on this machine, now.</summary>
     public static async Task<double> RedisBenchmarkLpushAsync(int port, int requests = 200_000)
     {
-        var psi = new ProcessStartInfo("redis-benchmark")
-        {
-            ArgumentList = { "-t", "lpush", "-q", "-p", port.ToString(CultureInfo.InvariantCulture), "-n", requests.ToString(CultureInfo.InvariantCulture) },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var p = Process.Start(psi)!;
-        string output = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
+        var run = await Cli.Wrap("redis-benchmark")
+            .WithArguments(["-t", "lpush", "-q", "-p", port.ToString(CultureInfo.InvariantCulture), "-n", requests.ToString(CultureInfo.InvariantCulture)])
+            .ExecuteBufferedAsync();
+        string output = run.StandardOutput;
         // "LPUSH: 123456.79 requests per second, p50=0.223 msec", after progress lines separated by '\r'.
         string line = output.Split('\r', '\n').Last(l => l.StartsWith("LPUSH: ", StringComparison.Ordinal));
         return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);

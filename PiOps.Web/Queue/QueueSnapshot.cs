@@ -41,7 +41,6 @@ public sealed record QueueSnapshot(
     public TimeSpan? DrainEstimate => Depth == 0 ? TimeSpan.Zero
         : DonePerSecond > 0.01 ? TimeSpan.FromSeconds(Math.Min(Depth / DonePerSecond, TimeSpan.FromDays(365).TotalSeconds)) : null;
 
-    /// <summary>True when what a page shows differs: saves renders of identical frames.</summary>
     /// <summary>How far an unchanged chart may lag before it slides: its points come once a second.</summary>
     public static readonly TimeSpan ChartSlide = TimeSpan.FromSeconds(10);
 
@@ -60,6 +59,7 @@ public sealed record QueueSnapshot(
         return mine with { At = default } != theirs with { At = default } || (mine.At - theirs.At).Duration() >= ChartSlide;
     }
 
+    /// <summary>True when what a page shows differs: saves renders of identical frames.</summary>
     public bool LooksDifferentFrom(QueueSnapshot other) =>
         RedisAvailable != other.RedisAvailable || RedisError != other.RedisError || Depth != other.Depth
         || InFlight != other.InFlight || DeadLetters != other.DeadLetters || Totals != other.Totals
