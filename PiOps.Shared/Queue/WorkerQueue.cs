@@ -120,7 +120,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             keys[5 + i] = _keys.TaskStatus(result.Id);
             int fields = TaskStatusRecord.DoneFieldCount(result);
             args[a++] = raw;
-            args[a++] = QueueJson.Serialize(result);
+            args[a++] = QueueJson.SerializeToUtf8(result);
             args[a++] = fields;
             TaskStatusRecord.WriteDone(result, args.AsSpan(a, 2 * fields));
             a += 2 * fields;
