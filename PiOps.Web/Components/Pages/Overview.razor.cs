@@ -14,8 +14,8 @@ public sealed partial class Overview
     private List<ChartSeries<double>> _depthSeries = [];
     private List<ChartSeries<double>> _rateSeries = [];
     private string[] _labels = [];
-    private LineChartOptions _depthOptions = ChartAxis.Options(0);
-    private LineChartOptions _rateOptions = ChartAxis.Options(0);
+    private LineChartOptions _depthOptions = ChartAxis.Options(0, tooltips: false);
+    private LineChartOptions _rateOptions = ChartAxis.Options(0, tooltips: false);
     private string _rateUnit = "/s";
     private string _depthSummary = "";
     private string _rateSummary = "";
@@ -57,7 +57,8 @@ public sealed partial class Overview
             new ChartSeries<double> { Name = "failed" + _rateUnit, Data = new(failed) },
         ];
         _rateSummary = ChartAxis.Summary([("done" + _rateUnit, done), ("failed" + _rateUnit, failed)]);
-        _depthOptions = ChartAxis.Options(points.Count == 0 ? 0 : points.Max(p => Math.Max(p.Depth, p.InFlight)));
-        _rateOptions = ChartAxis.Options(maxRate * factor);
+        // No values on hover here (ChartAxis.Options): the summaries under the charts carry them.
+        _depthOptions = ChartAxis.Options(points.Count == 0 ? 0 : points.Max(p => Math.Max(p.Depth, p.InFlight)), tooltips: false);
+        _rateOptions = ChartAxis.Options(maxRate * factor, tooltips: false);
     }
 }
