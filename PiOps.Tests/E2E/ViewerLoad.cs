@@ -26,8 +26,16 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
             _pages.Add(page);
         }
 
-        // Let the pages' one-time reads on opening (a page of dead letters, recent results) pass: steady state only.
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // Steady state only: the pages' one-time reads on opening (a page of dead letters, recent results) have passed
+        // once two one-second windows in a row cost the same commands per sample, within 10 %.
+        var before = await MeasureAsync(TimeSpan.FromSeconds(1));
+        await Eventually.WaitAsync(async () =>
+        {
+            var now = await MeasureAsync(TimeSpan.FromSeconds(1));
+            bool steady = Math.Abs(now.CommandsPerSample - before.CommandsPerSample) <= 0.1 * before.CommandsPerSample;
+            before = now;
+            return steady;
+        }, TimeSpan.FromSeconds(30), () => $"the dashboard's Redis load settling with {_pages.Count} page(s): last {before.Describe()}");
     }
 
     /// <summary>Commands per second the server processed over <paramref name="window"/>, and the dashboard's CPU share.</summary>

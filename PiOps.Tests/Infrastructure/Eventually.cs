@@ -25,6 +25,24 @@ public static class Eventually
         }
     }
 
+    /// <summary>
+    /// The opposite of a wait: <paramref name="condition"/> must stay true for all of <paramref name="during"/>, checked
+    /// every few milliseconds, and the check fails the moment it turns false (nothing that should not happen, happens).
+    /// </summary>
+    public static async Task HoldsAsync(Func<bool> condition, TimeSpan during, string what)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            if (!condition())
+            {
+                throw new Xunit.Sdk.XunitException($"After {clock.ElapsedMilliseconds} ms, no longer true: {what}");
+            }
+        }
+        while (clock.Elapsed < during && await timer.WaitForNextTickAsync());
+    }
+
     public static Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what) =>
         WaitAsync(() => Task.FromResult(condition()), timeout, what);
 

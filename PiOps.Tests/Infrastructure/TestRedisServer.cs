@@ -158,6 +158,24 @@ public sealed class RedisServer : TestRedisServer
     /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
     public Task ThawAsync() => SignalAsync("-CONT");
 
+    /// <summary>
+    /// A stall of exactly <paramref name="stall"/>: frozen, <paramref name="whileFrozen"/> started, thawed after the
+    /// stall's length, as <see cref="RestartAsync"/> keeps its downtime. The length is the scenario, not a wait.
+    /// </summary>
+    public async Task StallAsync(TimeSpan stall, Action? whileFrozen = null)
+    {
+        await FreezeAsync();
+        try
+        {
+            whileFrozen?.Invoke();
+            await Task.Delay(stall);
+        }
+        finally
+        {
+            await ThawAsync();
+        }
+    }
+
     private async Task SignalAsync(string signal)
     {
         var pid = (_process ?? throw new InvalidOperationException("server not started")).Id;

@@ -24,21 +24,12 @@ public sealed class ProducerLateReplyFacts(RedisServer server) : IClassFixture<R
         var producer = new TaskProducer(slow, new QueueOptions { QueueName = queue });
         await slow.GetDatabase().PingAsync();
 
-        await server.FreezeAsync();
-        Task<IReadOnlyList<string>> enqueue;
-        try
-        {
-            enqueue = producer.EnqueueAsync([10, 20, 30]);
-            // A stall that outlasts the enqueue's 5 s timeout (so its reply is late for certain), well inside the
-            // lookup that follows (5 s more).
-            await Task.Delay(TimeSpan.FromSeconds(6));
-        }
-        finally
-        {
-            await server.ThawAsync();
-        }
+        // A stall that outlasts the enqueue's 5 s timeout (so its reply is late for certain), well inside the lookup
+        // that follows (5 s more).
+        Task<IReadOnlyList<string>>? enqueue = null;
+        await server.StallAsync(TimeSpan.FromSeconds(6), () => enqueue = producer.EnqueueAsync([10, 20, 30]));
 
-        var ids = await enqueue.WaitAsync(TimeSpan.FromSeconds(30));
+        var ids = await enqueue!.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(3, ids.Count);
         var entries = (await server.Db.ListRangeAsync(keys.Queue)).Select(v => TaskEntry.Parse(v!, new QueueOptions()).Task!).ToList();
         Assert.Equal(ids, entries.Select(t => t.Id));

@@ -21,17 +21,9 @@ public sealed class RedisStallFacts(RedisServer server, ITestOutputHelper output
         await using var pool = new WorkerPool(server, queue, 3).Start();
         await ledger.WaitForCompletionsAsync(tasks / 4, TimeSpan.FromMinutes(2));
 
-        await server.FreezeAsync();
-        try
-        {
-            // Longer than the workers' 5 s command timeout, shorter than their 15 s heartbeat: nobody is recovered,
-            // so every duplicate would be a retried store, not a second run.
-            await Task.Delay(TimeSpan.FromSeconds(8));
-        }
-        finally
-        {
-            await server.ThawAsync();
-        }
+        // Longer than the workers' 5 s command timeout, shorter than their 15 s heartbeat: nobody is recovered, so
+        // every duplicate would be a retried store, not a second run.
+        await server.StallAsync(TimeSpan.FromSeconds(8));
 
         var report = await ledger.WaitUntilCompleteAsync(TimeSpan.FromMinutes(3), () => pool.Running[0].Output);
         output.WriteLine(report.Describe());

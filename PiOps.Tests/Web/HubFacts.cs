@@ -33,13 +33,24 @@ public sealed class HubFacts(RedisServer server) : IClassFixture<RedisServer>, I
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var stream = _hub.StreamAsync<TaskResult>("StreamCompletions", cts.Token);
         var first = ReadFirstAsync(stream);
-        await Task.Delay(200); // let the server start the stream before the completion is published
 
-        // A real worker completes a real task.
-        await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, "1234");
+        // A real worker completes a real task. The server subscribes when the stream starts, and a completion published
+        // before that is not the stream's: another task goes in until one is delivered.
         await using var worker = WorkerProcess.Start(WorkerProcess.Env(server, _queue));
+        await Eventually.WaitAsync(async () =>
+        {
+            await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, "1234");
+            try
+            {
+                await first.WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (TimeoutException)
+            {
+            }
 
-        var result = await first.Within(TimeSpan.FromSeconds(30), "a completion on the hub");
+            return first.IsCompleted;
+        }, TimeSpan.FromSeconds(60), "a completion on the hub");
+        var result = await first;
         Assert.Equal(1234, result.Iterations);
         Assert.Equal(PiOps.Shared.Pi.LeibnizPi.Compute(1234).ToString(), result.Pi);
     }
