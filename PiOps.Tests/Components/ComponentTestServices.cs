@@ -54,8 +54,7 @@ public static class ComponentTestServices
     /// <summary>
     /// Finds an element and acts on it in one turn of the renderer. Live pages render on their own (a new snapshot, the
     /// ages' one-second tick); between a bare Find and Click such a render replaces the element's handler, and the click
-    /// lands on one that no longer exists. The dashboard itself is not exposed to this: Blazor maps a replaced handler
-    /// to its successor until the browser has the new render.
+    /// lands on one that no longer exists (the dashboard's buttons keep theirs, see StableHandlerFacts; its fields do not).
     /// </summary>
     public static void Act<T>(this IRenderedComponent<T> cut, Action action) where T : IComponent =>
         cut.InvokeAsync(action).GetAwaiter().GetResult();
