@@ -76,10 +76,6 @@ public sealed partial class QueueJson : JsonSerializerContext
     public static string Serialize<T>(T value) =>
         JsonSerializer.Serialize(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Default.GetTypeInfo(typeof(T))!);
 
-    /// <summary>The same JSON as UTF-8 bytes, as Redis stores it: no string to make and encode again on the hot path.</summary>
-    public static byte[] SerializeToUtf8<T>(T value) =>
-        JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Default.GetTypeInfo(typeof(T))!);
-
     public static T? Deserialize<T>(string json) =>
         JsonSerializer.Deserialize(json, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Default.GetTypeInfo(typeof(T))!);
 }

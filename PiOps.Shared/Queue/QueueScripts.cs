@@ -75,9 +75,6 @@ internal static class QueueScripts
     /// fields F, then F field/value pairs.
     /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' stored already by an earlier try, 'f' refused
     /// by the fence), then the in-flight entries in the order they were taken.
-    /// Cost: a worker runs what it holds in the order taken, so its results are normally the first N entries of its
-    /// in-flight list: then one LTRIM drops them all (else one LREM each, as a retried or fenced store needs), and the
-    /// next entries move as one LRANGE, LTRIM and RPUSH rather than an LMOVE each (bench/README.md, throughput).
     /// </summary>
     public const string CompleteAndTake = FenceFunction + """
         local unpack = unpack or table.unpack
@@ -86,25 +83,9 @@ internal static class QueueScripts
         local a = 6
         local stored, fenced = 0, 0
         local flags = {}
-        local inorder = false
-        if n > 0 then
-          local head = redis.call('LRANGE', KEYS[1], 0, n - 1)
-          if #head == n then
-            inorder = true
-            local b = a
-            for i = 1, n do
-              if head[i] ~= ARGV[b] then
-                inorder = false
-                break
-              end
-              b = b + 3 + 2 * tonumber(ARGV[b + 2])
-            end
-          end
-          if inorder then redis.call('LTRIM', KEYS[1], n, -1) end
-        end
         for i = 1, n do
           local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-          if inorder or redis.call('LREM', KEYS[1], 1, raw) == 1 then
+          if redis.call('LREM', KEYS[1], 1, raw) == 1 then
             redis.call('LPUSH', KEYS[2], json)
             redis.call('HSET', KEYS[5 + i], unpack(ARGV, a + 3, a + 2 + 2 * f))
             redis.call('EXPIRE', KEYS[5 + i], ttl)
@@ -130,11 +111,9 @@ internal static class QueueScripts
         local state = 'ok'
         if redis.call('EXISTS', KEYS[5]) == 1 then
           state = 'paused'
-        elseif take > 0 then
-          local got = redis.call('LRANGE', KEYS[4], 0, take - 1)
-          if #got > 0 then
-            redis.call('LTRIM', KEYS[4], #got, -1)
-            redis.call('RPUSH', KEYS[1], unpack(got))
+        else
+          for i = 1, take do
+            if not redis.call('LMOVE', KEYS[4], KEYS[1], 'LEFT', 'RIGHT') then break end
           end
         end
         local held = redis.call('LRANGE', KEYS[1], 0, -1)

@@ -50,73 +50,23 @@ public sealed record TaskStatusRecord(
     private static HashEntry[] TraceIdField(string? traceParent) =>
         traceParent is { Length: 55 } tp && tp[2] == '-' && tp[35] == '-' ? [new("traceId", tp[3..35])] : [];
 
-    public static HashEntry[] Done(TaskResult result)
-    {
-        var values = new RedisValue[2 * DoneFieldCount(result)];
-        WriteDone(result, values);
-        var fields = new HashEntry[values.Length / 2];
-        for (int i = 0; i < fields.Length; i++)
-        {
-            fields[i] = new HashEntry(values[2 * i], values[2 * i + 1]);
-        }
-
-        return fields;
-    }
-
-    /// <summary>How many fields <see cref="Done"/> has for <paramref name="result"/>.</summary>
-    public static int DoneFieldCount(TaskResult result) => result.EnqueuedAt is null ? 13 : 14;
-
-    /// <summary>
-    /// <see cref="Done"/>'s field/value pairs, written into <paramref name="into"/> (2 × <see cref="DoneFieldCount"/>
-    /// values): a worker's store puts a whole batch's fields into one argument array, with no array per task.
-    /// </summary>
-    public static void WriteDone(TaskResult result, Span<RedisValue> into)
-    {
-        string started = Time(result.StartedAt), finished = Time(result.FinishedAt);
-        var a = AttemptFieldNames.Of(result.Attempt);
-        into[0] = "state";
-        into[1] = "done";
-        into[2] = "iterations";
-        into[3] = result.Iterations;
-        into[4] = "attempt";
-        into[5] = result.Attempt;
-        into[6] = "worker";
-        into[7] = result.Worker;
-        into[8] = "pi";
-        into[9] = result.Pi;
-        into[10] = "durationMs";
-        into[11] = result.DurationMs.ToString("R", CultureInfo.InvariantCulture);
-        into[12] = "startedAt";
-        into[13] = started;
-        into[14] = "finishedAt";
-        into[15] = finished;
-        into[16] = "updatedAt";
-        into[17] = finished;
-        into[18] = a.Worker;
-        into[19] = result.Worker;
-        into[20] = a.StartedAt;
-        into[21] = started;
-        into[22] = a.FinishedAt;
-        into[23] = finished;
-        into[24] = a.Outcome;
-        into[25] = "done";
-        if (result.EnqueuedAt is { } enqueued)
-        {
-            into[26] = "enqueuedAt";
-            into[27] = Time(enqueued);
-        }
-    }
-
-    /// <summary>An attempt's field names ("a2.worker", …), made once for the first attempts instead of per store.</summary>
-    private sealed record AttemptFieldNames(string Worker, string StartedAt, string FinishedAt, string Outcome)
-    {
-        private static readonly AttemptFieldNames[] First = [.. Enumerable.Range(1, 16).Select(Make)];
-
-        public static AttemptFieldNames Of(int n) => n >= 1 && n <= First.Length ? First[n - 1] : Make(n);
-
-        private static AttemptFieldNames Make(int n) =>
-            new(AttemptField(n, "worker"), AttemptField(n, "startedAt"), AttemptField(n, "finishedAt"), AttemptField(n, "outcome"));
-    }
+    public static HashEntry[] Done(TaskResult result) =>
+    [
+        new("state", "done"),
+        new("iterations", result.Iterations),
+        new("attempt", result.Attempt),
+        new("worker", result.Worker),
+        new("pi", result.Pi),
+        new("durationMs", result.DurationMs.ToString("R", CultureInfo.InvariantCulture)),
+        new("startedAt", Time(result.StartedAt)),
+        new("finishedAt", Time(result.FinishedAt)),
+        new("updatedAt", Time(result.FinishedAt)),
+        new(AttemptField(result.Attempt, "worker"), result.Worker),
+        new(AttemptField(result.Attempt, "startedAt"), Time(result.StartedAt)),
+        new(AttemptField(result.Attempt, "finishedAt"), Time(result.FinishedAt)),
+        new(AttemptField(result.Attempt, "outcome"), "done"),
+        .. EnqueuedAtField(result.EnqueuedAt),
+    ];
 
     private static HashEntry[] EnqueuedAtField(DateTimeOffset? at) => at is { } t ? [new("enqueuedAt", Time(t))] : [];
 

@@ -99,35 +99,28 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         keys[2] = _keys.Stats;
         keys[3] = _keys.Queue;
         keys[4] = _keys.Paused;
-        // One array of exactly the right size: a batch of 64 results is about 2,000 values, and a list grown to fit it
-        // (then copied) crossed the large-object threshold on every round trip, each one ending in a full collection.
-        int count = 5;
-        for (int i = 0; i < finished.Count; i++)
+        var args = new List<RedisValue>(5 + finished.Count * 21)
         {
-            count += 3 + 2 * TaskStatusRecord.DoneFieldCount(finished[i].Result);
-        }
-
-        var args = new RedisValue[count];
-        args[0] = options.ResultsToKeep;
-        args[1] = (long)options.StatusTtl.TotalSeconds;
-        args[2] = PublishAfterWait ? "" : _keys.Completions.ToString();
-        args[3] = finished.Count;
-        args[4] = take;
-        int a = 5;
+            options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, PublishAfterWait ? "" : _keys.Completions.ToString(),
+            finished.Count, take,
+        };
         for (int i = 0; i < finished.Count; i++)
         {
             var (raw, result) = finished[i];
             keys[5 + i] = _keys.TaskStatus(result.Id);
-            int fields = TaskStatusRecord.DoneFieldCount(result);
-            args[a++] = raw;
-            args[a++] = QueueJson.SerializeToUtf8(result);
-            args[a++] = fields;
-            TaskStatusRecord.WriteDone(result, args.AsSpan(a, 2 * fields));
-            a += 2 * fields;
+            var fields = TaskStatusRecord.Done(result);
+            args.Add(raw);
+            args.Add(QueueJson.Serialize(result));
+            args.Add(fields.Length);
+            foreach (var e in fields)
+            {
+                args.Add(e.Name);
+                args.Add(e.Value);
+            }
         }
 
         using var span = QueueTelemetry.StartRedis("EVALSHA", "complete-and-take");
-        var step = Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, args);
+        var step = Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]);
         var acknowledged = finished.Count == 0 && _unacknowledged.Count == 0
             ? Task.CompletedTask
             : AcknowledgeAsync($"{finished.Count} result(s) of worker {WorkerId}");

@@ -24,3 +24,20 @@ public sealed class ThroughputFacts(RedisServer server, ITestOutputHelper output
         Assert.All(run.ExitCodes, code => Assert.Equal(0, code));
     }
 }
+
+/// <summary>The same on the embedded default's server: Garnet runs the worker's take-and-store script too.</summary>
+[Collection(HeavyLanes.Second)]
+public sealed class ThroughputFacts_Garnet(GarnetServer server, ITestOutputHelper output) : IClassFixture<GarnetServer>
+{
+    [Fact]
+    public async Task TrivialTasks_TwoWorkers_EachDoneExactlyOnce()
+    {
+        var run = await ThroughputScenario.RunAsync(server, workers: 2, tasks: 3_000, TimeSpan.FromMinutes(2));
+
+        output.WriteLine(run.Describe());
+        Assert.True(run.Ledger.AllDone, run.Describe());
+        Assert.Equal(0, run.Ledger.Duplicates);
+        Assert.Equal(0, run.Ledger.DeadLetters);
+        Assert.All(run.ExitCodes, code => Assert.Equal(0, code));
+    }
+}

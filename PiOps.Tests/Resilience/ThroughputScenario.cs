@@ -49,7 +49,6 @@ public static class ThroughputScenario
         }
 
         var cpuAtStart = WorkersCpu(pool);
-        var redisAtStart = await RedisCpuAsync(server);
         var clock = Stopwatch.StartNew();
         var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, iterations);
         var keys = ledger.Keys;
@@ -60,23 +59,9 @@ public static class ThroughputScenario
 
         var elapsed = clock.Elapsed;
         var cpu = WorkersCpu(pool) - cpuAtStart;
-        var redisCpu = await RedisCpuAsync(server) - redisAtStart;
         var report = await ledger.WaitUntilCompleteAsync(timeout);
         await pool.StopAsync(TimeSpan.FromSeconds(30));
-        return new ThroughputReport(workers, tasks, elapsed, report, pool.Running.Select(w => w.ExitCode).ToList()) { WorkerCpu = cpu, RedisCpu = redisCpu };
-    }
-
-    /// <summary>
-    /// redis-server's own CPU time so far (INFO cpu: user and system, its network calls included), on the server the
-    /// scenario's client is connected to. Over a run it counts everything the run asked of Redis: the producer's pushes,
-    /// the workers' scripts and pops, and the clock's poll.
-    /// </summary>
-    public static async Task<TimeSpan> RedisCpuAsync(TestRedisServer server)
-    {
-        var info = (await server.Client.GetServer(server.Client.GetEndPoints()[0]).InfoAsync("cpu"))
-            .SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value);
-        return TimeSpan.FromSeconds(double.Parse(info["used_cpu_user"], CultureInfo.InvariantCulture)
-                                    + double.Parse(info["used_cpu_sys"], CultureInfo.InvariantCulture));
+        return new ThroughputReport(workers, tasks, elapsed, report, pool.Running.Select(w => w.ExitCode).ToList()) { WorkerCpu = cpu };
     }
 
     /// <summary>The CPU time (user and system, every thread) the pool's worker processes have used so far.</summary>
@@ -116,12 +101,7 @@ public sealed record ThroughputReport(int Workers, int Tasks, TimeSpan Elapsed, 
 
     public double WorkerCpuMicrosecondsPerTask => WorkerCpu.TotalMicroseconds / Tasks;
 
-    /// <summary>redis-server's CPU time while the clock ran (<see cref="ThroughputScenario.RedisCpuAsync"/>).</summary>
-    public TimeSpan RedisCpu { get; init; }
-
-    public double RedisCpuMicrosecondsPerTask => RedisCpu.TotalMicroseconds / Tasks;
-
     public string Describe() =>
         $"{Workers} worker(s): {Tasks:N0} tasks in {Elapsed.TotalSeconds:F2} s = {TasksPerSecond:N0} tasks/s, " +
-        $"worker CPU {WorkerCpuMicrosecondsPerTask:N1} µs and Redis CPU {RedisCpuMicrosecondsPerTask:N1} µs per task; {Ledger.Describe()}";
+        $"worker CPU {WorkerCpuMicrosecondsPerTask:N1} µs per task; {Ledger.Describe()}";
 }

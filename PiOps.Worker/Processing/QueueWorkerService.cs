@@ -281,7 +281,15 @@ public sealed partial class QueueWorkerService(
         {
             // Dying here: the entry sits in our in-flight list; once our heartbeat expires a live worker requeues it.
             // A small task runs right here; a long one on a thread of its own, so the loop's pool thread stays free.
-            value = small ? LeibnizPi.Compute(task.Iterations, null, hardStop) : await ComputeLongAsync(task.Iterations, hardStop);
+            value = small
+                ? LeibnizPi.Compute(task.Iterations, null, hardStop)
+                : await Task.Factory.StartNew(
+                    () => LeibnizPi.Compute(task.Iterations, done =>
+                    {
+                        state.Progress(done);
+                        liveness.TouchIfOlderThan(TimeSpan.FromSeconds(5));
+                    }, hardStop),
+                    hardStop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
@@ -321,18 +329,9 @@ public sealed partial class QueueWorkerService(
     }
 
     /// <summary>
-    /// A long task on a thread of its own, reporting progress and keeping the liveness file fresh. A method of its own so
-    /// that its closure is made only for long tasks, not for each trivial one.
+    /// The loop's one round trip (see RunLoopAsync), with its telemetry: each finished task's settle span (the first
+    /// holds the Redis call), then its process span ends; the newly taken entries remember this round trip as their take.
     /// </summary>
-    private Task<PiValue> ComputeLongAsync(long iterations, CancellationToken hardStop) =>
-        Task.Factory.StartNew(
-            () => LeibnizPi.Compute(iterations, done =>
-            {
-                state.Progress(done);
-                liveness.TouchIfOlderThan(TimeSpan.FromSeconds(5));
-            }, hardStop),
-            hardStop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
     /// <summary>
     /// How long one store-and-take round trip may take before it counts as an outage. The client times a command out
     /// after 5 s, but a round trip that neither answered nor timed out was once seen holding a worker after a network
@@ -340,10 +339,6 @@ public sealed partial class QueueWorkerService(
     /// </summary>
     private static readonly TimeSpan StoreGuard = TimeSpan.FromSeconds(15);
 
-    /// <summary>
-    /// The loop's one round trip (see RunLoopAsync), with its telemetry: each finished task's settle span (the first
-    /// holds the Redis call), then its process span ends; the newly taken entries remember this round trip as their take.
-    /// </summary>
     private async Task<TakeResult> StoreAndTakeAsync(int take)
     {
         var from = NoteTakeStart();
