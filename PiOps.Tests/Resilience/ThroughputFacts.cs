@@ -9,8 +9,7 @@ namespace PiOps.Tests.Resilience;
 /// The fast path of trivial tasks stays exactly-once when nothing fails: every task done, one completion each, nothing
 /// left in flight. Its speed is the `throughput` benchmark's business, not a test's.
 /// </summary>
-[Collection(HeavyLanes.Second)]
-public sealed class ThroughputFacts(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>
+public abstract class ThroughputFactsBase(TestRedisServer server, ITestOutputHelper output)
 {
     [Fact]
     public async Task TrivialTasks_TwoWorkers_EachDoneExactlyOnce()
@@ -25,19 +24,11 @@ public sealed class ThroughputFacts(RedisServer server, ITestOutputHelper output
     }
 }
 
-/// <summary>The same on the embedded default's server: Garnet runs the worker's take-and-store script too.</summary>
 [Collection(HeavyLanes.Second)]
-public sealed class ThroughputFacts_Garnet(GarnetServer server, ITestOutputHelper output) : IClassFixture<GarnetServer>
-{
-    [Fact]
-    public async Task TrivialTasks_TwoWorkers_EachDoneExactlyOnce()
-    {
-        var run = await ThroughputScenario.RunAsync(server, workers: 2, tasks: 3_000, TimeSpan.FromMinutes(2));
+public sealed class ThroughputFacts(RedisServer server, ITestOutputHelper output)
+    : ThroughputFactsBase(server, output), IClassFixture<RedisServer>;
 
-        output.WriteLine(run.Describe());
-        Assert.True(run.Ledger.AllDone, run.Describe());
-        Assert.Equal(0, run.Ledger.Duplicates);
-        Assert.Equal(0, run.Ledger.DeadLetters);
-        Assert.All(run.ExitCodes, code => Assert.Equal(0, code));
-    }
-}
+/// <summary>The same on the embedded default's server: Garnet runs the worker's take-and-store scripts too.</summary>
+[Collection(HeavyLanes.Second)]
+public sealed class ThroughputFacts_Garnet(GarnetServer server, ITestOutputHelper output)
+    : ThroughputFactsBase(server, output), IClassFixture<GarnetServer>;
