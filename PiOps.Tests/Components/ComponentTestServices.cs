@@ -60,6 +60,22 @@ public static class ComponentTestServices
         cut.InvokeAsync(action).GetAwaiter().GetResult();
 }
 
+/// <summary>
+/// A bUnit context disposed by xunit asynchronously: MudBlazor's services are only IAsyncDisposable, so the synchronous
+/// Dispose must not run them.
+/// </summary>
+public abstract class AsyncBunitContext : BunitContext, Xunit.IAsyncLifetime
+{
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    async Task Xunit.IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        // Disposed through IAsyncLifetime.
+    }
+}
+
 /// <summary>A plain container to render several components side by side.</summary>
 public sealed class ContainerFragment : ComponentBase
 {

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace PiOps.Tests.Components;
 
-public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
+public sealed class CronJobsPageFacts : AsyncBunitContext
 {
     private readonly FakeWorkloadRuntime _runtime = new();
 
@@ -186,17 +186,9 @@ public sealed class CronJobsPageFacts : BunitContext, IAsyncLifetime
         }
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
-    }
 }
 
-public sealed class AutoscalingPageFacts : BunitContext, IAsyncLifetime
+public sealed class AutoscalingPageFacts : AsyncBunitContext
 {
     private readonly FakeWorkloadRuntime _runtime = new();
 
@@ -274,14 +266,6 @@ public sealed class AutoscalingPageFacts : BunitContext, IAsyncLifetime
         Assert.Contains("kubectl autoscale deployment pi-worker --cpu-percent=20 --min=1 --max=5", page.Markup);
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
-    }
 }
 
 public sealed class JobTimelineFacts : BunitContext

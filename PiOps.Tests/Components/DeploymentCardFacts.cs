@@ -6,7 +6,7 @@ using Xunit;
 
 namespace PiOps.Tests.Components;
 
-public sealed class DeploymentCardFacts : BunitContext, IAsyncLifetime
+public sealed class DeploymentCardFacts : AsyncBunitContext
 {
     private readonly FakeWorkloadRuntime _runtime = new();
 
@@ -59,14 +59,5 @@ public sealed class DeploymentCardFacts : BunitContext, IAsyncLifetime
         card.Act(() => card.FindAll("[data-testid=pod-details-toggle]")[1].Click());
         card.WaitForAssertion(() => Assert.Equal(2, card.FindAll("[data-testid=pod-details]").Count));
         Assert.Single(card.FindAll("[data-testid=events-none]"));
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
     }
 }

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace PiOps.Tests.Components;
 
-public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
+public sealed class JobsPageFacts : AsyncBunitContext
 {
     private readonly FakeWorkloadRuntime _runtime = new();
 
@@ -124,14 +124,5 @@ public sealed class JobsPageFacts : BunitContext, IAsyncLifetime
         Assert.Contains("name: COMPLETE_WHEN_EMPTY", yaml);
         var job = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(yaml, strict: true);
         Assert.Contains(job.Spec.Template.Spec.Containers[0].Env, e => e is { Name: "REDIS_HOST", Value: "fake-redis" });
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
     }
 }

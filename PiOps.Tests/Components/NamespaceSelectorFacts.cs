@@ -8,7 +8,7 @@ using Xunit;
 
 namespace PiOps.Tests.Components;
 
-public sealed class NamespaceSelectorFacts : BunitContext, IAsyncLifetime
+public sealed class NamespaceSelectorFacts : AsyncBunitContext
 {
     public NamespaceSelectorFacts()
     {
@@ -68,14 +68,5 @@ public sealed class NamespaceSelectorFacts : BunitContext, IAsyncLifetime
 
         Assert.Empty(selector.FindAll("[data-testid=namespace-select]"));
         Assert.Empty(selector.FindComponents<MudSelect<string>>());
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
     }
 }

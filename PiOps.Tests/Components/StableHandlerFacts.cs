@@ -13,7 +13,7 @@ namespace PiOps.Tests.Components;
 /// stressed suite's Create and Delete that did nothing; the dashboard's Debug log said "There is no event handler
 /// associated with this event"). MudButton made a new handler on every render; <c>ActionButton</c> keeps it.
 /// </summary>
-public sealed class StableHandlerFacts : BunitContext, IAsyncLifetime
+public sealed class StableHandlerFacts : AsyncBunitContext
 {
     private readonly FakeWorkloadRuntime _runtime = new();
     private readonly FakeQueueState _state;
@@ -86,14 +86,5 @@ public sealed class StableHandlerFacts : BunitContext, IAsyncLifetime
         var replaced = before.Where(b => after.TryGetValue(b.Key, out var now) && now != b.Value)
             .Select(b => $"{b.Key}: {b.Value} -> {after[b.Key]}").ToList();
         Assert.True(replaced.Count == 0, $"{replaced.Count} of {before.Count} handlers replaced by a re-render:\n{string.Join("\n", replaced)}");
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
     }
 }

@@ -11,7 +11,7 @@ namespace PiOps.Tests.Components;
 /// operator's page. Blazor ends the circuit when an exception escapes an event handler; the pages run their actions
 /// through ActionRunner, which turns it into a sentence and keeps the page working.
 /// </summary>
-public sealed class UnexpectedFailureFacts : BunitContext, IAsyncLifetime
+public sealed class UnexpectedFailureFacts : AsyncBunitContext
 {
     private readonly FakeQueueOperations _ops;
     private readonly FakeWorkloadRuntime _runtime = new();
@@ -59,14 +59,5 @@ public sealed class UnexpectedFailureFacts : BunitContext, IAsyncLifetime
 
         page.Act(() => page.Find("[data-testid=cron-suspend]").Click());
         page.WaitForAssertion(() => Assert.Equal([("addwork", true)], _runtime.Suspended));
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        // Disposed through IAsyncLifetime: MudBlazor's services are only IAsyncDisposable.
     }
 }

@@ -72,6 +72,23 @@ public static class Eventually
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="task"/> ends within <paramref name="timeout"/>, for a condition that retries an action
+    /// until its effect arrives; a fault of the task is thrown, as awaiting it would.
+    /// </summary>
+    public static async Task<bool> EndsWithinAsync(this Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+        }
+
+        return task.IsCompleted;
+    }
+
     /// <summary>Awaits a task, failing with <paramref name="what"/> if it takes longer than <paramref name="timeout"/>.</summary>
     public static async Task<T> Within<T>(this Task<T> task, TimeSpan timeout, string what)
     {
