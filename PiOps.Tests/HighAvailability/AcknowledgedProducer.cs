@@ -1,4 +1,5 @@
 using PiOps.Shared.Queue;
+using PiOps.Shared.Redis;
 using PiOps.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -48,6 +49,9 @@ public sealed class AcknowledgedProducer(TaskProducer producer, int batch, TimeS
     /// <summary>Tasks the primary took without enough replicas acknowledging them (not counted as acknowledged).</summary>
     public int Unconfirmed => Volatile.Read(ref _unconfirmed);
 
+    /// <summary>What the first enqueue that too few replicas acknowledged said, as a producer reads it.</summary>
+    public string? FirstRefusal { get; private set; }
+
     /// <summary>Counts ids acknowledged elsewhere (a first batch enqueued before the run) with these.</summary>
     public void Add(IEnumerable<string> ids)
     {
@@ -79,6 +83,10 @@ public sealed class AcknowledgedProducer(TaskProducer producer, int batch, TimeS
             }
             catch (EnqueueIncompleteException ex)
             {
+                if (ex.InnerException is ReplicaAcknowledgeException)
+                {
+                    FirstRefusal ??= ex.Message;
+                }
                 Add(ex.Enqueued);
                 Interlocked.Add(ref _unconfirmed, ex.Unconfirmed);
                 Interlocked.Increment(ref _failedCalls);

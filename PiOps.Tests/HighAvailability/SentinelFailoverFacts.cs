@@ -79,6 +79,9 @@ public sealed class SentinelFailoverFacts(ITestOutputHelper output)
             await producing.Within(TimeSpan.FromSeconds(90), () => $"enqueue stuck at {producer.Count} after {producer.FailedCalls} failures\n{group.Log}");
             var acknowledged = producer.Acknowledged;
             Assert.True(producer.Unconfirmed > 0, "the enqueues made while the replicas were cut off should have been refused acknowledgement");
+            // The refusal says why and which settings govern it.
+            Assert.Contains("Too few replicas acknowledged the enqueue", producer.FirstRefusal);
+            Assert.Contains("(REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS): it is not acknowledged, and a failover now could lose it.", producer.FirstRefusal);
 
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {acknowledged.Count} acknowledged, {producer.Unconfirmed} sent but not acknowledged, {producer.FailedCalls} failed enqueue calls");
             // The sentinel asked may learn of the promotion a moment after the clients did.
