@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using PiOps.Shared.Queue;
 using PiOps.Tests.Infrastructure;
+using PiOps.Tests.Resilience;
 using Xunit;
 using RedisServer = PiOps.Tests.Infrastructure.RedisServer;
 
@@ -169,6 +170,47 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
                 && Last("piops.tasks.failed", "piops-worker-second") == 1 && Last("piops.tasks.done", "piops-worker-second") == 1,
             Bound, () => "the second worker's counts: " + string.Join(", ", _otlp.Points.Where(p => p.Service == "piops-worker-second"
                 && p.Name.StartsWith("piops.tasks")).GroupBy(p => p.Name).Select(g => $"{g.Key} = {g.Last().Value}")));
+    }
+
+    /// <summary>
+    /// A worker exports its spans and log records in batches of up to 2,048 (WorkerTelemetry.BatchDefaults), beyond the
+    /// SDK's own 512, unless the standard OTEL_BSP_/OTEL_BLRP_ variables say otherwise; then the variable wins.
+    /// </summary>
+    [Theory]
+    [InlineData(null, 512, 2048)]
+    [InlineData("100", 99, 100)]
+    public async Task Worker_ExportsInBatchesOfItsOwnSize_UnlessTheStandardVariablesSetOne(string? size, int above, int atMost)
+    {
+        const int tasks = 1_500;
+        await TaskLedger.EnqueueAsync(server.Client, _queue, tasks, 1);
+        string service = "piops-worker-batches-" + (size ?? "default");
+        var env = WorkerProcess.Env(server, _queue);
+        foreach (var (k, v) in _otlp.Environment(service))
+        {
+            env[k] = v;
+        }
+
+        // Batches leave when they are full, not on the clock: every span of the run is made well within 5 s.
+        env["OTEL_BSP_SCHEDULE_DELAY"] = "5000";
+        env["OTEL_BLRP_SCHEDULE_DELAY"] = "5000";
+        if (size is not null)
+        {
+            env["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = size;
+            env["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"] = size;
+        }
+
+        var worker = WorkerProcess.Start(env);
+        _workers.Add(worker);
+        await Eventually.WaitAsync(() => _otlp.Spans.Count(s => s.Service == service && s.Name == "process " + _queue) >= tasks
+                && _otlp.Logs.Count(l => l.Service == service && l.Body.StartsWith("got task: 1 ")) >= tasks,
+            Bound, () => $"every task's process span and log record from {service}\n{worker.Output}");
+
+        foreach (var signal in new[] { "traces", "logs" })
+        {
+            int largest = _otlp.Batches.Where(b => b.Signal == signal && b.Service == service).Max(b => b.Items);
+            Assert.True(largest > above && largest <= atMost,
+                $"the largest {signal} batch held {largest}, expected more than {above} and at most {atMost}");
+        }
     }
 
     /// <summary>The latest value a service exported for a metric of this test's queue, or null.</summary>

@@ -41,6 +41,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentQueue<OtlpLog> Logs { get; } = new();
 
+    /// <summary>Each decoded export request: its signal ("traces", "logs"), the sender's service.name and how many spans or records it held.</summary>
+    public ConcurrentQueue<(string Signal, string Service, int Items)> Batches { get; } = new();
+
     /// <summary>The standard variables that send a process's telemetry here, quickly (batches every 200 ms).</summary>
     public Dictionary<string, string?> Environment(string serviceName) => new()
     {
@@ -96,6 +99,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue}, 2: ScopeSpans{2: Span}}}
     private void ReadTraces(byte[] request)
     {
+        NoteBatch("traces", request);
         foreach (var (resource, s) in Items(request))
         {
             var status = Proto.Messages(s, 15).FirstOrDefault();
@@ -132,6 +136,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // 9: trace_id, 10: span_id}}}}
     private void ReadLogs(byte[] request)
     {
+        NoteBatch("logs", request);
         foreach (var (resource, l) in Items(request))
         {
             var body = Proto.Messages(l, 5).FirstOrDefault();
@@ -142,6 +147,15 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     // The three exports nest alike: request{1: Resource*{1: Resource, 2: Scope*{2: item}}}. Each item with its service.
+    private void NoteBatch(string signal, byte[] request)
+    {
+        var items = Items(request).ToList();
+        if (items.Count > 0)
+        {
+            Batches.Enqueue((signal, items[0].Resource.GetValueOrDefault("service.name") as string ?? "", items.Count));
+        }
+    }
+
     private static IEnumerable<(Dictionary<string, object?> Resource, byte[] Item)> Items(byte[] request) =>
         from r in Proto.Messages(request, 1)
         let resource = Resource(r)
