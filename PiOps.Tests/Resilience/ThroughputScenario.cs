@@ -65,7 +65,7 @@ public static class ThroughputScenario
     }
 
     /// <summary>The CPU time (user and system, every thread) the pool's worker processes have used so far.</summary>
-    private static TimeSpan WorkersCpu(WorkerPool pool) =>
+    public static TimeSpan WorkersCpu(WorkerPool pool) =>
         pool.Running.Aggregate(TimeSpan.Zero, (sum, w) =>
         {
             try
