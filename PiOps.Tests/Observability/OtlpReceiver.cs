@@ -146,7 +146,6 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
     }
 
-    // The three exports nest alike: request{1: Resource*{1: Resource, 2: Scope*{2: item}}}. Each item with its service.
     private void NoteBatch(string signal, byte[] request)
     {
         var items = Items(request).ToList();
@@ -156,6 +155,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
     }
 
+    // The three exports nest alike: request{1: Resource*{1: Resource, 2: Scope*{2: item}}}. Each item with its service.
     private static IEnumerable<(Dictionary<string, object?> Resource, byte[] Item)> Items(byte[] request) =>
         from r in Proto.Messages(request, 1)
         let resource = Resource(r)
