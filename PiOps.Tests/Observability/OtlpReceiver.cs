@@ -99,8 +99,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue}, 2: ScopeSpans{2: Span}}}
     private void ReadTraces(byte[] request)
     {
-        NoteBatch("traces", request);
-        foreach (var (resource, s) in Items(request))
+        var items = Items(request).ToList();
+        NoteBatch("traces", items);
+        foreach (var (resource, s) in items)
         {
             var status = Proto.Messages(s, 15).FirstOrDefault();
             Spans.Enqueue(new OtlpSpan(
@@ -136,8 +137,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // 9: trace_id, 10: span_id}}}}
     private void ReadLogs(byte[] request)
     {
-        NoteBatch("logs", request);
-        foreach (var (resource, l) in Items(request))
+        var items = Items(request).ToList();
+        NoteBatch("logs", items);
+        foreach (var (resource, l) in items)
         {
             var body = Proto.Messages(l, 5).FirstOrDefault();
             Logs.Enqueue(new OtlpLog(body is null ? "" : AnyValue(body)?.ToString() ?? "",
@@ -146,9 +148,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
     }
 
-    private void NoteBatch(string signal, byte[] request)
+    private void NoteBatch(string signal, List<(Dictionary<string, object?> Resource, byte[] Item)> items)
     {
-        var items = Items(request).ToList();
         if (items.Count > 0)
         {
             Batches.Enqueue((signal, items[0].Resource.GetValueOrDefault("service.name") as string ?? "", items.Count));
