@@ -48,24 +48,32 @@ public static class ThroughputScenario
             }
         }
 
-        var cpuAtStart = WorkersCpu(pool);
-        var clock = Stopwatch.StartNew();
-        var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, iterations);
-        var keys = ledger.Keys;
-        // Polled at least every 2 ms, not at Eventually's usual 200 ms: the clock must stop within a few milliseconds of
-        // the last completion, or rounds of a few seconds differ by 5 % for nothing but the poll.
-        await Eventually.WaitAsync(async () => (long)await server.Db.HashGetAsync(keys.Stats, "done") >= tasks, timeout,
-            $"{tasks:N0} completions with {workers} worker(s)", maxDelayMs: 2);
-
-        var elapsed = clock.Elapsed;
-        var cpu = WorkersCpu(pool) - cpuAtStart;
+        var (ledger, elapsed, cpu) = await MeasureAsync(server, pool, queue, tasks, iterations, tasks, timeout);
         var report = await ledger.WaitUntilCompleteAsync(timeout);
         await pool.StopAsync(TimeSpan.FromSeconds(30));
         return new ThroughputReport(workers, tasks, elapsed, report, pool.Running.Select(w => w.ExitCode).ToList()) { WorkerCpu = cpu };
     }
 
+    /// <summary>
+    /// One measured round: enqueues <paramref name="tasks"/> tasks and waits until the queue's done count reaches
+    /// <paramref name="target"/>, polled at least every 2 ms, not at Eventually's usual 200 ms: the clock must stop within
+    /// a few milliseconds of the last completion, or rounds of a few seconds differ by 5 % for nothing but the poll.
+    /// Returns the tasks' ledger, the clock and the workers' CPU time while it ran.
+    /// </summary>
+    public static async Task<(TaskLedger Ledger, TimeSpan Elapsed, TimeSpan Cpu)> MeasureAsync(TestRedisServer server, WorkerPool pool,
+        string queue, int tasks, long iterations, long target, TimeSpan timeout)
+    {
+        var cpuAtStart = WorkersCpu(pool);
+        var clock = Stopwatch.StartNew();
+        var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, iterations);
+        await Eventually.WaitAsync(async () => (long)await server.Db.HashGetAsync(ledger.Keys.Stats, "done") >= target, timeout,
+            $"{target:N0} completions on {queue} with {pool.Running.Count} worker(s)", maxDelayMs: 2);
+        var elapsed = clock.Elapsed;
+        return (ledger, elapsed, WorkersCpu(pool) - cpuAtStart);
+    }
+
     /// <summary>The CPU time (user and system, every thread) the pool's worker processes have used so far.</summary>
-    public static TimeSpan WorkersCpu(WorkerPool pool) =>
+    private static TimeSpan WorkersCpu(WorkerPool pool) =>
         pool.Running.Aggregate(TimeSpan.Zero, (sum, w) =>
         {
             try

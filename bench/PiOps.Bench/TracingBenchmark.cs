@@ -147,20 +147,11 @@ internal static class TracingBenchmark
             return new Side(redis, queue, pool);
         }
 
-        /// <summary>
-        /// Enqueues <paramref name="count"/> tasks and waits for their completions, polling every 2 ms so the clock
-        /// stops within a few milliseconds of the last; then checks every task is done.
-        /// </summary>
+        /// <summary>One measured round of <paramref name="count"/> tasks (ThroughputScenario.MeasureAsync); then checks every task is done.</summary>
         public async Task<Round> RoundAsync(int count, long n)
         {
-            var cpuAtStart = ThroughputScenario.WorkersCpu(pool);
-            var clock = Stopwatch.StartNew();
-            var ledger = await TaskLedger.EnqueueAsync(redis.Client, queue, count, n);
             long target = _done + count;
-            await Eventually.WaitAsync(async () => await ledger.CompletionsAsync() >= target, TimeSpan.FromMinutes(10),
-                $"{target:N0} completions on {queue}", maxDelayMs: 2);
-            var elapsed = clock.Elapsed;
-            var cpu = ThroughputScenario.WorkersCpu(pool) - cpuAtStart;
+            var (ledger, elapsed, cpu) = await ThroughputScenario.MeasureAsync(redis, pool, queue, count, n, target, TimeSpan.FromMinutes(10));
             var report = await ledger.WaitUntilCompleteAsync(TimeSpan.FromMinutes(1));
             // The stats hash counts every completion on this queue since the worker started: one per task, no more.
             if (!report.AllDone || report.Completions != target)
