@@ -79,6 +79,11 @@ public sealed class SentinelGroup : IAsyncLifetime
         }
 
         SentinelPorts = ports;
+        foreach (int p in ports)
+        {
+            await FreePort.WaitUntilListeningAsync(p, TimeSpan.FromSeconds(20), () => Log);
+        }
+
         var options = new ConfigurationOptions { CommandMap = CommandMap.Sentinel, AbortOnConnectFail = false, AsyncTimeout = 30_000, SyncTimeout = 30_000 };
         foreach (int p in ports)
         {

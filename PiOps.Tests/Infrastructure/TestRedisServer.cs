@@ -25,6 +25,7 @@ public abstract class TestRedisServer : IAsyncLifetime
     {
         Port = FreePort.Next();
         await StartAsync();
+        await FreePort.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(20), () => Name);
         var options = ConfigurationOptions.Parse(Endpoint);
         options.AbortOnConnectFail = false;
         options.ConnectRetry = 5;
