@@ -13,14 +13,41 @@ public static class LivePage
     /// </summary>
     public static async Task GoAsync(IPage page, string url)
     {
-        await page.GotoAsync(url);
-        await WaitInteractiveAsync(page);
+        // What the browser said while the page loaded goes with a timeout: a circuit that never came up says why there.
+        var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Note(object? sender, IConsoleMessage m) => console.Enqueue($"{m.Type}: {m.Text}");
+        page.Console += Note;
+        try
+        {
+            await page.GotoAsync(url);
+            await WaitInteractiveAsync(page);
+        }
+        catch (TimeoutException ex)
+        {
+            string text;
+            try
+            {
+                text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+            }
+            catch (PlaywrightException read)
+            {
+                text = $"(could not be read: {read.Message})";
+            }
+
+            throw new TimeoutException($"{url} did not turn interactive: {ex.Message}\n\npage text:\n{text}\n\nbrowser console:\n"
+                + string.Join("\n", console), ex);
+        }
+        finally
+        {
+            page.Console -= Note;
+        }
     }
 
     /// <summary>Waits until the page is interactive, e.g. after a sign-in form posted and redirected.</summary>
     public static Task WaitInteractiveAsync(IPage page) =>
-        // A first load compiles and warms the dashboard; on a busy two-core machine it can be slow.
-        page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 60_000 });
+        // A first load compiles and warms a dashboard process just started; on a busy two-core machine, with the other
+        // test lanes' browsers and dashboards beside it, that took more than 60 s twice (2026-12-02).
+        page.Locator("[data-interactive=yes]").WaitForAsync(new() { Timeout = 90_000 });
 
     /// <summary>
     /// Waits until a live table lists the named row. A row count is not enough: an empty table's one row ("No
