@@ -24,18 +24,8 @@ public static class LivePage
         }
         catch (TimeoutException ex)
         {
-            string text;
-            try
-            {
-                text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
-            }
-            catch (PlaywrightException read)
-            {
-                text = $"(could not be read: {read.Message})";
-            }
-
-            throw new TimeoutException($"{url} did not turn interactive: {ex.Message}\n\npage text:\n{text}\n\nbrowser console:\n"
-                + string.Join("\n", console), ex);
+            throw new TimeoutException($"{url} did not turn interactive: {ex.Message}\n\npage text:\n{await TextOfAsync(page)}\n\n"
+                + $"browser console:\n{string.Join("\n", console)}", ex);
         }
         finally
         {
@@ -99,22 +89,26 @@ public static class LivePage
         }
         catch
         {
-            string text;
-            try
-            {
-                text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
-            }
-            catch (PlaywrightException ex)
-            {
-                text = $"(could not be read: {ex.Message})";
-            }
-
-            output.WriteLine($"page {page.Url}:\n{text}\n\nbrowser console:\n{string.Join("\n", console)}\n\ndashboard log:\n{dashboard.Output}");
+            output.WriteLine($"page {page.Url}:\n{await TextOfAsync(page)}\n\nbrowser console:\n{string.Join("\n", console)}\n\n"
+                + $"dashboard log:\n{dashboard.Output}");
             throw;
         }
         finally
         {
             await page.CloseAsync();
+        }
+    }
+
+    /// <summary>The page's text for a failure message, or why it could not be read.</summary>
+    private static async Task<string> TextOfAsync(IPage page)
+    {
+        try
+        {
+            return await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            return $"(could not be read: {ex.Message})";
         }
     }
 }

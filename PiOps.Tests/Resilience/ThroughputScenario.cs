@@ -66,7 +66,7 @@ public static class ThroughputScenario
         var cpuAtStart = WorkersCpu(pool);
         var clock = Stopwatch.StartNew();
         var ledger = await TaskLedger.EnqueueAsync(server.Client, queue, tasks, iterations);
-        await Eventually.WaitAsync(async () => (long)await server.Db.HashGetAsync(ledger.Keys.Stats, "done") >= target, timeout,
+        await Eventually.WaitAsync(async () => await ledger.CompletionsAsync() >= target, timeout,
             $"{target:N0} completions on {queue} with {pool.Running.Count} worker(s)", maxDelayMs: 2);
         var elapsed = clock.Elapsed;
         return (ledger, elapsed, WorkersCpu(pool) - cpuAtStart);
