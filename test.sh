@@ -5,44 +5,46 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+# Everything missing is installed in one apt-get run (one index update): what the tests cannot run without, then the
+# best-effort extras. apt waits up to 5 minutes for the dpkg lock, which a fresh machine's own upgrades may hold.
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The Sentinel failover tests start redis-sentinel (its own Debian package; redis-server does not bring it).
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # The forwarded-header tests send requests from a network namespace of their own (ip netns, veth; needs root).
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-if ((${#need[@]})); then
+extra=()
+# The kubectl comparisons (KubectlOracleFacts) run Kubernetes' own client: Debian's kubernetes-client package (without
+# kubectl those tests fail and say kubectl is missing).
+command -v kubectl >/dev/null 2>&1 || extra+=(kubernetes-client)
+# The alert rules' test runs Prometheus's own promtool (Debian's prometheus package; its service is not started here).
+command -v promtool >/dev/null 2>&1 || extra+=(prometheus)
+# The chart tests render with helm when it is on PATH, else with the offline tools/helm-render, built from Debian's Go.
+if ! command -v helm >/dev/null 2>&1; then
+  for p in golang-1.19-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-k8s-sigs-yaml-dev; do
+    dpkg -s "$p" >/dev/null 2>&1 || extra+=("$p")
+  done
+fi
+if ((${#need[@]} + ${#extra[@]})); then
   if [ "$(id -u)" = 0 ]; then
-    echo "installing: ${need[*]}"
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || { echo "apt-get install ${need[*]} failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
-  else
+    apt=(apt-get -o DPkg::Lock::Timeout=300 -y -qq)
+    echo "installing: ${need[*]} ${extra[*]}"
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" update >/dev/null 2>&1 || true
+    if ((${#need[@]})); then
+      DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${need[@]}" >/dev/null || { echo "apt-get install ${need[*]} failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+    fi
+    if ((${#extra[@]})); then
+      DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends "${extra[@]}" >/dev/null 2>&1 \
+        || echo "apt-get install ${extra[*]} failed: the kubectl comparisons, the alert rules' test or the chart tests will fail"
+    fi
+  elif ((${#need[@]})); then
     echo "missing: ${need[*]}. Install them with: sudo apt-get install ${need[*]}"
     echo "tests: 0 passed, 1 failed"
     exit 1
-  fi
-fi
-
-# The kubectl comparisons (KubectlOracleFacts) run Kubernetes' own client: Debian's kubernetes-client package when it is
-# missing and this runs as root, best effort (without kubectl those tests fail and say kubectl is missing).
-if ! command -v kubectl >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "installing: kubernetes-client (kubectl)"
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null 2>&1 || echo "apt-get install kubernetes-client failed: the kubectl comparisons will fail"
   else
-    echo "kubectl is missing: the kubectl comparisons will fail. Install it with: sudo apt-get install kubernetes-client"
-  fi
-fi
-
-# The alert rules' test runs Prometheus's own promtool (Debian's prometheus package; its service is not started here).
-if ! command -v promtool >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "installing: prometheus (promtool)"
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || echo "apt-get install prometheus failed: the alert rules' test will fail"
-  else
-    echo "promtool is missing: the alert rules' test will fail. Install it with: sudo apt-get install prometheus"
+    echo "missing: ${extra[*]} (the kubectl comparisons, the alert rules' test or the chart tests will fail). Install them with: sudo apt-get install ${extra[*]}"
   fi
 fi
 
@@ -52,16 +54,19 @@ if ! command -v helm >/dev/null 2>&1; then
   bash tools/helm-render/build.sh >/dev/null || { echo "building tools/helm-render failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
 fi
 
+installed_at=$SECONDS
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 if ! dotnet restore PiOps.sln --nologo -v q; then echo "restore failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
 if ! dotnet build PiOps.sln -c Release --no-restore --nologo -v q; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
 
+built_at=$SECONDS
 results=.test-results
 rm -rf "$results"; mkdir -p "$results"
 dotnet test PiOps.Tests/PiOps.Tests.csproj -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" \
   --blame-hang-timeout 10m 2>&1 | tee "$results/console.log"
 status=${PIPESTATUS[0]}
+echo "time: installs ${installed_at}s, restore and build $((built_at - installed_at))s, tests $((SECONDS - built_at))s"
 
 trx=$(ls "$results"/*.trx 2>/dev/null | head -1)
 if [ -n "$trx" ]; then
