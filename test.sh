@@ -23,9 +23,7 @@ command -v kubectl >/dev/null 2>&1 || extra+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || extra+=(prometheus)
 # The chart tests render with helm when it is on PATH, else with the offline tools/helm-render, built from Debian's Go.
 if ! command -v helm >/dev/null 2>&1; then
-  for p in golang-1.19-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-k8s-sigs-yaml-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || extra+=("$p")
-  done
+  while read -r p; do [ -n "$p" ] && extra+=("$p"); done < <(bash tools/helm-render/build.sh --missing)
 fi
 if ((${#need[@]} + ${#extra[@]})); then
   if [ "$(id -u)" = 0 ]; then
@@ -66,7 +64,7 @@ dotnet test PiOps.Tests/PiOps.Tests.csproj -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" \
   --blame-hang-timeout 10m 2>&1 | tee "$results/console.log"
 status=${PIPESTATUS[0]}
-echo "time: installs ${installed_at}s, restore and build $((built_at - installed_at))s, tests $((SECONDS - built_at))s"
+echo "time: installs and tools ${installed_at}s, restore and build $((built_at - installed_at))s, tests $((SECONDS - built_at))s"
 
 trx=$(ls "$results"/*.trx 2>/dev/null | head -1)
 if [ -n "$trx" ]; then
