@@ -63,6 +63,28 @@ public sealed partial class QueueWorkerService
         return settle;
     }
 
+    /// <summary>Entries taken and pi terms computed in the batch being run, added to their counters once it ends.</summary>
+    private (long Consumed, long Iterations) _batchCounts;
+
+    /// <summary>
+    /// Adds the batch's counts: two measurements a batch, not two a task (each is a lookup of the queue's attributes in
+    /// the SDK's aggregator). A counter's sum is all a reader sees, so it is the same; it is only up to a batch later.
+    /// </summary>
+    private void AddBatchCounts()
+    {
+        var (consumed, iterations) = _batchCounts;
+        _batchCounts = default;
+        if (consumed > 0 && QueueTelemetry.ConsumedMessages.Enabled)
+        {
+            QueueTelemetry.ConsumedMessages.Add(consumed, _tags);
+        }
+
+        if (iterations > 0 && QueueTelemetry.PiIterations.Enabled)
+        {
+            QueueTelemetry.PiIterations.Add(iterations, _tags);
+        }
+    }
+
     /// <summary>The stored tasks: their process spans end, their durations and counts are recorded.</summary>
     private void EndProcessed(int skipped)
     {

@@ -62,6 +62,7 @@ public sealed partial class QueueWorkerService(
             await beatStop.CancelAsync();
             await beating;
             await LeaveAsync();
+            _compute?.Dispose();
             lifetime.StopApplication();
         }
     }
@@ -85,6 +86,11 @@ public sealed partial class QueueWorkerService(
     private (DateTimeOffset From, DateTimeOffset To, long At) _taken;
 
     private TagList _tags;
+
+    /// <summary>Where long tasks run: one thread for the worker's life, made with its first long task.</summary>
+    private ComputeThread Compute => _compute ??= new ComputeThread();
+
+    private ComputeThread? _compute;
 
     private async Task RunLoopAsync(CancellationToken stopping, CancellationToken hardStop)
     {
@@ -184,48 +190,55 @@ public sealed partial class QueueWorkerService(
     private async Task<(bool GoOn, bool AllSmall)> RunBatchAsync(IReadOnlyList<string> held, CancellationToken stopping,
         CancellationToken hardStop)
     {
-        bool allSmall = true;
-        for (int i = 0; i < held.Count && !(i > 0 && stopping.IsCancellationRequested); i++)
+        try
         {
-            string raw = held[i];
-            var entry = TaskEntry.Parse(raw, _o.Queue);
-            if (!entry.IsValid)
+            bool allSmall = true;
+            for (int i = 0; i < held.Count && !(i > 0 && stopping.IsCancellationRequested); i++)
             {
-                // Bad input is never retried: it goes to the dead letters whole, with the reason, in one step.
-                await DeadLetterAsync(raw, entry, hardStop);
-                continue;
-            }
-
-            var task = entry.Task!;
-            bool small = task.Iterations <= SmallTask;
-            bool last = false;
-            if (!small)
-            {
-                allSmall = false;
-                if (i < held.Count - 1)
+                string raw = held[i];
+                var entry = TaskEntry.Parse(raw, _o.Queue);
+                if (!entry.IsValid)
                 {
-                    // A long task must not hold the entries behind it while other workers are free: they go back to
-                    // the head of the queue, unchanged, before it starts. Dying before that: all are recovered.
-                    var rest = held.Skip(i + 1).ToList();
-                    await RetryRedisAsync(() => queue.GiveBackAsync(rest), hardStop, "give back entries");
-                    last = true;
+                    // Bad input is never retried: it goes to the dead letters whole, with the reason, in one step.
+                    await DeadLetterAsync(raw, entry, hardStop);
+                    continue;
+                }
+
+                var task = entry.Task!;
+                bool small = task.Iterations <= SmallTask;
+                bool last = false;
+                if (!small)
+                {
+                    allSmall = false;
+                    if (i < held.Count - 1)
+                    {
+                        // A long task must not hold the entries behind it while other workers are free: they go back to
+                        // the head of the queue, unchanged, before it starts. Dying before that: all are recovered.
+                        var rest = held.Skip(i + 1).ToList();
+                        await RetryRedisAsync(() => queue.GiveBackAsync(rest), hardStop, "give back entries");
+                        last = true;
+                    }
+                }
+
+                if (!await RunTaskAsync(raw, task, small, hardStop))
+                {
+                    console.Flush();
+                    return (false, false);
+                }
+
+                if (last)
+                {
+                    break;
                 }
             }
 
-            if (!await RunTaskAsync(raw, task, small, hardStop))
-            {
-                console.Flush();
-                return (false, false);
-            }
-
-            if (last)
-            {
-                break;
-            }
+            console.Flush();
+            return (true, allSmall);
         }
-
-        console.Flush();
-        return (true, allSmall);
+        finally
+        {
+            AddBatchCounts();
+        }
     }
 
     /// <summary>An entry that cannot be run, in a span of its own (it carries no trace to join).</summary>
@@ -250,10 +263,7 @@ public sealed partial class QueueWorkerService(
     {
         // Current only inside this method (an async method's changes to Activity.Current stay in it); it ends when stored.
         var process = StartProcess(task);
-        if (QueueTelemetry.ConsumedMessages.Enabled)
-        {
-            QueueTelemetry.ConsumedMessages.Add(1, _tags);
-        }
+        _batchCounts.Consumed++;
 
         // The book's lines; a small task's wait in the buffer until its batch ends (one write instead of two per task).
         string got = $"got task: {task.Iterations} (id {task.Id}, attempt {task.Attempt})";
@@ -280,16 +290,14 @@ public sealed partial class QueueWorkerService(
         try
         {
             // Dying here: the entry sits in our in-flight list; once our heartbeat expires a live worker requeues it.
-            // A small task runs right here; a long one on a thread of its own, so the loop's pool thread stays free.
+            // A small task runs right here; a long one on the worker's compute thread, so the loop's pool thread stays free.
             value = small
                 ? LeibnizPi.Compute(task.Iterations, null, hardStop)
-                : await Task.Factory.StartNew(
-                    () => LeibnizPi.Compute(task.Iterations, done =>
+                : await Compute.RunAsync(() => LeibnizPi.Compute(task.Iterations, done =>
                     {
                         state.Progress(done);
                         liveness.TouchIfOlderThan(TimeSpan.FromSeconds(5));
-                    }, hardStop),
-                    hardStop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                    }, hardStop));
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
@@ -311,10 +319,7 @@ public sealed partial class QueueWorkerService(
 
         var elapsed = time.GetElapsedTime(start);
         state.Computed(task.Iterations, elapsed);
-        if (QueueTelemetry.PiIterations.Enabled)
-        {
-            QueueTelemetry.PiIterations.Add(task.Iterations, _tags);
-        }
+        _batchCounts.Iterations += task.Iterations;
 
         string pi = value.ToString();
         console.Buffered($"{pi} (id {task.Id}, {elapsed.TotalSeconds:F3} s)");
