@@ -58,14 +58,14 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
         await worker.WaitForLineAsync(l => l.StartsWith("starting"), Bound, "the worker starts");
 
         var response = await http.PostAsync("/api/tasks",
-            new StringContent("""{"iterations": 2000000, "count": 1}""", Encoding.UTF8, "application/json"));
+            new StringContent("""{"iterations": 12000000, "count": 1}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, "not a number");
 
         // The worker's process span ends when the result is stored, and is exported within a batch delay.
         OtlpSpan? process = null;
         await Eventually.WaitAsync(() => (process = _otlp.Spans.FirstOrDefault(s => s.Name == "process " + _queue
-                && s.Attributes.GetValueOrDefault("piops.task.iterations") is 2_000_000L)) is not null,
+                && s.Attributes.GetValueOrDefault("piops.task.iterations") is 12_000_000L)) is not null,
             Bound, () => $"the worker's process span\nspans: {string.Join("\n", _otlp.Spans)}\n{worker.Output}");
         string trace = process!.TraceId;
         // The dashboard exports its spans in its own batches: the producer's may arrive after the worker's.
@@ -103,21 +103,21 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
         Assert.Contains(inTrace, s => s.Name == "EVALSHA complete-and-take" && s.ParentSpanId == settle.SpanId && s.Kind == 3);
 
         // The book's lines as log records of the process span; stdout keeps them exactly.
-        await Eventually.WaitAsync(() => _otlp.Logs.Any(l => l.Body.StartsWith("got task: 2000000") && l.TraceId == trace), Bound,
+        await Eventually.WaitAsync(() => _otlp.Logs.Any(l => l.Body.StartsWith("got task: 12000000") && l.TraceId == trace), Bound,
             () => $"the 'got task' log record\nlogs: {string.Join("\n", _otlp.Logs.Select(l => $"{l.TraceId} {l.Body}"))}");
-        var got = _otlp.Logs.First(l => l.Body.StartsWith("got task: 2000000") && l.TraceId == trace);
+        var got = _otlp.Logs.First(l => l.Body.StartsWith("got task: 12000000") && l.TraceId == trace);
         Assert.Equal(process.SpanId, got.SpanId);
         // The result's line is exported in the same or a later batch than the "got task" line: waited for too.
         await Eventually.WaitAsync(() => _otlp.Logs.Any(l => l.TraceId == trace && l.SpanId == process.SpanId && l.Body.Contains("3.14159")), Bound,
             () => $"the result's log record\nlogs: {string.Join("\n", _otlp.Logs.Select(l => $"{l.TraceId} {l.SpanId} {l.Body}"))}");
-        Assert.Contains(worker.Lines, l => l.StartsWith("got task: 2000000 (id "));
+        Assert.Contains(worker.Lines, l => l.StartsWith("got task: 12000000 (id "));
         await worker.WaitForLineAsync(l => l.StartsWith("dead-lettered entry: "), Bound, "the bad entry dead-lettered");
 
         // Metrics after this known run: one task done, one bad entry failed and dead-lettered, two taken.
         await Eventually.WaitAsync(() =>
                 Last("piops.tasks.done", "piops-worker-test") == 1 && Last("piops.tasks.dead_lettered", "piops-worker-test") == 1
                 && Last("piops.tasks.failed", "piops-worker-test") == 1 && Last("messaging.client.consumed.messages", "piops-worker-test") == 2
-                && Last("piops.pi.iterations", "piops-worker-test") == 2_000_000
+                && Last("piops.pi.iterations", "piops-worker-test") == 12_000_000
                 && LastCount("messaging.process.duration", "piops-worker-test") == 1
                 && Last("messaging.client.sent.messages", "piops-dashboard-test") == 1
                 && Last("piops.queue.tasks.done", "piops-dashboard-test") == 1 && Last("piops.queue.depth", "piops-dashboard-test") == 0

@@ -68,13 +68,25 @@ public sealed partial class QueueWorkerService(
     }
 
     /// <summary>
-    /// A task of at most this many iterations (about a millisecond) runs on the loop's own thread, gets no 'processing'
-    /// record (it would be stale before anyone read it), and may share a round trip with others.
+    /// A task of at most this many iterations (a few milliseconds: the largest of the book's sizes, which its add_tasks.py
+    /// makes from 1,000,000 to 10,000,000) runs on the loop's own thread, gets no 'processing' record (it would be stale
+    /// before anyone read it), and may share a round trip with others. Handing such a task to the compute thread and back,
+    /// alone in its round trip, cost the worker more CPU than computing it, in wake-ups of idle threads.
     /// </summary>
-    internal const long SmallTask = 1_000_000;
+    internal const long SmallTask = 10_000_000;
 
     /// <summary>At most this many entries are taken in one round trip, and only while every task is small.</summary>
     internal const int MaxBatch = 64;
+
+    /// <summary>
+    /// At most this many pi terms (about 40 ms of one core) in the entries one round trip takes: a batch of small tasks
+    /// grows to MaxBatch of the smallest, fewer of larger ones, so a worker holds little work that a free one could run.
+    /// </summary>
+    internal const long BatchTerms = 64_000_000;
+
+    /// <summary>The next round trip's batch: doubling while the tasks stay small, within <see cref="BatchTerms"/>; one after a long task.</summary>
+    internal static int NextBatch(int batch, long largest) =>
+        largest > SmallTask ? 1 : (int)Math.Clamp(Math.Min(batch * 2L, BatchTerms / Math.Max(1, largest)), 1, MaxBatch);
 
     /// <summary>Tasks run but not yet stored: still in our in-flight list, so they run again if we die now.</summary>
     private readonly List<FinishedTask> _finished = [];
@@ -158,14 +170,14 @@ public sealed partial class QueueWorkerService(
                     return;
                 }
 
-                var (goOn, allSmall) = await RunBatchAsync(held, stopping, hardStop);
+                var (goOn, largest) = await RunBatchAsync(held, stopping, hardStop);
                 if (!goOn)
                 {
                     return;
                 }
 
-                // Trivial tasks share round trips, more of them while they stay trivial; any longer task resets to one.
-                batch = allSmall ? Math.Min(MaxBatch, batch * 2) : 1;
+                // Small tasks share round trips, more of them while they stay small; any longer task resets to one.
+                batch = NextBatch(batch, largest);
             }
             catch (Exception ex) when (RedisFaults.IsTransient(ex))
             {
@@ -185,14 +197,14 @@ public sealed partial class QueueWorkerService(
 
     /// <summary>
     /// Runs the entries we hold, in order. Returns whether to go on (false once the shutdown timeout is reached), and
-    /// whether every task was small. After SIGTERM it starts no further entry: LeaveAsync gives those back.
+    /// the largest task's iterations. After SIGTERM it starts no further entry: LeaveAsync gives those back.
     /// </summary>
-    private async Task<(bool GoOn, bool AllSmall)> RunBatchAsync(IReadOnlyList<string> held, CancellationToken stopping,
+    private async Task<(bool GoOn, long Largest)> RunBatchAsync(IReadOnlyList<string> held, CancellationToken stopping,
         CancellationToken hardStop)
     {
         try
         {
-            bool allSmall = true;
+            long largest = 0;
             for (int i = 0; i < held.Count && !(i > 0 && stopping.IsCancellationRequested); i++)
             {
                 string raw = held[i];
@@ -206,10 +218,10 @@ public sealed partial class QueueWorkerService(
 
                 var task = entry.Task!;
                 bool small = task.Iterations <= SmallTask;
+                largest = Math.Max(largest, task.Iterations);
                 bool last = false;
                 if (!small)
                 {
-                    allSmall = false;
                     if (i < held.Count - 1)
                     {
                         // A long task must not hold the entries behind it while other workers are free: they go back to
@@ -223,7 +235,7 @@ public sealed partial class QueueWorkerService(
                 if (!await RunTaskAsync(raw, task, small, hardStop))
                 {
                     console.Flush();
-                    return (false, false);
+                    return (false, largest);
                 }
 
                 if (last)
@@ -233,7 +245,7 @@ public sealed partial class QueueWorkerService(
             }
 
             console.Flush();
-            return (true, allSmall);
+            return (true, largest);
         }
         finally
         {
