@@ -17,20 +17,22 @@ namespace PiOps.Bench;
 /// worker process also has a speed of its own (where the JIT and the heap put things), so the two workers are started
 /// afresh for each of several generations and the pairs of all generations are pooled.
 ///
-/// Sizes: trivial tasks (n = 1, the queue's own cost), n = 100,000, the book's smallest task (n = 1,000,000:
-/// `add_tasks.py` makes 10-100 × 100,000) and its mean (5,500,000). The goal, under 5 % at 100 % sampling, is judged
-/// on the book's smallest task; the bench exits 1 when it is missed there.
+/// Sizes: trivial tasks (n = 1, the queue's own cost), n = 100,000, and the book's smallest, mean and largest tasks
+/// (`add_tasks.py` makes 10-100 × 100,000: 1,000,000, 5,500,000, 10,000,000). The goal, under 5 % at 100 % sampling,
+/// is judged on every size of the book's in the run; the bench exits 1 when it is missed on any.
 /// </summary>
 internal static class TracingBenchmark
 {
     private const long BookTask = 1_000_000;
+
+    private const long BookLargest = 10_000_000;
 
     public static async Task<int> RunAsync(string[] args)
     {
         int tasks = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
         int generations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
         long[] sizes = args.Length > 2 ? args[2].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-            : [1, 100_000, 1_000_000, 5_500_000];
+            : [1, 100_000, 1_000_000, 5_500_000, 10_000_000];
         // Each generation's workers run this long before the first measured pair, so both are at the JIT's last tier.
         var warmUpFor = TimeSpan.FromSeconds(args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 20);
         int pairs = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 7;
@@ -50,7 +52,7 @@ internal static class TracingBenchmark
         long tracedTasks = 0;
         try
         {
-            double bookCost = double.NaN;
+            var bookCosts = new List<(long N, double Cost)>();
             foreach (long n in sizes)
             {
                 // A round of the book's tasks lasts about as long as one of small tasks: fewer of the larger ones.
@@ -97,21 +99,22 @@ internal static class TracingBenchmark
                 Console.WriteLine($"n = {n:N0}: {ratios.Count} pairs; off median {Median(rates.Off):N0} tasks/s, on median {Median(rates.On):N0} tasks/s; " +
                     $"cost {cost:P1} by the median pair (pairs' interquartile range {spread:P1}), {(1 / Median(rates.On) - 1 / Median(rates.Off)) * 1e6:N1} µs per task; " +
                     $"worker CPU per task (medians) {Median(cpu.Off):N1} µs off, {Median(cpu.On):N1} µs on: {Median(cpu.On) - Median(cpu.Off):N1} µs for tracing");
-                if (n == BookTask)
+                if (n is >= BookTask and <= BookLargest)
                 {
-                    bookCost = cost;
+                    bookCosts.Add((n, cost));
                 }
             }
 
             // About the same bytes a task at either interval: the SDK's queues dropped nothing (a dropped span is bytes missing).
             Console.WriteLine($"OTLP requests received: {otlp.Requests:N0}, {otlp.Bytes / 1e6:N1} MB, {otlp.Bytes / (double)Math.Max(1, tracedTasks):N0} bytes a traced task");
-            if (double.IsNaN(bookCost))
+            if (bookCosts.Count == 0)
             {
                 return 0;
             }
 
-            bool met = bookCost < 0.05;
-            Console.WriteLine($"goal (under 5 % on the book's task of n = {BookTask:N0}): {(met ? "met" : "MISSED")}, {bookCost:P1}");
+            bool met = bookCosts.All(c => c.Cost < 0.05);
+            Console.WriteLine($"goal (under 5 % on the book's sizes, n = {BookTask:N0} to {BookLargest:N0}): {(met ? "met" : "MISSED")}, " +
+                string.Join(", ", bookCosts.Select(c => $"{c.Cost:P1} at {c.N:N0}")));
             return met ? 0 : 1;
         }
         finally
