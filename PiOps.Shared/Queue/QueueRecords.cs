@@ -61,8 +61,18 @@ public sealed record CurrentTask(
     [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
     [property: JsonPropertyName("done")] long Done)
 {
+    /// <summary>
+    /// Tasks of at most this many iterations (the book's sizes: its add_tasks.py makes 1,000,000 to 10,000,000, a few
+    /// milliseconds each) run without progress reports or a 'processing' status, in round trips shared with others.
+    /// </summary>
+    public const long SmallTask = 10_000_000;
+
     [JsonIgnore]
     public double Progress => Iterations == 0 ? 1 : (double)Done / Iterations;
+
+    /// <summary>Whether the worker reports this task's progress (a long one); a small one is done before a page could show it.</summary>
+    [JsonIgnore]
+    public bool ReportsProgress => Iterations > SmallTask;
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true,

@@ -68,6 +68,29 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Workers_ShowProgress_OnlyForTasksThatReportIt()
+    {
+        var now = DateTimeOffset.UtcNow;
+        WorkerView Busy(string id, long iterations, long done) =>
+            new(id, "h", 1, "busy", new CurrentTask("t-" + id, iterations, now, done), 0, 0, now, now, false, null);
+        _state.Push(FakeQueueState.Snapshot(0) with
+        {
+            Workers = [Busy("book", CurrentTask.SmallTask, 0), Busy("long", 2_000_000_000, 500_000_000)],
+        });
+        var page = Render<Workers>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=workers-table] tbody tr").Count));
+        var rows = page.FindAll("[data-testid=workers-table] tbody tr");
+        var book = rows.Single(r => r.TextContent.Contains("t-book"));
+        var longer = rows.Single(r => r.TextContent.Contains("t-long"));
+        Assert.Empty(book.QuerySelectorAll("[role=progressbar]"));
+        Assert.Contains("no progress reported", book.TextContent);
+        var bar = Assert.Single(longer.QuerySelectorAll("[role=progressbar]"));
+        Assert.Equal("25", bar.GetAttribute("aria-valuenow"));
+        Assert.Empty(longer.QuerySelectorAll("[data-testid=no-progress]"));
+    }
+
+    [Fact]
     public void Overview_RendersTheSnapshot_AndFollowsChanges()
     {
         _state.Push(FakeQueueState.Snapshot(5, dead: 2));

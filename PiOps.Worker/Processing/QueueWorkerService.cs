@@ -73,7 +73,7 @@ public sealed partial class QueueWorkerService(
     /// before anyone read it), and may share a round trip with others. Handing such a task to the compute thread and back,
     /// alone in its round trip, cost the worker more CPU than computing it, in wake-ups of idle threads.
     /// </summary>
-    internal const long SmallTask = 10_000_000;
+    internal const long SmallTask = CurrentTask.SmallTask;
 
     /// <summary>At most this many entries are taken in one round trip, and only while every task is small.</summary>
     internal const int MaxBatch = 64;
