@@ -63,7 +63,9 @@ public sealed record CurrentTask(
 {
     /// <summary>
     /// Tasks of at most this many iterations (the book's sizes: its add_tasks.py makes 1,000,000 to 10,000,000, a few
-    /// milliseconds each) run without progress reports or a 'processing' status, in round trips shared with others.
+    /// milliseconds each) run on the worker's loop thread, without progress reports or a 'processing' status (stale
+    /// before anyone read them), in round trips shared with others. Handing such a task to the worker's compute thread
+    /// and back, alone in its round trip, cost more CPU than computing it, in wake-ups of idle threads.
     /// </summary>
     public const long SmallTask = 10_000_000;
 

@@ -67,14 +67,6 @@ public sealed partial class QueueWorkerService(
         }
     }
 
-    /// <summary>
-    /// A task of at most this many iterations (a few milliseconds: the largest of the book's sizes, which its add_tasks.py
-    /// makes from 1,000,000 to 10,000,000) runs on the loop's own thread, gets no 'processing' record (it would be stale
-    /// before anyone read it), and may share a round trip with others. Handing such a task to the compute thread and back,
-    /// alone in its round trip, cost the worker more CPU than computing it, in wake-ups of idle threads.
-    /// </summary>
-    internal const long SmallTask = CurrentTask.SmallTask;
-
     /// <summary>At most this many entries are taken in one round trip, and only while every task is small.</summary>
     internal const int MaxBatch = 64;
 
@@ -86,7 +78,7 @@ public sealed partial class QueueWorkerService(
 
     /// <summary>The next round trip's batch: doubling while the tasks stay small, within <see cref="BatchTerms"/>; one after a long task.</summary>
     internal static int NextBatch(int batch, long largest) =>
-        largest > SmallTask ? 1 : (int)Math.Clamp(Math.Min(batch * 2L, BatchTerms / Math.Max(1, largest)), 1, MaxBatch);
+        largest > CurrentTask.SmallTask ? 1 : (int)Math.Clamp(Math.Min(batch * 2L, BatchTerms / Math.Max(1, largest)), 1, MaxBatch);
 
     /// <summary>Tasks run but not yet stored: still in our in-flight list, so they run again if we die now.</summary>
     private readonly List<FinishedTask> _finished = [];
@@ -217,19 +209,16 @@ public sealed partial class QueueWorkerService(
                 }
 
                 var task = entry.Task!;
-                bool small = task.Iterations <= SmallTask;
+                // Small: run on this thread, no 'processing' record, may share a round trip (CurrentTask.SmallTask says why).
+                bool small = task.Iterations <= CurrentTask.SmallTask;
                 largest = Math.Max(largest, task.Iterations);
-                bool last = false;
-                if (!small)
+                bool last = !small && i < held.Count - 1;
+                if (last)
                 {
-                    if (i < held.Count - 1)
-                    {
-                        // A long task must not hold the entries behind it while other workers are free: they go back to
-                        // the head of the queue, unchanged, before it starts. Dying before that: all are recovered.
-                        var rest = held.Skip(i + 1).ToList();
-                        await RetryRedisAsync(() => queue.GiveBackAsync(rest), hardStop, "give back entries");
-                        last = true;
-                    }
+                    // A long task must not hold the entries behind it while other workers are free: they go back to
+                    // the head of the queue, unchanged, before it starts. Dying before that: all are recovered.
+                    var rest = held.Skip(i + 1).ToList();
+                    await RetryRedisAsync(() => queue.GiveBackAsync(rest), hardStop, "give back entries");
                 }
 
                 if (!await RunTaskAsync(raw, task, small, hardStop))
