@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using PiOps.Shared.Queue;
 using PiOps.Shared.Redis;
+using PiOps.Shared.Telemetry;
 using PiOps.Worker.Configuration;
 using PiOps.Worker.Liveness;
 using PiOps.Worker.Observability;
@@ -77,7 +78,7 @@ public static class WorkerHost
         }
 
         using var host = builder.Build();
-        if (WorkerTelemetry.OtlpConfigured(builder.Configuration))
+        if (QueueTelemetry.OtlpConfigured(builder.Configuration))
         {
             BookConsole.Standard.Mirror = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(WorkerTelemetry.BookCategory);
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 
 namespace PiOps.Shared.Telemetry;
 
@@ -16,6 +17,15 @@ public static class QueueTelemetry
 
     /// <summary>messaging.system: Redis lists are not in the conventions' list of systems, so the plain name.</summary>
     public const string MessagingSystem = "redis";
+
+    /// <summary>
+    /// Whether OTLP export is on, by the SDK's own variables: any of them names an endpoint and OTEL_SDK_DISABLED is not
+    /// true. The dashboard and the worker read it the same way; off, neither registers the SDK.
+    /// </summary>
+    public static bool OtlpConfigured(IConfiguration c) =>
+        new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" }.Any(k => !string.IsNullOrWhiteSpace(c[k]))
+        && !string.Equals(c["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
 
     public static readonly ActivitySource Source = new(Name, typeof(QueueTelemetry).Assembly.GetName().Version?.ToString());
 

@@ -20,10 +20,7 @@ public static class TelemetryServices
         // The queue's gauges are registered always; with no listener they are never read.
         builder.Services.AddHostedService<QueueInstruments>();
         var c = builder.Configuration;
-        bool otlp = new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" }.Any(k => !string.IsNullOrWhiteSpace(c[k]))
-            && !string.Equals(c["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
-        if (!otlp)
+        if (!QueueTelemetry.OtlpConfigured(c))
         {
             return builder;
         }

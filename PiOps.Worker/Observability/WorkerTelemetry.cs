@@ -25,12 +25,6 @@ public static class WorkerTelemetry
     /// <summary>The logger category of the book's lines sent as OTLP log records; never written to the console twice.</summary>
     public const string BookCategory = "PiOps.Book";
 
-    /// <summary>True when any of the standard variables names an OTLP endpoint.</summary>
-    public static bool OtlpConfigured(IConfiguration c) =>
-        new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" }.Any(k => !string.IsNullOrWhiteSpace(c[k]))
-        && !string.Equals(c["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
-
     public static ResourceBuilder Resource(IConfiguration c, string serviceName, string? instanceId) =>
         ResourceBuilder.CreateDefault().AddService(c["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : serviceName,
             serviceInstanceId: instanceId, autoGenerateServiceInstanceId: instanceId is null);
@@ -39,7 +33,7 @@ public static class WorkerTelemetry
     public static bool AddTo(HostApplicationBuilder builder, WorkerOptions o, WorkerState state)
     {
         var c = builder.Configuration;
-        bool otlp = OtlpConfigured(c);
+        bool otlp = QueueTelemetry.OtlpConfigured(c);
         if (!otlp && o.MetricsPort is null)
         {
             return false;
@@ -120,7 +114,7 @@ public static class WorkerTelemetry
     /// Null when OTLP is not configured. Disposing it flushes the spans.
     /// </summary>
     public static TracerProvider? CommandTracer(IConfiguration c) =>
-        OtlpConfigured(c)
+        QueueTelemetry.OtlpConfigured(c)
             ? Sdk.CreateTracerProviderBuilder().SetResourceBuilder(Resource(c, "piops-worker", null))
                 .AddSource(QueueTelemetry.Name).AddOtlpExporter().Build()
             : null;
