@@ -239,7 +239,10 @@ public sealed class FakeQueueOperations : IQueueOperations
         return Task.CompletedTask;
     }
 
-    public Task<TaskStatusRecord?> GetTaskAsync(string id) => Task.FromResult<TaskStatusRecord?>(null);
+    /// <summary>The task records a lookup finds, by id; none unless a test puts one here.</summary>
+    public Dictionary<string, TaskStatusRecord> Tasks { get; } = [];
+
+    public Task<TaskStatusRecord?> GetTaskAsync(string id) => Task.FromResult(Tasks.GetValueOrDefault(id));
 
     public Task<IReadOnlyList<TaskResult>> RecentResultsAsync(int count) => Task.FromResult<IReadOnlyList<TaskResult>>([]);
 

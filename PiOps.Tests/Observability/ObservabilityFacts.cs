@@ -138,6 +138,24 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
     }
 
     [Fact]
+    public async Task PlainIntegerEntry_FromTheBooksProducer_StartsATraceOfItsOwnInTheWorker()
+    {
+        // add_tasks.py pushes bare integers: no envelope, so no trace context to join.
+        await server.Db.ListRightPushAsync(new QueueKeys(_queue).Queue, ["4321", "8765"]);
+        var worker = StartWorker("piops-worker-plain");
+
+        OtlpSpan[] processes = [];
+        await Eventually.WaitAsync(() => (processes = _otlp.Spans.Where(s => s.Name == "process " + _queue).ToArray()).Length == 2,
+            Bound, () => $"the two process spans\nspans: {string.Join("\n", _otlp.Spans)}\n{worker.Output}");
+        Assert.All(processes, p => Assert.Equal("", p.ParentSpanId));
+        Assert.Equal(2, processes.Select(p => p.TraceId).Distinct().Count());
+        Assert.All(processes, p => Assert.Matches("^[0-9a-f]{32}$", p.TraceId));
+        Assert.Equal([4321L, 8765L], processes.Select(p => p.Attributes["piops.task.iterations"]).Cast<long>().Order());
+        await Eventually.WaitAsync(() => processes.All(p => _otlp.Spans.Any(s => s.Name == "compute pi" && s.ParentSpanId == p.SpanId && s.TraceId == p.TraceId)),
+            Bound, () => $"each task's compute span in its own trace\nspans: {string.Join("\n", _otlp.Spans)}");
+    }
+
+    [Fact]
     public async Task RecoveredTask_SecondAttemptAndRecovery_JoinTheFirstAttemptsTrace()
     {
         // A trace made up here stands for the producer's; a task of about 3 s (more on a busy machine) to kill a worker in.
