@@ -138,6 +138,36 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
     }
 
     [Fact]
+    public async Task AddTasksCommand_TheCronJobsAddworkJob_StartsTheTracesItsTasksRunIn()
+    {
+        var env = WorkerProcess.Env(server, _queue);
+        foreach (var (k, v) in _otlp.Environment("piops-addwork"))
+        {
+            env[k] = v;
+        }
+
+        await using (var add = WorkerProcess.Start(env, "add-tasks"))
+        {
+            Assert.Equal(0, await add.WaitForExitAsync(Bound));
+        }
+
+        // The command's tracer is disposed before it exits, which sends its span.
+        await Eventually.WaitAsync(() => _otlp.Spans.Any(s => s.Name == "send " + _queue), Bound,
+            () => $"the add-tasks span\nspans: {string.Join("\n", _otlp.Spans)}");
+        var send = Assert.Single(_otlp.Spans, s => s.Name == "send " + _queue && s.Service == "piops-addwork");
+        Assert.Equal(4, send.Kind);
+        var worker = StartWorker("piops-worker-addwork");
+        OtlpSpan[] processes = [];
+        await Eventually.WaitAsync(() => (processes = _otlp.Spans.Where(s => s.Name == "process " + _queue).ToArray()).Length == 10,
+            Bound, () => $"the ten tasks' process spans\nspans: {string.Join("\n", _otlp.Spans)}\n{worker.Output}");
+        Assert.All(processes, p =>
+        {
+            Assert.Equal(send.TraceId, p.TraceId);
+            Assert.Equal(send.SpanId, p.ParentSpanId);
+        });
+    }
+
+    [Fact]
     public async Task PlainIntegerEntry_FromTheBooksProducer_StartsATraceOfItsOwnInTheWorker()
     {
         // add_tasks.py pushes bare integers: no envelope, so no trace context to join.
