@@ -26,7 +26,6 @@ public sealed class ChartAxisFacts
         Assert.Equal(1, options.YAxisTicks);
         Assert.Equal(4, options.YAxisSuggestedMax);
         Assert.True(options.ShowToolTips);
-        Assert.False(ChartAxis.Options(4, tooltips: false).ShowToolTips);
     }
 
     [Fact]

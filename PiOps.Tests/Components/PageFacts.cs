@@ -218,12 +218,12 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
         page.WaitForAssertion(() =>
         {
             Assert.Contains("Done and failed per minute", page.Markup);
-            var charts = page.FindComponents<MudBlazor.MudChart<double>>();
-            var rate = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "done/min")).Instance;
-            Assert.All(rate.ChartSeries.Single(s => s.Name == "done/min").Data.Values, v => Assert.Equal(24, v, 6));
-            Assert.Equal(5, ((MudBlazor.LineChartOptions)rate.ChartOptions!).YAxisTicks);
-            var depth = charts.Single(c => c.Instance.ChartSeries.Any(s => s.Name == "waiting")).Instance;
-            Assert.Equal(5000, ((MudBlazor.LineChartOptions)depth.ChartOptions!).YAxisTicks);
+            var charts = page.FindComponents<TrendChart>();
+            var rate = charts.Single(c => c.Instance.Series.Any(s => s.Name == "done/min"));
+            Assert.All(rate.Instance.Series.Single(s => s.Name == "done/min").Values, v => Assert.Equal(24, v, 6));
+            Assert.Equal(["0", "5", "10", "15", "20", "25"], rate.FindAll("svg text").Select(t => t.TextContent).Where(t => !t.Contains(':')));
+            var depth = charts.Single(c => c.Instance.Series.Any(s => s.Name == "waiting"));
+            Assert.Equal(["0", "5,000", "10,000", "15,000"], depth.FindAll("svg text").Select(t => t.TextContent).Where(t => !t.Contains(':')));
         });
     }
 

@@ -26,18 +26,13 @@ public static class ChartAxis
     }
 
     /// <summary>Options for a line chart whose values reach <paramref name="max"/> (or an axis top the page knows, such as the autoscaler's maximum).</summary>
-    /// <param name="tooltips">
-    /// Values on hover, a point at a time. Off on the Overview, the page every viewer opens and wall screens keep open: its
-    /// two charts' hover targets (a circle and handlers per point, 480 in all) took 2.2 of its 3.7 MiB per open page
-    /// (bench/README.md, page-cost). The values a chart shows stay as text under it, and the Autoscaling page keeps them.
-    /// </param>
-    public static LineChartOptions Options(double max, string? title = null, bool tooltips = true)
+    public static LineChartOptions Options(double max, string? title = null)
     {
         int step = Step(max);
         return new LineChartOptions
         {
             ShowLegend = true,
-            ShowToolTips = tooltips,
+            ShowToolTips = true,
             YAxisTicks = step,
             MaxNumYAxisTicks = 8,
             YAxisSuggestedMax = Math.Max(step, Math.Ceiling(max / step) * step),

@@ -1,4 +1,3 @@
-using MudBlazor;
 using PiOps.Web.Components.Controls;
 using PiOps.Web.Components.Live;
 using PiOps.Web.Queue;
@@ -11,11 +10,9 @@ namespace PiOps.Web.Components.Pages;
 /// </summary>
 public sealed partial class Overview
 {
-    private List<ChartSeries<double>> _depthSeries = [];
-    private List<ChartSeries<double>> _rateSeries = [];
+    private TrendSeries[] _depthSeries = [];
+    private TrendSeries[] _rateSeries = [];
     private string[] _labels = [];
-    private LineChartOptions _depthOptions = ChartAxis.Options(0, tooltips: false);
-    private LineChartOptions _rateOptions = ChartAxis.Options(0, tooltips: false);
     private string _rateUnit = "/s";
     private string _depthSummary = "";
     private string _rateSummary = "";
@@ -41,24 +38,13 @@ public sealed partial class Overview
         _labels = points.Select((p, i) => i % 30 == 0 ? Zone.Clock(p.At) : "").ToArray();
         double[] waiting = points.Select(p => (double)p.Depth).ToArray();
         double[] inFlight = points.Select(p => (double)p.InFlight).ToArray();
-        _depthSeries =
-        [
-            new ChartSeries<double> { Name = "waiting", Data = new(waiting) },
-            new ChartSeries<double> { Name = "in flight", Data = new(inFlight) },
-        ];
+        _depthSeries = [new("waiting", waiting), new("in flight", inFlight)];
         _depthSummary = ChartAxis.Summary([("waiting", waiting), ("in flight", inFlight)]);
         double maxRate = points.Count == 0 ? 0 : points.Max(p => Math.Max(p.DonePerSecond, p.FailedPerSecond));
         (double factor, _rateUnit) = ChartAxis.RateUnit(maxRate);
         double[] done = points.Select(p => Math.Round(p.DonePerSecond * factor, 2)).ToArray();
         double[] failed = points.Select(p => Math.Round(p.FailedPerSecond * factor, 2)).ToArray();
-        _rateSeries =
-        [
-            new ChartSeries<double> { Name = "done" + _rateUnit, Data = new(done) },
-            new ChartSeries<double> { Name = "failed" + _rateUnit, Data = new(failed) },
-        ];
+        _rateSeries = [new("done" + _rateUnit, done), new("failed" + _rateUnit, failed)];
         _rateSummary = ChartAxis.Summary([("done" + _rateUnit, done), ("failed" + _rateUnit, failed)]);
-        // No values on hover here (ChartAxis.Options): the summaries under the charts carry them.
-        _depthOptions = ChartAxis.Options(points.Count == 0 ? 0 : points.Max(p => Math.Max(p.Depth, p.InFlight)), tooltips: false);
-        _rateOptions = ChartAxis.Options(maxRate * factor, tooltips: false);
     }
 }
