@@ -14,6 +14,23 @@ public sealed partial class MainLayout
     private MudThemeProvider? _themeProvider;
     private bool _dark;
     private bool _drawer = true;
+
+    private static readonly DrawerLinks.Link[] Pages =
+    [
+        new("", Icons.Material.Filled.Dashboard, "Overview", Exact: true),
+        new("enqueue", Icons.Material.Filled.AddTask, "Enqueue"),
+        new("queue", Icons.Material.Filled.List, "Queue"),
+        new("tasks", Icons.Material.Filled.Search, "Tasks"),
+        new("dead-letters", Icons.Material.Filled.ReportProblem, "Dead letters"),
+        new("workers", Icons.Material.Filled.Memory, "Workers"),
+        new("jobs", Icons.Material.Filled.PlaylistPlay, "Jobs"),
+        new("cronjobs", Icons.Material.Filled.Schedule, "CronJobs"),
+        new("autoscaling", Icons.Material.Filled.AutoGraph, "Autoscaling"),
+        new("logs", Icons.Material.Filled.Subject, "Logs"),
+        new("audit", Icons.Material.Filled.History, "Audit"),
+    ];
+
+    private static readonly DrawerLinks.Link[] AdminPages = [new("settings", Icons.Material.Filled.Key, "API tokens")];
     // "light" or "dark" when the operator chose one in this browser; null follows the system.
     private string? _chosen;
 
