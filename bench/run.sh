@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/PiOps.Bench/PiOps.Bench.csproj -c Release --nologo -v q >/dev/null
-# dotnet-gcdump (page-cost), from the repository's tool manifest.
+# dotnet-dump (page-cost), from the repository's tool manifest.
 dotnet tool restore >/dev/null
 exec dotnet bench/PiOps.Bench/bin/Release/net10.0/PiOps.Bench.dll "$@"

@@ -14,8 +14,8 @@ namespace PiOps.Bench;
 /// <list type="bullet">
 /// <item>CPU with N idle pages (default 50, cycling Overview, Workers, Jobs and Logs) over a window, against the same
 /// process with no page in the same run (the baseline). Goal: at most 2 % of a core for the pages.</item>
-/// <item>Memory per open page of each of those kinds: the managed heap after a full collection (dotnet-gcdump, which
-/// induces one and counts the live objects), RSS beside it, with K more pages of one kind at a time. Goal: at most
+/// <item>Memory per open page of each of those kinds: the live managed heap (dotnet-dump: every object reachable from
+/// a root, counted in a heap dump), RSS beside it, with K more pages of one kind at a time. Goal: at most
 /// 1 MiB of managed heap per page.</item>
 /// </list>
 /// Arguments: [idle pages=50] [pages per kind=10] [window seconds=20] [kinds=Overview,Workers,Jobs,Logs]. Exits 1 when
@@ -164,28 +164,32 @@ internal static class PageCostBenchmark
         return (dashboard.CpuTime - before).TotalSeconds / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Live managed bytes after a full, induced collection, as dotnet-gcdump (the repository's tool manifest) counts them.</summary>
+    /// <summary>Live managed bytes: every object reachable from a root, counted in a heap dump (dotnet-dump, the repository's tool manifest).</summary>
     private static async Task<long> HeapAsync(DashboardProcess dashboard) => (await HeapByTypeAsync(dashboard)).Total;
 
-    /// <summary>The live bytes, and per type (what grew with a kind of page is printed when it misses the goal).</summary>
+    /// <summary>
+    /// The live bytes, and per type (what grew with a kind of page is printed when it misses the goal). Exact, unlike the
+    /// dotnet-gcdump this bench used until 2026-12-04, whose dumps the tool itself calls lossy on this runtime: its totals
+    /// moved by a few hundred KiB a page between runs of the same build, and its per-type lists missed what grew.
+    /// </summary>
     private static async Task<(long Total, Dictionary<string, long> ByType)> HeapByTypeAsync(DashboardProcess dashboard)
     {
-        string file = Path.Combine(Path.GetTempPath(), $"piops-bench-{dashboard.Pid}-{Guid.NewGuid():N}.gcdump");
+        string file = Path.Combine(Path.GetTempPath(), $"piops-bench-{dashboard.Pid}-{Guid.NewGuid():N}.dmp");
         try
         {
-            await RunToolAsync("collect", "-p", dashboard.Pid.ToString(CultureInfo.InvariantCulture), "-o", file);
-            string report = await RunToolAsync("report", file);
-            var m = Regex.Match(report, @"^\s*([\d,]+)\s+GC Heap bytes", RegexOptions.Multiline);
+            await RunToolAsync("collect", "-p", dashboard.Pid.ToString(CultureInfo.InvariantCulture), "-o", file, "--type", "Heap");
+            string report = await RunToolAsync("analyze", file, "-c", "dumpheap -stat -live", "-c", "exit");
+            var m = Regex.Match(report, @"^Total\s+[\d,]+\s+objects,\s+([\d,]+)\s+bytes", RegexOptions.Multiline);
             if (!m.Success)
             {
-                throw new InvalidOperationException($"dotnet-gcdump report gave no heap size:\n{report}");
+                throw new InvalidOperationException($"dotnet-dump analyze gave no heap size:\n{report}");
             }
 
             var byType = new Dictionary<string, long>();
-            foreach (Match row in Regex.Matches(report, @"^\s*([\d,]+)\s+([\d,]+)\s+(.+?)\s*$", RegexOptions.Multiline))
+            foreach (Match row in Regex.Matches(report, @"^\s*[0-9a-f]{8,}\s+([\d,]+)\s+([\d,]+)\s+(.+?)\s*$", RegexOptions.Multiline))
             {
-                string type = Regex.Replace(row.Groups[3].Value, @"\s*\(Bytes > \d+K\)", "");
-                byType[type] = byType.GetValueOrDefault(type) + long.Parse(row.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                string type = row.Groups[3].Value;
+                byType[type] = byType.GetValueOrDefault(type) + long.Parse(row.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
             }
 
             return (long.Parse(m.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture), byType);
@@ -198,11 +202,11 @@ internal static class PageCostBenchmark
 
     private static async Task<string> RunToolAsync(params string[] args)
     {
-        var run = await Cli.Wrap("dotnet").WithArguments(["dotnet-gcdump", .. args]).WithValidation(CommandResultValidation.None)
+        var run = await Cli.Wrap("dotnet").WithArguments(["dotnet-dump", .. args]).WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync();
         if (run.ExitCode != 0)
         {
-            throw new InvalidOperationException($"dotnet-gcdump {string.Join(' ', args)} exited with {run.ExitCode}: {run.StandardError}{run.StandardOutput}\n" +
+            throw new InvalidOperationException($"dotnet-dump {string.Join(' ', args)} exited with {run.ExitCode}: {run.StandardError}{run.StandardOutput}\n" +
                                                 "(bench/run.sh restores it from .config/dotnet-tools.json)");
         }
 
