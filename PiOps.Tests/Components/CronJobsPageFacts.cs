@@ -44,7 +44,7 @@ public sealed class CronJobsPageFacts : AsyncBunitContext
             started, started.AddSeconds(5), [], CronJobSpec.BookAddWork.Name));
         var page = this.RenderWithProviders<CronJobs>();
 
-        page.WaitForAssertion(() => Assert.Matches(@"^\d+ s ago \(run now\)$", page.Find("[data-testid=cron-last-run]").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Matches(@"^\d+(\.\d)? s ago \(run now\)$", page.Find("[data-testid=cron-last-run]").TextContent.Trim()));
         Assert.DoesNotContain("never", page.Find("[data-testid=cron-last-run]").TextContent);
     }
 

@@ -5,11 +5,37 @@ namespace PiOps.Tests.Infrastructure;
 
 public static class FreePort
 {
+    // Ports handed out come from below the kernel's ephemeral range (ip_local_port_range, 32768-60999 on Debian). A
+    // port the kernel picked for "any free port" is a port it may hand to the next outgoing connection too (a browser's,
+    // a Redis client's) between our probe and the server's bind: CI saw "address already in use" that way. Below that
+    // range only a listener asks for a port by number, and a counter keeps two of ours apart.
+    private const int First = 20000, Last = 32000;
+    private static int _next = First + Random.Shared.Next(0, 4000);
+
     public static int Next()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        for (int tries = 0; tries < Last - First; tries++)
+        {
+            int port = Interlocked.Increment(ref _next);
+            if (port > Last)
+            {
+                Interlocked.CompareExchange(ref _next, First, port);
+                continue;
+            }
+
+            try
+            {
+                using var l = new TcpListener(IPAddress.Loopback, port);
+                l.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by someone else's listener; try the next.
+            }
+        }
+
+        throw new InvalidOperationException($"no free loopback port between {First} and {Last}");
     }
 
     /// <summary>
