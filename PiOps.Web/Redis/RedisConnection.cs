@@ -55,6 +55,10 @@ public sealed class RedisConnection : IAsyncDisposable
             // While Redis is away, fail at once instead of queueing commands: pages show the outage within a sample, and
             // an operator's action gets an immediate, clear error rather than a late surprise.
             options.BacklogPolicy = BacklogPolicy.FailFast;
+            // The .NET thread pool reads the socket instead of StackExchange.Redis' own pool of dedicated threads: with a
+            // page open the probe makes four reads 25 times a second, and on two cores the hand-offs between those
+            // threads and the pool's were most of an idle dashboard's CPU (bench/README.md, page-cost).
+            options.SocketManager = SocketManager.ThreadPool;
             return options;
         }, line => log.LogWarning("{Waiting}", line)).GetAwaiter().GetResult();
     }
