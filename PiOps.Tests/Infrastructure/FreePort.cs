@@ -9,20 +9,14 @@ public static class FreePort
     // port the kernel picked for "any free port" is a port it may hand to the next outgoing connection too (a browser's,
     // a Redis client's) between our probe and the server's bind: CI saw "address already in use" that way. Below that
     // range only a listener asks for a port by number, and a counter keeps two of ours apart.
-    private const int First = 20000, Last = 32000;
-    private static int _next = First + Random.Shared.Next(0, 4000);
+    private const int First = 20000, Count = 12000;
+    private static int _next = Random.Shared.Next(Count);
 
     public static int Next()
     {
-        for (int tries = 0; tries < Last - First; tries++)
+        for (int tries = 0; tries < Count; tries++)
         {
-            int port = Interlocked.Increment(ref _next);
-            if (port > Last)
-            {
-                Interlocked.CompareExchange(ref _next, First, port);
-                continue;
-            }
-
+            int port = First + (int)((uint)Interlocked.Increment(ref _next) % Count);
             try
             {
                 using var l = new TcpListener(IPAddress.Loopback, port);
@@ -35,7 +29,7 @@ public static class FreePort
             }
         }
 
-        throw new InvalidOperationException($"no free loopback port between {First} and {Last}");
+        throw new InvalidOperationException($"no free loopback port from {First} to {First + Count - 1}");
     }
 
     /// <summary>

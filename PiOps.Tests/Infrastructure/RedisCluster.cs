@@ -28,6 +28,7 @@ public sealed class RedisCluster : TestRedisServer
     protected override async Task StartAsync()
     {
         Ports = [Port, FreePort.Next(), FreePort.Next()];
+        _busPorts = Ports.ToDictionary(p => p, _ => FreePort.Next());
         StartNodes();
         foreach (int port in Ports)
         {
@@ -50,7 +51,11 @@ public sealed class RedisCluster : TestRedisServer
         }
     }
 
-    private readonly Dictionary<int, int> _busPorts = [];
+    /// <summary>
+    /// Each node's cluster bus port, chosen like its own (left alone it is port + 10000, which may be a port in the
+    /// kernel's ephemeral range, or one someone holds) and kept for its restarts: nodes.conf records it.
+    /// </summary>
+    private Dictionary<int, int> _busPorts = [];
 
     /// <summary>Each node in its own folder, its data in an fsync'd append-only file, its view of the cluster in nodes.conf.</summary>
     private void StartNodes()
@@ -58,16 +63,9 @@ public sealed class RedisCluster : TestRedisServer
         foreach (int port in Ports)
         {
             string dir = Directory.CreateDirectory(Path.Combine(_dir, port.ToString())).FullName;
-            // The bus port is chosen like the node's own (left alone it is port + 10000, which may be a port in the
-            // kernel's ephemeral range, or one someone holds), and kept for the node's restarts: nodes.conf records it.
-            if (!_busPorts.TryGetValue(port, out int bus))
-            {
-                _busPorts[port] = bus = FreePort.Next();
-            }
-
             _nodes[port] = Start("redis-server",
             [
-                "--port", port.ToString(), "--cluster-port", bus.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--cluster-enabled", "yes",
+                "--port", port.ToString(), "--cluster-port", _busPorts[port].ToString(), "--bind", "127.0.0.1", "--dir", dir, "--cluster-enabled", "yes",
                 "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "yes",
                 "--appendfsync", "always", "--save", "", "--daemonize", "no", "--protected-mode", "no",
             ], $"node {port}");
