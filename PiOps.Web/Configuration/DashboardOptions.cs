@@ -12,9 +12,10 @@ public sealed class DashboardOptions
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// How often the shared reader asks Redis whether the queue moved (one round trip: the list lengths, the registry's
-    /// size, the done and failed totals), so a push by any producer reaches the pages within about this long instead of at the next
-    /// sample; a change takes a sample at once. Zero turns it off (samples only).
+    /// How often at most the shared reader reads whether the queue moved (one round trip: the list lengths, the registry's
+    /// size, the done and failed totals), so a push by any producer reaches the pages within about this long instead of at
+    /// the next sample; a change takes a sample at once. On Redis 6 and later it reads only after Redis said one of them
+    /// changed (key tracking); on Garnet or a cluster, every interval while someone watches. Zero turns it off (samples only).
     /// </summary>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromMilliseconds(40);
 

@@ -143,13 +143,21 @@ public sealed class QueueMonitor(
     /// <summary>What the probe reads: a change in any of it is worth a sample now.</summary>
     private readonly record struct ProbeReading(long Depth, long DeadLetters, long Workers, RedisValue Done, RedisValue Failed);
 
+    /// <summary>How long the probe polls before key tracking is tried again after it could not be set up for now.</summary>
+    private static readonly TimeSpan TrackingRetry = TimeSpan.FromSeconds(5);
+
+    private KeyChangeTracker? _tracker;
+    private DateTimeOffset _trackerFailedAt = DateTimeOffset.MinValue;
+    private bool _toldSaid;
+
     /// <summary>
-    /// Asks Redis every <see cref="DashboardOptions.ProbeInterval"/> whether the queue moved (one round trip of four
-    /// small reads: LLEN of the queue and the dead letters, SCARD of the registry, HMGET of the totals) and pokes the
-    /// sampler when it did, so a push by any producer, the book's too, reaches the pages in tens of milliseconds; the
-    /// full sample stays at <see cref="DashboardOptions.SampleInterval"/> otherwise. Only while someone watches: with
-    /// nobody, not even its timer runs (on a small VM the wake-ups cost more than the commands, bench/README.md,
-    /// page-cost). Its failures are the sampler's to report.
+    /// Finds out, while someone watches, whether the queue moved between samples (the lengths of the queue and the dead
+    /// letters, the registry's size, the done and failed totals), and pokes the sampler when it did, so a push by any
+    /// producer, the book's too, reaches the pages in tens of milliseconds; the full sample stays at
+    /// <see cref="DashboardOptions.SampleInterval"/> otherwise. Where the server offers it, Redis says when those keys
+    /// change (<see cref="KeyChangeTracker"/>) and an idle queue costs nothing; elsewhere (Garnet, a cluster) they are
+    /// read every <see cref="DashboardOptions.ProbeInterval"/>. With nobody watching, not even a timer runs (on a small
+    /// VM the wake-ups cost more than the commands, bench/README.md, page-cost). Failures are the sampler's to report.
     /// </summary>
     private async Task ProbeAsync(CancellationToken stop)
     {
@@ -158,37 +166,140 @@ public sealed class QueueMonitor(
             while (!stop.IsCancellationRequested)
             {
                 await UntilWatchedAsync(stop);
-                using var timer = new PeriodicTimer(_options.ProbeInterval, time);
-                ProbeReading? last = null;
-                while (Volatile.Read(ref _watchers) > 0 && await timer.WaitForNextTickAsync(stop))
+                if (await TrackerAsync() is { } tracker && await FollowAsync(tracker, stop))
                 {
-                    try
-                    {
-                        var db = redis.Multiplexer.GetDatabase();
-                        var depth = db.ListLengthAsync(_keys.Queue);
-                        var dead = db.ListLengthAsync(_keys.DeadLetters);
-                        var workers = db.SetLengthAsync(_keys.Workers);
-                        var totals = db.HashGetAsync(_keys.Stats, ProbedTotals);
-                        await Task.WhenAll(depth, dead, workers, totals);
-                        var now = new ProbeReading(depth.Result, dead.Result, workers.Result, totals.Result[0], totals.Result[1]);
-                        if (last is { } before && before != now)
-                        {
-                            Poke();
-                        }
-
-                        last = now;
-                    }
-                    catch (Exception ex) when (RedisFailure.Is(ex))
-                    {
-                        // Redis away: the sampler says so on every page; probe again at the next tick.
-                        last = null;
-                    }
+                    continue;
                 }
+
+                _trackerFailedAt = time.GetUtcNow();
+                await PollAsync(stop, TrackingRetry);
             }
         }
         catch (OperationCanceledException)
         {
         }
+        finally
+        {
+            if (_tracker is not null)
+            {
+                await _tracker.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The key tracker, connected on first use; null while it cannot be had (refused, or Redis away: tried again later).</summary>
+    private async Task<KeyChangeTracker?> TrackerAsync()
+    {
+        if (_tracker?.Refusal is not null || time.GetUtcNow() - _trackerFailedAt < TrackingRetry)
+        {
+            return null;
+        }
+
+        try
+        {
+            _tracker ??= await KeyChangeTracker.ConnectAsync(redis.Settings, redis.Multiplexer, _keys.Prefix + ":tracking-proof:");
+        }
+        catch (Exception ex) when (RedisFailure.Is(ex))
+        {
+            return null;
+        }
+
+        if (await _tracker.EnsureOnAsync())
+        {
+            if (!_toldSaid)
+            {
+                _toldSaid = true;
+                log.LogInformation("Queue changes: Redis tells of them (CLIENT TRACKING); no reads between samples while nothing moves");
+            }
+
+            return _tracker;
+        }
+
+        if (_tracker.Refusal is { } why)
+        {
+            log.LogInformation("Queue changes: read every {Interval} ms between samples, as this server cannot tell of them (key tracking: {Reason})",
+                _options.ProbeInterval.TotalMilliseconds, why);
+            await _tracker.DisposeAsync();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// While someone watches: reads the probed keys through the tracker (which has Redis remember them), pokes the sampler
+    /// when they differ from the last reading, and waits to be told of the next change; at most one reading a
+    /// <see cref="DashboardOptions.ProbeInterval"/>, so a busy queue costs what the probe did. False when tracking is
+    /// lost and cannot be set up again now.
+    /// </summary>
+    private async Task<bool> FollowAsync(KeyChangeTracker tracker, CancellationToken stop)
+    {
+        ProbeReading? last = null;
+        while (Volatile.Read(ref _watchers) > 0)
+        {
+            var changed = tracker.NextChange();
+            if (!await tracker.EnsureOnAsync())
+            {
+                return false;
+            }
+
+            try
+            {
+                var now = await ReadProbeAsync(tracker.Database);
+                if (last is { } before && before != now)
+                {
+                    Poke();
+                }
+
+                last = now;
+            }
+            catch (Exception ex) when (RedisFailure.Is(ex))
+            {
+                return false;
+            }
+
+            await changed.WaitAsync(stop);
+            Poke();
+            await Task.Delay(_options.ProbeInterval, time, stop);
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads the probed keys every <see cref="DashboardOptions.ProbeInterval"/> while someone watches, for at most <paramref name="span"/>.</summary>
+    private async Task PollAsync(CancellationToken stop, TimeSpan span)
+    {
+        using var timer = new PeriodicTimer(_options.ProbeInterval, time);
+        long started = time.GetTimestamp();
+        ProbeReading? last = null;
+        while (Volatile.Read(ref _watchers) > 0 && (_tracker?.Refusal is not null || time.GetElapsedTime(started) < span)
+               && await timer.WaitForNextTickAsync(stop))
+        {
+            try
+            {
+                var now = await ReadProbeAsync(redis.Multiplexer.GetDatabase());
+                if (last is { } before && before != now)
+                {
+                    Poke();
+                }
+
+                last = now;
+            }
+            catch (Exception ex) when (RedisFailure.Is(ex))
+            {
+                // Redis away: the sampler says so on every page; probe again at the next tick.
+                last = null;
+            }
+        }
+    }
+
+    private async Task<ProbeReading> ReadProbeAsync(IDatabase db)
+    {
+        var depth = db.ListLengthAsync(_keys.Queue);
+        var dead = db.ListLengthAsync(_keys.DeadLetters);
+        var workers = db.SetLengthAsync(_keys.Workers);
+        var totals = db.HashGetAsync(_keys.Stats, ProbedTotals);
+        await Task.WhenAll(depth, dead, workers, totals);
+        return new ProbeReading(depth.Result, dead.Result, workers.Result, totals.Result[0], totals.Result[1]);
     }
 
     /// <summary>Returns once someone watches: at once if someone does, else when <see cref="Watch"/> is first called.</summary>
