@@ -166,12 +166,16 @@ public sealed class QueueMonitor(
             while (!stop.IsCancellationRequested)
             {
                 await UntilWatchedAsync(stop);
-                if (await TrackerAsync() is { } tracker && await FollowAsync(tracker, stop))
+                if (await TrackerAsync() is { } tracker)
                 {
-                    continue;
+                    if (await FollowAsync(tracker, stop))
+                    {
+                        continue;
+                    }
+
+                    _trackerFailedAt = time.GetUtcNow();
                 }
 
-                _trackerFailedAt = time.GetUtcNow();
                 await PollAsync(stop, TrackingRetry);
             }
         }
@@ -201,6 +205,7 @@ public sealed class QueueMonitor(
         }
         catch (Exception ex) when (RedisFailure.Is(ex))
         {
+            _trackerFailedAt = time.GetUtcNow();
             return null;
         }
 
@@ -220,6 +225,10 @@ public sealed class QueueMonitor(
             log.LogInformation("Queue changes: read every {Interval} ms between samples, as this server cannot tell of them (key tracking: {Reason})",
                 _options.ProbeInterval.TotalMilliseconds, why);
             await _tracker.DisposeAsync();
+        }
+        else
+        {
+            _trackerFailedAt = time.GetUtcNow();
         }
 
         return null;

@@ -205,8 +205,15 @@ public sealed class KeyChangeTracker : IAsyncDisposable
         return null;
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _mux.CloseAsync();
         _mux.Dispose();
     }
