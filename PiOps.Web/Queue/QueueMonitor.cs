@@ -222,8 +222,8 @@ public sealed class QueueMonitor(
 
         if (_tracker.Refusal is { } why)
         {
-            log.LogInformation("Queue changes: read every {Interval} ms between samples, as this server cannot tell of them (key tracking: {Reason})",
-                _options.ProbeInterval.TotalMilliseconds, why);
+            log.LogInformation("Queue changes: {Server} does not report them (key tracking: {Reason}), so they are read every {Interval} ms while a page is open",
+                redis.IsEmbedded ? "the embedded Garnet" : redis.Endpoint, why.TrimEnd('.'), _options.ProbeInterval.TotalMilliseconds);
             await _tracker.DisposeAsync();
         }
         else
