@@ -114,24 +114,6 @@ public sealed class SlowSubscriberFacts(RedisServer server) : IClassFixture<Redi
         Assert.Equal(1, subscribers.Count);
         Assert.Equal([1], got);
     }
-
-    [Fact]
-    public void AnInlineSubscriber_IsCalledBeforePublishReturns_OnItsThread_AndOneThatThrowsStopsNoOther()
-    {
-        var subscribers = new Subscribers<int>();
-        var calls = new List<(int Value, int Thread)>();
-        using var throwing = subscribers.AddInline(_ => throw new InvalidOperationException("a faulty subscriber"));
-        var inline = subscribers.AddInline(v => calls.Add((v, Environment.CurrentManagedThreadId)));
-
-        subscribers.Publish(1, NullLogger.Instance);
-        // No waiting: an inline subscriber has been called once Publish returns, on the publisher's thread.
-        Assert.Equal([(1, Environment.CurrentManagedThreadId)], calls);
-
-        inline.Dispose();
-        subscribers.Publish(2, NullLogger.Instance);
-        Assert.Single(calls);
-        Assert.Equal(1, subscribers.Count);
-    }
 }
 
 /// <summary>The local runtime reconciles every 500 ms; a snapshot that differs only in its time is not news.</summary>

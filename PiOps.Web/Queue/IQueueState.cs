@@ -10,17 +10,6 @@ public interface IQueueState
     /// <summary>Called after each sample with the new snapshot. Dispose to stop. Handlers must return quickly.</summary>
     IDisposable Subscribe(Func<QueueSnapshot, Task> onSnapshot);
 
-    /// <summary>
-    /// Called after each sample with the new snapshot, on the sampler's own thread: for handlers that only look and hand
-    /// off (a comparison, a render request), which must not block or throw. Saves a thread-pool hand-off per handler and
-    /// sample (50 idle pages: 200 a second). By default, through <see cref="Subscribe"/>.
-    /// </summary>
-    IDisposable SubscribeInline(Action<QueueSnapshot> onSnapshot) => Subscribe(s =>
-    {
-        onSnapshot(s);
-        return Task.CompletedTask;
-    });
-
     /// <summary>Called for each completed task.</summary>
     IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted);
 

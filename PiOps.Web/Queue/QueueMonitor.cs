@@ -54,8 +54,6 @@ public sealed class QueueMonitor(
     /// <summary>Called after each sample with the new snapshot (the newest only, when a handler is still busy). Dispose to stop.</summary>
     public IDisposable Subscribe(Func<QueueSnapshot, Task> onSnapshot) => _snapshotSubscribers.Add(onSnapshot);
 
-    public IDisposable SubscribeInline(Action<QueueSnapshot> onSnapshot) => _snapshotSubscribers.AddInline(onSnapshot);
-
     /// <summary>Called for each completed task, as published by the workers.</summary>
     public IDisposable SubscribeCompletions(Func<TaskResult, Task> onCompleted) => _completionSubscribers.Add(onCompleted);
 

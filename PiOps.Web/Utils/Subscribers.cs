@@ -11,7 +11,7 @@ namespace PiOps.Web.Utils;
 public sealed class Subscribers<T>(int capacity = 1)
 {
     private readonly object _gate = new();
-    private ISubscription[] _subscriptions = [];
+    private Subscription[] _subscriptions = [];
 
     /// <summary>How many are subscribed now: a page that closed must leave none behind.</summary>
     public int Count => _subscriptions.Length;
@@ -20,23 +20,6 @@ public sealed class Subscribers<T>(int capacity = 1)
     public IDisposable Add(Func<T, Task> handler)
     {
         var subscription = new Subscription(this, handler, capacity);
-        lock (_gate)
-        {
-            _subscriptions = [.. _subscriptions, subscription];
-        }
-
-        return subscription;
-    }
-
-    /// <summary>
-    /// Calls <paramref name="handler"/> on the publisher's thread with each value published from now on: for a handler
-    /// that only looks and hands off (a comparison, a render request), where a channel and a loop of its own would cost
-    /// a thread-pool hand-off per value and subscriber, most of what 50 idle pages cost (bench/README.md, page-cost). It
-    /// must not block; what it throws is logged. Dispose to stop.
-    /// </summary>
-    public IDisposable AddInline(Action<T> handler)
-    {
-        var subscription = new InlineSubscription(this, handler);
         lock (_gate)
         {
             _subscriptions = [.. _subscriptions, subscription];
@@ -54,7 +37,7 @@ public sealed class Subscribers<T>(int capacity = 1)
         }
     }
 
-    private void Remove(ISubscription subscription)
+    private void Remove(Subscription subscription)
     {
         lock (_gate)
         {
@@ -62,43 +45,7 @@ public sealed class Subscribers<T>(int capacity = 1)
         }
     }
 
-    private interface ISubscription : IDisposable
-    {
-        void Offer(T value, ILogger log);
-    }
-
-    private sealed class InlineSubscription(Subscribers<T> owner, Action<T> handler) : ISubscription
-    {
-        private volatile bool _disposed;
-
-        public void Offer(T value, ILogger log)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            try
-            {
-                handler(value);
-            }
-            catch (Exception ex)
-            {
-                log.LogWarning(ex, "A subscriber failed");
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!_disposed)
-            {
-                _disposed = true;
-                owner.Remove(this);
-            }
-        }
-    }
-
-    private sealed class Subscription : ISubscription
+    private sealed class Subscription : IDisposable
     {
         private readonly Subscribers<T> _owner;
         private readonly Func<T, Task> _handler;

@@ -15,8 +15,7 @@ public sealed class LiveViews(IQueueState monitor, IWorkloadRuntime runtime, Tim
 
     /// <param name="same">What counts as nothing new, when a component looks at less than a page shows.</param>
     public LiveView<QueueSnapshot> Queue(LiveHost host, Action<QueueSnapshot>? changed = null, Func<QueueSnapshot, QueueSnapshot, bool>? same = null) =>
-        // A live view's handler only compares and requests a render: it runs on the sampler's thread (SubscribeInline).
-        new(new(() => monitor.Current, handler => new Both(monitor.SubscribeInline(s => handler(s)), monitor.Watch())), same ?? ((shown, next) => !next.LooksDifferentFrom(shown)), QueueInterval, time, host, changed);
+        new(new(() => monitor.Current, handler => new Both(monitor.Subscribe(handler), monitor.Watch())), same ?? ((shown, next) => !next.LooksDifferentFrom(shown)), QueueInterval, time, host, changed);
 
     /// <param name="ages">
     /// Whether the page shows an age in this snapshot ("18 s", "in 2 min"): then it renders once a second with the

@@ -16,9 +16,7 @@ public sealed class RenderThrottle(Func<Task> render, TimeSpan interval, TimePro
             return;
         }
 
-        // On the pool, not the requester's thread: the requester may be the sampler handing one snapshot to every page
-        // (IQueueState.SubscribeInline), which must not wait for any page's render.
-        _ = Task.Run(RunAsync);
+        _ = RunAsync();
     }
 
     private async Task RunAsync()
