@@ -68,7 +68,7 @@ public sealed class ViewerLoad(BrowserFixture browser, DashboardProcess dashboar
     }
 
     // "cmdstat_llen:calls=12,usec=..." per command, so a failure says which command grew.
-    private static async Task<Dictionary<string, long>> CommandStatsAsync(IServer server)
+    public static async Task<Dictionary<string, long>> CommandStatsAsync(IServer server)
     {
         var info = await server.InfoAsync("commandstats");
         return info.SelectMany(g => g).ToDictionary(

@@ -45,9 +45,9 @@ public sealed class KeyTrackingFacts(BrowserFixture browser, RedisServer redis, 
 
         // Nothing moves now: the probe would read SCARD about 50 times in 2 s; a told dashboard reads it not at all, or
         // once or twice as the last push's re-reading lands in the window.
-        long before = await CallsAsync(server, "scard");
+        long before = (await ViewerLoad.CommandStatsAsync(server)).GetValueOrDefault("scard");
         await Task.Delay(TimeSpan.FromSeconds(2));
-        long reads = await CallsAsync(server, "scard") - before;
+        long reads = (await ViewerLoad.CommandStatsAsync(server)).GetValueOrDefault("scard") - before;
         output.WriteLine($"SCARD calls in 2 idle s with a page open: {reads}");
         Assert.True(reads <= 3, $"{reads} SCARD calls in 2 s with nothing moving: the dashboard polls instead of being told");
 
@@ -63,12 +63,5 @@ public sealed class KeyTrackingFacts(BrowserFixture browser, RedisServer redis, 
 
         output.WriteLine($"depth change on screen after {string.Join(", ", seen.Select(l => $"{l:F0} ms"))}");
         Assert.All(seen, ms => Assert.True(ms < 3000, $"{ms:F0} ms"));
-    }
-
-    private static async Task<long> CallsAsync(IServer server, string command)
-    {
-        var info = await server.InfoAsync("commandstats");
-        var stat = info.SelectMany(g => g).FirstOrDefault(kv => kv.Key == "cmdstat_" + command);
-        return stat.Value is null ? 0 : long.Parse(stat.Value.Split(',')[0].Split('=')[1], CultureInfo.InvariantCulture);
     }
 }

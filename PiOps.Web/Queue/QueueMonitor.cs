@@ -253,13 +253,7 @@ public sealed class QueueMonitor(
 
             try
             {
-                var now = await ReadProbeAsync(tracker.Database);
-                if (last is { } before && before != now)
-                {
-                    Poke();
-                }
-
-                last = now;
+                last = PokeIfMoved(last, await ReadProbeAsync(tracker.Database));
             }
             catch (Exception ex) when (RedisFailure.Is(ex))
             {
@@ -285,13 +279,7 @@ public sealed class QueueMonitor(
         {
             try
             {
-                var now = await ReadProbeAsync(redis.Multiplexer.GetDatabase());
-                if (last is { } before && before != now)
-                {
-                    Poke();
-                }
-
-                last = now;
+                last = PokeIfMoved(last, await ReadProbeAsync(redis.Multiplexer.GetDatabase()));
             }
             catch (Exception ex) when (RedisFailure.Is(ex))
             {
@@ -299,6 +287,17 @@ public sealed class QueueMonitor(
                 last = null;
             }
         }
+    }
+
+    /// <summary>Takes a sample now when <paramref name="now"/> differs from the reading before it; returns it as the last.</summary>
+    private ProbeReading PokeIfMoved(ProbeReading? last, ProbeReading now)
+    {
+        if (last is { } before && before != now)
+        {
+            Poke();
+        }
+
+        return now;
     }
 
     private async Task<ProbeReading> ReadProbeAsync(IDatabase db)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using PiOps.Shared.Redis;
 using StackExchange.Redis;
 
@@ -55,9 +54,10 @@ public sealed class KeyChangeTracker : IAsyncDisposable
     public static async Task<KeyChangeTracker> ConnectAsync(RedisSettings settings, IConnectionMultiplexer other, RedisKey proofPrefix)
     {
         string name = "piops-dashboard-changes-" + Guid.NewGuid().ToString("N")[..12];
-        var options = settings.ToConfigurationOptions(name);
-        options.SocketManager = SocketManager.ThreadPool;
-        options.BacklogPolicy = BacklogPolicy.FailFast;
+        var options = RedisConnection.Options(settings, name);
+        // For CLIENT LIST (IServer.ClientListAsync), which StackExchange.Redis counts as an admin command; this connection
+        // runs nothing but what this class sends.
+        options.AllowAdmin = true;
         var mux = await ConnectionMultiplexer.ConnectAsync(options);
         var tracker = new KeyChangeTracker(mux, other, name, proofPrefix.Append(name));
         await mux.GetSubscriber().SubscribeAsync(Invalidations, (_, key) => tracker.OnInvalidated(key));
@@ -103,8 +103,7 @@ public sealed class KeyChangeTracker : IAsyncDisposable
             }
 
             var db = _mux.GetDatabase();
-            string clients = (string?)await db.ExecuteAsync("CLIENT", "LIST", "TYPE", "pubsub") ?? "";
-            string? subscriber = SubscriberId(clients, _name);
+            var subscriber = (await server.ClientListAsync()).FirstOrDefault(c => c.Name == _name && c.Flags.HasFlag(ClientFlags.PubSubSubscriber));
             if (subscriber is null)
             {
                 // The subscription's connection is not up yet (or was just lost): the next call tries again.
@@ -112,7 +111,7 @@ public sealed class KeyChangeTracker : IAsyncDisposable
                 return false;
             }
 
-            await db.ExecuteAsync("CLIENT", "TRACKING", "ON", "REDIRECT", subscriber);
+            await db.ExecuteAsync("CLIENT", "TRACKING", "ON", "REDIRECT", subscriber.Id);
             return await ProveAsync(db);
         }
         catch (RedisServerException ex) when (!Transient(ex.Message))
@@ -188,22 +187,6 @@ public sealed class KeyChangeTracker : IAsyncDisposable
     private void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>The id of the client named <paramref name="name"/> in a <c>CLIENT LIST</c> reply ("id=7 addr=… name=…").</summary>
-    internal static string? SubscriberId(string clientList, string name)
-    {
-        foreach (var line in clientList.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var fields = line.Split(' ');
-            if (fields.Contains("name=" + name) && fields.FirstOrDefault(f => f.StartsWith("id=", StringComparison.Ordinal)) is { } id
-                && long.TryParse(id.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                return id[3..];
-            }
-        }
-
-        return null;
-    }
 
     private int _disposed;
 

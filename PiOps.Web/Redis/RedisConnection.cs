@@ -49,18 +49,21 @@ public sealed class RedisConnection : IAsyncDisposable
         Settings = s;
         var log = loggers.CreateLogger<RedisConnection>();
         // Through Sentinel, the start waits until a primary answers (RedisConnector), saying so each attempt.
-        Multiplexer = RedisConnector.ConnectAsync(() =>
-        {
-            var options = s.ToConfigurationOptions("piops-dashboard");
-            // While Redis is away, fail at once instead of queueing commands: pages show the outage within a sample, and
-            // an operator's action gets an immediate, clear error rather than a late surprise.
-            options.BacklogPolicy = BacklogPolicy.FailFast;
-            // The .NET thread pool reads the socket instead of StackExchange.Redis' own pool of dedicated threads: with a
-            // page open the probe makes four reads 25 times a second, and on two cores the hand-offs between those
-            // threads and the pool's were most of an idle dashboard's CPU (bench/README.md, page-cost).
-            options.SocketManager = SocketManager.ThreadPool;
-            return options;
-        }, line => log.LogWarning("{Waiting}", line)).GetAwaiter().GetResult();
+        Multiplexer = RedisConnector.ConnectAsync(() => Options(s, "piops-dashboard"), line => log.LogWarning("{Waiting}", line)).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The options of every connection the dashboard makes to <paramref name="settings"/>' Redis.</summary>
+    public static ConfigurationOptions Options(RedisSettings settings, string clientName)
+    {
+        var options = settings.ToConfigurationOptions(clientName);
+        // While Redis is away, fail at once instead of queueing commands: pages show the outage within a sample, and
+        // an operator's action gets an immediate, clear error rather than a late surprise.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        // The .NET thread pool reads the socket instead of StackExchange.Redis' own pool of dedicated threads: on two
+        // cores the hand-offs between those threads and the pool's were most of an idle dashboard's CPU with a page
+        // open (bench/README.md, page-cost).
+        options.SocketManager = SocketManager.ThreadPool;
+        return options;
     }
 
     public IConnectionMultiplexer Multiplexer { get; }
