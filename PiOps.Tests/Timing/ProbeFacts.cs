@@ -38,4 +38,33 @@ public sealed class ProbeFacts(BrowserFixture browser, ITestOutputHelper output)
         output.WriteLine($"depth change on screen after {string.Join(", ", seen.Select(l => $"{l:F0} ms"))}");
         Assert.All(seen, ms => Assert.True(ms < 3000, $"{ms:F0} ms"));
     }
+
+    /// <summary>
+    /// Garnet has no key tracking: the dashboard tries it once when a page opens, is refused, says so, and closes the
+    /// connection it opened for it, rather than trying again every few seconds beside the probe.
+    /// </summary>
+    [Fact]
+    public async Task OnGarnet_KeyTrackingIsRefusedOnce_AndItsConnectionClosed()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(env: new Dictionary<string, string>
+        {
+            ["Dashboard__ProbeInterval"] = new PiOps.Web.Configuration.DashboardOptions().ProbeInterval.ToString(),
+        });
+        var options = ConfigurationOptions.Parse(dashboard.RedisConfiguration);
+        options.AllowAdmin = true;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var page = await browser.NewPageAsync();
+        await LivePage.GoAsync(page, dashboard.BaseAddress + "/");
+
+        string trackers = "";
+        await Eventually.WaitAsync(async () =>
+        {
+            trackers = string.Join(", ", (await server.ClientListAsync())
+                .Where(c => c.Name?.StartsWith("piops-dashboard-changes-", StringComparison.Ordinal) == true).Select(c => c.Raw));
+            return dashboard.Output.Contains("does not report them (key tracking:", StringComparison.Ordinal) && trackers.Length == 0;
+        }, TimeSpan.FromSeconds(30), "the refusal in the log and no tracking connection left");
+        output.WriteLine(dashboard.Output.Split('\n').First(l => l.Contains("Queue changes", StringComparison.Ordinal)).Trim());
+        Assert.Equal("", trackers);
+    }
 }
