@@ -39,9 +39,10 @@ internal static class QueueScripts
     /// that never was in the queue (an Indexed Job's): always stored.
     /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel
     /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs
-    /// (with 'worker' and 'attempt').
+    /// (with 'worker' and 'attempt'); the record's 'result' field is the result JSON.
     /// </summary>
     public const string Complete = FenceFunction + """
+        local unpack = unpack or table.unpack
         local removed = 1
         if ARGV[1] ~= '' then removed = redis.call('LREM', KEYS[1], 1, ARGV[1]) end
         if removed == 0 then
@@ -52,7 +53,7 @@ internal static class QueueScripts
         end
         redis.call('LPUSH', KEYS[2], ARGV[2])
         redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
-        for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+        redis.call('HSET', KEYS[3], 'result', ARGV[2], unpack(ARGV, 6, #ARGV))
         redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
         redis.call('HINCRBY', KEYS[4], 'done', 1)
         if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[2]) end
@@ -72,7 +73,7 @@ internal static class QueueScripts
     /// KEYS: inflight, results, stats, queue, paused, then one status key per result.
     /// ARGV: results to keep, status TTL s, channel (empty: publish nothing, the caller publishes once replicas
     /// acknowledged the store), result count, entries to take, then per result: raw entry, result JSON, number of status
-    /// fields F, then F field/value pairs.
+    /// fields F, then F field/value pairs (the status record also gets the result JSON as its 'result' field).
     /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' stored already by an earlier try, 'f' refused
     /// by the fence), then the in-flight entries in the order they were taken.
     /// </summary>
@@ -87,7 +88,7 @@ internal static class QueueScripts
           local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
           if redis.call('LREM', KEYS[1], 1, raw) == 1 then
             redis.call('LPUSH', KEYS[2], json)
-            redis.call('HSET', KEYS[5 + i], unpack(ARGV, a + 3, a + 2 + 2 * f))
+            redis.call('HSET', KEYS[5 + i], 'result', json, unpack(ARGV, a + 3, a + 2 + 2 * f))
             redis.call('EXPIRE', KEYS[5 + i], ttl)
             if channel ~= '' then redis.call('PUBLISH', channel, json) end
             stored = stored + 1

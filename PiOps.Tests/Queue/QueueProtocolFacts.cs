@@ -194,6 +194,53 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task ADoneRecord_IsFourFields_TheResultKeptWhole_AndReadsBackEveryValue()
+    {
+        await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
+        var worker = Worker("w1");
+        var raw = (await worker.CompleteAndTakeAsync([], 1)).Held[0];
+        var task = TaskEntry.Parse(raw, Options).Task!;
+        var started = DateTimeOffset.UtcNow.AddMilliseconds(-3);
+        var result = new TaskResult(task.Id, 100, "3.1514934010709918126", 2.25, "w1", 1, task.EnqueuedAt, started, started.AddMilliseconds(2.25));
+
+        await worker.CompleteAndTakeAsync([new FinishedTask(raw, result)], 0);
+
+        var hash = await server.Db.HashGetAllAsync(Keys.TaskStatus(task.Id));
+        Assert.Equal(["attempt", "result", "state", "worker"], hash.Select(e => e.Name.ToString()).Order());
+        Assert.Equal((string?)await server.Db.ListGetByIndexAsync(Keys.Results, 0), hash.Single(e => e.Name == "result").Value.ToString());
+        var status = TaskStatusRecord.FromHash(task.Id, hash)!;
+        Assert.Equal((TaskState.Done, 100L, 1, "w1", "3.1514934010709918126", 2.25),
+            (status.State, status.Iterations, status.Attempt, status.Worker, status.Pi, status.DurationMs));
+        Assert.Equal((result.EnqueuedAt, result.StartedAt, result.FinishedAt, result.FinishedAt),
+            (status.EnqueuedAt, status.StartedAt, status.FinishedAt, status.UpdatedAt));
+        var attempt = Assert.Single(status.Attempts);
+        Assert.Equal((1, "w1", result.StartedAt, result.FinishedAt, "done"),
+            (attempt.Number, attempt.Worker, attempt.StartedAt, attempt.FinishedAt, attempt.Outcome));
+    }
+
+    [Fact]
+    public async Task ADoneRecordOfAnEarlierLayout_OneFieldPerValue_StillReads()
+    {
+        // Written by a worker from before the result was kept whole, still in Redis during a rolling upgrade.
+        string id = "t-" + Guid.NewGuid().ToString("N");
+        await server.Db.HashSetAsync(Keys.TaskStatus(id),
+        [
+            new("state", "done"), new("iterations", 100), new("attempt", 1), new("worker", "w0"),
+            new("pi", "3.1514934010709918126"), new("durationMs", "1.5"), new("startedAt", "2026-12-01T10:00:00.0000000Z"),
+            new("finishedAt", "2026-12-01T10:00:01.0000000Z"), new("updatedAt", "2026-12-01T10:00:01.0000000Z"),
+            new("a1.worker", "w0"), new("a1.startedAt", "2026-12-01T10:00:00.0000000Z"),
+            new("a1.finishedAt", "2026-12-01T10:00:01.0000000Z"), new("a1.outcome", "done"),
+        ]);
+
+        var status = TaskStatusRecord.FromHash(id, await server.Db.HashGetAllAsync(Keys.TaskStatus(id)))!;
+
+        Assert.Equal((TaskState.Done, 100L, "w0", "3.1514934010709918126", 1.5),
+            (status.State, status.Iterations, status.Worker, status.Pi, status.DurationMs));
+        Assert.Equal(DateTimeOffset.Parse("2026-12-01T10:00:01Z"), status.FinishedAt);
+        Assert.Equal((1, "w0", "done"), (status.Attempts[0].Number, status.Attempts[0].Worker, status.Attempts[0].Outcome));
+    }
+
+    [Fact]
     public async Task ATasksHash_KeepsEveryAttempt_ItsWorker_AndHowItEnded()
     {
         var ids = await new TaskProducer(server.Client, Options).EnqueueAsync([100]);
