@@ -34,6 +34,10 @@ public sealed class EmbeddedGarnet : IDisposable
             "--bind", "127.0.0.1",
             "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--lua", "true",
+            // Without it Garnet runs a script's commands unisolated from other clients' (its default): two workers'
+            // stores interleaved, and a read-then-write in one script lost updates (ScriptIsolationFacts). With it, a
+            // script locks the keys it is given, runs, and unlocks, as the protocol's scripts need (docs/decisions.md).
+            "--lua-transaction-mode", "true",
             "--memory", "512m",
             "--index", "16m",
         };
