@@ -7,24 +7,33 @@ namespace PiOps.Shared.Queue;
 internal static class QueueScripts
 {
     /// <summary>
-    /// The fence, shared by both store scripts: for a result whose entry is no longer in flight, 0 when the task's record
-    /// says done by this worker at this attempt (a retried store whose first reply was lost), else a refused late result:
-    /// 2 the first time for this attempt (marked on the record as 'a{N}.fenced', to be counted), 1 when it was refused
-    /// before (a store tried again is refused again, not counted again). Reads 'worker' and 'attempt' from the result's
-    /// status pairs ARGV[first..last].
+    /// The fence, shared by both store scripts: for a result (of worker w at attempt n) whose entry is no longer in
+    /// flight, 0 when the task's record says done by this worker at this attempt (a retried store whose first reply was
+    /// lost), else a refused late result: 2 the first time for this attempt (marked on the record as 'a{N}.fenced', to be
+    /// counted), 1 when it was refused before (a store tried again is refused again, not counted again).
     /// </summary>
     private const string FenceFunction = """
-        local function fence(status, first, last, ttl)
-          local w, n
-          for j = first, last, 2 do
-            if ARGV[j] == 'worker' then w = ARGV[j + 1] elseif ARGV[j] == 'attempt' then n = ARGV[j + 1] end
-          end
+        local function fence(status, w, n, ttl)
           local s = redis.call('HMGET', status, 'state', 'worker', 'attempt')
           if s[1] == 'done' and s[2] == w and s[3] == n then return 0 end
-          local first_refusal = redis.call('HSETNX', status, 'a' .. tostring(n) .. '.fenced', tostring(w)) == 1
+          local first_refusal = redis.call('HSETNX', status, 'a' .. n .. '.fenced', w) == 1
           if not s[1] then redis.call('EXPIRE', status, ttl) end
           if first_refusal then return 2 end
           return 1
+        end
+
+        """;
+
+    /// <summary>
+    /// A done task's status record, written by both store scripts: 'state', 'attempt' and 'worker' (what the fence and
+    /// the recoverers read) and 'result', the result's JSON as pushed to the results list, from which readers take
+    /// everything else (<see cref="TaskStatusRecord.FromHash"/>). Four fields, not one per value: the store's cost in
+    /// Redis is mostly per field and per command (bench/README.md, throughput).
+    /// </summary>
+    private const string DoneFunction = """
+        local function done(status, json, n, w, ttl)
+          redis.call('HSET', status, 'state', 'done', 'attempt', n, 'worker', w, 'result', json)
+          redis.call('EXPIRE', status, ttl)
         end
 
         """;
@@ -35,26 +44,24 @@ internal static class QueueScripts
     /// an outage: the status says done by this worker at this attempt), and it returns 0; or the entry was recovered for
     /// another attempt while this worker was taken for dead, and this late result is refused (the fence): counted as
     /// 'fenced' in the stats once per attempt (the record's 'a{N}.fenced' names the worker), and it returns -1. The other
-    /// attempt's result is the one kept. An empty entry means a task
-    /// that never was in the queue (an Indexed Job's): always stored.
+    /// attempt's result is the one kept. An empty entry means a task that never was in the queue (an Indexed Job's):
+    /// always stored.
     /// KEYS: inflight, results, status, stats. ARGV: raw entry, result JSON, results to keep, status TTL s, channel
-    /// (empty: publish nothing, the caller publishes once replicas acknowledged), then the status hash's field/value pairs
-    /// (with 'worker' and 'attempt'); the record's 'result' field is the result JSON.
+    /// (empty: publish nothing, the caller publishes once replicas acknowledged), attempt, worker.
     /// </summary>
-    public const string Complete = FenceFunction + """
-        local unpack = unpack or table.unpack
+    public const string Complete = FenceFunction + DoneFunction + """
+        local ttl = tonumber(ARGV[4])
         local removed = 1
         if ARGV[1] ~= '' then removed = redis.call('LREM', KEYS[1], 1, ARGV[1]) end
         if removed == 0 then
-          local refused = fence(KEYS[3], 6, #ARGV - 1, tonumber(ARGV[4]))
+          local refused = fence(KEYS[3], ARGV[7], ARGV[6], ttl)
           if refused == 0 then return 0 end
           if refused == 2 then redis.call('HINCRBY', KEYS[4], 'fenced', 1) end
           return -1
         end
         redis.call('LPUSH', KEYS[2], ARGV[2])
         redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
-        redis.call('HSET', KEYS[3], 'result', ARGV[2], unpack(ARGV, 6, #ARGV))
-        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
+        done(KEYS[3], ARGV[2], ARGV[6], ARGV[7], ttl)
         redis.call('HINCRBY', KEYS[4], 'done', 1)
         if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[2]) end
         return removed
@@ -69,32 +76,45 @@ internal static class QueueScripts
     /// of this call stored it and its reply was lost (a Redis stall longer than the client's timeout; the status says
     /// done by this worker at this attempt), or the entry was recovered for another attempt while this worker was taken
     /// for dead (a partition longer than its heartbeat), and the late result is refused and counted as 'fenced': the
-    /// other attempt's result is the one kept, so each task has exactly one recorded result.
+    /// other attempt's result is the one kept, so each task has exactly one recorded result. The stored results go to
+    /// the results list in one LPUSH, in the order given (the last one at the head, as one LPUSH each would leave them).
     /// KEYS: inflight, results, stats, queue, paused, then one status key per result.
     /// ARGV: results to keep, status TTL s, channel (empty: publish nothing, the caller publishes once replicas
-    /// acknowledged the store), result count, entries to take, then per result: raw entry, result JSON, number of status
-    /// fields F, then F field/value pairs (the status record also gets the result JSON as its 'result' field).
+    /// acknowledged the store), result count, entries to take, then per result: raw entry, result JSON, attempt, worker.
     /// Returns 'ok' or 'paused', one character per result ('1' stored, '0' stored already by an earlier try, 'f' refused
     /// by the fence), then the in-flight entries in the order they were taken.
+    /// Cost: a worker runs what it holds in the order taken, so its results are normally the first N entries of its
+    /// in-flight list: then one LTRIM drops them all (anything else takes one LREM each, with the fence), and the next
+    /// entries move as one LRANGE, LTRIM and RPUSH rather than an LMOVE each. Both rely on the script running isolated
+    /// from other clients, as Redis runs every script and Garnet runs them in its Lua transaction mode
+    /// (EmbeddedGarnet, ScriptIsolationFacts): without it two workers took the same entries and lost others.
     /// </summary>
-    public const string CompleteAndTake = FenceFunction + """
+    public const string CompleteAndTake = FenceFunction + DoneFunction + """
         local unpack = unpack or table.unpack
         local keep, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
         local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
-        local a = 6
-        local stored, fenced = 0, 0
-        local flags = {}
+        local fenced = 0
+        local flags, results = {}, {}
+        local inorder = false
+        if n > 0 then
+          local head = redis.call('LRANGE', KEYS[1], 0, n - 1)
+          inorder = #head == n
+          for i = 1, n do
+            if not inorder then break end
+            inorder = head[i] == ARGV[6 + (i - 1) * 4]
+          end
+          if inorder then redis.call('LTRIM', KEYS[1], n, -1) end
+        end
         for i = 1, n do
-          local raw, json, f = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-          if redis.call('LREM', KEYS[1], 1, raw) == 1 then
-            redis.call('LPUSH', KEYS[2], json)
-            redis.call('HSET', KEYS[5 + i], 'result', json, unpack(ARGV, a + 3, a + 2 + 2 * f))
-            redis.call('EXPIRE', KEYS[5 + i], ttl)
+          local a = 6 + (i - 1) * 4
+          local raw, json, attempt, w = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+          if inorder or redis.call('LREM', KEYS[1], 1, raw) == 1 then
+            done(KEYS[5 + i], json, attempt, w, ttl)
             if channel ~= '' then redis.call('PUBLISH', channel, json) end
-            stored = stored + 1
+            results[#results + 1] = json
             flags[i] = '1'
           else
-            local refused = fence(KEYS[5 + i], a + 3, a + 1 + 2 * f, ttl)
+            local refused = fence(KEYS[5 + i], w, attempt, ttl)
             if refused == 0 then
               flags[i] = '0'
             else
@@ -102,19 +122,21 @@ internal static class QueueScripts
               if refused == 2 then fenced = fenced + 1 end
             end
           end
-          a = a + 3 + 2 * f
         end
-        if stored > 0 then
+        if #results > 0 then
+          redis.call('LPUSH', KEYS[2], unpack(results))
           redis.call('LTRIM', KEYS[2], 0, keep - 1)
-          redis.call('HINCRBY', KEYS[3], 'done', stored)
+          redis.call('HINCRBY', KEYS[3], 'done', #results)
         end
         if fenced > 0 then redis.call('HINCRBY', KEYS[3], 'fenced', fenced) end
         local state = 'ok'
         if redis.call('EXISTS', KEYS[5]) == 1 then
           state = 'paused'
-        else
-          for i = 1, take do
-            if not redis.call('LMOVE', KEYS[4], KEYS[1], 'LEFT', 'RIGHT') then break end
+        elseif take > 0 then
+          local got = redis.call('LRANGE', KEYS[4], 0, take - 1)
+          if #got > 0 then
+            redis.call('LTRIM', KEYS[4], #got, -1)
+            redis.call('RPUSH', KEYS[1], unpack(got))
           end
         end
         local held = redis.call('LRANGE', KEYS[1], 0, -1)

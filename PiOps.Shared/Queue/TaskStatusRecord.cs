@@ -50,18 +50,8 @@ public sealed record TaskStatusRecord(
     private static HashEntry[] TraceIdField(string? traceParent) =>
         traceParent is { Length: 55 } tp && tp[2] == '-' && tp[35] == '-' ? [new("traceId", tp[3..35])] : [];
 
-    /// <summary>
-    /// A stored result's fields, besides 'result' (the result's JSON, the same bytes as in the results list), which the
-    /// store script writes from the JSON it is given: what the fence and the recoverers read stays a field of its own
-    /// ('state', 'attempt', 'worker'), and everything else is read from the result. Four fields instead of fourteen took
-    /// a fifth off Redis' time for a trivial task and a quarter off the worker's (bench/README.md, throughput).
-    /// </summary>
-    public static HashEntry[] Done(TaskResult result) =>
-    [
-        new("state", "done"),
-        new("attempt", result.Attempt),
-        new("worker", result.Worker),
-    ];
+    // Done is written by the store scripts (QueueScripts' done function): 'state', 'attempt', 'worker' and the result's
+    // JSON as 'result', the same bytes as in the results list; FromHash reads the rest from it.
 
     /// <summary>The field of a done record that holds the result's JSON.</summary>
     public const string ResultField = "result";

@@ -57,18 +57,13 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
     public async Task<StoreOutcome> CompleteAsync(string raw, TaskResult result)
     {
         string json = QueueJson.Serialize(result);
-        var args = new List<RedisValue>
-        {
+        RedisValue[] args =
+        [
             raw, json, options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, PublishAfterWait ? "" : _keys.Completions.ToString(),
-        };
-        foreach (var e in TaskStatusRecord.Done(result))
-        {
-            args.Add(e.Name);
-            args.Add(e.Value);
-        }
-
+            result.Attempt, result.Worker,
+        ];
         var stored = Db.ScriptEvaluateAsync(QueueScripts.Complete,
-            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], [.. args]);
+            [_keys.InFlight(WorkerId), _keys.Results, _keys.TaskStatus(result.Id), _keys.Stats], args);
         var acknowledged = AcknowledgeAsync($"the result of task {result.Id}");
         var outcome = (long)await stored switch
         {
@@ -99,28 +94,25 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         keys[2] = _keys.Stats;
         keys[3] = _keys.Queue;
         keys[4] = _keys.Paused;
-        var args = new List<RedisValue>(5 + finished.Count * 21)
-        {
-            options.ResultsToKeep, (long)options.StatusTtl.TotalSeconds, PublishAfterWait ? "" : _keys.Completions.ToString(),
-            finished.Count, take,
-        };
+        var args = new RedisValue[5 + finished.Count * 4];
+        args[0] = options.ResultsToKeep;
+        args[1] = (long)options.StatusTtl.TotalSeconds;
+        args[2] = PublishAfterWait ? "" : _keys.Completions.ToString();
+        args[3] = finished.Count;
+        args[4] = take;
         for (int i = 0; i < finished.Count; i++)
         {
             var (raw, result) = finished[i];
             keys[5 + i] = _keys.TaskStatus(result.Id);
-            var fields = TaskStatusRecord.Done(result);
-            args.Add(raw);
-            args.Add(QueueJson.Serialize(result));
-            args.Add(fields.Length);
-            foreach (var e in fields)
-            {
-                args.Add(e.Name);
-                args.Add(e.Value);
-            }
+            int a = 5 + i * 4;
+            args[a] = raw;
+            args[a + 1] = QueueJson.Serialize(result);
+            args[a + 2] = result.Attempt;
+            args[a + 3] = result.Worker;
         }
 
         using var span = QueueTelemetry.StartRedis("EVALSHA", "complete-and-take");
-        var step = Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, [.. args]);
+        var step = Db.ScriptEvaluateAsync(QueueScripts.CompleteAndTake, keys, args);
         var acknowledged = finished.Count == 0 && _unacknowledged.Count == 0
             ? Task.CompletedTask
             : AcknowledgeAsync($"{finished.Count} result(s) of worker {WorkerId}");
@@ -137,7 +129,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             for (int i = 0; i < stored.Length && i < finished.Count; i++)
             {
                 // A retry after a failed WAIT finds these stored ('0'), unless a failover lost them ('1' again).
-                if (stored[i] == '1' && QueueJson.Serialize(finished[i].Result) is var json && !_unacknowledged.Contains(json))
+                if (stored[i] == '1' && (string)args[5 + i * 4 + 1]! is var json && !_unacknowledged.Contains(json))
                 {
                     _unacknowledged.Add(json);
                 }

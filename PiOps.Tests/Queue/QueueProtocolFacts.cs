@@ -160,6 +160,30 @@ public abstract class QueueProtocolFacts<TServer>(TServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task ResultsStoredInOneRoundTrip_AreBounded_NewestFirst_AndEachPublished()
+    {
+        var options = Options;
+        options.ResultsToKeep = 3;
+        var published = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await server.Client.GetSubscriber().SubscribeAsync(Keys.Completions, (_, v) => published.Enqueue(v!));
+        await new TaskProducer(server.Client, options).EnqueueAsync([1, 2, 3, 4, 5]);
+        var worker = new WorkerQueue(server.Client, server.Client, options, "w1");
+        var held = (await worker.CompleteAndTakeAsync([], 5)).Held;
+        var now = DateTimeOffset.UtcNow;
+        var finished = held.Select(raw => TaskEntry.Parse(raw, options).Task!)
+            .Select((t, i) => new FinishedTask(held[i], new TaskResult(t.Id, t.Iterations, "4", 0, "w1", 1, t.EnqueuedAt, now, now))).ToList();
+
+        var step = await worker.CompleteAndTakeAsync(finished, 0);
+
+        Assert.Empty(step.Held);
+        var kept = (await server.Db.ListRangeAsync(Keys.Results)).Select(v => QueueJson.Deserialize<TaskResult>(v!)!.Id);
+        Assert.Equal(finished.Select(f => f.Result.Id).Reverse().Take(3), kept);
+        Assert.Equal(5, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
+        await Eventually.WaitAsync(() => Task.FromResult(published.Count == 5), TimeSpan.FromSeconds(10), "five completions published");
+        Assert.Equal(finished.Select(f => f.Result.Id), published.Select(p => QueueJson.Deserialize<TaskResult>(p)!.Id));
+    }
+
+    [Fact]
     public async Task DeadLetter_MovesEntryFromInFlight_WithReason()
     {
         await server.Db.ListRightPushAsync(Keys.Queue, "garbage");

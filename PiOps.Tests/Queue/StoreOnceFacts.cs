@@ -76,6 +76,45 @@ public abstract class StoreOnceFacts<TServer>(TServer server) : IClassFixture<TS
     }
 
     [Fact]
+    public async Task CompleteAndTake_ABatch_InTheOrderTaken_StoresEach_AndTakesTheNextInQueueOrder()
+    {
+        await new TaskProducer(server.Client, Options).EnqueueAsync([1, 2, 3, 4, 5, 6, 7]);
+        var worker = Worker("w1");
+        var first = await worker.CompleteAndTakeAsync([], 3);
+        Assert.Equal([1L, 2L, 3L], first.Held.Select(h => TaskEntry.Parse(h, Options).Task!.Iterations));
+
+        var second = await worker.CompleteAndTakeAsync([.. first.Held.Select(h => new FinishedTask(h, ResultOf(h, "w1")))], 3);
+
+        Assert.Equal(0, second.Skipped);
+        Assert.Equal([4L, 5L, 6L], second.Held.Select(h => TaskEntry.Parse(h, Options).Task!.Iterations));
+        Assert.Equal(second.Held, (await server.Db.ListRangeAsync(Keys.InFlight("w1"))).Select(v => (string)v!));
+        Assert.Equal(1, await server.Db.ListLengthAsync(Keys.Queue));
+        Assert.Equal(3, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
+        foreach (var h in first.Held)
+        {
+            Assert.Equal("done", (string?)await server.Db.HashGetAsync(Keys.TaskStatus(TaskEntry.Parse(h, Options).Task!.Id), "state"));
+        }
+    }
+
+    [Fact]
+    public async Task CompleteAndTake_ResultsThatAreNotTheHeadOfInFlight_AreStoredEachOnce_AndTheRestStaysInOrder()
+    {
+        // Out of the order taken, and one of them twice: the script cannot drop the list's head wholesale here.
+        await new TaskProducer(server.Client, Options).EnqueueAsync([1, 2, 3, 4]);
+        var worker = Worker("w1");
+        var held = (await worker.CompleteAndTakeAsync([], 4)).Held;
+        var third = new FinishedTask(held[2], ResultOf(held[2], "w1"));
+        var first = new FinishedTask(held[0], ResultOf(held[0], "w1"));
+
+        var step = await worker.CompleteAndTakeAsync([third, first, third], 0);
+
+        Assert.Equal(1, step.Skipped);
+        Assert.Equal([held[1], held[3]], step.Held);
+        Assert.Equal(2, (long)await server.Db.HashGetAsync(Keys.Stats, "done"));
+        Assert.Equal(2, await server.Db.ListLengthAsync(Keys.Results));
+    }
+
+    [Fact]
     public async Task Complete_RetriedAfterItsFirstTryStored_ReturnsFalse_AndCountsOnce()
     {
         await new TaskProducer(server.Client, Options).EnqueueAsync([100]);

@@ -48,9 +48,6 @@ public sealed class BookConsole(TextWriter output)
         }
     }
 
-    private static TextWriter CreateStdout()
-    {
-        var writer = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
-        return TextWriter.Synchronized(writer);
-    }
+    // Every write takes the lock on the writer above, so the writer itself needs no lock of its own.
+    private static TextWriter CreateStdout() => new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
 }
