@@ -85,13 +85,13 @@ public sealed record TaskStatusRecord(
         var state = Enum.TryParse<TaskState>(d.GetValueOrDefault("state"), ignoreCase: true, out var s) ? s : TaskState.Queued;
         // A done record keeps its result whole; records written before it did (and the other states) keep fields.
         var result = state == TaskState.Done ? ReadResult(d.GetValueOrDefault(ResultField)) : null;
-        var record = new TaskStatusRecord(
+        return new TaskStatusRecord(
             id,
             state,
             result?.Iterations ?? (long.TryParse(d.GetValueOrDefault("iterations"), CultureInfo.InvariantCulture, out var n) ? n : null),
             result?.Attempt ?? (int.TryParse(d.GetValueOrDefault("attempt"), CultureInfo.InvariantCulture, out var a) ? a : 1),
             result?.Worker ?? NullIfEmpty(d.GetValueOrDefault("worker")),
-            result is not null ? result.EnqueuedAt ?? ParseTime(d.GetValueOrDefault("enqueuedAt")) : ParseTime(d.GetValueOrDefault("enqueuedAt")),
+            result?.EnqueuedAt ?? ParseTime(d.GetValueOrDefault("enqueuedAt")),
             result?.StartedAt ?? ParseTime(d.GetValueOrDefault("startedAt")),
             result?.FinishedAt ?? ParseTime(d.GetValueOrDefault("finishedAt")),
             result?.Pi ?? NullIfEmpty(d.GetValueOrDefault("pi")),
@@ -102,7 +102,6 @@ public sealed record TaskStatusRecord(
             Attempts = ReadAttempts(d, result),
             TraceId = NullIfEmpty(d.GetValueOrDefault("traceId")),
         };
-        return record;
     }
 
     private static TaskResult? ReadResult(string? json)
