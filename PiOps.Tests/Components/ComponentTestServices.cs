@@ -100,7 +100,6 @@ public sealed class FakeQueueState : IQueueState, IDisposable
         {
             await foreach (var s in _snapshots.Reader.ReadAllAsync(_cts.Token))
             {
-                Current = s;
                 foreach (var sub in _subscribers.ToArray())
                 {
                     await sub(s);
@@ -115,7 +114,16 @@ public sealed class FakeQueueState : IQueueState, IDisposable
 
     public int CompletionSubscribers => _completionSubscribers.Count;
 
-    public void Push(QueueSnapshot snapshot) => _snapshots.Writer.TryWrite(snapshot);
+    /// <summary>
+    /// The snapshot is current at once (a page rendered after this call reads it), and subscribers hear of it in order.
+    /// Setting it only when the pump delivers it let a page read the old one and subscribe just after the delivery,
+    /// and then never hear of the new one (seen on a loaded machine).
+    /// </summary>
+    public void Push(QueueSnapshot snapshot)
+    {
+        Current = snapshot;
+        _snapshots.Writer.TryWrite(snapshot);
+    }
 
     /// <summary>Watches held now (pages watching the queue live).</summary>
     public int Watchers { get; private set; }

@@ -63,7 +63,8 @@ public sealed class ProbeFacts(BrowserFixture browser, ITestOutputHelper output)
             trackers = string.Join(", ", (await server.ClientListAsync())
                 .Where(c => c.Name?.StartsWith("piops-dashboard-changes-", StringComparison.Ordinal) == true).Select(c => c.Raw));
             return dashboard.Output.Contains("does not report them (key tracking:", StringComparison.Ordinal) && trackers.Length == 0;
-        }, TimeSpan.FromSeconds(30), "the refusal in the log and no tracking connection left");
+        }, TimeSpan.FromSeconds(30), () => $"the refusal in the log and no tracking connection left; tracking connections: [{trackers}]; " +
+                                           $"the dashboard's log:\n{dashboard.Output}");
         output.WriteLine(dashboard.Output.Split('\n').First(l => l.Contains("Queue changes", StringComparison.Ordinal)).Trim());
         Assert.Equal("", trackers);
     }

@@ -59,9 +59,19 @@ public sealed class KeyChangeTracker : IAsyncDisposable
         // runs nothing but what this class sends.
         options.AllowAdmin = true;
         var mux = await ConnectionMultiplexer.ConnectAsync(options);
-        var tracker = new KeyChangeTracker(mux, other, name, proofPrefix.Append(name));
-        await mux.GetSubscriber().SubscribeAsync(Invalidations, (_, key) => tracker.OnInvalidated(key));
-        return tracker;
+        try
+        {
+            var tracker = new KeyChangeTracker(mux, other, name, proofPrefix.Append(name));
+            await mux.GetSubscriber().SubscribeAsync(Invalidations, (_, key) => tracker.OnInvalidated(key));
+            return tracker;
+        }
+        catch
+        {
+            // Not connected yet, or the subscription timed out (a loaded machine): the caller tries again later with a
+            // new connection, so this one must not stay behind, reconnecting for the process's life.
+            await mux.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>
