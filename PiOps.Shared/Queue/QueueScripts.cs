@@ -30,9 +30,9 @@ internal static class QueueScripts
     /// everything else (<see cref="TaskStatusRecord.FromHash"/>). Four fields, not one per value: the store's cost in
     /// Redis is mostly per field and per command (bench/README.md, throughput).
     /// </summary>
-    private const string DoneFunction = """
+    private const string DoneFunction = $$"""
         local function done(status, json, n, w, ttl)
-          redis.call('HSET', status, 'state', 'done', 'attempt', n, 'worker', w, 'result', json)
+          redis.call('HSET', status, 'state', 'done', 'attempt', n, 'worker', w, '{{TaskStatusRecord.ResultField}}', json)
           redis.call('EXPIRE', status, ttl)
         end
 
@@ -95,13 +95,14 @@ internal static class QueueScripts
         local n, take = tonumber(ARGV[4]), tonumber(ARGV[5])
         local fenced = 0
         local flags, results = {}, {}
-        local inorder = false
-        if n > 0 then
+        local inorder = n > 0
+        if inorder then
           local head = redis.call('LRANGE', KEYS[1], 0, n - 1)
-          inorder = #head == n
           for i = 1, n do
-            if not inorder then break end
-            inorder = head[i] == ARGV[6 + (i - 1) * 4]
+            if head[i] ~= ARGV[6 + (i - 1) * 4] then
+              inorder = false
+              break
+            end
           end
           if inorder then redis.call('LTRIM', KEYS[1], n, -1) end
         end

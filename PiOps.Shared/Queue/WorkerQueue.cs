@@ -95,6 +95,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
         keys[3] = _keys.Queue;
         keys[4] = _keys.Paused;
         var args = new RedisValue[5 + finished.Count * 4];
+        var jsons = new string[finished.Count];
         args[0] = options.ResultsToKeep;
         args[1] = (long)options.StatusTtl.TotalSeconds;
         args[2] = PublishAfterWait ? "" : _keys.Completions.ToString();
@@ -106,7 +107,7 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             keys[5 + i] = _keys.TaskStatus(result.Id);
             int a = 5 + i * 4;
             args[a] = raw;
-            args[a + 1] = QueueJson.Serialize(result);
+            args[a + 1] = jsons[i] = QueueJson.Serialize(result);
             args[a + 2] = result.Attempt;
             args[a + 3] = result.Worker;
         }
@@ -129,9 +130,9 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
             for (int i = 0; i < stored.Length && i < finished.Count; i++)
             {
                 // A retry after a failed WAIT finds these stored ('0'), unless a failover lost them ('1' again).
-                if (stored[i] == '1' && (string)args[5 + i * 4 + 1]! is var json && !_unacknowledged.Contains(json))
+                if (stored[i] == '1' && !_unacknowledged.Contains(jsons[i]))
                 {
-                    _unacknowledged.Add(json);
+                    _unacknowledged.Add(jsons[i]);
                 }
             }
         }
