@@ -3,25 +3,31 @@ using System.Diagnostics;
 
 namespace PiOps.Tests.Infrastructure;
 
-/// <summary>The real PiOps.Worker as a child process, with its output captured line by line and signals sent for real.</summary>
+/// <summary>
+/// The real PiOps.Worker as a child process, with its output captured line by line (or written to files, as a
+/// container runtime keeps a pod's log: <see cref="StartLoggingToFiles"/>) and signals sent for real.
+/// </summary>
 public sealed class WorkerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly ConcurrentQueue<string> _errors = new();
+    private readonly (string Output, string Error)? _logFiles;
 
-    private WorkerProcess(Process process)
+    private WorkerProcess(Process process, (string Output, string Error)? logFiles = null)
     {
         _process = process;
+        _logFiles = logFiles;
     }
 
     public int Pid => _process.Id;
 
-    public IReadOnlyCollection<string> Lines => _lines;
+    /// <summary>Its standard output so far, one line each (from its log file, for a worker that writes one).</summary>
+    public IReadOnlyCollection<string> Lines => _logFiles is { } files ? ReadShared(files.Output) : _lines;
 
-    public IReadOnlyCollection<string> ErrorLines => _errors;
+    public IReadOnlyCollection<string> ErrorLines => _logFiles is { } files ? ReadShared(files.Error) : _errors;
 
-    public string Output => string.Join("\n", _lines) + "\n--- stderr ---\n" + string.Join("\n", _errors);
+    public string Output => string.Join("\n", Lines) + "\n--- stderr ---\n" + string.Join("\n", ErrorLines);
 
     public bool HasExited => _process.HasExited;
 
@@ -59,21 +65,8 @@ public sealed class WorkerProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         }
 
-        // A clean environment for the worker's own variables: nothing leaks in from the test runner.
-        foreach (var name in new[] { "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "QUEUE_NAME", "COMPLETE_WHEN_EMPTY",
-                     "POP_TIMEOUT_SECONDS", "LIVENESS_FILE", "JOB_COMPLETION_INDEX", "TASKS", "TASKS_FILE",
-                     "SHUTDOWN_TIMEOUT_SECONDS", "HEARTBEAT_TTL_SECONDS", "MAX_ITERATIONS", "MAX_ATTEMPTS",
-                     "REDIS_SENTINELS", "REDIS_SENTINEL_SERVICE", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT_MS" })
-        {
-            psi.Environment.Remove(name);
-        }
-
         psi.Environment["DOTNET_TieredPGO"] = "0";
-        foreach (var (k, v) in environment)
-        {
-            psi.Environment[k] = v;
-        }
-
+        SetEnvironment(psi, environment);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) =>
@@ -96,6 +89,66 @@ public sealed class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>
+    /// A worker as deployed, for measurements: its output goes straight to two files, as the container runtime writes
+    /// a pod's log, not through this process a line at a time (at tens of thousands of tasks a second, reading the
+    /// book's two lines a task took the cores the workers and Redis were measured on), and its runtime settings are
+    /// the ones it ships with (no DOTNET_TieredPGO override). <see cref="Lines"/> reads the file.
+    /// </summary>
+    public static WorkerProcess StartLoggingToFiles(IDictionary<string, string?> environment)
+    {
+        string directory = Directory.CreateTempSubdirectory("piops-worker-").FullName;
+        var files = (Output: Path.Combine(directory, "stdout.log"), Error: Path.Combine(directory, "stderr.log"));
+        // The shell opens the files and then executes dotnet in its place: the pid is the worker's, signals reach it.
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = directory };
+        foreach (var a in new[] { "-c", "exec dotnet \"$0\" >\"$1\" 2>\"$2\"", WorkerDll, files.Output, files.Error })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        SetEnvironment(psi, environment);
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        process.Start();
+        return new WorkerProcess(process, files);
+    }
+
+    /// <summary>A clean environment for the worker's own variables: nothing leaks in from the test runner.</summary>
+    private static void SetEnvironment(ProcessStartInfo psi, IDictionary<string, string?> environment)
+    {
+        foreach (var name in new[] { "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "QUEUE_NAME", "COMPLETE_WHEN_EMPTY",
+                     "POP_TIMEOUT_SECONDS", "LIVENESS_FILE", "JOB_COMPLETION_INDEX", "TASKS", "TASKS_FILE",
+                     "SHUTDOWN_TIMEOUT_SECONDS", "HEARTBEAT_TTL_SECONDS", "MAX_ITERATIONS", "MAX_ATTEMPTS",
+                     "REDIS_SENTINELS", "REDIS_SENTINEL_SERVICE", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT_MS" })
+        {
+            psi.Environment.Remove(name);
+        }
+
+        foreach (var (k, v) in environment)
+        {
+            psi.Environment[k] = v;
+        }
+    }
+
+    private static string[] ReadShared(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            var lines = new List<string>();
+            while (reader.ReadLine() is { } line)
+            {
+                lines.Add(line);
+            }
+
+            return [.. lines];
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Environment for a queue worker against <paramref name="server"/> and <paramref name="queue"/>.</summary>
     public static Dictionary<string, string?> Env(TestRedisServer server, string queue, params (string Key, string Value)[] extra)
     {
@@ -116,9 +169,9 @@ public sealed class WorkerProcess : IAsyncDisposable
     }
 
     public Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what) =>
-        Eventually.WaitAsync(() => _lines.Any(match), timeout, $"{what}\nworker output so far:\n{Output}");
+        Eventually.WaitAsync(() => Lines.Any(match), timeout, $"{what}\nworker output so far:\n{Output}");
 
-    public int CountLines(Func<string, bool> match) => _lines.Count(match);
+    public int CountLines(Func<string, bool> match) => Lines.Count(match);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -156,6 +209,11 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_logFiles is { } files)
+        {
+            // A measured run's log is tens of megabytes: kept only as long as the process that read it.
+            Directory.Delete(Path.GetDirectoryName(files.Output)!, recursive: true);
+        }
     }
 
 }

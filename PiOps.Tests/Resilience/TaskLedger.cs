@@ -45,6 +45,22 @@ public sealed class TaskLedger(IConnectionMultiplexer redis, string queue, IRead
     public Task WaitForCompletionsAsync(long count, TimeSpan timeout) =>
         Eventually.WaitAsync(async () => await CompletionsAsync() >= count, timeout, $"{count:N0} completions on {queue}");
 
+    /// <summary>
+    /// Deletes what the run left: every task's status record and the stats hash. A benchmark's next round then starts
+    /// where this one did, not on a database grown by it (bench/README.md, throughput).
+    /// </summary>
+    public async Task ForgetAsync()
+    {
+        var db = redis.GetDatabase();
+        foreach (var page in ids.Chunk(1000))
+        {
+            await db.KeyDeleteAsync([.. page.Select(id => _keys.TaskStatus(id))], CommandFlags.FireAndForget);
+        }
+
+        // Behind every page on the same connection: when it returns, they all ran.
+        await db.KeyDeleteAsync(_keys.Stats);
+    }
+
     /// <summary>One reading of every task's state, the totals and what is left in the queue and in flight.</summary>
     public async Task<LedgerReport> ReadAsync()
     {

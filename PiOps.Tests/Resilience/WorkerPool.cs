@@ -16,6 +16,9 @@ public sealed class WorkerPool(TestRedisServer server, string queue, int size, p
 
     public IReadOnlyList<WorkerProcess> Running => _running;
 
+    /// <summary>Workers as deployed, for measurements (<see cref="WorkerProcess.StartLoggingToFiles"/>).</summary>
+    public bool AsDeployed { get; init; }
+
     public int Kills => _killed.Count;
 
     /// <summary>Workers that exited without being killed: a worker must never do that mid-run.</summary>
@@ -31,7 +34,9 @@ public sealed class WorkerPool(TestRedisServer server, string queue, int size, p
         return this;
     }
 
-    private WorkerProcess StartOne() => WorkerProcess.Start(WorkerProcess.Env(server, queue, env));
+    private WorkerProcess StartOne() => AsDeployed
+        ? WorkerProcess.StartLoggingToFiles(WorkerProcess.Env(server, queue, env))
+        : WorkerProcess.Start(WorkerProcess.Env(server, queue, env));
 
     /// <summary>Waits until <paramref name="count"/> workers have a live heartbeat on the queue.</summary>
     public Task WaitForHeartbeatsAsync(int count, TimeSpan timeout)

@@ -30,7 +30,7 @@ internal static class ThroughputBenchmark
             foreach (int workers in new[] { 1, 2, 4 })
             {
                 var run = await ThroughputScenario.RunAsync(redis, workers, tasks, TimeSpan.FromMinutes(10), warmUp: 20_000,
-                    warmUpFor: TimeSpan.FromSeconds(warmUpSeconds));
+                    warmUpFor: TimeSpan.FromSeconds(warmUpSeconds), ownServer: true);
                 Console.WriteLine(run.Describe());
                 runs.Add(run);
             }
