@@ -50,9 +50,6 @@ public sealed record TaskStatusRecord(
     private static HashEntry[] TraceIdField(string? traceParent) =>
         traceParent is { Length: 55 } tp && tp[2] == '-' && tp[35] == '-' ? [new("traceId", tp[3..35])] : [];
 
-    // Done is written by the store scripts (QueueScripts' done function): 'state', 'attempt', 'worker' and the result's
-    // JSON as 'result', the same bytes as in the results list; FromHash reads the rest from it.
-
     /// <summary>The field of a done record that holds the result's JSON.</summary>
     public const string ResultField = "result";
 

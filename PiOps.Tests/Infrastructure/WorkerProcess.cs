@@ -133,15 +133,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            var lines = new List<string>();
-            while (reader.ReadLine() is { } line)
-            {
-                lines.Add(line);
-            }
-
-            return [.. lines];
+            return File.ReadAllLines(path);
         }
         catch (FileNotFoundException)
         {

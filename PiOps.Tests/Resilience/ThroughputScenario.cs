@@ -92,7 +92,7 @@ public static class ThroughputScenario
             RedisResult stats;
             try
             {
-                stats = await server.Client.GetServer(server.Client.GetEndPoints()[0]).ExecuteAsync("MEMORY", "STATS");
+                stats = await Admin(server).ExecuteAsync("MEMORY", "STATS");
             }
             catch (RedisServerException)
             {
@@ -106,6 +106,8 @@ public static class ThroughputScenario
         }, timeout, () => $"redis-server's key tables back under 1 MiB (main {main:N0} bytes, expires {expires:N0})");
     }
 
+    private static IServer Admin(TestRedisServer server) => server.Client.GetServer(server.Client.GetEndPoints()[0]);
+
     /// <summary>
     /// The server's own CPU time so far (INFO cpu: user and system, its network calls included). Over a round it counts
     /// everything the round asked of the server: the producer's pushes, the workers' scripts and the clock's poll.
@@ -116,7 +118,7 @@ public static class ThroughputScenario
         Dictionary<string, string> info;
         try
         {
-            info = (await server.Client.GetServer(server.Client.GetEndPoints()[0]).InfoAsync("cpu"))
+            info = (await Admin(server).InfoAsync("cpu"))
                 .SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value);
         }
         catch (StackExchange.Redis.RedisServerException)
