@@ -16,23 +16,22 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
     private readonly QueueKeys _keys = new(options.QueueName);
     private readonly KeyLayoutMigration _migration = new(redis, new QueueKeys(options.QueueName), log);
 
-    /// <summary>Recovers every dead worker except <paramref name="self"/>; returns what it did.</summary>
+    /// <summary>
+    /// Recovers every dead worker except <paramref name="self"/>; returns what it did. From the same heartbeats it sets
+    /// the protocol version the live workers agree on (<see cref="QueueProtocol"/>).
+    /// </summary>
     public async Task<IReadOnlyList<Recovered>> RecoverAsync(string? self = null)
     {
         await MigrateAsync();
         var db = redis.GetDatabase();
         var ids = (await db.SetMembersAsync(_keys.Workers)).Select(v => (string)v!).Where(id => id != self).ToArray();
-        if (ids.Length == 0)
-        {
-            return [];
-        }
-
-        var alive = ids.Select(id => db.KeyExistsAsync(_keys.Heartbeat(id))).ToArray();
-        await Task.WhenAll(alive);
+        var beats = ids.Select(id => db.StringGetAsync(_keys.Heartbeat(id))).ToArray();
+        await Task.WhenAll(beats);
+        await AgreeOnProtocolAsync(db, beats.Select(b => ReadHeartbeat(b.Result)));
         var recovered = new List<Recovered>();
         for (int i = 0; i < ids.Length; i++)
         {
-            if (!alive[i].Result)
+            if (beats[i].Result.IsNull)
             {
                 var one = await RecoverWorkerAsync(db, ids[i]);
                 if (one is not null)
@@ -43,6 +42,44 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         }
 
         return recovered;
+    }
+
+    /// <summary>A heartbeat as its worker wrote it; one that cannot be read still says the worker is alive, of version 1.</summary>
+    private static WorkerHeartbeat? ReadHeartbeat(RedisValue value)
+    {
+        if (value.IsNull)
+        {
+            return null;
+        }
+
+        try
+        {
+            return QueueJson.Deserialize<WorkerHeartbeat>(value.ToString()) ?? Unreadable;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return Unreadable;
+        }
+    }
+
+    private static readonly WorkerHeartbeat Unreadable = new("", "", 0, default, default, null, 0, 0, "", 1);
+
+    private async Task AgreeOnProtocolAsync(IDatabase db, IEnumerable<WorkerHeartbeat?> others)
+    {
+        if (QueueProtocol.Agreed(others) is not { } agreed)
+        {
+            return;
+        }
+
+        var said = await db.StringGetAsync(_keys.Protocol);
+        int current = int.TryParse(said.ToString(), out int v) ? v : 1;
+        if (current == agreed)
+        {
+            return;
+        }
+
+        await (agreed > 1 ? db.StringSetAsync(_keys.Protocol, agreed) : db.KeyDeleteAsync(_keys.Protocol));
+        log?.LogInformation("Queue {Queue} protocol {From} -> {To}: the version every live worker speaks", options.QueueName, current, agreed);
     }
 
     private async Task MigrateAsync()
@@ -189,7 +226,7 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
             var fields = d.Requeue
                 ? TaskStatusRecord.Queued(d.Task!, now)
                 : TaskStatusRecord.Dead(d.Reason!, d.Task!.Attempt, recoveredBy, now);
-            var args = new List<RedisValue>(1 + fields.Length * 2) { (long)options.StatusTtl.TotalSeconds };
+            var args = new List<RedisValue>(2 + fields.Length * 2) { (long)options.StatusTtl.TotalSeconds, d.Task!.Id };
             foreach (var e in fields)
             {
                 args.Add(e.Name);
@@ -197,7 +234,7 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
             }
 
             // After the recovery script, so a live worker may already have finished the requeued task: never undo that.
-            writes.Add(db.ScriptEvaluateAsync(QueueScripts.SetStatusUnlessDone, [_keys.TaskStatus(d.Task!.Id)], [.. args]));
+            writes.Add(db.ScriptEvaluateAsync(QueueScripts.SetStatusUnlessDone, _keys.StatusKeys(d.Task!.Id), [.. args]));
         }
 
         await Task.WhenAll(writes);

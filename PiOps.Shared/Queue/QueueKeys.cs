@@ -57,6 +57,12 @@ public sealed class QueueKeys(string queueName)
     /// <summary>Set once nothing of the layout before hash tags is left (<see cref="KeyLayoutMigration"/>).</summary>
     public RedisKey Layout => Prefix + ":layout";
 
+    /// <summary>
+    /// The protocol version every worker in use speaks (<see cref="QueueProtocol"/>); absent means 1. The store script
+    /// reads it: from 2 on, a task of a producer's batch has its result recorded in <see cref="BatchResults"/>.
+    /// </summary>
+    public RedisKey Protocol => Prefix + ":protocol";
+
     /// <summary>A worker's in-flight list: the entry it is working on, moved there atomically from the queue.</summary>
     public RedisKey InFlight(string workerId) => Prefix + ":inflight:" + workerId;
 
@@ -65,6 +71,19 @@ public sealed class QueueKeys(string queueName)
 
     /// <summary>The 'queued' record of one enqueued batch (enqueuedAt, count, iterations); task ids name their batch.</summary>
     public RedisKey Batch(string batchId) => Prefix + ":batch:" + batchId;
+
+    /// <summary>
+    /// The results of one enqueued batch's tasks (protocol 2): the task id to its result's JSON, one hash a batch, which
+    /// expires a status TTL after its last write.
+    /// </summary>
+    public RedisKey BatchResults(string batchId) => Prefix + ":done:" + batchId;
+
+    /// <summary>The results hash of the batch a task's id names, or null for a task whose id names none.</summary>
+    public RedisKey? BatchResultsOf(string taskId) => TaskIds.TryGetBatch(taskId, out string batch) ? BatchResults(batch) : (RedisKey?)null;
+
+    /// <summary>A task's own status record, then its batch's results hash if its id names a batch: what a record's scripts read.</summary>
+    public RedisKey[] StatusKeys(string taskId) =>
+        BatchResultsOf(taskId) is { } batch ? [TaskStatus(taskId), batch] : [TaskStatus(taskId)];
 
     /// <summary>A task's status record.</summary>
     public RedisKey TaskStatus(string taskId) => Prefix + ":task:" + taskId;

@@ -53,7 +53,13 @@ public sealed record WorkerHeartbeat(
     [property: JsonPropertyName("currentTask")] CurrentTask? CurrentTask,
     [property: JsonPropertyName("processed")] long Processed,
     [property: JsonPropertyName("failed")] long Failed,
-    [property: JsonPropertyName("state")] string State);
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("protocol")] int? Protocol = null)
+{
+    /// <summary>The protocol version the worker speaks; a heartbeat without one is of a version before 2.</summary>
+    [JsonIgnore]
+    public int Speaks => Protocol ?? 1;
+}
 
 public sealed record CurrentTask(
     [property: JsonPropertyName("id")] string Id,

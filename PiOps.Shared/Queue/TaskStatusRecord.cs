@@ -5,7 +5,9 @@ namespace PiOps.Shared.Queue;
 
 /// <summary>
 /// A task's last known state, kept in a Redis hash under its id (so each step writes only its own fields) until it
-/// expires. Queued is written by PiOps producers, processing/done/dead by workers.
+/// expires; under protocol 2 the result of a task of a producer's batch is in the batch's results hash instead
+/// (<see cref="QueueKeys.BatchResults"/>). Queued is written by PiOps producers and recoverers, processing/done/dead by
+/// workers.
 /// </summary>
 public sealed record TaskStatusRecord(
     string Id,
@@ -70,6 +72,33 @@ public sealed record TaskStatusRecord(
     // Each attempt keeps its own fields (a1.worker, a1.startedAt, …) in the same hash and the same write: a task's page
     // shows its whole life, every attempt with its worker, at no extra round trip.
     private static string AttemptField(int n, string field) => $"a{n}.{field}";
+
+    /// <summary>
+    /// A task's record: its own hash, and (protocol 2) its result in its batch's results hash, which makes it done; null
+    /// when it has neither. One round trip.
+    /// </summary>
+    public static async Task<TaskStatusRecord?> ReadAsync(IDatabaseAsync db, QueueKeys keys, string id)
+    {
+        var own = db.HashGetAllAsync(keys.TaskStatus(id));
+        var result = keys.BatchResultsOf(id) is { } batch ? db.HashGetAsync(batch, id) : Task.FromResult(RedisValue.Null);
+        await Task.WhenAll(own, result);
+        return FromRecords(id, own.Result, result.Result);
+    }
+
+    /// <summary>
+    /// A task's record from its own hash and the result its batch's results hash holds for it (null: none). The own hash
+    /// keeps its history (attempts, fence marks) either way; a result in the batch's hash makes it done, unless the own
+    /// hash says done itself (written under protocol 1).
+    /// </summary>
+    public static TaskStatusRecord? FromRecords(string id, HashEntry[] own, RedisValue batchResult)
+    {
+        if (batchResult.IsNull || own.Any(e => e.Name == "state" && e.Value == "done"))
+        {
+            return FromHash(id, own);
+        }
+
+        return FromHash(id, [.. own.Where(e => e.Name != "state" && e.Name != ResultField), new("state", "done"), new(ResultField, batchResult)]);
+    }
 
     public static TaskStatusRecord? FromHash(string id, HashEntry[] entries)
     {

@@ -88,28 +88,51 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
     /// </summary>
     public async Task<TakeResult> CompleteAndTakeAsync(IReadOnlyList<FinishedTask> finished, int take)
     {
-        var keys = new RedisKey[5 + finished.Count];
+        int n = finished.Count;
+        // Each result names the results hash of its task's batch, if any; consecutive tasks mostly share one.
+        var batches = new List<RedisKey>(2);
+        var batchOf = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (_keys.BatchResultsOf(finished[i].Result.Id) is { } batch)
+            {
+                int b = batches.Count > 0 && batches[^1] == batch ? batches.Count - 1 : batches.IndexOf(batch);
+                if (b < 0)
+                {
+                    batches.Add(batch);
+                    b = batches.Count - 1;
+                }
+
+                batchOf[i] = b + 1;
+            }
+        }
+
+        var keys = new RedisKey[6 + n + batches.Count];
         keys[0] = _keys.InFlight(WorkerId);
         keys[1] = _keys.Results;
         keys[2] = _keys.Stats;
         keys[3] = _keys.Queue;
         keys[4] = _keys.Paused;
-        var args = new RedisValue[5 + finished.Count * 4];
-        var jsons = new string[finished.Count];
+        keys[5] = _keys.Protocol;
+        batches.CopyTo(keys, 6 + n);
+        var args = new RedisValue[5 + n * 6];
+        var jsons = new string[n];
         args[0] = options.ResultsToKeep;
         args[1] = (long)options.StatusTtl.TotalSeconds;
         args[2] = PublishAfterWait ? "" : _keys.Completions.ToString();
-        args[3] = finished.Count;
+        args[3] = n;
         args[4] = take;
-        for (int i = 0; i < finished.Count; i++)
+        for (int i = 0; i < n; i++)
         {
             var (raw, result) = finished[i];
-            keys[5 + i] = _keys.TaskStatus(result.Id);
-            int a = 5 + i * 4;
+            keys[6 + i] = _keys.TaskStatus(result.Id);
+            int a = 5 + i * 6;
             args[a] = raw;
             args[a + 1] = jsons[i] = QueueJson.Serialize(result);
             args[a + 2] = result.Attempt;
             args[a + 3] = result.Worker;
+            args[a + 4] = result.Id;
+            args[a + 5] = batchOf[i];
         }
 
         using var span = QueueTelemetry.StartRedis("EVALSHA", "complete-and-take");
@@ -204,17 +227,18 @@ public sealed class WorkerQueue(IConnectionMultiplexer redis, IConnectionMultipl
     public async Task MarkProcessingAsync(TaskEnvelope task)
     {
         var fields = TaskStatusRecord.Processing(task, WorkerId, DateTimeOffset.UtcNow);
-        var args = new RedisValue[2 + fields.Length * 2];
+        var args = new RedisValue[3 + fields.Length * 2];
         args[0] = (long)options.StatusTtl.TotalSeconds;
         args[1] = task.Attempt;
+        args[2] = task.Id;
         for (int i = 0; i < fields.Length; i++)
         {
-            args[2 + 2 * i] = fields[i].Name;
-            args[3 + 2 * i] = fields[i].Value;
+            args[3 + 2 * i] = fields[i].Name;
+            args[4 + 2 * i] = fields[i].Value;
         }
 
         using var span = QueueTelemetry.StartRedis("EVALSHA", "mark-processing");
-        await Db.ScriptEvaluateAsync(QueueScripts.MarkProcessing, [_keys.TaskStatus(task.Id)], args);
+        await Db.ScriptEvaluateAsync(QueueScripts.MarkProcessing, _keys.StatusKeys(task.Id), args);
     }
 
     /// <summary>Puts every in-flight entry back at the head of the queue unchanged: used when shutting down.</summary>

@@ -95,15 +95,7 @@ public sealed class SentinelFailoverFacts(ITestOutputHelper output)
 
             // Duplicates (at least once allows them): stores beyond one per task that is done, whether or not its
             // enqueue was acknowledged.
-            var primary = client.GetServer(keys.Queue);
-            int doneTasks = 0;
-            await foreach (var key in primary.KeysAsync(pattern: new QueueKeys(queue).Prefix + ":task:*", pageSize: 1000))
-            {
-                if ((string?)await client.GetDatabase().HashGetAsync(key, "state") == "done")
-                {
-                    doneTasks++;
-                }
-            }
+            int doneTasks = await TaskLedger.CountDoneAsync(client, queue);
 
             output.WriteLine($"duplicates: {report.Completions - doneTasks} ({report.Completions} stores of {doneTasks} tasks done, " +
                              $"{doneTasks - acknowledged.Count} of them enqueued without acknowledgement)");

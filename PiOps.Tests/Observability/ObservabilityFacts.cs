@@ -74,7 +74,7 @@ public sealed class ObservabilityFacts(RedisServer server) : IClassFixture<Redis
         var send = Assert.Single(_otlp.Spans, s => s.Name == "send " + _queue && s.TraceId == trace);
         // The task's record keeps its trace id, for the Tasks page's link to the tracing UI.
         string taskId = (string)process.Attributes["messaging.message.id"]!;
-        var record = TaskStatusRecord.FromHash(taskId, await server.Db.HashGetAllAsync(new QueueKeys(_queue).TaskStatus(taskId)));
+        var record = await TaskStatusRecord.ReadAsync(server.Db, new QueueKeys(_queue), taskId);
         Assert.Equal(trace, record?.TraceId);
         // The HTTP request's server span is the producer's parent (the test's own HttpClient call may precede it).
         await Eventually.WaitAsync(() => _otlp.Spans.Any(s => s.SpanId == send.ParentSpanId), Bound,

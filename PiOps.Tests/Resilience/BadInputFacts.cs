@@ -207,7 +207,7 @@ public sealed class BadInputFacts
 
             await db.ListRightPushAsync(keys.Queue, [entry, $$"""{"id":"{{sentinel}}","iterations":100}"""]);
 
-            await Eventually.WaitAsync(async () => (string?)await db.HashGetAsync(keys.TaskStatus(sentinel), "state") == "done",
+            await Eventually.WaitAsync(async () => (await TaskStatusRecord.ReadAsync(db, keys, sentinel))?.State == TaskState.Done,
                 TimeSpan.FromSeconds(30), () =>
                 {
                     // Read once: the output grows while the message is made.

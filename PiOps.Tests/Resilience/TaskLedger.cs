@@ -46,8 +46,8 @@ public sealed class TaskLedger(IConnectionMultiplexer redis, string queue, IRead
         Eventually.WaitAsync(async () => await CompletionsAsync() >= count, timeout, $"{count:N0} completions on {queue}");
 
     /// <summary>
-    /// Deletes what the run left: every task's status record and the stats hash. A benchmark's next round then starts
-    /// where this one did, not on a database grown by it (bench/README.md, throughput).
+    /// Deletes what the run left: every task's status record, its batches' results hashes and the stats hash. A
+    /// benchmark's next round then starts where this one did, not on a database grown by it (bench/README.md, throughput).
     /// </summary>
     public async Task ForgetAsync()
     {
@@ -57,15 +57,48 @@ public sealed class TaskLedger(IConnectionMultiplexer redis, string queue, IRead
             await db.KeyDeleteAsync([.. page.Select(id => _keys.TaskStatus(id))], CommandFlags.FireAndForget);
         }
 
+        var batches = ids.Select(id => _keys.BatchResultsOf(id)).OfType<RedisKey>().Distinct().ToArray();
+        foreach (var page in batches.Chunk(1000))
+        {
+            await db.KeyDeleteAsync(page, CommandFlags.FireAndForget);
+        }
+
         // Behind every page on the same connection: when it returns, they all ran.
         await db.KeyDeleteAsync(_keys.Stats);
+    }
+
+    /// <summary>
+    /// How many tasks of <paramref name="queue"/> are done, known or not to the caller (enqueued without an
+    /// acknowledgement, say): every task whose own record says done or whose batch's results hash holds its result.
+    /// </summary>
+    public static async Task<int> CountDoneAsync(IConnectionMultiplexer redis, string queue)
+    {
+        var keys = new QueueKeys(queue);
+        var server = redis.GetServer(keys.Queue);
+        var db = redis.GetDatabase();
+        var done = new HashSet<string>();
+        string own = keys.TaskStatus("").ToString();
+        await foreach (var key in server.KeysAsync(pattern: own + "*", pageSize: 1000))
+        {
+            if ((string?)await db.HashGetAsync(key, "state") == "done")
+            {
+                done.Add(key.ToString()[own.Length..]);
+            }
+        }
+
+        await foreach (var key in server.KeysAsync(pattern: keys.BatchResults("").ToString() + "*", pageSize: 1000))
+        {
+            done.UnionWith((await db.HashKeysAsync(key)).Select(f => f.ToString()));
+        }
+
+        return done.Count;
     }
 
     /// <summary>One reading of every task's state, the totals and what is left in the queue and in flight.</summary>
     public async Task<LedgerReport> ReadAsync()
     {
         var db = redis.GetDatabase();
-        var states = ids.Select(id => db.HashGetAsync(_keys.TaskStatus(id), ["state", "attempt"])).ToArray();
+        var states = ids.Select(id => TaskStatusRecord.ReadAsync(db, _keys, id)).ToArray();
         var statsTask = db.HashGetAllAsync(_keys.Stats);
         var queuedTask = db.ListLengthAsync(_keys.Queue);
         var deadTask = db.ListLengthAsync(_keys.DeadLetters);
@@ -79,16 +112,13 @@ public sealed class TaskLedger(IConnectionMultiplexer redis, string queue, IRead
         int maxAttempt = 0;
         for (int i = 0; i < ids.Count; i++)
         {
-            var fields = states[i].Result;
-            if ((string?)fields[0] != "done")
+            var status = states[i].Result;
+            if (status?.State != TaskState.Done)
             {
                 missing.Add(ids[i]);
             }
 
-            if (fields[1].TryParse(out int attempt))
-            {
-                maxAttempt = Math.Max(maxAttempt, attempt);
-            }
+            maxAttempt = Math.Max(maxAttempt, status?.Attempt ?? 0);
         }
 
         long Stat(string name) => statsTask.Result.FirstOrDefault(e => e.Name == name).Value is { IsNull: false } v ? (long)v : 0;

@@ -126,7 +126,7 @@ public sealed class QueueOperations(
             throw new OperatorActionException("A task id is 1 to 100 letters, digits, '-', '_', '.' or ':'.");
         }
 
-        var own = TaskStatusRecord.FromHash(id, await Do(() => Db.HashGetAllAsync(_keys.TaskStatus(id))));
+        var own = await Do(() => TaskStatusRecord.ReadAsync(Db, _keys, id));
         if (own is not null || !TaskIds.TryGetBatch(id, out string batch))
         {
             return own;

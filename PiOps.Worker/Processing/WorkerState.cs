@@ -65,5 +65,5 @@ public sealed class WorkerState(string id, string host, TimeProvider time)
     public WorkerHeartbeat Snapshot() => new(
         Id, Host, Environment.ProcessId, StartedAt, time.GetUtcNow(),
         _current is { } c ? c with { Done = Interlocked.Read(ref _done) } : null,
-        Processed, Failed, _phase);
+        Processed, Failed, _phase, QueueProtocol.Current);
 }

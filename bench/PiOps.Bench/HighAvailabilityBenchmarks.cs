@@ -120,7 +120,7 @@ internal static class HighAvailabilityBenchmarks
                 }
             }
 
-            long doneRecords = await CountDoneAsync(client, queue);
+            long doneRecords = await TaskLedger.CountDoneAsync(client, queue);
             Console.WriteLine($"{failovers} failovers made, {await group.FailoversAsync()} counted by the sentinels, in {clock.Elapsed.TotalSeconds:F0} s: " +
                               $"REDIS_WAIT_REPLICAS={waitReplicas}, {acknowledged.Count:N0} tasks acknowledged, " +
                               $"{producer.Unconfirmed:N0} sent but not acknowledged, {producer.FailedCalls} enqueue calls failed and retried");
@@ -315,21 +315,6 @@ internal static class HighAvailabilityBenchmarks
         {
             return ids.Count;
         }
-    }
-
-    private static async Task<long> CountDoneAsync(IConnectionMultiplexer client, string queue)
-    {
-        var keys = new QueueKeys(queue);
-        long done = 0;
-        await foreach (var key in client.GetServer(keys.Queue).KeysAsync(pattern: keys.Prefix + ":task:*", pageSize: 1000))
-        {
-            if ((string?)await client.GetDatabase().HashGetAsync(key, "state") == "done")
-            {
-                done++;
-            }
-        }
-
-        return done;
     }
 
     private static int Verdict(bool ok)
