@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
-using PiOps.Shared.Queue;
 using StackExchange.Redis;
 using PiOps.Tests.Infrastructure;
 
@@ -38,10 +37,6 @@ public static class ThroughputScenario
         await using var pool = new WorkerPool(server, queue, workers,
             [("HEARTBEAT_TTL_SECONDS", "10"), ("POP_TIMEOUT_SECONDS", "1"), .. environment ?? []]) { AsDeployed = true }.Start();
         await pool.WaitForHeartbeatsAsync(workers, TimeSpan.FromSeconds(60));
-        // The store as deployed once every worker speaks the current protocol: the workers' own recovery rounds raise it.
-        var keys = new QueueKeys(queue);
-        await Eventually.WaitAsync(async () => (string?)await server.Db.StringGetAsync(keys.Protocol) == QueueProtocol.Current.ToString(),
-            TimeSpan.FromSeconds(60), () => $"the workers to agree on protocol {QueueProtocol.Current}");
         var warming = Stopwatch.StartNew();
         while (warmUp > 0)
         {

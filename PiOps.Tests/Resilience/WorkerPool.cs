@@ -24,8 +24,13 @@ public sealed class WorkerPool(TestRedisServer server, string queue, int size, p
     /// <summary>Workers that exited without being killed: a worker must never do that mid-run.</summary>
     public IReadOnlyList<WorkerProcess> ExitedByThemselves => _exitedByThemselves;
 
+    /// <summary>
+    /// Starts the workers, on the protocol they agree on: a pool is of one build, so the queue starts on its version
+    /// (<see cref="QueueProtocol"/>) rather than on the workers' first recovery round, which kills could put off.
+    /// </summary>
     public WorkerPool Start()
     {
+        server.Db.StringSet(new QueueKeys(queue).Protocol, QueueProtocol.Current);
         while (_running.Count < size)
         {
             _running.Add(StartOne());
