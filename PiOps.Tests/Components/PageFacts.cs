@@ -91,6 +91,21 @@ public sealed class PageFacts : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Workers_NameAWorkerOfAnEarlierProtocol_AndOnlyThatOne()
+    {
+        var now = DateTimeOffset.UtcNow;
+        WorkerView Idle(string id, int protocol) => new(id, "h", 1, "idle", null, 0, 0, now, now, false, null, protocol);
+        _state.Push(FakeQueueState.Snapshot(0) with { Workers = [Idle("current", QueueProtocol.Current), Idle("earlier", 1)] });
+        var page = Render<Workers>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=workers-table] tbody tr").Count));
+        var rows = page.FindAll("[data-testid=workers-table] tbody tr");
+        var earlier = rows.Single(r => r.TextContent.Contains("earlier"));
+        Assert.Contains("queue protocol 1", Assert.Single(earlier.QuerySelectorAll("[data-testid=earlier-protocol]")).TextContent);
+        Assert.Empty(rows.Single(r => r.TextContent.Contains("current")).QuerySelectorAll("[data-testid=earlier-protocol]"));
+    }
+
+    [Fact]
     public void Overview_RendersTheSnapshot_AndFollowsChanges()
     {
         _state.Push(FakeQueueState.Snapshot(5, dead: 2));

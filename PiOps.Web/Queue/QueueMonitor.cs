@@ -543,7 +543,7 @@ public sealed class QueueMonitor(
                 ? _lost.TryGetValue(ids[i], out var known) ? known : new WorkerView(ids[i], "", 0, "lost", null, 0, 0, now, now, true,
                     "stopped beating; its tasks are being recovered")
                 : new WorkerView(beat.Id, beat.Host, beat.Pid, beat.State, beat.CurrentTask, beat.Processed, beat.Failed,
-                    beat.StartedAt, beat.LastSeen, false, null));
+                    beat.StartedAt, beat.LastSeen, false, null, beat.Speaks));
         }
 
         // Remember what live workers looked like, so a lost one is shown with its last known details.

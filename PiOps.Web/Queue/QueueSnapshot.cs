@@ -99,6 +99,8 @@ public sealed record QueueTotals(long Enqueued, long Done, long Failed, long Rec
 public sealed record HistoryPoint(DateTimeOffset At, long Depth, double DonePerSecond, double FailedPerSecond, long InFlight);
 
 /// <summary>A worker as its heartbeat describes it; Lost when it stopped beating (its tasks are being recovered).</summary>
+/// <param name="Protocol">The queue protocol version it speaks (<see cref="QueueProtocol"/>): below the current one, it
+/// is of an earlier version, and while it runs results are recorded a task at a time.</param>
 public sealed record WorkerView(
     string Id,
     string Host,
@@ -110,4 +112,5 @@ public sealed record WorkerView(
     DateTimeOffset StartedAt,
     DateTimeOffset LastSeen,
     bool Lost,
-    string? LostNote);
+    string? LostNote,
+    int Protocol = QueueProtocol.Current);
