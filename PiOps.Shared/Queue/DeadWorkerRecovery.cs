@@ -26,8 +26,10 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         var db = redis.GetDatabase();
         var ids = (await db.SetMembersAsync(_keys.Workers)).Select(v => (string)v!).Where(id => id != self).ToArray();
         var beats = ids.Select(id => db.StringGetAsync(_keys.Heartbeat(id))).ToArray();
+        var said = QueueProtocol.ReadAsync(db, _keys);
         await Task.WhenAll(beats);
-        await AgreeOnProtocolAsync(db, beats.Select(b => ReadHeartbeat(b.Result)));
+        // A heartbeat that cannot be read still says its worker is alive; of which version, it cannot say: the earliest.
+        await AgreeOnProtocolAsync(db, await said, beats.Select(b => b.Result.IsNull ? (int?)null : WorkerHeartbeat.Read(b.Result)?.Speaks ?? 1));
         var recovered = new List<Recovered>();
         for (int i = 0; i < ids.Length; i++)
         {
@@ -44,41 +46,14 @@ public sealed class DeadWorkerRecovery(IConnectionMultiplexer redis, QueueOption
         return recovered;
     }
 
-    /// <summary>A heartbeat as its worker wrote it; one that cannot be read still says the worker is alive, of version 1.</summary>
-    private static WorkerHeartbeat? ReadHeartbeat(RedisValue value)
+    private async Task AgreeOnProtocolAsync(IDatabase db, int current, IEnumerable<int?> others)
     {
-        if (value.IsNull)
-        {
-            return null;
-        }
-
-        try
-        {
-            return QueueJson.Deserialize<WorkerHeartbeat>(value.ToString()) ?? Unreadable;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return Unreadable;
-        }
-    }
-
-    private static readonly WorkerHeartbeat Unreadable = new("", "", 0, default, default, null, 0, 0, "", 1);
-
-    private async Task AgreeOnProtocolAsync(IDatabase db, IEnumerable<WorkerHeartbeat?> others)
-    {
-        if (QueueProtocol.Agreed(others) is not { } agreed)
+        if (QueueProtocol.Agreed(others) is not { } agreed || agreed == current)
         {
             return;
         }
 
-        var said = await db.StringGetAsync(_keys.Protocol);
-        int current = int.TryParse(said.ToString(), out int v) ? v : 1;
-        if (current == agreed)
-        {
-            return;
-        }
-
-        await (agreed > 1 ? db.StringSetAsync(_keys.Protocol, agreed) : db.KeyDeleteAsync(_keys.Protocol));
+        await QueueProtocol.WriteAsync(db, _keys, agreed);
         log?.LogInformation("Queue {Queue} protocol {From} -> {To}: the version every live worker speaks", options.QueueName, current, agreed);
     }
 

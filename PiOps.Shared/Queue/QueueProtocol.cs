@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace PiOps.Shared.Queue;
 
 /// <summary>
@@ -15,25 +17,33 @@ public static class QueueProtocol
     public const int Current = 2;
 
     /// <summary>
-    /// The version the key should say, given the heartbeats of the registered workers other than the caller (which
-    /// speaks <see cref="Current"/>; null for a worker without one); null when it should stay as it is.
+    /// The version the key should say, given the versions the registered workers other than the caller announce (the
+    /// caller speaks <see cref="Current"/>; null for a worker without a heartbeat); null when it should stay as it is.
     /// </summary>
-    public static int? Agreed(IEnumerable<WorkerHeartbeat?> others)
+    public static int? Agreed(IEnumerable<int?> others)
     {
         int agreed = Current;
         bool unknown = false;
-        foreach (var beat in others)
+        foreach (int? speaks in others)
         {
-            if (beat is null)
+            if (speaks is { } v)
             {
-                unknown = true;
+                agreed = Math.Min(agreed, v);
             }
             else
             {
-                agreed = Math.Min(agreed, beat.Speaks);
+                unknown = true;
             }
         }
 
         return agreed < Current ? agreed : unknown ? null : agreed;
     }
+
+    /// <summary>The version the queue's key says (absent, or not a number: 1), as the store script reads it.</summary>
+    public static async Task<int> ReadAsync(IDatabaseAsync db, QueueKeys keys) =>
+        int.TryParse((await db.StringGetAsync(keys.Protocol)).ToString(), out int v) ? v : 1;
+
+    /// <summary>Sets the queue's version: 1 is the key's absence, which every earlier version's scripts assume.</summary>
+    public static Task WriteAsync(IDatabaseAsync db, QueueKeys keys, int version) =>
+        version > 1 ? db.StringSetAsync(keys.Protocol, version) : db.KeyDeleteAsync(keys.Protocol);
 }

@@ -59,6 +59,24 @@ public sealed record WorkerHeartbeat(
     /// <summary>The protocol version the worker speaks; a heartbeat without one is of a version before 2.</summary>
     [JsonIgnore]
     public int Speaks => Protocol ?? 1;
+
+    /// <summary>A heartbeat as its worker wrote it; null for none, or for one that is not a heartbeat's JSON.</summary>
+    public static WorkerHeartbeat? Read(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            return QueueJson.Deserialize<WorkerHeartbeat>(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }
 
 public sealed record CurrentTask(

@@ -90,7 +90,7 @@ public sealed record TaskStatusRecord(
     /// keeps its history (attempts, fence marks) either way; a result in the batch's hash makes it done, unless the own
     /// hash says done itself (written under protocol 1).
     /// </summary>
-    public static TaskStatusRecord? FromRecords(string id, HashEntry[] own, RedisValue batchResult)
+    private static TaskStatusRecord? FromRecords(string id, HashEntry[] own, RedisValue batchResult)
     {
         if (batchResult.IsNull || own.Any(e => e.Name == "state" && e.Value == "done"))
         {

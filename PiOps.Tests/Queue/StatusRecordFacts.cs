@@ -31,17 +31,12 @@ public abstract class StatusRecordFacts<TServer>(TServer server) : IClassFixture
 
     private WorkerQueue Worker(string id) => new(server.Client, server.Client, Options, id);
 
-    private Task SpeakAsync(int protocol) =>
-        protocol > 1 ? Db.StringSetAsync(Keys.Protocol, protocol) : Db.KeyDeleteAsync(Keys.Protocol);
+    private Task SpeakAsync(int protocol) => QueueProtocol.WriteAsync(Db, Keys, protocol);
 
     private Task<TaskStatusRecord?> StatusAsync(string id) => TaskStatusRecord.ReadAsync(Db, Keys, id);
 
-    private static TaskResult ResultOf(string raw, string worker, string pi = "3.1514934010709918126")
-    {
-        var task = TaskEntry.Parse(raw, new QueueOptions()).Task!;
-        var now = DateTimeOffset.UtcNow;
-        return new TaskResult(task.Id, task.Iterations, pi, 1.5, worker, task.Attempt, task.EnqueuedAt, now.AddMilliseconds(-2), now);
-    }
+    private static TaskResult ResultOf(string raw, string worker, string pi = "3.1514934010709918126") =>
+        TestResults.Of(raw, worker, pi, durationMs: 1.5);
 
     private static string IdOf(string raw) => TaskEntry.Parse(raw, new QueueOptions()).Task!.Id;
 

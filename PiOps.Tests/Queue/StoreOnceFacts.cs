@@ -28,13 +28,7 @@ public abstract class StoreOnceFacts<TServer>(TServer server, int protocol = Que
     private readonly string _queue = TestRedisServer.NewQueueName();
 
     /// <summary>The protocol the queue's workers agree on, as the recoverers would set it.</summary>
-    public async Task InitializeAsync()
-    {
-        if (protocol > 1)
-        {
-            await server.Db.StringSetAsync(Keys.Protocol, protocol);
-        }
-    }
+    public Task InitializeAsync() => QueueProtocol.WriteAsync(server.Db, Keys, protocol);
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -54,12 +48,7 @@ public abstract class StoreOnceFacts<TServer>(TServer server, int protocol = Que
         Assert.Single(recovered);
     }
 
-    private static TaskResult ResultOf(string raw, string worker)
-    {
-        var task = TaskEntry.Parse(raw, new QueueOptions()).Task!;
-        var now = DateTimeOffset.UtcNow;
-        return new TaskResult(task.Id, task.Iterations, "3", 1, worker, task.Attempt, task.EnqueuedAt, now, now);
-    }
+    private static TaskResult ResultOf(string raw, string worker) => TestResults.Of(raw, worker, "3", durationMs: 1);
 
     [Fact]
     public async Task CompleteAndTake_RetriedAfterItsFirstTryStored_StoresPublishesAndCountsNothing_AndSaysSo()

@@ -30,7 +30,7 @@ public sealed class WorkerPool(TestRedisServer server, string queue, int size, p
     /// </summary>
     public WorkerPool Start()
     {
-        server.Db.StringSet(new QueueKeys(queue).Protocol, QueueProtocol.Current);
+        QueueProtocol.WriteAsync(server.Db, new QueueKeys(queue), QueueProtocol.Current).GetAwaiter().GetResult();
         while (_running.Count < size)
         {
             _running.Add(StartOne());

@@ -526,19 +526,7 @@ public sealed class QueueMonitor(
         var workers = new List<WorkerView>(ids.Length);
         for (int i = 0; i < ids.Length; i++)
         {
-            WorkerHeartbeat? beat = null;
-            if (!beats[i].IsNullOrEmpty)
-            {
-                try
-                {
-                    beat = QueueJson.Deserialize<WorkerHeartbeat>(beats[i]!);
-                }
-                catch (System.Text.Json.JsonException)
-                {
-                    beat = null;
-                }
-            }
-
+            var beat = WorkerHeartbeat.Read(beats[i]);
             workers.Add(beat is null
                 ? _lost.TryGetValue(ids[i], out var known) ? known : new WorkerView(ids[i], "", 0, "lost", null, 0, 0, now, now, true,
                     "stopped beating; its tasks are being recovered")
